@@ -1,0 +1,13 @@
+/**
+ * Asserts are for our own bugs (STYLE.md, TIGER_STYLE): a broken invariant crashes the node,
+ * which then restarts from what is durable. Input from the network is never asserted on; it is
+ * validated and dropped.
+ */
+export class AssertionError extends Error {
+  override readonly name = 'AssertionError';
+  readonly code = 'ASSERTION';
+}
+
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}

@@ -1,0 +1,102 @@
+/**
+ * Raft configuration: validated once when a node is created, with the relations between the
+ * numbers checked, so that the protocol code can rely on them.
+ */
+import type { Prng } from '../prng.ts';
+import { ConfigError } from './errors.ts';
+import type { NodeId } from './types.ts';
+
+export interface RaftConfig {
+  readonly id: NodeId;
+  /** The voting members, including this node (learners and changes come with membership). */
+  readonly voters: readonly NodeId[];
+  /** Source of the election jitter. */
+  readonly prng: Prng;
+  /** A follower campaigns after a randomized timeout in [E, 2E) ticks without a leader. */
+  readonly electionTimeoutTicks?: number;
+  readonly heartbeatIntervalTicks?: number;
+  /** Pre-vote (dissertation §9.6): a partitioned node cannot inflate terms on rejoin. */
+  readonly preVote?: boolean;
+  /**
+   * Check-quorum (§6.2): a leader steps down when it has not heard from a quorum for an election
+   * timeout, and voters ignore campaigns while they hear from a leader. Lease reads need it.
+   */
+  readonly checkQuorum?: boolean;
+  /** Batching limits of one `append` message. */
+  readonly maxEntriesPerAppend?: number;
+  readonly maxBytesPerAppend?: number;
+  /** Pipelining: appends in flight to one follower before the leader waits for answers. */
+  readonly maxInflightAppends?: number;
+  /** A leader refuses proposals while this many entries are uncommitted (back-pressure). */
+  readonly maxUncommittedEntries?: number;
+  /** Bound on linearizable reads waiting for a quorum round. */
+  readonly maxPendingReads?: number;
+  /** Largest command accepted by `propose`, in bytes. */
+  readonly maxCommandBytes?: number;
+  /** Followers forward proposals to the leader instead of refusing them. */
+  readonly forwardProposals?: boolean;
+  /**
+   * Ticks of clock drift the lease read tolerates: a lease lasts electionTimeoutTicks minus this
+   * many ticks after the quorum round that granted it (§6.4.1 "bounded clock drift").
+   */
+  readonly leaseDriftTicks?: number;
+  /** The index the state machine had applied before boot (0 when it restarts empty). */
+  readonly applied?: number;
+}
+
+export type ResolvedRaftConfig = Required<RaftConfig>;
+
+export const raftDefaults = {
+  electionTimeoutTicks: 10,
+  heartbeatIntervalTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  maxEntriesPerAppend: 1024,
+  maxBytesPerAppend: 1024 * 1024,
+  maxInflightAppends: 64,
+  maxUncommittedEntries: 65_536,
+  maxPendingReads: 4096,
+  maxCommandBytes: 1024 * 1024,
+  forwardProposals: true,
+  leaseDriftTicks: 2,
+  applied: 0,
+} as const;
+
+function positiveInt(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got ${value}`);
+}
+
+export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
+  const c: ResolvedRaftConfig = { ...raftDefaults, ...config };
+  if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id must be a non-empty string');
+  if (c.voters.length === 0) throw new ConfigError('voters must not be empty');
+  if (new Set(c.voters).size !== c.voters.length) throw new ConfigError('voters must be distinct');
+  if (!c.voters.includes(c.id)) throw new ConfigError(`voters must include this node (${c.id})`);
+  for (const name of [
+    'electionTimeoutTicks',
+    'heartbeatIntervalTicks',
+    'maxEntriesPerAppend',
+    'maxBytesPerAppend',
+    'maxInflightAppends',
+    'maxUncommittedEntries',
+    'maxPendingReads',
+    'maxCommandBytes',
+  ] as const) {
+    positiveInt(name, c[name]);
+  }
+  if (!Number.isSafeInteger(c.applied) || c.applied < 0) throw new ConfigError(`applied must be >= 0, got ${c.applied}`);
+  if (!Number.isSafeInteger(c.leaseDriftTicks) || c.leaseDriftTicks < 0) {
+    throw new ConfigError(`leaseDriftTicks must be >= 0, got ${c.leaseDriftTicks}`);
+  }
+  // Heartbeats must arrive several times per election timeout, or followers campaign against a
+  // healthy leader (Raft paper §5.6: broadcastTime << electionTimeout).
+  if (c.electionTimeoutTicks <= c.heartbeatIntervalTicks) {
+    throw new ConfigError(
+      `electionTimeoutTicks (${c.electionTimeoutTicks}) must exceed heartbeatIntervalTicks (${c.heartbeatIntervalTicks})`,
+    );
+  }
+  if (c.leaseDriftTicks >= c.electionTimeoutTicks) {
+    throw new ConfigError('leaseDriftTicks must be below electionTimeoutTicks');
+  }
+  return c;
+}

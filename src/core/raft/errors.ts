@@ -1,0 +1,43 @@
+/**
+ * Named errors for expected failures. Each has a stable `code` so that it survives a trip
+ * through comlink or the wire as tagged data `{ code, message }` (DESIGN.md §3).
+ */
+import type { NodeId } from './types.ts';
+
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  readonly code = 'NOT_LEADER';
+  /** The leader this node believes in, if any: retry there. */
+  readonly leaderHint: NodeId | null;
+  constructor(leaderHint: NodeId | null) {
+    super(leaderHint === null ? 'not the leader; no leader known' : `not the leader; try ${leaderHint}`);
+    this.leaderHint = leaderHint;
+  }
+}
+
+export type ProposalDroppedReason = 'transfer-in-progress' | 'uncommitted-limit' | 'too-large' | 'no-leader';
+
+export class ProposalDroppedError extends Error {
+  override readonly name = 'ProposalDroppedError';
+  readonly code = 'PROPOSAL_DROPPED';
+  readonly reason: ProposalDroppedReason;
+  constructor(reason: ProposalDroppedReason) {
+    super(`proposal dropped: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+export class ReadDroppedError extends Error {
+  override readonly name = 'ReadDroppedError';
+  readonly code = 'READ_DROPPED';
+  constructor(reason: string) {
+    super(`read dropped: ${reason}`);
+  }
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG';
+}
+
+export type RaftError = NotLeaderError | ProposalDroppedError | ReadDroppedError;

@@ -1,0 +1,132 @@
+/**
+ * Messages between Raft nodes. Every message is a readonly object with a string-literal `type`,
+ * handled by `switch` with an exhaustive check. `term` is the sender's term, except for the
+ * forwarded requests (`propose`, `read-index`, `transfer-leader`), which carry term 0: they are
+ * not part of the election protocol and are never used to learn a term.
+ */
+import type { Entry, NodeId } from './types.ts';
+
+interface Envelope {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+/** AppendEntries (Raft paper §5.3): `entries` follow the entry at `prevIndex` of `prevTerm`. */
+export interface AppendMessage extends Envelope {
+  readonly type: 'append';
+  readonly prevIndex: number;
+  readonly prevTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+}
+
+/**
+ * Answer to `append`. On success `index` is the last index the follower now matches. On reject
+ * `index` is the rejected `prevIndex`, and (`hintIndex`, `hintTerm`) name the follower's largest
+ * entry at or below it whose term is at most the leader's `prevTerm`, so that the leader can skip
+ * a whole term of conflicting entries in one round trip (dissertation §5.3 "fast backtracking").
+ */
+export interface AppendResponseMessage extends Envelope {
+  readonly type: 'append-response';
+  readonly index: number;
+  readonly reject: boolean;
+  readonly hintIndex: number;
+  readonly hintTerm: number;
+}
+
+/**
+ * Leader heartbeat. `commit` is capped at what the follower is known to match, so it never
+ * commits an entry it may not have. `round` numbers the leader's heartbeat rounds in its term;
+ * an acknowledged round proves leadership at the time it was sent (ReadIndex, leases).
+ */
+export interface HeartbeatMessage extends Envelope {
+  readonly type: 'heartbeat';
+  readonly commit: number;
+  readonly round: number;
+}
+
+export interface HeartbeatResponseMessage extends Envelope {
+  readonly type: 'heartbeat-response';
+  readonly round: number;
+}
+
+/**
+ * RequestVote, and the pre-vote that asks "would you vote for me?" without disturbing anyone's
+ * term (dissertation §9.6). A pre-vote's `term` is the term the sender would campaign in.
+ * `transfer` marks an election started by leadership transfer (§3.10), which may override the
+ * check-quorum lease of voters.
+ */
+export interface VoteMessage extends Envelope {
+  readonly type: 'vote' | 'pre-vote';
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly transfer: boolean;
+}
+
+export interface VoteResponseMessage extends Envelope {
+  readonly type: 'vote-response' | 'pre-vote-response';
+  readonly reject: boolean;
+}
+
+/** Leadership transfer: the leader tells an up-to-date follower to campaign now (§3.10). */
+export interface TimeoutNowMessage extends Envelope {
+  readonly type: 'timeout-now';
+}
+
+/** A proposal forwarded by a follower to the leader. */
+export interface ProposeMessage extends Envelope {
+  readonly type: 'propose';
+  readonly data: readonly Uint8Array[];
+}
+
+/** A linearizable read forwarded by a follower to the leader, and the leader's answer. */
+export interface ReadIndexMessage extends Envelope {
+  readonly type: 'read-index';
+  readonly requestId: number;
+  readonly lease: boolean;
+}
+
+export interface ReadIndexResponseMessage extends Envelope {
+  readonly type: 'read-index-response';
+  readonly requestId: number;
+  /** The index the read must wait for; -1 when the leader dropped the read. */
+  readonly index: number;
+}
+
+/** A leadership transfer request forwarded by a follower to the leader. */
+export interface TransferLeaderMessage extends Envelope {
+  readonly type: 'transfer-leader';
+  readonly transferee: NodeId;
+}
+
+export type Message =
+  | AppendMessage
+  | AppendResponseMessage
+  | HeartbeatMessage
+  | HeartbeatResponseMessage
+  | VoteMessage
+  | VoteResponseMessage
+  | TimeoutNowMessage
+  | ProposeMessage
+  | ReadIndexMessage
+  | ReadIndexResponseMessage
+  | TransferLeaderMessage;
+
+export type MessageType = Message['type'];
+
+export const messageTypes: readonly MessageType[] = [
+  'append',
+  'append-response',
+  'heartbeat',
+  'heartbeat-response',
+  'vote',
+  'pre-vote',
+  'vote-response',
+  'pre-vote-response',
+  'timeout-now',
+  'propose',
+  'read-index',
+  'read-index-response',
+  'transfer-leader',
+];
