@@ -1,8 +1,9 @@
 /**
  * Messages between Raft nodes. Every message is a readonly object with a string-literal `type`,
  * handled by `switch` with an exhaustive check. `term` is the sender's term, except for the
- * forwarded requests (`propose`, `read-index`, `transfer-leader`), which carry term 0: they are
- * not part of the election protocol and are never used to learn a term.
+ * forwarded requests and their answer (`propose`, `read-index`, `read-index-response`,
+ * `transfer-leader`), which carry term 0: they are not part of the election protocol and are never
+ * used to learn a term.
  */
 import type { Entry, NodeId } from './types.ts';
 

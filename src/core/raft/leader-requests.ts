@@ -1,0 +1,42 @@
+/**
+ * Requests a leader accepts from its own clients and, forwarded, from followers' clients:
+ * proposals and linearizable reads. Each refuses with a typed error rather than queueing
+ * without bound.
+ */
+import { err, ok, type Result } from '../result.ts';
+import { ProposalDroppedError, ReadDroppedError } from './errors.ts';
+import type { Raft } from './raft.ts';
+import type { NodeId } from './types.ts';
+
+export function proposeAsLeader(r: Raft, data: Uint8Array): Result<{ index: number; term: number }, ProposalDroppedError> {
+  if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
+  // During a transfer the leader stops taking proposals, so the transferee can catch up and the
+  // proposals go to the next leader instead (§3.10).
+  if (r.leadTransferee !== null) return err(new ProposalDroppedError('transfer-in-progress'));
+  if (r.log.lastIndex() - r.log.committed >= r.cfg.maxUncommittedEntries) {
+    return err(new ProposalDroppedError('uncommitted-limit'));
+  }
+  const entry = r.appendEntry('normal', data);
+  return ok({ index: entry.index, term: entry.term });
+}
+
+/**
+ * Queue a read for the next heartbeat round (ReadIndex), or answer it at once under a valid
+ * lease when the caller asked for a lease read.
+ */
+export function readAsLeader(r: Raft, requestId: number, from: NodeId, lease: boolean): Result<void, ReadDroppedError> {
+  if (lease && r.leaseValid()) {
+    r.answerRead({ requestId, from, round: 0 }, r.log.committed);
+    return ok(undefined);
+  }
+  if (r.reads.isFull()) {
+    r.counters.readsDropped++;
+    return err(new ReadDroppedError('too many pending reads'));
+  }
+  // Reads that arrive while a round's heartbeats are still unsent join that round: they arrived
+  // before it leaves, which is all ReadIndex needs.
+  const round = r.reads.roundOpen ? r.reads.round : r.broadcastHeartbeat();
+  r.reads.pending.push({ requestId, from, round });
+  r.releaseReads();
+  return ok(undefined);
+}

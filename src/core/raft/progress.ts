@@ -1,0 +1,96 @@
+/**
+ * What a leader knows of one follower's log (Raft paper §5.3, etcd-raft's `Progress`).
+ *
+ * - `probe`: the leader does not know where the follower's log matches; it sends one append at a
+ *   time and waits (for an answer or a heartbeat response) before sending the next.
+ * - `replicate`: the follower's log matches up to `match`; the leader streams appends
+ *   optimistically, advancing `next` as it sends, bounded by the inflight window.
+ */
+import { Inflights } from './inflights.ts';
+
+export type ProgressState = 'probe' | 'replicate';
+
+export class Progress {
+  /** The highest index known to be replicated on the follower. */
+  match = 0;
+  /** The next index to send. Invariant: match < next. */
+  next: number;
+  state: ProgressState = 'probe';
+  /** In probe state: an append was sent and no answer or heartbeat response came since. */
+  probeSent = false;
+  /** Heard from since the last check-quorum round. */
+  recentActive = false;
+  /** The highest heartbeat round the follower acknowledged in this term. */
+  ackedRound = 0;
+  /** The commit index last sent to the follower, so a commit advance is propagated once. */
+  sentCommit = 0;
+  readonly inflights: Inflights;
+
+  constructor(next: number, maxInflightAppends: number) {
+    this.next = next;
+    this.inflights = new Inflights(maxInflightAppends);
+  }
+
+  becomeProbe(): void {
+    // After a rejection or a lost connection, restart from what is known to match.
+    this.state = 'probe';
+    this.next = this.match + 1;
+    this.probeSent = false;
+    this.inflights.reset();
+  }
+
+  becomeReplicate(): void {
+    this.state = 'replicate';
+    this.next = this.match + 1;
+    this.probeSent = false;
+    this.inflights.reset();
+  }
+
+  /** Whether the leader must hold further appends back. */
+  isPaused(): boolean {
+    return this.state === 'probe' ? this.probeSent : this.inflights.isFull();
+  }
+
+  /** A successful append answer up to `index`. Returns false for a stale answer. */
+  maybeUpdate(index: number): boolean {
+    let updated = false;
+    if (this.match < index) {
+      this.match = index;
+      updated = true;
+      this.probeSent = false;
+    }
+    if (this.next < index + 1) this.next = index + 1;
+    return updated;
+  }
+
+  /**
+   * A rejection of the append whose prevIndex was `rejected`; `probeIndex` is where the leader
+   * should try next (from the follower's conflict hint). Returns false when the rejection is
+   * stale (the leader already moved past it), so it must be ignored.
+   */
+  maybeDecrTo(rejected: number, probeIndex: number): boolean {
+    if (this.state === 'replicate') {
+      // An old rejection for an append sent before a later success.
+      if (rejected <= this.match) return false;
+      this.next = this.match + 1;
+      return true;
+    }
+    // In probe state only the answer to the append just sent counts.
+    if (this.next - 1 !== rejected) return false;
+    this.next = Math.max(Math.min(rejected, probeIndex + 1), this.match + 1, 1);
+    this.probeSent = false;
+    return true;
+  }
+
+  /** The append just sent ended at `lastIndex` with `count` entries. */
+  onAppendSent(lastIndex: number, count: number): void {
+    if (this.state === 'replicate') {
+      if (count > 0) {
+        this.next = lastIndex + 1;
+        this.inflights.add(lastIndex);
+      }
+    } else {
+      this.probeSent = true;
+    }
+  }
+}

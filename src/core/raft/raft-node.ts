@@ -1,0 +1,285 @@
+/**
+ * The public face of the Raft engine: `step`, `tick`, `propose`, `readIndex`,
+ * `transferLeadership`, and the Ready cycle `hasReady` / `ready` / `advance` (DESIGN.md §2).
+ *
+ * It is sans-IO: the driver (the simulator, the browser worker, a Node process) owns storage,
+ * network and timers, and follows the ordering contract documented on `Ready`.
+ */
+import { assert } from '../assert.ts';
+import { err, ok, type Result } from '../result.ts';
+import { resolveRaftConfig, type RaftConfig } from './config.ts';
+import { NotLeaderError, ProposalDroppedError, type ReadDroppedError } from './errors.ts';
+import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
+import type { Message, VoteMessage } from './messages.ts';
+import { Raft, type RaftCounters } from './raft.ts';
+import { emptyHardState, type BootState, type HardState, type NodeId, type Ready, type Role, type SoftState } from './types.ts';
+
+export type ProposeAccepted = { readonly index: number; readonly term: number } | { readonly forwardedTo: NodeId };
+
+export type ReadMode = 'linearizable' | 'lease';
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly vote: NodeId | null;
+  readonly leader: NodeId | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly persistedIndex: number;
+  readonly counters: Readonly<RaftCounters>;
+}
+
+export class RaftNode {
+  private readonly r: Raft;
+  /** The hard state handed to the driver last (what will be durable once it is written). */
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+  private readyOutstanding = false;
+
+  constructor(config: RaftConfig, boot: BootState = { hardState: emptyHardState, entries: [] }) {
+    this.r = new Raft(resolveRaftConfig(config), boot);
+    this.prevHardState = boot.hardState;
+    this.prevSoftState = this.softState();
+  }
+
+  get id(): NodeId {
+    return this.r.id;
+  }
+
+  /** Advance logical time by one tick (election and heartbeat timeouts count ticks). */
+  tick(): void {
+    this.r.now++;
+    this.r.tickRole(this.r);
+  }
+
+  /**
+   * Feed one message from a peer. Messages for another node, from a non-member, or from a stale
+   * term are ignored and counted; protocol input never throws.
+   */
+  step(m: Message): void {
+    const r = this.r;
+    if (m.to !== r.id || m.from === r.id || !r.voters.includes(m.from)) {
+      r.counters.messagesIgnored++;
+      return;
+    }
+    if (m.term === 0) {
+      if (m.type === 'read-index-response') {
+        if (m.index >= 0) r.readStates.push({ requestId: m.requestId, index: m.index });
+        else r.droppedReads.push(m.requestId);
+        return;
+      }
+      r.stepRole(r, m);
+      return;
+    }
+    if (m.term > r.term) {
+      if (!this.acceptHigherTerm(m)) return;
+    } else if (m.term < r.term) {
+      this.answerStaleTerm(m);
+      return;
+    }
+    if (m.type === 'vote' || m.type === 'pre-vote') {
+      this.handleVoteRequest(m);
+      return;
+    }
+    r.stepRole(r, m);
+  }
+
+  /** A message from a higher term: learn the term unless it is a campaign we must not help. */
+  private acceptHigherTerm(m: Message): boolean {
+    const r = this.r;
+    if (m.type === 'vote' || m.type === 'pre-vote') {
+      // Check-quorum (§6.2, §9.6): while we hear from a leader, a campaign is a disruption by a
+      // node that lost touch (or a stale message), not a sign the leader is gone. Transfers are
+      // sanctioned by the leader and pass.
+      if (!m.transfer && r.inLease()) {
+        r.counters.messagesIgnored++;
+        return false;
+      }
+      // A pre-vote does not change our term: we only say whether we would vote.
+      if (m.type === 'pre-vote') return true;
+    }
+    // A granted pre-vote is answered in the term the pre-candidate would campaign in.
+    if (m.type === 'pre-vote-response' && !m.reject) return true;
+    const fromLeader = m.type === 'append' || m.type === 'heartbeat';
+    r.becomeFollower(m.term, fromLeader ? m.from : null);
+    return true;
+  }
+
+  /** A message from an older term is ignored, but some deserve an answer. */
+  private answerStaleTerm(m: Message): void {
+    const r = this.r;
+    r.counters.messagesIgnored++;
+    if ((m.type === 'append' || m.type === 'heartbeat') && (r.cfg.checkQuorum || r.cfg.preVote)) {
+      // A leader cut off by a partition: with pre-vote or check-quorum our term may have moved on
+      // without its hearing of it; tell it, so it steps down instead of waiting forever.
+      r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
+    } else if (m.type === 'pre-vote') {
+      // Refuse explicitly so the pre-candidate learns our term and gives up early.
+      r.send({ type: 'pre-vote-response', from: r.id, to: m.from, term: r.term, reject: true });
+    }
+  }
+
+  /** RequestVote receiver (Raft paper §5.2, §5.4.1; pre-vote §9.6). */
+  private handleVoteRequest(m: VoteMessage): void {
+    const r = this.r;
+    const responseType = m.type === 'vote' ? 'vote-response' : 'pre-vote-response';
+    const canVote =
+      r.vote === m.from ||
+      (r.vote === null && r.leader === null) ||
+      // A pre-vote for a later term may be granted whatever we voted in ours.
+      (m.type === 'pre-vote' && m.term > r.term);
+    if (canVote && r.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+      // Answer in the request's term: for a pre-vote that is the pre-candidate's future term.
+      r.send({ type: responseType, from: r.id, to: m.from, term: m.term, reject: false });
+      if (m.type === 'vote') {
+        r.electionElapsed = 0;
+        r.vote = m.from;
+      }
+    } else {
+      r.send({ type: responseType, from: r.id, to: m.from, term: r.term, reject: true });
+    }
+  }
+
+  /**
+   * Propose a command. On the leader it is appended and its (index, term) returned: it is
+   * committed when an applied entry at that index has that term. On a follower it is forwarded
+   * to the leader; the caller learns the outcome only by seeing it applied (commands should
+   * carry a request id).
+   */
+  propose(data: Uint8Array): Result<ProposeAccepted, NotLeaderError | ProposalDroppedError> {
+    const r = this.r;
+    if (r.role === 'leader') return proposeAsLeader(r, data);
+    if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
+      if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
+      r.send({ type: 'propose', from: r.id, to: r.leader, term: 0, data: [data] });
+      return ok({ forwardedTo: r.leader });
+    }
+    return err(new NotLeaderError(r.leader));
+  }
+
+  /**
+   * Ask for a linearizable read. The answer comes as a `ReadState` with this `requestId` in a
+   * later Ready (or in `droppedReads`): serve the read once the state machine applied its index.
+   * `lease` lets the leader answer at once while its lease holds (needs check-quorum and clocks
+   * whose drift stays below `leaseDriftTicks` per election timeout); otherwise it confirms
+   * leadership with a heartbeat round first.
+   */
+  readIndex(requestId: number, mode: ReadMode = 'linearizable'): Result<void, NotLeaderError | ReadDroppedError> {
+    assert(Number.isSafeInteger(requestId), 'requestId must be a safe integer');
+    const r = this.r;
+    if (r.role === 'leader') return readAsLeader(r, requestId, r.id, mode === 'lease');
+    if (r.role === 'follower' && r.leader !== null) {
+      r.send({ type: 'read-index', from: r.id, to: r.leader, term: 0, requestId, lease: mode === 'lease' });
+      return ok(undefined);
+    }
+    return err(new NotLeaderError(r.leader));
+  }
+
+  /** Hand leadership to `to` (§3.10). On a follower the request is forwarded to the leader. */
+  transferLeadership(to: NodeId): Result<void, NotLeaderError> {
+    const r = this.r;
+    if (r.role === 'leader') {
+      r.transferLeadership(to);
+      return ok(undefined);
+    }
+    if (r.leader !== null) {
+      r.send({ type: 'transfer-leader', from: r.id, to: r.leader, term: 0, transferee: to });
+      return ok(undefined);
+    }
+    return err(new NotLeaderError(null));
+  }
+
+  /** Campaign now, as if the election timeout had expired (tests, and a failure oracle). */
+  campaign(): void {
+    if (this.r.role === 'leader') return;
+    this.r.campaign(this.r.cfg.preVote ? 'pre-election' : 'election');
+  }
+
+  hasReady(): boolean {
+    if (this.readyOutstanding) return false;
+    const r = this.r;
+    return (
+      r.msgs.length > 0 ||
+      r.log.hasUnstable() ||
+      r.log.hasCommittedToApply() ||
+      r.readStates.length > 0 ||
+      r.droppedReads.length > 0 ||
+      (r.needsAppendFlush && r.role === 'leader') ||
+      !sameHardState(this.hardState(), this.prevHardState) ||
+      !sameSoftState(this.softState(), this.prevSoftState)
+    );
+  }
+
+  /** Take the next batch of work. See `Ready` for the order in which the driver must do it. */
+  ready(): Ready {
+    assert(!this.readyOutstanding, 'ready() called before advance()');
+    const r = this.r;
+    r.flushAppends();
+    const hs = this.hardState();
+    const ss = this.softState();
+    const rd: Ready = {
+      softState: sameSoftState(ss, this.prevSoftState) ? null : ss,
+      hardState: sameHardState(hs, this.prevHardState) ? null : hs,
+      entries: r.log.takeUnstable(),
+      committedEntries: r.log.takeCommitted(),
+      messages: r.msgs,
+      readStates: r.readStates,
+      droppedReads: r.droppedReads,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    r.droppedReads = [];
+    r.reads.roundOpen = false;
+    this.prevHardState = hs;
+    this.prevSoftState = ss;
+    this.readyOutstanding = true;
+    return rd;
+  }
+
+  /** The last Ready has been persisted, sent and applied. */
+  advance(): void {
+    assert(this.readyOutstanding, 'advance() without ready()');
+    this.readyOutstanding = false;
+    const r = this.r;
+    r.log.stableTo();
+    // The leader counts its own log only once it is durable: a leader that crashed before its
+    // write completed must not have counted itself toward a quorum.
+    if (r.role === 'leader') r.maybeCommit();
+  }
+
+  status(): RaftStatus {
+    const r = this.r;
+    return {
+      id: r.id,
+      role: r.role,
+      term: r.term,
+      vote: r.vote,
+      leader: r.leader,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      lastTerm: r.log.lastTerm(),
+      persistedIndex: r.log.persisted,
+      counters: { ...r.counters },
+    };
+  }
+
+  private hardState(): HardState {
+    return { term: this.r.term, vote: this.r.vote, commit: this.r.log.committed };
+  }
+
+  private softState(): SoftState {
+    return { role: this.r.role, leader: this.r.leader, term: this.r.term };
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.role === b.role && a.leader === b.leader && a.term === b.term;
+}

@@ -1,0 +1,366 @@
+/**
+ * The state of one Raft node and the transitions between roles. Role-specific message handling
+ * lives in `step-leader.ts`, `step-candidate.ts` and `step-follower.ts`; the Ready batching in
+ * `raft-node.ts`. Like etcd-raft, a role change happens in exactly one place (`becomeX`), and
+ * each role swaps in its own step and tick functions.
+ *
+ * Nothing here performs I/O or reads a clock: time is `tick()`, randomness the injected PRNG.
+ */
+import { assert } from '../assert.ts';
+import { committedIndex, hasQuorum, voteResult } from '../quorum/majority.ts';
+import type { ResolvedRaftConfig } from './config.ts';
+import type { Message, VoteMessage } from './messages.ts';
+import { Progress } from './progress.ts';
+import { RaftLog } from './raft-log.ts';
+import { ReadRounds, type PendingRead } from './read-only.ts';
+import { stepCandidate } from './step-candidate.ts';
+import { stepFollower } from './step-follower.ts';
+import { stepLeader } from './step-leader.ts';
+import type { BootState, Entry, NodeId, ReadState, Role } from './types.ts';
+
+export type CampaignKind = 'pre-election' | 'election' | 'transfer';
+
+/** Counters a driver exports as metrics. */
+export interface RaftCounters {
+  messagesIgnored: number;
+  proposalsDropped: number;
+  readsDropped: number;
+}
+
+export class Raft {
+  readonly id: NodeId;
+  readonly cfg: ResolvedRaftConfig;
+  readonly voters: readonly NodeId[];
+  readonly peers: readonly NodeId[];
+
+  term: number;
+  vote: NodeId | null;
+  leader: NodeId | null = null;
+  role: Role = 'follower';
+  readonly log: RaftLog;
+
+  /** Leader only: what it knows of each peer. */
+  readonly progress = new Map<NodeId, Progress>();
+  /** Candidate and pre-candidate: answers received. */
+  readonly votes = new Map<NodeId, boolean>();
+
+  /** Ticks since boot: the node's only notion of time. */
+  now = 0;
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeoutTicks = 0;
+  /**
+   * When this node last heard from a leader of its term. With check-quorum a voter refuses to
+   * help anyone else campaign for an election timeout after that (§6.2, §9.6), which is what
+   * makes the leader's lease sound. A node that restarts into a cluster it has been part of
+   * assumes it heard from a leader at boot, since a lease it granted may still be running.
+   */
+  lastLeaderContactTick: number;
+
+  /** Leadership transfer in progress (§3.10): the node asked to take over. */
+  leadTransferee: NodeId | null = null;
+  /** A transfer was started in this term; lease reads are off until the term ends. */
+  transferStartedThisTerm = false;
+
+  readonly reads: ReadRounds;
+  /** Leader: new entries or a commit advance wait to be flushed to followers in the next Ready. */
+  needsAppendFlush = false;
+
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  droppedReads: number[] = [];
+  readonly counters: RaftCounters = { messagesIgnored: 0, proposalsDropped: 0, readsDropped: 0 };
+
+  stepRole: (r: Raft, m: Message) => void = stepFollower;
+  tickRole: (r: Raft) => void = tickElection;
+
+  constructor(cfg: ResolvedRaftConfig, boot: BootState) {
+    this.id = cfg.id;
+    this.cfg = cfg;
+    this.voters = cfg.voters.slice();
+    this.peers = this.voters.filter((v) => v !== cfg.id);
+    this.term = boot.hardState.term;
+    this.vote = boot.hardState.vote;
+    const applied = Math.min(cfg.applied, boot.hardState.commit);
+    this.log = new RaftLog(boot.entries, boot.hardState.commit, applied);
+    this.reads = new ReadRounds(cfg.maxPendingReads);
+    this.lastLeaderContactTick = boot.hardState.term > 0 ? 0 : -cfg.electionTimeoutTicks;
+    this.becomeFollower(this.term, null);
+  }
+
+  // ---- role transitions --------------------------------------------------------------------
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = null;
+      this.transferStartedThisTerm = false;
+    }
+    this.leader = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.leadTransferee = null;
+    this.votes.clear();
+    this.progress.clear();
+    this.needsAppendFlush = false;
+    this.dropPendingReads(this.reads.reset());
+  }
+
+  becomeFollower(term: number, leader: NodeId | null): void {
+    this.reset(term);
+    this.role = 'follower';
+    this.leader = leader;
+    if (leader !== null) this.lastLeaderContactTick = this.now;
+    this.stepRole = stepFollower;
+    this.tickRole = tickElection;
+  }
+
+  becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'a leader does not become pre-candidate');
+    // Pre-vote changes neither term nor vote: a node cut off from the cluster cannot raise the
+    // term and force a healthy leader to step down when it comes back (§9.6).
+    this.role = 'pre-candidate';
+    this.leader = null;
+    this.votes.clear();
+    this.stepRole = stepCandidate;
+    this.tickRole = tickElection;
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== 'leader', 'a leader does not become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.stepRole = stepCandidate;
+    this.tickRole = tickElection;
+  }
+
+  becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader');
+    this.reset(this.term);
+    this.role = 'leader';
+    this.leader = this.id;
+    this.stepRole = stepLeader;
+    this.tickRole = tickHeartbeat;
+    const next = this.log.lastIndex() + 1;
+    for (const peer of this.peers) this.progress.set(peer, new Progress(next, this.cfg.maxInflightAppends));
+    // An entry of the new term: earlier entries commit only through one (Raft paper §5.4.2,
+    // Figure 8), and ReadIndex needs it too (§6.4).
+    this.appendEntry('empty', new Uint8Array(0));
+  }
+
+  /** Start an election now (or a pre-election when pre-vote is on). */
+  campaign(kind: CampaignKind): void {
+    if (!this.isVoter()) return;
+    let voteType: VoteMessage['type'];
+    let voteTerm: number;
+    if (kind === 'pre-election') {
+      this.becomePreCandidate();
+      voteType = 'pre-vote';
+      voteTerm = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      voteType = 'vote';
+      voteTerm = this.term;
+    }
+    if (this.poll(this.id, true) === 'won') return;
+    const lastIndex = this.log.lastIndex();
+    const lastTerm = this.log.lastTerm();
+    for (const to of this.peers) {
+      this.send({ type: voteType, from: this.id, to, term: voteTerm, lastIndex, lastTerm, transfer: kind === 'transfer' });
+    }
+  }
+
+  /** Record a vote; on a decided election move to the next role. */
+  poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    if (!this.votes.has(from)) this.votes.set(from, granted);
+    const result = voteResult(this.voters, this.votes);
+    if (result === 'won') {
+      if (this.role === 'pre-candidate') this.campaign('election');
+      else this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(this.term, null);
+    }
+    return result;
+  }
+
+  // ---- helpers shared by the roles ---------------------------------------------------------
+
+  isVoter(): boolean {
+    return this.voters.includes(this.id);
+  }
+
+  /** A voter's lease for the last leader it heard from is still running (§6.2 with §9.6). */
+  inLease(): boolean {
+    return this.cfg.checkQuorum && this.now - this.lastLeaderContactTick < this.cfg.electionTimeoutTicks;
+  }
+
+  resetRandomizedElectionTimeout(): void {
+    const e = this.cfg.electionTimeoutTicks;
+    this.randomizedElectionTimeoutTicks = e + this.cfg.prng.nextInt(e);
+  }
+
+  send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  appendEntry(kind: Entry['kind'], data: Uint8Array): Entry {
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, kind, data };
+    this.log.append(entry);
+    this.needsAppendFlush = true;
+    return entry;
+  }
+
+  committedInCurrentTerm(): boolean {
+    return this.log.term(this.log.committed) === this.term;
+  }
+
+  /**
+   * Leader: advance the commit index to what a quorum has durably stored, but only through an
+   * entry of the current term (Raft paper §5.4.2: counting replicas of an older term's entry can
+   * commit it and then see it overwritten, Figure 8).
+   */
+  maybeCommit(): boolean {
+    const persisted = this.log.persisted;
+    const index = committedIndex(this.voters, (id) => (id === this.id ? persisted : (this.progress.get(id)?.match ?? 0)));
+    if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
+    this.log.commitTo(index);
+    this.needsAppendFlush = true;
+    this.releaseReads();
+    return true;
+  }
+
+  /** Leader: the highest heartbeat round a quorum has acknowledged moved; answer reads. */
+  updateQuorumRound(): void {
+    const round = this.reads.round;
+    const acked = committedIndex(this.voters, (id) => (id === this.id ? round : (this.progress.get(id)?.ackedRound ?? 0)));
+    this.reads.onQuorumRound(acked);
+    this.releaseReads();
+  }
+
+  releaseReads(): void {
+    if (this.role !== 'leader' || !this.committedInCurrentTerm()) return;
+    for (const read of this.reads.takeConfirmed()) this.answerRead(read, this.log.committed);
+  }
+
+  answerRead(read: PendingRead, index: number): void {
+    if (read.from === this.id) {
+      if (index < 0) this.droppedReads.push(read.requestId);
+      else this.readStates.push({ requestId: read.requestId, index });
+    } else {
+      this.send({ type: 'read-index-response', from: this.id, to: read.from, term: 0, requestId: read.requestId, index });
+    }
+  }
+
+  private dropPendingReads(reads: readonly PendingRead[]): void {
+    for (const read of reads) {
+      this.counters.readsDropped++;
+      this.answerRead(read, -1);
+    }
+  }
+
+  /** Leader: the lease (§6.4.1) holds, so a read may be served at the commit index now. */
+  leaseValid(): boolean {
+    if (!this.cfg.checkQuorum || this.transferStartedThisTerm || !this.committedInCurrentTerm()) return false;
+    if (this.reads.quorumRoundTick < 0) return false;
+    const leaseTicks = this.cfg.electionTimeoutTicks - this.cfg.leaseDriftTicks;
+    return this.now < this.reads.quorumRoundTick + leaseTicks;
+  }
+
+  /** Leader: send heartbeats of a new round to every peer. */
+  broadcastHeartbeat(): number {
+    const round = this.reads.startRound(this.now);
+    for (const [to, pr] of this.progress) {
+      // A follower must never learn a commit index beyond what it is known to hold.
+      const commit = Math.min(pr.match, this.log.committed);
+      this.send({ type: 'heartbeat', from: this.id, to, term: this.term, commit, round });
+    }
+    if (this.peers.length === 0) this.updateQuorumRound();
+    return round;
+  }
+
+  /** Leader: send `to` what it lacks, as far as flow control allows. */
+  sendAppends(to: NodeId, pr: Progress): void {
+    const last = this.log.lastIndex();
+    let sent = false;
+    while (!pr.isPaused() && pr.next <= last) {
+      this.sendAppend(to, pr);
+      sent = true;
+    }
+    // Nothing new to send but the follower has not heard of the latest commit index yet.
+    if (!sent && !pr.isPaused() && pr.sentCommit < this.log.committed) this.sendAppend(to, pr);
+  }
+
+  private sendAppend(to: NodeId, pr: Progress): void {
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex);
+    assert(prevTerm !== undefined, `no term for index ${prevIndex} (compaction is not supported yet)`);
+    const entries = this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend, this.cfg.maxBytesPerAppend);
+    const commit = this.log.committed;
+    this.send({ type: 'append', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit });
+    pr.onAppendSent(prevIndex + entries.length, entries.length);
+    pr.sentCommit = commit;
+  }
+
+  /** Leader: called when a Ready is taken, so that many proposals share one append. */
+  flushAppends(): void {
+    if (this.role !== 'leader' || !this.needsAppendFlush) return;
+    this.needsAppendFlush = false;
+    for (const [to, pr] of this.progress) this.sendAppends(to, pr);
+  }
+
+  /** Leader: hand over to `transferee` once its log is up to date (§3.10). */
+  transferLeadership(transferee: NodeId): void {
+    assert(this.role === 'leader', 'only the leader transfers leadership');
+    if (transferee === this.id || !this.voters.includes(transferee)) return;
+    if (this.leadTransferee === transferee) return;
+    this.leadTransferee = transferee;
+    this.transferStartedThisTerm = true;
+    // The transfer must finish within an election timeout, or it is abandoned (tickHeartbeat).
+    this.electionElapsed = 0;
+    const pr = this.progress.get(transferee) as Progress;
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(transferee);
+    else this.needsAppendFlush = true;
+  }
+
+  sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
+  }
+
+  quorumActive(): boolean {
+    return hasQuorum(this.voters, (id) => id === this.id || this.progress.get(id)?.recentActive === true);
+  }
+}
+
+/** Followers, pre-candidates and candidates: campaign when the leader has been silent too long. */
+function tickElection(r: Raft): void {
+  r.electionElapsed++;
+  if (r.isVoter() && r.electionElapsed >= r.randomizedElectionTimeoutTicks) {
+    r.electionElapsed = 0;
+    r.campaign(r.cfg.preVote ? 'pre-election' : 'election');
+  }
+}
+
+/** Leader: heartbeats, check-quorum and the transfer deadline. */
+function tickHeartbeat(r: Raft): void {
+  r.heartbeatElapsed++;
+  r.electionElapsed++;
+  if (r.electionElapsed >= r.cfg.electionTimeoutTicks) {
+    r.electionElapsed = 0;
+    if (r.cfg.checkQuorum) {
+      // §6.2: a leader that has not heard from a quorum for an election timeout steps down, so a
+      // partitioned leader stops accepting requests it cannot commit.
+      if (!r.quorumActive()) {
+        r.becomeFollower(r.term, null);
+        return;
+      }
+      for (const pr of r.progress.values()) pr.recentActive = false;
+    }
+    if (r.leadTransferee !== null) r.leadTransferee = null;
+  }
+  if (r.heartbeatElapsed >= r.cfg.heartbeatIntervalTicks) {
+    r.heartbeatElapsed = 0;
+    r.broadcastHeartbeat();
+  }
+}

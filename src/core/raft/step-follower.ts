@@ -1,0 +1,109 @@
+/**
+ * Follower message handling: accept appends and heartbeats from the leader of the term, campaign
+ * on TimeoutNow, forward what only the leader can do.
+ */
+import type {
+  AppendMessage,
+  HeartbeatMessage,
+  Message,
+} from './messages.ts';
+import type { Raft } from './raft.ts';
+
+export function stepFollower(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'append':
+      heardFromLeader(r, m.from);
+      handleAppend(r, m);
+      return;
+    case 'heartbeat':
+      heardFromLeader(r, m.from);
+      handleHeartbeat(r, m);
+      return;
+    case 'timeout-now':
+      // §3.10: the leader says our log is up to date and asks us to campaign at once, skipping
+      // pre-vote; the votes carry `transfer` so that voters' leases do not block them.
+      if (m.from === r.leader) r.campaign('transfer');
+      else r.counters.messagesIgnored++;
+      return;
+    case 'read-index-response':
+      if (m.index >= 0) r.readStates.push({ requestId: m.requestId, index: m.index });
+      else r.droppedReads.push(m.requestId);
+      return;
+    case 'transfer-leader':
+      if (r.leader !== null && r.leader !== m.from) r.send({ ...m, from: r.id, to: r.leader });
+      else r.counters.messagesIgnored++;
+      return;
+    case 'read-index':
+      // The sender thinks we lead; we do not. Tell it the read is dropped so it retries.
+      r.send({ type: 'read-index-response', from: r.id, to: m.from, term: 0, requestId: m.requestId, index: -1 });
+      return;
+    case 'propose':
+      // A proposal forwarded to a node that is no longer the leader: dropped. Forwarding it on
+      // could loop; the client times out and retries, as with any lost message.
+      r.counters.proposalsDropped += m.data.length;
+      return;
+    case 'append-response':
+    case 'heartbeat-response':
+    case 'vote':
+    case 'pre-vote':
+    case 'vote-response':
+    case 'pre-vote-response':
+      r.counters.messagesIgnored++;
+      return;
+    default: {
+      const never: never = m;
+      return never;
+    }
+  }
+}
+
+function heardFromLeader(r: Raft, leader: string): void {
+  r.electionElapsed = 0;
+  r.leader = leader;
+  r.lastLeaderContactTick = r.now;
+}
+
+/** AppendEntries receiver (Raft paper §5.3, Figure 2). */
+export function handleAppend(r: Raft, m: AppendMessage): void {
+  const log = r.log;
+  let prevIndex = m.prevIndex;
+  let prevTerm = m.prevTerm;
+  let entries = m.entries;
+  if (prevIndex < log.committed) {
+    // A delayed or duplicated append overlapping what we already committed: committed entries
+    // match the leader's log, so continue from our commit index with what is new.
+    const skip = Math.min(entries.length, log.committed - prevIndex);
+    entries = entries.slice(skip);
+    prevIndex = log.committed;
+    prevTerm = log.term(prevIndex) as number;
+    if (entries.length === 0) {
+      r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+      return;
+    }
+  }
+  const lastNew = log.maybeAppend(prevIndex, prevTerm, entries);
+  if (lastNew >= 0) {
+    log.commitTo(Math.min(m.commit, lastNew));
+    r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: lastNew, reject: false, hintIndex: 0, hintTerm: 0 });
+    return;
+  }
+  // Fast backtracking: name our last entry at or below prevIndex whose term is at most the
+  // leader's prevTerm; everything between it and prevIndex cannot match.
+  const hint = log.findConflictByTerm(Math.min(m.prevIndex, log.lastIndex()), m.prevTerm);
+  r.send({
+    type: 'append-response',
+    from: r.id,
+    to: m.from,
+    term: r.term,
+    index: m.prevIndex,
+    reject: true,
+    hintIndex: hint.index,
+    hintTerm: hint.term,
+  });
+}
+
+export function handleHeartbeat(r: Raft, m: HeartbeatMessage): void {
+  // The leader caps `commit` at what it knows we hold; the min guards a log shortened by a crash.
+  r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
+  r.send({ type: 'heartbeat-response', from: r.id, to: m.from, term: r.term, round: m.round });
+}

@@ -1,0 +1,84 @@
+/**
+ * Leader message handling: replication progress and flow control, fast backtracking, commit,
+ * forwarded proposals and reads, leadership transfer.
+ */
+import type { AppendResponseMessage, Message } from './messages.ts';
+import type { Progress } from './progress.ts';
+import type { Raft } from './raft.ts';
+import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
+
+export function stepLeader(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'append-response': {
+      const pr = r.progress.get(m.from);
+      if (pr === undefined) break;
+      pr.recentActive = true;
+      handleAppendResponse(r, m, pr);
+      return;
+    }
+    case 'heartbeat-response': {
+      const pr = r.progress.get(m.from);
+      if (pr === undefined) break;
+      pr.recentActive = true;
+      // A probe that went unanswered (lost) may be retried now that the follower is reachable.
+      pr.probeSent = false;
+      if (pr.match < r.log.lastIndex() || pr.sentCommit < r.log.committed) r.needsAppendFlush = true;
+      if (m.round > pr.ackedRound && m.round <= r.reads.round) {
+        pr.ackedRound = m.round;
+        r.updateQuorumRound();
+      }
+      return;
+    }
+    case 'propose':
+      for (const data of m.data) {
+        if (!proposeAsLeader(r, data).ok) r.counters.proposalsDropped++;
+      }
+      return;
+    case 'read-index':
+      if (!readAsLeader(r, m.requestId, m.from, m.lease).ok) {
+        r.send({ type: 'read-index-response', from: r.id, to: m.from, term: 0, requestId: m.requestId, index: -1 });
+      }
+      return;
+    case 'transfer-leader':
+      r.transferLeadership(m.transferee);
+      return;
+    case 'append':
+    case 'heartbeat':
+    case 'timeout-now':
+    case 'vote':
+    case 'pre-vote':
+    case 'vote-response':
+    case 'pre-vote-response':
+    case 'read-index-response':
+      break;
+    default: {
+      const never: never = m;
+      return never;
+    }
+  }
+  r.counters.messagesIgnored++;
+}
+
+function handleAppendResponse(r: Raft, m: AppendResponseMessage, pr: Progress): void {
+  if (m.reject) {
+    // Fast backtracking: the follower named its last entry (hintIndex, hintTerm) that may match;
+    // skip to our last entry at or below it whose term is at most hintTerm.
+    let probe = m.hintIndex;
+    if (m.hintTerm > 0) probe = r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
+    if (pr.maybeDecrTo(m.index, probe)) {
+      if (pr.state === 'replicate') pr.becomeProbe();
+      r.needsAppendFlush = true;
+    }
+    return;
+  }
+  const updated = pr.maybeUpdate(m.index);
+  if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+  if (!updated) {
+    if (pr.state === 'replicate' && !pr.inflights.isFull()) r.needsAppendFlush = true;
+    return;
+  }
+  if (pr.state === 'probe') pr.becomeReplicate();
+  r.needsAppendFlush = true;
+  r.maybeCommit();
+  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) r.sendTimeoutNow(m.from);
+}
