@@ -292,6 +292,24 @@ export class Raft {
     if (!sent && !pr.isPaused() && pr.sentCommit < this.log.committed) this.sendAppend(to, pr);
   }
 
+  /**
+   * Leader, on a heartbeat response from a follower that lags: send an append even if flow
+   * control holds the follower back. In the replicate state the appends that filled the window
+   * may all have been lost, and nothing else would ever tell us; an append at `next - 1` that the
+   * follower cannot match is rejected and sends it back to probing (etcd does the same).
+   */
+  sendCatchUpAppend(to: NodeId, pr: Progress): void {
+    if (pr.state === 'probe' || (!pr.isPaused() && pr.next <= this.log.lastIndex())) {
+      this.needsAppendFlush = true;
+      return;
+    }
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex) as number;
+    const commit = this.log.committed;
+    this.send({ type: 'append', from: this.id, to, term: this.term, prevIndex, prevTerm, entries: [], commit });
+    pr.sentCommit = commit;
+  }
+
   private sendAppend(to: NodeId, pr: Progress): void {
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);

@@ -22,7 +22,8 @@ export function stepLeader(r: Raft, m: Message): void {
       pr.recentActive = true;
       // A probe that went unanswered (lost) may be retried now that the follower is reachable.
       pr.probeSent = false;
-      if (pr.match < r.log.lastIndex() || pr.sentCommit < r.log.committed) r.needsAppendFlush = true;
+      if (pr.match < r.log.lastIndex()) r.sendCatchUpAppend(m.from, pr);
+      else if (pr.sentCommit < r.log.committed) r.needsAppendFlush = true;
       if (m.round > pr.ackedRound && m.round <= r.reads.round) {
         pr.ackedRound = m.round;
         r.updateQuorumRound();
