@@ -42,6 +42,32 @@ export interface RaftConfig {
   readonly leaseDriftTicks?: number;
   /** The index the state machine had applied before boot (0 when it restarts empty). */
   readonly applied?: number;
+  /**
+   * Learners of the bootstrap configuration. A node joining a running cluster boots with
+   * `voters: []` and no learners: it learns the configuration from the leader's log.
+   */
+  readonly learners?: readonly NodeId[];
+  /** InstallSnapshot chunk size, and the largest snapshot a follower accepts. */
+  readonly snapshotChunkBytes?: number;
+  readonly maxSnapshotBytes?: number;
+  /** `shouldSnapshot()` turns true after this many applied entries (0: never by count)... */
+  readonly snapshotEveryEntries?: number;
+  /** ...or this many applied command bytes (0: never by size). */
+  readonly snapshotEveryBytes?: number;
+  /** Entries kept in memory behind a snapshot, for followers slightly behind. */
+  readonly snapshotTrailingEntries?: number;
+  /**
+   * Automatic promotion (§4.2.1): a learner within `promoteLearnerLagEntries` of the leader's
+   * last index for `promoteLearnerAfterTicks` consecutive ticks becomes a voter. 0 turns it off.
+   */
+  readonly promoteLearnerAfterTicks?: number;
+  readonly promoteLearnerLagEntries?: number;
+  /**
+   * Automatic removal of a voter the leader has not heard from for this many ticks (like
+   * Consul's autopilot); never below `minVoters`. 0 turns it off.
+   */
+  readonly removeUnreachableVoterAfterTicks?: number;
+  readonly minVoters?: number;
 }
 
 export type ResolvedRaftConfig = Required<RaftConfig>;
@@ -60,7 +86,17 @@ export const raftDefaults = {
   forwardProposals: true,
   leaseDriftTicks: 2,
   applied: 0,
-} as const;
+  learners: [] as readonly NodeId[],
+  snapshotChunkBytes: 64 * 1024,
+  maxSnapshotBytes: 256 * 1024 * 1024,
+  snapshotEveryEntries: 0,
+  snapshotEveryBytes: 0,
+  snapshotTrailingEntries: 0,
+  promoteLearnerAfterTicks: 0,
+  promoteLearnerLagEntries: 16,
+  removeUnreachableVoterAfterTicks: 0,
+  minVoters: 3,
+};
 
 function positiveInt(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got ${value}`);
@@ -69,9 +105,12 @@ function positiveInt(name: string, value: number): void {
 export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
   const c: ResolvedRaftConfig = { ...raftDefaults, ...config };
   if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id must be a non-empty string');
-  if (c.voters.length === 0) throw new ConfigError('voters must not be empty');
-  if (new Set(c.voters).size !== c.voters.length) throw new ConfigError('voters must be distinct');
-  if (!c.voters.includes(c.id)) throw new ConfigError(`voters must include this node (${c.id})`);
+  const members = [...c.voters, ...c.learners];
+  if (new Set(members).size !== members.length) throw new ConfigError('voters and learners must be distinct');
+  if (members.length > 0 && !members.includes(c.id)) {
+    throw new ConfigError(`the bootstrap configuration must include this node (${c.id}), or be empty to join`);
+  }
+  if (c.voters.length === 0 && c.learners.length > 0) throw new ConfigError('a configuration with learners needs voters');
   for (const name of [
     'electionTimeoutTicks',
     'heartbeatIntervalTicks',
@@ -81,8 +120,25 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     'maxUncommittedEntries',
     'maxPendingReads',
     'maxCommandBytes',
+    'snapshotChunkBytes',
+    'maxSnapshotBytes',
+    'promoteLearnerLagEntries',
+    'minVoters',
   ] as const) {
     positiveInt(name, c[name]);
+  }
+  for (const name of [
+    'snapshotEveryEntries',
+    'snapshotEveryBytes',
+    'snapshotTrailingEntries',
+    'promoteLearnerAfterTicks',
+    'removeUnreachableVoterAfterTicks',
+  ] as const) {
+    if (!Number.isSafeInteger(c[name]) || c[name] < 0) throw new ConfigError(`${name} must be >= 0, got ${c[name]}`);
+  }
+  if (c.removeUnreachableVoterAfterTicks > 0 && c.removeUnreachableVoterAfterTicks <= c.electionTimeoutTicks) {
+    // Removing a voter after less than an election timeout would treat a slow node as dead.
+    throw new ConfigError('removeUnreachableVoterAfterTicks must exceed electionTimeoutTicks');
   }
   if (!Number.isSafeInteger(c.applied) || c.applied < 0) throw new ConfigError(`applied must be >= 0, got ${c.applied}`);
   if (!Number.isSafeInteger(c.leaseDriftTicks) || c.leaseDriftTicks < 0) {

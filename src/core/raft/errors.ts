@@ -15,14 +15,20 @@ export class NotLeaderError extends Error {
   }
 }
 
-export type ProposalDroppedReason = 'transfer-in-progress' | 'uncommitted-limit' | 'too-large' | 'no-leader';
+export type ProposalDroppedReason =
+  | 'transfer-in-progress'
+  | 'uncommitted-limit'
+  | 'too-large'
+  | 'no-leader'
+  | 'config-change-pending'
+  | 'invalid-config-change';
 
 export class ProposalDroppedError extends Error {
   override readonly name = 'ProposalDroppedError';
   readonly code = 'PROPOSAL_DROPPED';
   readonly reason: ProposalDroppedReason;
-  constructor(reason: ProposalDroppedReason) {
-    super(`proposal dropped: ${reason}`);
+  constructor(reason: ProposalDroppedReason, detail?: string) {
+    super(`proposal dropped: ${reason}${detail === undefined ? '' : ` (${detail})`}`);
     this.reason = reason;
   }
 }

@@ -5,7 +5,7 @@
  * `transfer-leader`), which carry term 0: they are not part of the election protocol and are never
  * used to learn a term.
  */
-import type { Entry, NodeId } from './types.ts';
+import type { Entry, NodeId, SnapshotMeta } from './types.ts';
 
 interface Envelope {
   readonly from: NodeId;
@@ -101,8 +101,34 @@ export interface TransferLeaderMessage extends Envelope {
   readonly transferee: NodeId;
 }
 
+/**
+ * InstallSnapshot (dissertation §5.4.1), in chunks of bounded size: `data` is the part of the
+ * snapshot's bytes starting at `offset`; `done` marks the last chunk.
+ */
+export interface SnapshotMessage extends Envelope {
+  readonly type: 'snapshot';
+  readonly meta: SnapshotMeta;
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly done: boolean;
+  readonly commit: number;
+}
+
+/**
+ * Answer to a snapshot chunk: how many bytes of the snapshot ending at `index` the follower now
+ * holds in a row (the leader resumes from there after a lost chunk), and whether it installed it.
+ */
+export interface SnapshotResponseMessage extends Envelope {
+  readonly type: 'snapshot-response';
+  readonly index: number;
+  readonly received: number;
+  readonly done: boolean;
+}
+
 export type Message =
   | AppendMessage
+  | SnapshotMessage
+  | SnapshotResponseMessage
   | AppendResponseMessage
   | HeartbeatMessage
   | HeartbeatResponseMessage
@@ -118,6 +144,8 @@ export type MessageType = Message['type'];
 
 export const messageTypes: readonly MessageType[] = [
   'append',
+  'snapshot',
+  'snapshot-response',
   'append-response',
   'heartbeat',
   'heartbeat-response',

@@ -5,10 +5,12 @@
  *   time and waits (for an answer or a heartbeat response) before sending the next.
  * - `replicate`: the follower's log matches up to `match`; the leader streams appends
  *   optimistically, advancing `next` as it sends, bounded by the inflight window.
+ * - `snapshot`: the entries the follower needs were compacted away; the leader sends its
+ *   snapshot in chunks, one at a time, resuming from the last chunk the follower acknowledged.
  */
 import { Inflights } from './inflights.ts';
 
-export type ProgressState = 'probe' | 'replicate';
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
 export class Progress {
   /** The highest index known to be replicated on the follower. */
@@ -24,6 +26,14 @@ export class Progress {
   ackedRound = 0;
   /** The commit index last sent to the follower, so a commit advance is propagated once. */
   sentCommit = 0;
+  /** The tick of the last answer from the follower (automatic removal of dead voters). */
+  lastResponseTick = 0;
+  /** Learners: consecutive ticks the learner has been within the promotion lag. */
+  caughtUpTicks = 0;
+  /** Snapshot state: the snapshot being sent, the bytes acknowledged, a chunk unanswered. */
+  snapshotIndex = 0;
+  snapshotAcked = 0;
+  snapshotChunkInFlight = false;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflightAppends: number) {
@@ -46,9 +56,20 @@ export class Progress {
     this.inflights.reset();
   }
 
+  becomeSnapshot(snapshotIndex: number): void {
+    this.state = 'snapshot';
+    this.probeSent = false;
+    this.inflights.reset();
+    this.snapshotIndex = snapshotIndex;
+    this.snapshotAcked = 0;
+    this.snapshotChunkInFlight = false;
+  }
+
   /** Whether the leader must hold further appends back. */
   isPaused(): boolean {
-    return this.state === 'probe' ? this.probeSent : this.inflights.isFull();
+    if (this.state === 'probe') return this.probeSent;
+    if (this.state === 'snapshot') return this.snapshotChunkInFlight;
+    return this.inflights.isFull();
   }
 
   /** A successful append answer up to `index`. Returns false for a stale answer. */
@@ -69,6 +90,8 @@ export class Progress {
    * stale (the leader already moved past it), so it must be ignored.
    */
   maybeDecrTo(rejected: number, probeIndex: number): boolean {
+    // While a snapshot is on its way, answers to earlier appends say nothing new.
+    if (this.state === 'snapshot') return false;
     if (this.state === 'replicate') {
       // An old rejection for an append sent before a later success.
       if (rejected <= this.match) return false;

@@ -1,23 +1,36 @@
 /**
  * A node's Raft log in memory, and how far each part of it has got:
  *
- *   1 ........ applied ........ committed ........ persisted ........ last
+ *   snapshot ... applied ........ committed ........ persisted ........ last
  *
- * `persisted` is the last index known durable; entries after `unstableFrom` have not yet been
- * handed to the driver in a Ready; between them is at most one Ready's write in flight. The
- * core never reads storage: the driver loads the whole log at boot (snapshots and compaction
- * come with the snapshot issue; `offset` is where they will plug in).
+ * Entries up to `offset` live only in the snapshot (compacted away). `persisted` is the last
+ * index known durable; entries from `unstableFrom` on have not yet been handed to the driver in
+ * a Ready; between them is at most one Ready's write in flight. The core never reads storage:
+ * the driver loads the snapshot and log tail at boot.
+ *
+ * The log also tracks the configurations its `config` entries carry, because a configuration
+ * takes effect when its entry is appended and is undone when that entry is truncated (§4.1).
  */
 import { assert } from '../assert.ts';
-import type { Entry } from './types.ts';
+import type { ConfState, Entry, Snapshot, SnapshotMeta } from './types.ts';
 
 /** Fixed overhead counted per entry when batching by bytes (index, term, kind, framing). */
 export const entryOverheadBytes = 24;
 
+interface ConfigAt {
+  readonly index: number;
+  readonly config: ConfState;
+}
+
 export class RaftLog {
   /** entries[i] has index offset + 1 + i. */
   private entries: Entry[];
-  private readonly offset = 0;
+  /** The index and term of the last compacted entry (the snapshot's), 0 for none. */
+  private offset: number;
+  private offsetTerm: number;
+  /** The configuration at `offset`, and the config entries after it in index order. */
+  private baseConfig: ConfState;
+  private readonly configs: ConfigAt[] = [];
   committed: number;
   /** The last index handed to the state machine in a Ready. */
   applied: number;
@@ -27,17 +40,24 @@ export class RaftLog {
   private unstableFrom: number;
   /** The last entry of the write in flight, if any: (index, term). */
   private inProgress: { index: number; term: number } | null = null;
+  /** A snapshot received from the leader, not yet handed to the driver. */
+  private unstableSnapshot: Snapshot | null = null;
+  /** Bumped whenever the current configuration may have changed. */
+  configVersion = 0;
 
-  constructor(stored: readonly Entry[], committed: number, applied: number) {
+  constructor(snapshot: SnapshotMeta | null, stored: readonly Entry[], committed: number, applied: number, initialConfig: ConfState) {
+    this.offset = snapshot?.index ?? 0;
+    this.offsetTerm = snapshot?.term ?? 0;
+    this.baseConfig = snapshot?.config ?? initialConfig;
     for (let i = 0; i < stored.length; i++) {
-      assert((stored[i] as Entry).index === i + 1, 'boot log must be contiguous from index 1');
+      assert((stored[i] as Entry).index === this.offset + i + 1, 'boot log must be contiguous after the snapshot');
     }
     this.entries = stored.slice();
-    const last = this.entries.length;
+    for (const e of this.entries) this.trackConfig(e);
+    const last = this.lastIndex();
     assert(committed <= last, 'boot: commit beyond the stored log');
-    assert(applied <= committed, 'boot: applied beyond commit');
-    this.committed = committed;
-    this.applied = applied;
+    this.committed = Math.max(committed, this.offset);
+    this.applied = Math.min(Math.max(applied, this.offset), this.committed);
     this.persisted = last;
     this.unstableFrom = last + 1;
   }
@@ -54,15 +74,19 @@ export class RaftLog {
     return this.term(this.lastIndex()) ?? 0;
   }
 
-  /** The term of the entry at `index`, 0 for index 0, undefined when it is not in the log. */
+  snapshotIndex(): number {
+    return this.offset;
+  }
+
+  /** The term of the entry at `index`, the snapshot's term at its index, undefined otherwise. */
   term(index: number): number | undefined {
-    if (index === this.offset) return 0;
+    if (index === this.offset) return this.offsetTerm;
     if (index < this.offset || index > this.lastIndex()) return undefined;
     return (this.entries[index - this.offset - 1] as Entry).term;
   }
 
   entry(index: number): Entry | undefined {
-    return this.entries[index - this.offset - 1];
+    return index > this.offset ? this.entries[index - this.offset - 1] : undefined;
   }
 
   matchTerm(index: number, term: number): boolean {
@@ -75,11 +99,46 @@ export class RaftLog {
     return lastTerm > myTerm || (lastTerm === myTerm && lastIndex >= this.lastIndex());
   }
 
+  // ---- configuration -----------------------------------------------------------------------
+
+  /** The configuration in force: the latest in the log, committed or not. */
+  config(): ConfState {
+    const n = this.configs.length;
+    return n === 0 ? this.baseConfig : (this.configs[n - 1] as ConfigAt).config;
+  }
+
+  /** The index of the latest config entry, or the snapshot index when there is none after it. */
+  lastConfigIndex(): number {
+    const n = this.configs.length;
+    return n === 0 ? this.offset : (this.configs[n - 1] as ConfigAt).index;
+  }
+
+  /** The configuration in force at `index` (for snapshot metadata). */
+  configAt(index: number): ConfState {
+    assert(index >= this.offset, 'configAt below the snapshot');
+    let config = this.baseConfig;
+    for (const c of this.configs) {
+      if (c.index > index) break;
+      config = c.config;
+    }
+    return config;
+  }
+
+  private trackConfig(e: Entry): void {
+    if (e.kind !== 'config') return;
+    assert(e.config !== undefined, 'config entry without a configuration');
+    this.configs.push({ index: e.index, config: e.config });
+    this.configVersion++;
+  }
+
+  // ---- appending -----------------------------------------------------------------------------
+
   /** Leader append: entries must continue the log. */
   append(entry: Entry): void {
     assert(entry.index === this.lastIndex() + 1, 'append must continue the log');
     assert(entry.index > this.committed, 'append below commit');
     this.entries.push(entry);
+    this.trackConfig(entry);
   }
 
   /**
@@ -120,8 +179,16 @@ export class RaftLog {
         this.inProgress = first - 1 > this.offset ? { index: first - 1, term: this.term(first - 1) as number } : null;
       }
       if (this.unstableFrom > first) this.unstableFrom = first;
+      // A configuration whose entry is gone is no longer in force (§4.1).
+      while (this.configs.length > 0 && (this.configs[this.configs.length - 1] as ConfigAt).index >= first) {
+        this.configs.pop();
+        this.configVersion++;
+      }
     }
-    for (const e of entries) this.entries.push(e);
+    for (const e of entries) {
+      this.entries.push(e);
+      this.trackConfig(e);
+    }
   }
 
   /**
@@ -134,7 +201,7 @@ export class RaftLog {
       const t = this.term(i) as number;
       if (t <= term) return { index: i, term: t };
     }
-    return { index: this.offset, term: this.term(this.offset) ?? 0 };
+    return { index: this.offset, term: this.offsetTerm };
   }
 
   commitTo(index: number): boolean {
@@ -160,12 +227,71 @@ export class RaftLog {
     return this.entries.slice(lo - this.offset - 1, end - this.offset);
   }
 
+  /** How many entries the log holds in memory. */
+  size(): number {
+    return this.entries.length;
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  /**
+   * Drop the entries up to `index` from memory: the application holds a snapshot at or beyond
+   * it. Only applied and durable entries may go.
+   */
+  compact(index: number): void {
+    if (index <= this.offset) return;
+    assert(index <= this.applied && index <= this.persisted, 'compact beyond applied or persisted entries');
+    const term = this.term(index) as number;
+    this.baseConfig = this.configAt(index);
+    while (this.configs.length > 0 && (this.configs[0] as ConfigAt).index <= index) this.configs.shift();
+    this.entries = this.entries.slice(index - this.offset);
+    this.offset = index;
+    this.offsetTerm = term;
+  }
+
+  /**
+   * Install a snapshot received from the leader (a follower far behind). Returns false when the
+   * log already holds its last entry: then it only advances the commit index.
+   */
+  restore(snapshot: Snapshot): boolean {
+    const { meta } = snapshot;
+    assert(meta.index > this.committed, 'restore of a snapshot the log already committed');
+    if (this.matchTerm(meta.index, meta.term)) {
+      this.commitTo(meta.index);
+      return false;
+    }
+    this.entries = [];
+    this.offset = meta.index;
+    this.offsetTerm = meta.term;
+    this.baseConfig = meta.config;
+    this.configs.length = 0;
+    this.configVersion++;
+    this.committed = meta.index;
+    this.applied = meta.index;
+    // The write in flight held entries the snapshot replaces; what is durable from now on is
+    // this snapshot, once the Ready that carries it is written. A follower's `persisted` is
+    // informational (only a leader counts its own), and a snapshot only holds committed entries.
+    this.inProgress = null;
+    this.persisted = meta.index;
+    this.unstableFrom = meta.index + 1;
+    this.unstableSnapshot = snapshot;
+    return true;
+  }
+
+  // ---- the Ready cycle -----------------------------------------------------------------------
+
   hasUnstable(): boolean {
-    return this.unstableFrom <= this.lastIndex();
+    return this.unstableFrom <= this.lastIndex() || this.unstableSnapshot !== null;
   }
 
   hasCommittedToApply(): boolean {
     return this.committed > this.applied;
+  }
+
+  takeSnapshot(): Snapshot | null {
+    const s = this.unstableSnapshot;
+    this.unstableSnapshot = null;
+    return s;
   }
 
   /** Hand the unstable entries to the driver for one write. */

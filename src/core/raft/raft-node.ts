@@ -12,7 +12,18 @@ import { NotLeaderError, ProposalDroppedError, type ReadDroppedError } from './e
 import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
 import type { Message, VoteMessage } from './messages.ts';
 import { Raft, type RaftCounters } from './raft.ts';
-import { emptyHardState, type BootState, type HardState, type NodeId, type Ready, type Role, type SoftState } from './types.ts';
+import type { ConfChange } from './conf-change.ts';
+import {
+  emptyHardState,
+  type BootState,
+  type ConfState,
+  type HardState,
+  type NodeId,
+  type Ready,
+  type Role,
+  type Snapshot,
+  type SoftState,
+} from './types.ts';
 
 export type ProposeAccepted = { readonly index: number; readonly term: number } | { readonly forwardedTo: NodeId };
 
@@ -61,7 +72,9 @@ export class RaftNode {
    */
   step(m: Message): void {
     const r = this.r;
-    if (m.to !== r.id || m.from === r.id || !r.voters.includes(m.from)) {
+    // Messages from nodes outside our configuration are accepted: a joining node hears from a
+    // leader it does not know yet, and only voters' votes and acknowledgements are counted.
+    if (m.to !== r.id || m.from === r.id) {
       r.counters.messagesIgnored++;
       return;
     }
@@ -103,7 +116,7 @@ export class RaftNode {
     }
     // A granted pre-vote is answered in the term the pre-candidate would campaign in.
     if (m.type === 'pre-vote-response' && !m.reject) return true;
-    const fromLeader = m.type === 'append' || m.type === 'heartbeat';
+    const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
     r.becomeFollower(m.term, fromLeader ? m.from : null);
     return true;
   }
@@ -112,7 +125,7 @@ export class RaftNode {
   private answerStaleTerm(m: Message): void {
     const r = this.r;
     r.counters.messagesIgnored++;
-    if ((m.type === 'append' || m.type === 'heartbeat') && (r.cfg.checkQuorum || r.cfg.preVote)) {
+    if ((m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') && (r.cfg.checkQuorum || r.cfg.preVote)) {
       // A leader cut off by a partition: with pre-vote or check-quorum our term may have moved on
       // without its hearing of it; tell it, so it steps down instead of waiting forever.
       r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
@@ -192,6 +205,40 @@ export class RaftNode {
     return err(new NotLeaderError(null));
   }
 
+  /**
+   * Propose a membership change (one server at a time, §4.1). Only the leader may, once it has
+   * committed an entry of its term and while no other change is uncommitted.
+   */
+  proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, NotLeaderError | ProposalDroppedError> {
+    if (this.r.role !== 'leader') return err(new NotLeaderError(this.r.leader));
+    return this.r.proposeConfChange(change);
+  }
+
+  /** Whether enough has been applied since the last snapshot that the driver should take one. */
+  shouldSnapshot(): boolean {
+    return this.r.shouldSnapshot();
+  }
+
+  /**
+   * The state machine's snapshot at `index` (at most the last applied index): the core keeps it
+   * for lagging followers and drops older entries from memory. The driver persists the returned
+   * snapshot and may delete stored entries up to `compactTo`.
+   */
+  compact(index: number, data: Uint8Array): { snapshot: Snapshot; compactTo: number } {
+    assert(!this.readyOutstanding || index <= this.r.log.persisted, 'compact beyond durable entries');
+    return this.r.compact(index, data);
+  }
+
+  /** The configuration in force (the latest in the log). */
+  config(): ConfState {
+    return { voters: this.r.voters, learners: this.r.learners };
+  }
+
+  /** Entries held in memory (bounded by snapshots and compaction). */
+  logSize(): number {
+    return this.r.log.size();
+  }
+
   /** Campaign now, as if the election timeout had expired (tests, and a failure oracle). */
   campaign(): void {
     if (this.r.role === 'leader') return;
@@ -220,11 +267,20 @@ export class RaftNode {
     r.flushAppends();
     const hs = this.hardState();
     const ss = this.softState();
+    const snapshot = r.log.takeSnapshot();
+    const committedEntries = r.log.takeCommitted();
+    for (const e of committedEntries) r.appliedBytesSinceSnapshot += e.data.byteLength;
+    if (snapshot !== null) {
+      // The follower's state is now the leader's snapshot: keep it to serve others if elected.
+      r.snapshot = snapshot;
+      r.appliedBytesSinceSnapshot = 0;
+    }
     const rd: Ready = {
       softState: sameSoftState(ss, this.prevSoftState) ? null : ss,
       hardState: sameHardState(hs, this.prevHardState) ? null : hs,
+      snapshot,
       entries: r.log.takeUnstable(),
-      committedEntries: r.log.takeCommitted(),
+      committedEntries,
       messages: r.msgs,
       readStates: r.readStates,
       droppedReads: r.droppedReads,

@@ -16,7 +16,10 @@ import { ReadRounds, type PendingRead } from './read-only.ts';
 import { stepCandidate } from './step-candidate.ts';
 import { stepFollower } from './step-follower.ts';
 import { stepLeader } from './step-leader.ts';
-import type { BootState, Entry, NodeId, ReadState, Role } from './types.ts';
+import { applyConfChange, isMember, makeConfState, type ConfChange } from './conf-change.ts';
+import { ProposalDroppedError } from './errors.ts';
+import { err, ok, type Result } from '../result.ts';
+import type { BootState, ConfState, Entry, NodeId, ReadState, Role, Snapshot } from './types.ts';
 
 export type CampaignKind = 'pre-election' | 'election' | 'transfer';
 
@@ -30,8 +33,18 @@ export interface RaftCounters {
 export class Raft {
   readonly id: NodeId;
   readonly cfg: ResolvedRaftConfig;
-  readonly voters: readonly NodeId[];
-  readonly peers: readonly NodeId[];
+  /** The configuration in force (the latest in the log), split for the hot paths. */
+  voters: readonly NodeId[] = [];
+  learners: readonly NodeId[] = [];
+  /** Voters other than this node: whom to ask for votes. */
+  votingPeers: readonly NodeId[] = [];
+  private seenConfigVersion = -1;
+  /** The latest local snapshot: what a leader sends to followers that are too far behind. */
+  snapshot: Snapshot | null;
+  /** Command bytes applied since the last snapshot (the snapshot policy). */
+  appliedBytesSinceSnapshot = 0;
+  /** A snapshot being received from the leader, chunk by chunk. */
+  incomingSnapshot: { index: number; term: number; received: number; chunks: Uint8Array[] } | null = null;
 
   term: number;
   vote: NodeId | null;
@@ -77,13 +90,13 @@ export class Raft {
   constructor(cfg: ResolvedRaftConfig, boot: BootState) {
     this.id = cfg.id;
     this.cfg = cfg;
-    this.voters = cfg.voters.slice();
-    this.peers = this.voters.filter((v) => v !== cfg.id);
     this.term = boot.hardState.term;
     this.vote = boot.hardState.vote;
-    const applied = Math.min(cfg.applied, boot.hardState.commit);
-    this.log = new RaftLog(boot.entries, boot.hardState.commit, applied);
+    this.snapshot = boot.snapshot ?? null;
+    const initialConfig = makeConfState(cfg.voters, cfg.learners);
+    this.log = new RaftLog(this.snapshot?.meta ?? null, boot.entries, boot.hardState.commit, cfg.applied, initialConfig);
     this.reads = new ReadRounds(cfg.maxPendingReads);
+    this.refreshConfig();
     this.lastLeaderContactTick = boot.hardState.term > 0 ? 0 : -cfg.electionTimeoutTicks;
     this.becomeFollower(this.term, null);
   }
@@ -143,8 +156,10 @@ export class Raft {
     this.leader = this.id;
     this.stepRole = stepLeader;
     this.tickRole = tickHeartbeat;
-    const next = this.log.lastIndex() + 1;
-    for (const peer of this.peers) this.progress.set(peer, new Progress(next, this.cfg.maxInflightAppends));
+    this.seenConfigVersion = -1;
+    this.refreshConfig();
+    // Check-quorum must hear from a quorum within the first election timeout of the term.
+    for (const pr of this.progress.values()) pr.recentActive = false;
     // An entry of the new term: earlier entries commit only through one (Raft paper §5.4.2,
     // Figure 8), and ReadIndex needs it too (§6.4).
     this.appendEntry('empty', new Uint8Array(0));
@@ -167,7 +182,7 @@ export class Raft {
     if (this.poll(this.id, true) === 'won') return;
     const lastIndex = this.log.lastIndex();
     const lastTerm = this.log.lastTerm();
-    for (const to of this.peers) {
+    for (const to of this.votingPeers) {
       this.send({ type: voteType, from: this.id, to, term: voteTerm, lastIndex, lastTerm, transfer: kind === 'transfer' });
     }
   }
@@ -189,6 +204,75 @@ export class Raft {
 
   isVoter(): boolean {
     return this.voters.includes(this.id);
+  }
+
+  /**
+   * Bring the derived membership in line with the log's configuration after anything that may
+   * have changed it (an append, a truncation, a snapshot). A leader tracks progress for every
+   * member; a candidate that is no longer a voter gives up.
+   */
+  refreshConfig(): void {
+    if (this.log.configVersion === this.seenConfigVersion) return;
+    this.seenConfigVersion = this.log.configVersion;
+    const conf = this.log.config();
+    this.voters = conf.voters;
+    this.learners = conf.learners;
+    this.votingPeers = conf.voters.filter((v) => v !== this.id);
+    if (this.role === 'leader') {
+      const next = this.log.lastIndex() + 1;
+      for (const id of [...conf.voters, ...conf.learners]) {
+        if (id === this.id || this.progress.has(id)) continue;
+        const pr = new Progress(next, this.cfg.maxInflightAppends);
+        pr.lastResponseTick = this.now;
+        pr.recentActive = true;
+        this.progress.set(id, pr);
+        this.needsAppendFlush = true;
+      }
+      for (const id of [...this.progress.keys()]) if (!isMember(conf, id)) this.progress.delete(id);
+      if (this.leadTransferee !== null && !conf.voters.includes(this.leadTransferee)) this.leadTransferee = null;
+      this.maybeStepDownRemoved();
+    } else if (this.role !== 'follower' && !this.isVoter()) {
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  /**
+   * A leader that removed itself keeps leading until the change commits (it must replicate it),
+   * without counting itself; then it steps down (§4.2.2).
+   */
+  maybeStepDownRemoved(): void {
+    if (this.role === 'leader' && !this.isVoter() && this.log.committed >= this.log.lastConfigIndex()) {
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  /** Whether the leader may append a configuration change now (§4.1). */
+  canChangeConfig(): boolean {
+    return (
+      this.role === 'leader' &&
+      this.leadTransferee === null &&
+      // The dissertation's fix for single-server changes: a new leader first commits an entry of
+      // its term, so no change of an earlier term can still be pending unseen.
+      this.committedInCurrentTerm() &&
+      // One change at a time: the previous one must be committed.
+      this.log.lastConfigIndex() <= this.log.committed
+    );
+  }
+
+  proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, ProposalDroppedError> {
+    if (!this.canChangeConfig()) return err(new ProposalDroppedError('config-change-pending'));
+    const next = applyConfChange(this.log.config(), change);
+    if ('invalid' in next) return err(new ProposalDroppedError('invalid-config-change', next.invalid));
+    const entry = this.appendConfig(next.conf);
+    return ok({ index: entry.index, term: entry.term });
+  }
+
+  private appendConfig(config: ConfState): Entry {
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, kind: 'config', data: new Uint8Array(0), config };
+    this.log.append(entry);
+    this.needsAppendFlush = true;
+    this.refreshConfig();
+    return entry;
   }
 
   /** A voter's lease for the last leader it heard from is still running (§6.2 with §9.6). */
@@ -228,6 +312,7 @@ export class Raft {
     this.log.commitTo(index);
     this.needsAppendFlush = true;
     this.releaseReads();
+    this.maybeStepDownRemoved();
     return true;
   }
 
@@ -276,12 +361,21 @@ export class Raft {
       const commit = Math.min(pr.match, this.log.committed);
       this.send({ type: 'heartbeat', from: this.id, to, term: this.term, commit, round });
     }
-    if (this.peers.length === 0) this.updateQuorumRound();
+    if (this.votingPeers.length === 0) this.updateQuorumRound();
     return round;
   }
 
   /** Leader: send `to` what it lacks, as far as flow control allows. */
   sendAppends(to: NodeId, pr: Progress): void {
+    if (pr.state !== 'snapshot' && pr.next <= this.log.snapshotIndex()) {
+      // The entries this follower needs were compacted away: send the snapshot instead.
+      assert(this.snapshot !== null, 'compacted log without a snapshot');
+      pr.becomeSnapshot(this.snapshot.meta.index);
+    }
+    if (pr.state === 'snapshot') {
+      if (!pr.snapshotChunkInFlight) this.sendSnapshotChunk(to, pr);
+      return;
+    }
     const last = this.log.lastIndex();
     let sent = false;
     while (!pr.isPaused() && pr.next <= last) {
@@ -299,6 +393,12 @@ export class Raft {
    * follower cannot match is rejected and sends it back to probing (etcd does the same).
    */
   sendCatchUpAppend(to: NodeId, pr: Progress): void {
+    if (pr.state === 'snapshot') {
+      // The chunk in flight may be lost; resend from what the follower acknowledged.
+      pr.snapshotChunkInFlight = false;
+      this.needsAppendFlush = true;
+      return;
+    }
     if (pr.state === 'probe' || (!pr.isPaused() && pr.next <= this.log.lastIndex())) {
       this.needsAppendFlush = true;
       return;
@@ -321,6 +421,18 @@ export class Raft {
     pr.sentCommit = commit;
   }
 
+  /** Leader: send the next chunk of the latest snapshot, one chunk in flight at a time. */
+  private sendSnapshotChunk(to: NodeId, pr: Progress): void {
+    const snap = this.snapshot as Snapshot;
+    if (pr.snapshotIndex !== snap.meta.index) pr.becomeSnapshot(snap.meta.index);
+    const offset = Math.min(pr.snapshotAcked, snap.data.byteLength);
+    const data = snap.data.subarray(offset, offset + this.cfg.snapshotChunkBytes);
+    const done = offset + data.byteLength >= snap.data.byteLength;
+    const commit = this.log.committed;
+    this.send({ type: 'snapshot', from: this.id, to, term: this.term, meta: snap.meta, offset, data, done, commit });
+    pr.snapshotChunkInFlight = true;
+  }
+
   /** Leader: called when a Ready is taken, so that many proposals share one append. */
   flushAppends(): void {
     if (this.role !== 'leader' || !this.needsAppendFlush) return;
@@ -340,6 +452,33 @@ export class Raft {
     const pr = this.progress.get(transferee) as Progress;
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(transferee);
     else this.needsAppendFlush = true;
+  }
+
+  /**
+   * The application made a snapshot of its state at `index` (at most the applied index): keep
+   * it for followers that fall behind, and drop log entries behind it from memory, keeping
+   * `snapshotTrailingEntries` so that a follower slightly behind still gets plain appends.
+   * Returns the snapshot with its metadata and the index up to which storage may drop entries.
+   */
+  compact(index: number, data: Uint8Array): { snapshot: Snapshot; compactTo: number } {
+    assert(index <= this.log.applied && index <= this.log.persisted, 'snapshot beyond applied, durable entries');
+    assert(index > this.log.snapshotIndex(), 'snapshot not newer than the last one');
+    const term = this.log.term(index) as number;
+    const snapshot: Snapshot = { meta: { index, term, config: this.log.configAt(index) }, data };
+    this.snapshot = snapshot;
+    this.appliedBytesSinceSnapshot = 0;
+    const compactTo = Math.max(this.log.snapshotIndex(), index - this.cfg.snapshotTrailingEntries);
+    this.log.compact(compactTo);
+    return { snapshot, compactTo };
+  }
+
+  /** The snapshot policy: enough has been applied since the last snapshot to take one. */
+  shouldSnapshot(): boolean {
+    const sinceEntries = this.log.applied - (this.snapshot?.meta.index ?? 0);
+    if (sinceEntries <= 0) return false;
+    const byCount = this.cfg.snapshotEveryEntries > 0 && sinceEntries >= this.cfg.snapshotEveryEntries;
+    const byBytes = this.cfg.snapshotEveryBytes > 0 && this.appliedBytesSinceSnapshot >= this.cfg.snapshotEveryBytes;
+    return byCount || byBytes;
   }
 
   sendTimeoutNow(to: NodeId): void {
@@ -380,5 +519,40 @@ function tickHeartbeat(r: Raft): void {
   if (r.heartbeatElapsed >= r.cfg.heartbeatIntervalTicks) {
     r.heartbeatElapsed = 0;
     r.broadcastHeartbeat();
+  }
+  tickAutopilot(r);
+}
+
+/**
+ * Leader: membership housekeeping, at most one change at a time. Promote a learner that has
+ * kept up for a while (§4.2.1); remove a voter that has been silent for long, never going below
+ * the configured minimum (a dead member left in place weakens every quorum).
+ */
+function tickAutopilot(r: Raft): void {
+  const last = r.log.lastIndex();
+  let promote: NodeId | null = null;
+  if (r.cfg.promoteLearnerAfterTicks > 0) {
+    for (const id of r.learners) {
+      const pr = r.progress.get(id);
+      if (pr === undefined) continue;
+      const current = last - pr.match <= r.cfg.promoteLearnerLagEntries && r.now - pr.lastResponseTick <= r.cfg.electionTimeoutTicks;
+      pr.caughtUpTicks = current ? pr.caughtUpTicks + 1 : 0;
+      if (promote === null && pr.caughtUpTicks >= r.cfg.promoteLearnerAfterTicks) promote = id;
+    }
+  }
+  if (!r.canChangeConfig()) return;
+  if (promote !== null) {
+    r.proposeConfChange({ type: 'promote', node: promote });
+    return;
+  }
+  const removeAfter = r.cfg.removeUnreachableVoterAfterTicks;
+  if (removeAfter > 0 && r.voters.length > r.cfg.minVoters) {
+    for (const id of r.votingPeers) {
+      const pr = r.progress.get(id);
+      if (pr !== undefined && r.now - pr.lastResponseTick >= removeAfter) {
+        r.proposeConfChange({ type: 'remove', node: id });
+        return;
+      }
+    }
   }
 }

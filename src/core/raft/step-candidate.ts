@@ -4,7 +4,7 @@
  */
 import type { Message } from './messages.ts';
 import type { Raft } from './raft.ts';
-import { handleAppend, handleHeartbeat } from './step-follower.ts';
+import { handleAppend, handleHeartbeat, handleSnapshot } from './step-follower.ts';
 
 export function stepCandidate(r: Raft, m: Message): void {
   switch (m.type) {
@@ -15,6 +15,10 @@ export function stepCandidate(r: Raft, m: Message): void {
     case 'heartbeat':
       r.becomeFollower(r.term, m.from);
       handleHeartbeat(r, m);
+      return;
+    case 'snapshot':
+      r.becomeFollower(r.term, m.from);
+      handleSnapshot(r, m);
       return;
     case 'vote-response':
     case 'pre-vote-response': {
@@ -36,6 +40,7 @@ export function stepCandidate(r: Raft, m: Message): void {
       return;
     case 'timeout-now':
     case 'append-response':
+    case 'snapshot-response':
     case 'heartbeat-response':
     case 'vote':
     case 'pre-vote':

@@ -2,11 +2,7 @@
  * Follower message handling: accept appends and heartbeats from the leader of the term, campaign
  * on TimeoutNow, forward what only the leader can do.
  */
-import type {
-  AppendMessage,
-  HeartbeatMessage,
-  Message,
-} from './messages.ts';
+import type { AppendMessage, HeartbeatMessage, Message, SnapshotMessage } from './messages.ts';
 import type { Raft } from './raft.ts';
 
 export function stepFollower(r: Raft, m: Message): void {
@@ -18,6 +14,10 @@ export function stepFollower(r: Raft, m: Message): void {
     case 'heartbeat':
       heardFromLeader(r, m.from);
       handleHeartbeat(r, m);
+      return;
+    case 'snapshot':
+      heardFromLeader(r, m.from);
+      handleSnapshot(r, m);
       return;
     case 'timeout-now':
       // §3.10: the leader says our log is up to date and asks us to campaign at once, skipping
@@ -43,6 +43,7 @@ export function stepFollower(r: Raft, m: Message): void {
       r.counters.proposalsDropped += m.data.length;
       return;
     case 'append-response':
+    case 'snapshot-response':
     case 'heartbeat-response':
     case 'vote':
     case 'pre-vote':
@@ -84,6 +85,7 @@ export function handleAppend(r: Raft, m: AppendMessage): void {
   const lastNew = log.maybeAppend(prevIndex, prevTerm, entries);
   if (lastNew >= 0) {
     log.commitTo(Math.min(m.commit, lastNew));
+    r.refreshConfig();
     r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: lastNew, reject: false, hintIndex: 0, hintTerm: 0 });
     return;
   }
@@ -106,4 +108,57 @@ export function handleHeartbeat(r: Raft, m: HeartbeatMessage): void {
   // The leader caps `commit` at what it knows we hold; the min guards a log shortened by a crash.
   r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
   r.send({ type: 'heartbeat-response', from: r.id, to: m.from, term: r.term, round: m.round });
+}
+
+/**
+ * InstallSnapshot receiver (dissertation §5.4.1), in chunks. Chunks must arrive in order; a
+ * chunk out of order is answered with how much we hold, so the leader resumes from there. The
+ * final answer is sent only after the Ready carrying the snapshot is durable.
+ */
+export function handleSnapshot(r: Raft, m: SnapshotMessage): void {
+  const { meta } = m;
+  const answer = (received: number, done: boolean): void => {
+    r.send({ type: 'snapshot-response', from: r.id, to: m.from, term: r.term, index: meta.index, received, done });
+  };
+  if (meta.index <= r.log.committed) {
+    // We already hold everything the snapshot covers.
+    r.incomingSnapshot = null;
+    answer(m.offset + m.data.byteLength, true);
+    return;
+  }
+  let incoming = r.incomingSnapshot;
+  if (incoming === null || incoming.index !== meta.index || incoming.term !== meta.term) {
+    if (m.offset !== 0) {
+      answer(0, false);
+      return;
+    }
+    incoming = { index: meta.index, term: meta.term, received: 0, chunks: [] };
+    r.incomingSnapshot = incoming;
+  }
+  if (m.offset !== incoming.received) {
+    answer(incoming.received, false);
+    return;
+  }
+  if (incoming.received + m.data.byteLength > r.cfg.maxSnapshotBytes) {
+    r.incomingSnapshot = null;
+    r.counters.messagesIgnored++;
+    return;
+  }
+  // Copy: the chunk may be a view into a buffer the transport reuses.
+  incoming.chunks.push(m.data.slice());
+  incoming.received += m.data.byteLength;
+  if (!m.done) {
+    answer(incoming.received, false);
+    return;
+  }
+  const data = new Uint8Array(incoming.received);
+  let at = 0;
+  for (const chunk of incoming.chunks) {
+    data.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  r.incomingSnapshot = null;
+  r.log.restore({ meta, data });
+  r.refreshConfig();
+  answer(incoming.received, true);
 }

@@ -2,7 +2,7 @@
  * Leader message handling: replication progress and flow control, fast backtracking, commit,
  * forwarded proposals and reads, leadership transfer.
  */
-import type { AppendResponseMessage, Message } from './messages.ts';
+import type { AppendResponseMessage, Message, SnapshotResponseMessage } from './messages.ts';
 import type { Progress } from './progress.ts';
 import type { Raft } from './raft.ts';
 import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
@@ -12,14 +12,21 @@ export function stepLeader(r: Raft, m: Message): void {
     case 'append-response': {
       const pr = r.progress.get(m.from);
       if (pr === undefined) break;
-      pr.recentActive = true;
+      heardFrom(r, pr);
       handleAppendResponse(r, m, pr);
+      return;
+    }
+    case 'snapshot-response': {
+      const pr = r.progress.get(m.from);
+      if (pr === undefined) break;
+      heardFrom(r, pr);
+      handleSnapshotResponse(r, m, pr);
       return;
     }
     case 'heartbeat-response': {
       const pr = r.progress.get(m.from);
       if (pr === undefined) break;
-      pr.recentActive = true;
+      heardFrom(r, pr);
       // A probe that went unanswered (lost) may be retried now that the follower is reachable.
       pr.probeSent = false;
       if (pr.match < r.log.lastIndex()) r.sendCatchUpAppend(m.from, pr);
@@ -44,6 +51,7 @@ export function stepLeader(r: Raft, m: Message): void {
       r.transferLeadership(m.transferee);
       return;
     case 'append':
+    case 'snapshot':
     case 'heartbeat':
     case 'timeout-now':
     case 'vote':
@@ -79,7 +87,29 @@ function handleAppendResponse(r: Raft, m: AppendResponseMessage, pr: Progress): 
     return;
   }
   if (pr.state === 'probe') pr.becomeReplicate();
+  else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) pr.becomeProbe();
   r.needsAppendFlush = true;
   r.maybeCommit();
   if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) r.sendTimeoutNow(m.from);
+}
+
+function heardFrom(r: Raft, pr: Progress): void {
+  pr.recentActive = true;
+  pr.lastResponseTick = r.now;
+}
+
+function handleSnapshotResponse(r: Raft, m: SnapshotResponseMessage, pr: Progress): void {
+  if (m.done) {
+    // Installed (the answer left only after the snapshot was durable): replicate from there.
+    if (pr.match < m.index) pr.match = m.index;
+    if (pr.state === 'snapshot') pr.becomeProbe();
+    r.needsAppendFlush = true;
+    r.maybeCommit();
+    return;
+  }
+  if (pr.state !== 'snapshot' || m.index !== pr.snapshotIndex) return;
+  // Resume from what the follower holds (after a lost or reordered chunk it may be less).
+  pr.snapshotAcked = m.received;
+  pr.snapshotChunkInFlight = false;
+  r.needsAppendFlush = true;
 }

@@ -11,12 +11,39 @@ export type NodeId = string;
  * `empty` is the no-op a new leader appends so that entries of earlier terms become committed
  * through it (Raft paper §5.4.2; dissertation §3.6.2 and §6.4 for ReadIndex).
  */
-export type EntryKind = 'normal' | 'empty';
+export type EntryKind = 'normal' | 'empty' | 'config';
+
+/**
+ * A cluster configuration: the voters (whose majorities elect and commit) and the learners
+ * (who receive the log and do not vote). Sorted, disjoint.
+ */
+export interface ConfState {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
 
 export interface Entry {
   readonly index: number;
   readonly term: number;
   readonly kind: EntryKind;
+  readonly data: Uint8Array;
+  /**
+   * For `config` entries: the whole configuration that takes effect as soon as the entry is in
+   * a node's log, committed or not (single-server changes, dissertation §4.1).
+   */
+  readonly config?: ConfState;
+}
+
+/** Where a snapshot ends in the log, and the configuration in force there. */
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly term: number;
+  readonly config: ConfState;
+}
+
+/** A state machine snapshot: opaque bytes made by the application, and where they end. */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
   readonly data: Uint8Array;
 }
 
@@ -70,6 +97,12 @@ export interface DroppedRequest {
 export interface Ready {
   readonly softState: SoftState | null;
   readonly hardState: HardState | null;
+  /**
+   * A snapshot received from the leader. PERSIST it before `entries` (it replaces every stored
+   * entry up to its index, and any stored entry after it that it does not match), and RESTORE
+   * the state machine from it before applying `committedEntries`, which continue after it.
+   */
+  readonly snapshot: Snapshot | null;
   readonly entries: readonly Entry[];
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly import('./messages.ts').Message[];
@@ -80,6 +113,8 @@ export interface Ready {
 /** What a driver loads from durable storage at boot (the core never reads storage itself). */
 export interface BootState {
   readonly hardState: HardState;
-  /** Every stored entry, in index order, starting at index 1 (snapshots come with issue 3). */
+  /** The latest stored snapshot, if any; the driver restores its state machine from it. */
+  readonly snapshot?: Snapshot | null;
+  /** The stored entries after the snapshot (or from index 1), in index order. */
   readonly entries: readonly Entry[];
 }
