@@ -5,7 +5,12 @@
  * the network delivers everything. Throughput counts commands applied by the leader's state
  * machine; latency is from `propose` to that apply.
  *
- * Options: --commands N (default 1,000,000), --concurrency N (default 4096), --seed N.
+ * Snapshots are on: every node snapshots its state machine every `--snapshot-every` applied
+ * entries (default 10,000) and compacts its in-memory log, so `peakLogEntries`, the most entries
+ * any node held in memory at once, must stay near the threshold, not grow with the run.
+ *
+ * Options: --commands N (default 1,000,000), --concurrency N (default 4096), --seed N,
+ * --snapshot-every N (default 10,000).
  */
 import { createPrng } from '../src/core/prng.ts';
 import { RaftNode } from '../src/core/raft/raft-node.ts';
@@ -16,10 +21,11 @@ interface CoreBenchOptions {
   commands: number;
   concurrency: number;
   seed: number;
+  snapshotEvery: number;
 }
 
 function parseOptions(args: readonly string[]): CoreBenchOptions {
-  const o: CoreBenchOptions = { commands: 1_000_000, concurrency: 4096, seed: 1 };
+  const o: CoreBenchOptions = { commands: 1_000_000, concurrency: 4096, seed: 1, snapshotEvery: 10_000 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i];
     const value = Number(args[i + 1]);
@@ -27,6 +33,7 @@ function parseOptions(args: readonly string[]): CoreBenchOptions {
     if (flag === '--commands') o.commands = value;
     else if (flag === '--concurrency') o.concurrency = value;
     else if (flag === '--seed') o.seed = value;
+    else if (flag === '--snapshot-every') o.snapshotEvery = value;
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -40,6 +47,13 @@ class CounterMachine {
     if (e.kind !== 'normal') return;
     this.sum += e.data[0] ?? 0;
     this.count++;
+  }
+  snapshot(): Uint8Array {
+    const bytes = new Uint8Array(16);
+    const view = new DataView(bytes.buffer);
+    view.setFloat64(0, this.sum);
+    view.setFloat64(8, this.count);
+    return bytes;
   }
 }
 
@@ -57,7 +71,10 @@ export function runCoreBench(args: readonly string[]): void {
   // Memory "storage": the bench keeps what a durable log would hold, without copying.
   const stored = new Map<string, Entry[]>();
   for (const id of ids) {
-    nodes.set(id, new RaftNode({ id, voters: ids, prng, maxUncommittedEntries: 1 << 20, maxInflightAppends: 256 }));
+    nodes.set(
+      id,
+      new RaftNode({ id, voters: ids, prng, maxUncommittedEntries: 1 << 20, maxInflightAppends: 256, snapshotEveryEntries: o.snapshotEvery }),
+    );
     machines.set(id, new CounterMachine());
     stored.set(id, []);
   }
@@ -66,12 +83,13 @@ export function runCoreBench(args: readonly string[]): void {
   const latencies = new Float64Array(o.commands);
   let latencyCount = 0;
   let leaderId = '';
+  let peakLogEntries = 0;
 
   const processReady = (id: string, node: RaftNode): void => {
     if (!node.hasReady()) return;
     const rd = node.ready();
     const log = stored.get(id) as Entry[];
-    for (const e of rd.entries) log[e.index - 1] = e;
+    for (const e of rd.entries) log.push(e);
     for (const m of rd.messages) inbox.push(m);
     const machine = machines.get(id) as CounterMachine;
     const now = id === leaderId ? performance.now() : 0;
@@ -82,6 +100,14 @@ export function runCoreBench(args: readonly string[]): void {
       }
     }
     node.advance();
+    const size = node.logSize();
+    if (size > peakLogEntries) peakLogEntries = size;
+    if (node.shouldSnapshot()) {
+      // Snapshot the state machine, then storage drops what the snapshot covers.
+      const { compactTo } = node.compact(node.status().applied, machine.snapshot());
+      const first = log.length === 0 ? 0 : (log[0] as Entry).index;
+      if (compactTo >= first) log.splice(0, compactTo - first + 1);
+    }
   };
   const round = (): void => {
     for (const [id, node] of nodes) processReady(id, node);
@@ -126,7 +152,11 @@ export function runCoreBench(args: readonly string[]): void {
     commandsPerSec: Math.round(o.commands / (elapsedMs / 1000)),
     p50Us: Math.round(percentile(sorted, 0.5)),
     p99Us: Math.round(percentile(sorted, 0.99)),
+    peakLogEntries,
   };
-  console.log(`core: ${o.commands} commands, concurrency ${o.concurrency}, ${elapsedMs.toFixed(0)} ms, every replica applied all`);
+  console.log(
+    `core: ${o.commands} commands, concurrency ${o.concurrency}, snapshot every ${o.snapshotEvery}, ` +
+      `${elapsedMs.toFixed(0)} ms, every replica applied all`,
+  );
   console.log(JSON.stringify(result));
 }
