@@ -23,13 +23,15 @@ function splitmix32(state: number): [number, number] {
 
 export function createPrng(seed: number): Prng {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
-  // Fold the high bits in so that seeds above 2^32 do not collide with small ones.
-  let s = (seed ^ Math.floor(seed / 0x1_0000_0000)) | 0;
-  let a: number, b: number, c: number, d: number;
-  [s, a] = splitmix32(s);
-  [s, b] = splitmix32(s);
-  [s, c] = splitmix32(s);
-  [s, d] = splitmix32(s);
+  // The low and high 32 bits of the seed go into separate state words, so that distinct safe
+  // integers (negative ones and those above 2^32 included) start from distinct states.
+  const low = seed >>> 0;
+  const high = Math.floor(seed / 0x1_0000_0000) | 0;
+  let a = low | 0;
+  let b = high;
+  // c mixes both halves so that nearby seeds diverge after the first few outputs.
+  let c = splitmix32(low ^ Math.imul(high, 0x85ebca6b))[1] | 0;
+  let d = 1;
   const nextUint32 = (): number => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

@@ -277,7 +277,12 @@ export class Raft {
 
   /** A voter's lease for the last leader it heard from is still running (§6.2 with §9.6). */
   inLease(): boolean {
-    return this.cfg.checkQuorum && this.now - this.lastLeaderContactTick < this.cfg.electionTimeoutTicks;
+    if (!this.cfg.checkQuorum) return false;
+    // A leader is its own lease: while check-quorum keeps it in office it has heard from a
+    // quorum within the last election timeout, so a campaign against it comes from a node that
+    // was merely cut off, and must not depose it (etcd treats its own leader the same way).
+    if (this.role === 'leader') return true;
+    return this.now - this.lastLeaderContactTick < this.cfg.electionTimeoutTicks;
   }
 
   resetRandomizedElectionTimeout(): void {
