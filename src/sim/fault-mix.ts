@@ -1,0 +1,177 @@
+/**
+ * The fault mix of one seed: how lossy, duplicating and slow the network is, how often and how
+ * badly the nemesis partitions, crashes and pauses nodes, how slow storage is, what the clients
+ * do, and a few engine limits that change which code paths run (small inflight windows and
+ * append batches force probing and backtracking). Drawn once from the seed's PRNG, before the
+ * run starts, and printable, so a failing seed comes with a description of its weather.
+ *
+ * Rates are per second of virtual time; durations are virtual microseconds.
+ */
+import type { Prng } from '../core/prng.ts';
+import type { ClientWorkload } from './client.ts';
+import { chance, describe, pick, pickWeighted, type Distribution } from './distributions.ts';
+import type { NetworkFaults } from './network.ts';
+import type { RaftTuning } from './sim-node.ts';
+
+export type PartitionKind = 'halves' | 'isolate-leader' | 'isolate-one' | 'one-way' | 'bridge';
+
+export interface FaultMix {
+  readonly network: NetworkFaults;
+  /** Loss on client links (no partitions, no duplication there). */
+  readonly clientLossRate: number;
+  readonly storageLatency: Distribution;
+  /** Each node's clock runs at 1 + drift, drift uniform in [-clockDriftMax, clockDriftMax]. */
+  readonly clockDriftMax: number;
+  readonly partitions: {
+    readonly ratePerS: number;
+    readonly duration: Distribution;
+    readonly kinds: readonly (readonly [PartitionKind, number])[];
+  };
+  readonly crashes: {
+    readonly ratePerS: number;
+    readonly downtime: Distribution;
+    /** Probability that a crash waits for a write in flight and lands inside it. */
+    readonly duringWriteProbability: number;
+    /** Probability that a write persisting a vote has a crash land inside it. */
+    readonly duringVoteProbability: number;
+    /** Probability that a crash takes down several nodes at once (up to `downMax`). */
+    readonly correlatedProbability: number;
+    /** At most this many nodes down at once (may exceed a minority: no progress for a while). */
+    readonly downMax: number;
+    /** After a leader crash, a follower campaigns at once (a Web Locks failure oracle). */
+    readonly oracleProbability: number;
+  };
+  readonly pauses: {
+    readonly ratePerS: number;
+    readonly duration: Distribution;
+    /** Probability that a paused leader is also cut off from its peers while paused. */
+    readonly isolateLeaderProbability: number;
+  };
+  readonly transfersPerS: number;
+  readonly clients: number;
+  readonly workload: ClientWorkload;
+  readonly raft: RaftTuning;
+}
+
+const ms = 1000;
+
+function delayDistribution(prng: Prng): Distribution {
+  const kind = pick(prng, ['uniform', 'exponential', 'bimodal'] as const);
+  const minUs = 50 + prng.nextInt(500);
+  switch (kind) {
+    case 'uniform':
+      return { kind: 'uniform', minUs, maxUs: minUs + (1 + prng.nextInt(20)) * ms };
+    case 'exponential':
+      return { kind: 'exponential', minUs, meanUs: (1 + prng.nextInt(8)) * ms, maxUs: 80 * ms };
+    case 'bimodal':
+      return {
+        kind: 'mixture',
+        parts: [
+          { weight: 0.9, dist: { kind: 'uniform', minUs, maxUs: minUs + 2 * ms } },
+          { weight: 0.1, dist: { kind: 'exponential', minUs: 10 * ms, meanUs: 20 * ms, maxUs: 150 * ms } },
+        ],
+      };
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
+function storageDistribution(prng: Prng): Distribution {
+  // IndexedDB here: ~0.8 ms a transaction (DESIGN.md §7), with the occasional slow one.
+  return {
+    kind: 'mixture',
+    parts: [
+      { weight: 0.95, dist: { kind: 'exponential', minUs: 200 + prng.nextInt(600), meanUs: 300 + prng.nextInt(1500), maxUs: 20 * ms } },
+      { weight: 0.05, dist: { kind: 'uniform', minUs: 5 * ms, maxUs: (10 + prng.nextInt(40)) * ms } },
+    ],
+  };
+}
+
+/** Draw the fault mix of a seed for a cluster of `nodes` voters. */
+export function drawFaultMix(prng: Prng, nodes: number): FaultMix {
+  const minority = Math.floor((nodes - 1) / 2);
+  const calm = chance(prng, 0.05); // a few seeds run without any fault at all
+  const network: NetworkFaults = calm
+    ? { lossRate: 0, duplicateRate: 0, delay: { kind: 'uniform', minUs: 100, maxUs: 2 * ms } }
+    : { lossRate: prng.nextFloat() * 0.2, duplicateRate: chance(prng, 0.5) ? prng.nextFloat() * 0.1 : 0, delay: delayDistribution(prng) };
+  return {
+    network,
+    clientLossRate: calm ? 0 : prng.nextFloat() * 0.05,
+    storageLatency: storageDistribution(prng),
+    clockDriftMax: prng.nextFloat() * 0.01,
+    partitions: {
+      ratePerS: calm ? 0 : prng.nextFloat() * 1.5,
+      duration: { kind: 'uniform', minUs: 100 * ms, maxUs: (300 + prng.nextInt(1200)) * ms },
+      kinds: [
+        ['halves', 3],
+        ['isolate-leader', 3],
+        ['isolate-one', 2],
+        ['one-way', 2],
+        ['bridge', 1],
+      ],
+    },
+    crashes: {
+      ratePerS: calm ? 0 : prng.nextFloat() * 3,
+      downtime: { kind: 'exponential', minUs: 1 * ms, meanUs: (20 + prng.nextInt(400)) * ms, maxUs: 1500 * ms },
+      duringWriteProbability: 0.75,
+      duringVoteProbability: calm ? 0 : prng.nextFloat() * 0.3,
+      correlatedProbability: 0.15,
+      downMax: pickWeighted(prng, [
+        [Math.max(1, minority), 7],
+        [minority + 1, 2],
+        [nodes, 1],
+      ] as const),
+      oracleProbability: 0.3,
+    },
+    pauses: {
+      ratePerS: calm ? 0 : prng.nextFloat() * 1.5,
+      duration: { kind: 'uniform', minUs: 20 * ms, maxUs: (100 + prng.nextInt(900)) * ms },
+      isolateLeaderProbability: 0.4,
+    },
+    transfersPerS: calm ? 0 : prng.nextFloat() * 0.5,
+    clients: 3 + prng.nextInt(5),
+    workload: {
+      keys: ['a', 'b', 'c', 'd', 'e'].slice(0, 1 + prng.nextInt(4)),
+      think: { kind: 'uniform', minUs: 10 * ms, maxUs: (50 + prng.nextInt(150)) * ms },
+      opTimeoutUs: 1000 * ms,
+      retryBackoff: { kind: 'uniform', minUs: 5 * ms, maxUs: 40 * ms },
+      opWeights: { read: 4, write: 4, cas: 2 },
+      readModeWeights: pickWeighted(prng, [
+        [{ log: 1, index: 1, lease: 1 }, 4],
+        [{ log: 1, index: 0, lease: 0 }, 1],
+        [{ log: 0, index: 1, lease: 0 }, 1],
+        [{ log: 0, index: 0, lease: 1 }, 1],
+      ] as const),
+      deleteProbability: 0.05,
+      routingWeights: pickWeighted(prng, [
+        [{ sticky: 1, home: 0, random: 0 }, 2],
+        [{ sticky: 0, home: 1, random: 0 }, 1],
+        [{ sticky: 2, home: 1, random: 1 }, 2],
+      ] as const),
+    },
+    raft: {
+      maxInflightAppends: pick(prng, [1, 2, 4, 64]),
+      maxEntriesPerAppend: pick(prng, [1, 3, 64, 1024]),
+      maxUncommittedEntries: pick(prng, [8, 64, 65_536]),
+    },
+  };
+}
+
+export function describeFaultMix(mix: FaultMix): string {
+  const c = mix.crashes;
+  return [
+    `network: loss ${pct(mix.network.lossRate)}, dup ${pct(mix.network.duplicateRate)}, delay ${describe(mix.network.delay)}, client loss ${pct(mix.clientLossRate)}`,
+    `storage: ${describe(mix.storageLatency)}; clock drift <= ${pct(mix.clockDriftMax)}`,
+    `partitions ${mix.partitions.ratePerS.toFixed(2)}/s for ${describe(mix.partitions.duration)}`,
+    `crashes ${c.ratePerS.toFixed(2)}/s down ${describe(c.downtime)}, <= ${c.downMax} down`,
+    `pauses ${mix.pauses.ratePerS.toFixed(2)}/s for ${describe(mix.pauses.duration)}; transfers ${mix.transfersPerS.toFixed(2)}/s`,
+    `clients ${mix.clients} on ${mix.workload.keys.length} keys, reads ${JSON.stringify(mix.workload.readModeWeights)}, routing ${JSON.stringify(mix.workload.routingWeights)}`,
+    `raft ${JSON.stringify(mix.raft)}`,
+  ].join('; ');
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}

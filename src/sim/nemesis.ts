@@ -1,0 +1,271 @@
+/**
+ * The nemesis: injects the faults of a seed's mix during the safety phase, and heals them all
+ * for the liveness phase.
+ *
+ * - Partitions, one at a time: random halves, the leader isolated, one node isolated, a one-way
+ *   cut (A hears nothing from B but B hears A), or a bridge (two sides that only one node
+ *   connects). Each heals after its duration.
+ * - Crashes, weighted toward the moments that hurt: most crashes are armed and land inside the
+ *   next write some node begins, between its start and the moment its Ready's messages leave
+ *   (so both "crash before the write completed" and "crash after it completed but before
+ *   sending" happen). At most `downMax` nodes are down at once; each restarts after its downtime.
+ * - Pauses (a throttled tab), leadership transfers, and a failure oracle that makes a follower
+ *   campaign at once after the leader crashed.
+ *
+ * Faults never break a quorum forever: `healAll` removes every partition, resumes every paused
+ * node and restarts every crashed one.
+ */
+import type { Prng } from '../core/prng.ts';
+import type { Message } from '../core/raft/messages.ts';
+import type { NodeId } from '../core/raft/types.ts';
+import { chance, pick, pickWeighted, sample, shuffled } from './distributions.ts';
+import type { FaultMix, PartitionKind } from './fault-mix.ts';
+import type { Cut, Network } from './network.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { SimNode } from './sim-node.ts';
+
+export interface NemesisStats {
+  partitions: number;
+  crashes: number;
+  crashesDuringWrite: number;
+  correlatedCrashes: number;
+  restarts: number;
+  pauses: number;
+  transfers: number;
+  oracleCampaigns: number;
+}
+
+/** How long an armed crash waits for a write before it gives up and strikes anywhere. */
+const armedCrashWaitUsMax = 200_000;
+
+export class Nemesis {
+  private active = false;
+  private endUs = 0;
+  private armedUntilUs = -1;
+  private pauseSeq = 0;
+  /** The pause a node is in, so that an old pause's end does not cut a newer one short. */
+  private readonly pauseTokens = new Map<NodeId, number>();
+  readonly stats: NemesisStats = { partitions: 0, crashes: 0, crashesDuringWrite: 0, correlatedCrashes: 0, restarts: 0, pauses: 0, transfers: 0, oracleCampaigns: 0 };
+  /** One line per fault, for a failing seed's report (bounded). */
+  readonly log: string[] = [];
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly prng: Prng,
+    private readonly nodes: readonly SimNode[],
+    private readonly peerNet: Network<Message>,
+    private readonly mix: FaultMix,
+  ) {}
+
+  /** Inject faults until `endUs`. */
+  start(endUs: number): void {
+    this.active = true;
+    this.endUs = endUs;
+    this.schedulePartition();
+    this.every(this.mix.crashes.ratePerS, () => this.crashSomeone());
+    this.every(this.mix.pauses.ratePerS, () => this.pauseSomeone());
+    this.every(this.mix.transfersPerS, () => this.transfer());
+  }
+
+  /** Stop injecting, and undo every fault: the network heals, every node runs. */
+  healAll(): void {
+    this.active = false;
+    this.armedUntilUs = -1;
+    this.peerNet.healPartitions();
+    for (const n of this.nodes) {
+      if (!n.up) {
+        n.restart();
+        this.stats.restarts++;
+      } else if (n.paused) {
+        n.resume();
+      }
+    }
+    this.note('heal all');
+  }
+
+  /**
+   * A node began a write that completes at `completesAtUs` (hooked into every SimNode). An armed
+   * crash lands inside it; so, with the mix's probability, does a crash of a node persisting a
+   * vote (the moment "no node votes twice in a term" depends on).
+   */
+  onWriteBegin(node: SimNode, completesAtUs: number, carriesVote: boolean, postDurableDelayUs: number): void {
+    if (!this.active || !this.canCrash()) return;
+    const armed = this.scheduler.nowUs <= this.armedUntilUs;
+    const onVote = carriesVote && chance(this.prng, this.mix.crashes.duringVoteProbability);
+    if (!armed && !onVote) return;
+    if (armed) this.armedUntilUs = -1;
+    // Anywhere from now to just after the write completed and before its messages left.
+    const span = completesAtUs - this.scheduler.nowUs + postDurableDelayUs;
+    const atUs = this.scheduler.nowUs + this.prng.nextInt(Math.max(1, span));
+    this.scheduler.at(atUs, () => {
+      if (!this.active || !node.up || !this.canCrash()) return;
+      this.stats.crashesDuringWrite++;
+      this.crash(node, onVote ? 'while persisting a vote' : 'during a write');
+    });
+  }
+
+  private every(ratePerS: number, action: () => void): void {
+    if (ratePerS <= 0) return;
+    this.scheduler.after(this.gapUs(ratePerS), () => {
+      if (!this.active || this.scheduler.nowUs >= this.endUs) return;
+      action();
+      this.every(ratePerS, action);
+    });
+  }
+
+  /** Partitions are serial: the next one is drawn when the current one heals. */
+  private schedulePartition(): void {
+    const ratePerS = this.mix.partitions.ratePerS;
+    if (ratePerS <= 0) return;
+    this.scheduler.after(this.gapUs(ratePerS), () => {
+      if (!this.active || this.scheduler.nowUs >= this.endUs) return;
+      this.partition();
+    });
+  }
+
+  /** An exponential gap: faults of one kind arrive as a Poisson process. */
+  private gapUs(ratePerS: number): number {
+    return Math.round(-Math.log(1 - this.prng.nextFloat()) * (1_000_000 / ratePerS));
+  }
+
+  private partition(): void {
+    const ids = this.nodes.map((n) => n.id);
+    const kind = pickWeighted<PartitionKind>(this.prng, this.mix.partitions.kinds);
+    const order = shuffled(this.prng, ids);
+    const leader = this.nodes.find((n) => n.up && n.isLeader())?.id ?? pick(this.prng, ids);
+    let what: string;
+    let cut: Cut;
+    switch (kind) {
+      case 'halves': {
+        const size = 1 + this.prng.nextInt(ids.length - 1);
+        const a = order.slice(0, size);
+        const b = order.slice(size);
+        cut = this.peerNet.partition(a, b);
+        what = `partition ${a.join(',')} | ${b.join(',')}`;
+        break;
+      }
+      case 'isolate-leader':
+      case 'isolate-one': {
+        const victim = kind === 'isolate-leader' ? leader : (order[0] as NodeId);
+        cut = this.peerNet.isolate(victim, ids);
+        what = `isolate ${victim}${kind === 'isolate-leader' ? ' (leader)' : ''}`;
+        break;
+      }
+      case 'one-way': {
+        const size = 1 + this.prng.nextInt(ids.length - 1);
+        const from = order.slice(0, size);
+        const to = order.slice(size);
+        cut = this.peerNet.blockOneWay(from, to);
+        what = `one-way cut ${from.join(',')} -/-> ${to.join(',')}`;
+        break;
+      }
+      case 'bridge': {
+        const bridge = order[0] as NodeId;
+        const rest = order.slice(1);
+        const half = Math.ceil(rest.length / 2);
+        cut = this.peerNet.partition(rest.slice(0, half), rest.slice(half));
+        what = `bridge ${bridge} between ${rest.slice(0, half).join(',')} | ${rest.slice(half).join(',')}`;
+        break;
+      }
+      default: {
+        const never: never = kind;
+        return never;
+      }
+    }
+    this.stats.partitions++;
+    this.note(what);
+    this.scheduler.after(sample(this.prng, this.mix.partitions.duration), () => {
+      if (!this.active) return;
+      this.peerNet.heal(cut);
+      this.note('partition healed');
+      this.schedulePartition();
+    });
+  }
+
+  private canCrash(): boolean {
+    return this.nodes.filter((n) => !n.up).length < this.mix.crashes.downMax;
+  }
+
+  private crashSomeone(): void {
+    if (!this.canCrash()) return;
+    if (chance(this.prng, this.mix.crashes.correlatedProbability)) {
+      // A correlated failure (a machine hosting several tabs dies): as many nodes as allowed,
+      // those with writes in flight first.
+      const up = shuffled(this.prng, this.nodes.filter((n) => n.up));
+      up.sort((a, b) => Number(b.hasWriteInFlight()) - Number(a.hasWriteInFlight()));
+      for (const n of up) {
+        if (!this.canCrash()) break;
+        this.crash(n, 'together with others');
+      }
+      this.stats.correlatedCrashes++;
+      return;
+    }
+    if (chance(this.prng, this.mix.crashes.duringWriteProbability)) {
+      this.armedUntilUs = this.scheduler.nowUs + armedCrashWaitUsMax;
+      return;
+    }
+    const up = this.nodes.filter((n) => n.up);
+    if (up.length > 0) this.crash(pick(this.prng, up), 'at random');
+  }
+
+  private crash(node: SimNode, how: string): void {
+    const wasLeader = node.isLeader();
+    node.crash();
+    this.stats.crashes++;
+    this.note(`crash ${node.id}${wasLeader ? ' (leader)' : ''} ${how}`);
+    this.scheduler.after(sample(this.prng, this.mix.crashes.downtime), () => {
+      if (!this.active || node.up) return;
+      node.restart();
+      this.stats.restarts++;
+      this.note(`restart ${node.id}`);
+    });
+    if (wasLeader && chance(this.prng, this.mix.crashes.oracleProbability)) {
+      const others = this.nodes.filter((n) => n.up && n !== node);
+      if (others.length === 0) return;
+      const follower = pick(this.prng, others);
+      this.scheduler.after(1000 + this.prng.nextInt(15_000), () => {
+        if (!this.active || !follower.up) return;
+        this.stats.oracleCampaigns++;
+        follower.campaign();
+      });
+    }
+  }
+
+  private pauseSomeone(): void {
+    const up = this.nodes.filter((n) => n.up && !n.paused);
+    if (up.length === 0) return;
+    const leader = up.find((n) => n.isLeader());
+    const node = leader !== undefined && chance(this.prng, 0.5) ? leader : pick(this.prng, up);
+    const isolate = node === leader && chance(this.prng, this.mix.pauses.isolateLeaderProbability);
+    node.pause();
+    // A paused leader cut off from its peers: the others elect a new leader while it sleeps, and
+    // when it wakes it must not serve anything from its old term (lease reads in particular).
+    const cut = isolate ? this.peerNet.isolate(node.id, this.nodes.map((n) => n.id)) : null;
+    const token = ++this.pauseSeq;
+    this.pauseTokens.set(node.id, token);
+    this.stats.pauses++;
+    const durationUs = sample(this.prng, this.mix.pauses.duration);
+    this.note(`pause ${node.id}${isolate ? ' (leader, isolated)' : ''} for ${Math.round(durationUs / 1000)}ms`);
+    this.scheduler.after(durationUs, () => {
+      if (this.pauseTokens.get(node.id) === token && node.paused) node.resume();
+      // The isolation outlasts the pause a little: the woken leader first hears no one.
+      if (cut !== null) this.scheduler.after(this.prng.nextInt(200_000), () => this.peerNet.heal(cut));
+    });
+  }
+
+  private transfer(): void {
+    const leader = this.nodes.find((n) => n.up && n.isLeader());
+    if (leader === undefined) return;
+    const to = pick(
+      this.prng,
+      this.nodes.filter((n) => n !== leader),
+    );
+    this.stats.transfers++;
+    this.note(`transfer leadership ${leader.id} -> ${to.id}`);
+    leader.transferLeadership(to.id);
+  }
+
+  private note(what: string): void {
+    if (this.log.length < 500) this.log.push(`${(this.scheduler.nowUs / 1000).toFixed(1)}ms ${what}`);
+  }
+}

@@ -1,0 +1,624 @@
+/**
+ * One Raft node under the simulator: the driver loop a real runtime would run (DESIGN.md §2),
+ * with a KV state machine and the service side of the client protocol.
+ *
+ * The loop, per node:
+ *   - Inputs (peer messages, client requests) land in a bounded inbox; a processing pass runs
+ *     `cpuDelayUs` later, drains the inbox into the engine, then takes at most ONE Ready.
+ *   - A Ready's hard state and entries go to storage, which takes virtual time. Meanwhile the
+ *     engine keeps stepping messages, ticking and accepting proposals (the Ready contract allows
+ *     it, and the simulator must exercise it).
+ *   - When the write is durable, and only then, the Ready's messages are sent, its committed
+ *     entries applied (client requests answered), its read states served once applied, and
+ *     `advance()` is called. There is a `postDurableDelayUs` gap between the two, so a crash can
+ *     land after the write completed but before anything was sent.
+ *   - Ticks come every `tickUs` of virtual time (the node's own clock, which may drift).
+ *
+ * Faults:
+ *   - crash: all volatile state is gone (engine, inbox, state machine, waiting requests); the
+ *     pending write is lost. `restart` loads what is durable and builds a new engine from it;
+ *     the state machine restarts empty and the log is replayed from index 1.
+ *   - pause (a throttled tab): no ticks and no processing; inputs queue; a write in flight still
+ *     completes but its Ready waits. On resume the node first catches up the ticks it missed
+ *     (as a driver that measures elapsed time must do, or its leader lease would outlive real
+ *     time), then finishes the Ready and drains the inbox.
+ *
+ * An exception from the engine is a bug in it (protocol input never throws): it is reported to
+ * the checkers and the node crashes and restarts from storage, as DESIGN.md prescribes.
+ *
+ * Read request ids passed to `readIndex` come from a counter shared by the whole simulation, so
+ * they are unique across nodes AND incarnations: a restarted node must not mistake a late answer
+ * to its previous life's read for an answer to a new one (that would serve a stale index).
+ */
+import { assert } from '../core/assert.ts';
+import type { Prng } from '../core/prng.ts';
+import type { RaftConfig } from '../core/raft/config.ts';
+import { NotLeaderError } from '../core/raft/errors.ts';
+import type { Message } from '../core/raft/messages.ts';
+import { RaftNode, type RaftStatus } from '../core/raft/raft-node.ts';
+import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
+import { decodeKvCommand, encodeKvCommand, KvMachine, type KvResult } from '../machines/kv.ts';
+import type { RaftCheckers } from './checkers/raft-checkers.ts';
+import {
+  clientEndpoint,
+  type ClientMessage,
+  type ClientOutcome,
+  type ClientRequest,
+  type ClientResponse,
+  type RejectReason,
+} from './client-protocol.ts';
+import type { Distribution } from './distributions.ts';
+import { MemoryStorage } from './memory-storage.ts';
+import type { Network } from './network.ts';
+import type { Scheduler } from './scheduler.ts';
+
+/**
+ * Deliberate driver bugs, to prove the checkers catch what such bugs cause (tests of the
+ * simulator itself; never set in a real sweep):
+ * - `send-before-durable`: a Ready's messages leave as soon as its write BEGINS (breaks the Ready
+ *   contract: a vote or an acknowledgement can promise state a crash then loses);
+ * - `local-reads`: `index` and `lease` reads are served from the local state machine at once,
+ *   without asking ReadIndex (stale reads from followers and deposed leaders);
+ * - `forget-vote`: a restarting node loads its hard state without its vote (votes twice);
+ * - `no-tick-catch-up`: a paused node does not catch up the ticks it missed (its lease outlives
+ *   real time).
+ */
+export type Sabotage = 'send-before-durable' | 'local-reads' | 'forget-vote' | 'no-tick-catch-up';
+
+/** Engine settings the simulator may vary per seed (identity, voters and PRNG are its own). */
+export type RaftTuning = Omit<RaftConfig, 'id' | 'voters' | 'prng' | 'applied'>;
+
+export interface SimNodeOptions {
+  readonly id: NodeId;
+  readonly voters: readonly NodeId[];
+  readonly scheduler: Scheduler;
+  readonly prng: Prng;
+  readonly peerNet: Network<Message>;
+  readonly clientNet: Network<ClientMessage>;
+  readonly storageLatency: Distribution;
+  /** This node's tick interval in virtual microseconds (its clock drift is folded in). */
+  readonly tickUs: number;
+  readonly raft: RaftTuning;
+  readonly checkers: RaftCheckers;
+  /** Sim-wide unique read request ids (see the file comment). */
+  readonly nextReadId: () => number;
+  /** Processing delay between an input's arrival and the pass that handles it. */
+  readonly cpuDelayUs: number;
+  /** Gap between a write becoming durable and its Ready's messages leaving. */
+  readonly postDurableDelayUs: number;
+  /** Bound on queued inputs; more are dropped (and counted). */
+  readonly inboxMax: number;
+  /** Bound on client requests waiting for an answer; more are refused as `overloaded`. */
+  readonly pendingRequestsMax: number;
+  /**
+   * Called when a write begins (the nemesis arms crashes on writes in flight); `carriesVote`: it
+   * persists a vote not yet durable (a candidate's own, or one granted to a peer).
+   */
+  readonly onWriteBegin?: (node: SimNode, completesAtUs: number, carriesVote: boolean) => void;
+  /** Called when the engine threw and the node crashed; the owner decides when to restart. */
+  readonly onEngineCrash?: (node: SimNode) => void;
+  /** Deliberate driver bugs (tests of the checkers only). */
+  readonly sabotage?: ReadonlySet<Sabotage>;
+  /** A debugging narrative: role changes, client requests and their fate, crashes, pauses. */
+  readonly trace?: (line: string) => void;
+}
+
+type InboxItem = { readonly kind: 'peer'; readonly m: Message } | { readonly kind: 'client'; readonly req: ClientRequest };
+
+interface ProposalWaiter {
+  readonly req: ClientRequest;
+  /** Where the leader put it; -1 when forwarded (then only its application tells). */
+  readonly index: number;
+  readonly term: number;
+}
+
+interface ReadWaiter {
+  readonly req: ClientRequest;
+  /** The index the read waits for, -1 until the ReadIndex answer arrives. */
+  index: number;
+}
+
+export interface SimNodeStats {
+  crashes: number;
+  restarts: number;
+  pauses: number;
+  engineErrors: number;
+  inboxDropped: number;
+  droppedWhileDown: number;
+  readies: number;
+  applied: number;
+  /** Proposals a follower forwarded to its leader. */
+  forwarded: number;
+  /** Commands the KV machine recognized as already applied (duplicates) or abandoned (stale). */
+  duplicateCommands: number;
+  staleCommands: number;
+  /** Reads served after ReadIndex, by mode. */
+  indexReads: number;
+  leaseReads: number;
+  rejected: Record<RejectReason, number>;
+}
+
+export class SimNode {
+  readonly id: NodeId;
+  readonly storage: MemoryStorage;
+  private raft: RaftNode | null = null;
+  private machine = new KvMachine();
+  private appliedIndexValue = 0;
+  /** Bumped on crash and restart: events scheduled for an older life are ignored. */
+  private incarnation = 0;
+  private upValue = false;
+  private pausedValue = false;
+  private inbox: InboxItem[] = [];
+  private processScheduled = false;
+  private outstanding: Ready | null = null;
+  /** The outstanding Ready's write is durable; its second half waits (paused node). */
+  private durableWaiting = false;
+  private owedTicks = 0;
+  private lastRole: Role | null = null;
+  private lastTerm = -1;
+  private readonly proposals = new Map<string, ProposalWaiter>();
+  private readonly proposalByIndex = new Map<number, string>();
+  private readonly reads = new Map<number, ReadWaiter>();
+  private readsAwaitingApply: ReadWaiter[] = [];
+  readonly stats: SimNodeStats = {
+    crashes: 0,
+    restarts: 0,
+    pauses: 0,
+    engineErrors: 0,
+    inboxDropped: 0,
+    droppedWhileDown: 0,
+    readies: 0,
+    applied: 0,
+    forwarded: 0,
+    duplicateCommands: 0,
+    staleCommands: 0,
+    indexReads: 0,
+    leaseReads: 0,
+    rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
+  };
+
+  constructor(private readonly o: SimNodeOptions) {
+    this.id = o.id;
+    this.storage = new MemoryStorage({ scheduler: o.scheduler, prng: o.prng, latency: o.storageLatency });
+  }
+
+  // ---- state seen from outside -------------------------------------------------------------
+
+  get up(): boolean {
+    return this.upValue;
+  }
+
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  get appliedIndex(): number {
+    return this.appliedIndexValue;
+  }
+
+  status(): RaftStatus | null {
+    return this.raft === null ? null : this.raft.status();
+  }
+
+  isLeader(): boolean {
+    return this.raft !== null && this.raft.status().role === 'leader';
+  }
+
+  hasWriteInFlight(): boolean {
+    return this.storage.hasPendingWrite();
+  }
+
+  /** Nothing queued, no Ready outstanding. */
+  isIdle(): boolean {
+    return this.inbox.length === 0 && this.outstanding === null && (this.raft === null || !this.raft.hasReady());
+  }
+
+  digest(): string {
+    return this.machine.digest();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  /** Boot (the first time, or after a crash) from what storage holds. */
+  restart(): void {
+    assert(!this.upValue, `${this.id} restarted while up`);
+    const stored = this.storage.load();
+    const boot = this.sabotaged('forget-vote') ? { ...stored, hardState: { ...stored.hardState, vote: null } } : stored;
+    this.incarnation++;
+    this.o.checkers.onBoot(this.id, boot.hardState.commit);
+    try {
+      this.raft = new RaftNode({ ...this.o.raft, id: this.id, voters: this.o.voters, prng: this.o.prng, applied: 0 }, boot);
+    } catch (error) {
+      // The engine refused its own durable state: a bug. The node stays down.
+      this.stats.engineErrors++;
+      this.o.checkers.onEngineError(this.id, error, this.o.scheduler.nowUs);
+      this.raft = null;
+      return;
+    }
+    this.upValue = true;
+    if (this.incarnation > 1) this.stats.restarts++;
+    this.note(`boot: term ${boot.hardState.term}, vote ${boot.hardState.vote ?? 'none'}, commit ${boot.hardState.commit}, ${boot.entries.length} entries`);
+    this.observe();
+    this.scheduleTicks();
+    this.scheduleProcess();
+  }
+
+  crash(): void {
+    if (!this.upValue) return;
+    this.note(`crash${this.storage.hasPendingWrite() ? ' (a write in flight is lost)' : ''}`);
+    this.stats.crashes++;
+    this.upValue = false;
+    this.pausedValue = false;
+    this.incarnation++;
+    this.raft = null;
+    this.machine = new KvMachine();
+    this.appliedIndexValue = 0;
+    this.inbox = [];
+    this.processScheduled = false;
+    this.outstanding = null;
+    this.durableWaiting = false;
+    this.owedTicks = 0;
+    this.proposals.clear();
+    this.proposalByIndex.clear();
+    this.reads.clear();
+    this.readsAwaitingApply = [];
+    this.storage.crash();
+  }
+
+  pause(): void {
+    if (!this.upValue || this.pausedValue) return;
+    this.stats.pauses++;
+    this.pausedValue = true;
+    this.note('pause');
+  }
+
+  resume(): void {
+    if (!this.upValue || !this.pausedValue) return;
+    this.pausedValue = false;
+    const owed = this.sabotaged('no-tick-catch-up') ? 0 : this.owedTicks;
+    this.owedTicks = 0;
+    this.note(`resume: ${owed} ticks to catch up, ${this.inbox.length} inputs queued`);
+    for (let i = 0; i < owed && this.raft !== null; i++) this.guard(() => this.raftOrThrow().tick());
+    if (this.durableWaiting) {
+      this.durableWaiting = false;
+      this.finishReady();
+    }
+    this.scheduleProcess();
+  }
+
+  // ---- inputs ----------------------------------------------------------------------------------
+
+  deliverPeer(m: Message): void {
+    this.enqueue({ kind: 'peer', m });
+  }
+
+  deliverClient(req: ClientRequest): void {
+    this.enqueue({ kind: 'client', req });
+  }
+
+  /** Ask the engine to hand leadership to `to` (the nemesis, like a leader tab closing). */
+  transferLeadership(to: NodeId): void {
+    if (this.raft === null || this.pausedValue) return;
+    this.guard(() => void this.raftOrThrow().transferLeadership(to));
+    this.scheduleProcess();
+  }
+
+  /** Campaign at once (a failure oracle such as Web Locks says the leader is gone). */
+  campaign(): void {
+    if (this.raft === null || this.pausedValue) return;
+    this.guard(() => this.raftOrThrow().campaign());
+    this.scheduleProcess();
+  }
+
+  private enqueue(item: InboxItem): void {
+    if (!this.upValue) {
+      this.stats.droppedWhileDown++;
+      return;
+    }
+    if (this.inbox.length >= this.o.inboxMax) {
+      this.stats.inboxDropped++;
+      return;
+    }
+    this.inbox.push(item);
+    this.scheduleProcess();
+  }
+
+  // ---- the loop --------------------------------------------------------------------------------
+
+  private scheduleTicks(): void {
+    const incarnation = this.incarnation;
+    const tick = (): void => {
+      if (incarnation !== this.incarnation) return;
+      this.o.scheduler.after(this.o.tickUs, tick);
+      if (this.pausedValue) {
+        this.owedTicks++;
+        return;
+      }
+      this.guard(() => this.raftOrThrow().tick());
+      this.scheduleProcess();
+    };
+    // A random phase: nodes do not tick in lockstep.
+    this.o.scheduler.after(1 + this.o.prng.nextInt(this.o.tickUs), tick);
+  }
+
+  private scheduleProcess(): void {
+    if (this.processScheduled || !this.upValue || this.pausedValue) return;
+    this.processScheduled = true;
+    const incarnation = this.incarnation;
+    this.o.scheduler.after(this.o.cpuDelayUs, () => {
+      if (incarnation !== this.incarnation) return;
+      this.processScheduled = false;
+      this.process();
+    });
+  }
+
+  private process(): void {
+    if (!this.upValue || this.pausedValue) return;
+    const items = this.inbox;
+    this.inbox = [];
+    const incarnation = this.incarnation;
+    for (const item of items) {
+      if (incarnation !== this.incarnation) return; // the engine threw and the node crashed
+      if (item.kind === 'peer') this.guard(() => this.raftOrThrow().step(item.m));
+      else this.guard(() => this.handleClientRequest(item.req));
+    }
+    if (incarnation === this.incarnation) this.guard(() => this.maybeReady());
+  }
+
+  private maybeReady(): void {
+    const raft = this.raftOrThrow();
+    if (this.outstanding !== null || !raft.hasReady()) return;
+    const rd = raft.ready();
+    this.stats.readies++;
+    // No node here ever compacts its log (snapshots come with a later simulator option), so no
+    // leader can have a reason to send one.
+    assert(rd.snapshot === null, `${this.id} got a snapshot in a Ready, but no node ever compacts`);
+    this.outstanding = rd;
+    this.o.checkers.onReady(this.id, rd, this.storage, this.o.scheduler.nowUs);
+    if (rd.hardState === null && rd.entries.length === 0) {
+      // Nothing to persist: send, apply and advance now.
+      this.finishReady();
+      return;
+    }
+    if (this.sabotaged('send-before-durable')) this.sendMessages(rd);
+    const durable = this.storage.durableHardState();
+    const carriesVote = rd.hardState !== null && rd.hardState.vote !== null && (rd.hardState.vote !== durable.vote || rd.hardState.term !== durable.term);
+    const incarnation = this.incarnation;
+    const completesAtUs = this.storage.write({ hardState: rd.hardState, entries: rd.entries }, () => {
+      if (incarnation !== this.incarnation) return;
+      this.o.scheduler.after(this.o.postDurableDelayUs, () => {
+        if (incarnation !== this.incarnation) return;
+        if (this.pausedValue) this.durableWaiting = true;
+        else this.finishReady();
+      });
+    });
+    this.o.onWriteBegin?.(this, completesAtUs, carriesVote);
+  }
+
+  /** The second half of a Ready, once its write is durable: send, apply, answer, advance. */
+  private finishReady(): void {
+    const rd = this.outstanding;
+    if (rd === null || this.raft === null) return;
+    const incarnation = this.incarnation;
+    this.guard(() => {
+      if (!this.sabotaged('send-before-durable') || (rd.hardState === null && rd.entries.length === 0)) this.sendMessages(rd);
+      for (const e of rd.committedEntries) this.applyEntry(e);
+      for (const rs of rd.readStates) this.onReadState(rs.requestId, rs.index);
+      for (const id of rd.droppedReads) this.onReadDropped(id);
+      this.outstanding = null;
+      this.raftOrThrow().advance();
+    });
+    if (incarnation !== this.incarnation) return;
+    this.serveReadsUpTo(this.appliedIndexValue);
+    this.scheduleProcess();
+  }
+
+  private sendMessages(rd: Ready): void {
+    for (const m of rd.messages) {
+      assert(m.from === this.id && m.to !== this.id, `${this.id} sent a message from ${m.from} to ${m.to}`);
+      this.o.peerNet.send(this.id, m.to, freezeMessage(m));
+    }
+  }
+
+  // ---- the state machine and client requests ---------------------------------------------------
+
+  private applyEntry(e: Entry): void {
+    this.o.checkers.onApplied(this.id, e, this.o.scheduler.nowUs);
+    this.appliedIndexValue = e.index;
+    this.stats.applied++;
+    this.supersedeWaiterAt(e);
+    if (e.kind !== 'normal') return;
+    const decoded = decodeKvCommand(e.data);
+    // Only the simulator's clients write to this log: an undecodable entry is corrupted data,
+    // which State Machine Safety would also report. Skip it like any foreign command.
+    if (!decoded.ok) return;
+    const command = decoded.value;
+    const outcome = this.machine.apply(command);
+    if (outcome.status === 'duplicate') this.stats.duplicateCommands++;
+    else if (outcome.status === 'stale') this.stats.staleCommands++;
+    const key = requestKey(command.clientId, command.requestId);
+    const waiter = this.proposals.get(key);
+    if (waiter === undefined) return;
+    this.forgetProposal(key, waiter);
+    if (outcome.status !== 'stale') this.respondDone(waiter.req, outcome.result);
+  }
+
+  /** The leader accepted a request at (index, term), but a different entry was applied there. */
+  private supersedeWaiterAt(e: Entry): void {
+    const key = this.proposalByIndex.get(e.index);
+    if (key === undefined) return;
+    this.proposalByIndex.delete(e.index);
+    const waiter = this.proposals.get(key);
+    if (waiter === undefined || waiter.index !== e.index || waiter.term === e.term) return;
+    // Log Matching: an entry at this index of another term was committed, so (index, term) never
+    // will be, and the leader put the command nowhere else. A definite failure: retry is safe.
+    this.proposals.delete(key);
+    this.respondRejected(waiter.req, 'superseded', null);
+  }
+
+  private forgetProposal(key: string, waiter: ProposalWaiter): void {
+    this.proposals.delete(key);
+    if (waiter.index >= 0 && this.proposalByIndex.get(waiter.index) === key) this.proposalByIndex.delete(waiter.index);
+  }
+
+  private handleClientRequest(req: ClientRequest): void {
+    const raft = this.raftOrThrow();
+    if (this.proposals.size + this.reads.size >= this.o.pendingRequestsMax) {
+      this.respondRejected(req, 'overloaded', null);
+      return;
+    }
+    if (req.command.op === 'read' && req.readMode !== 'log') {
+      this.startIndexRead(raft, req);
+      return;
+    }
+    const result = raft.propose(encodeKvCommand(req.command));
+    if (!result.ok) {
+      const e = result.error;
+      if (e instanceof NotLeaderError) this.respondRejected(req, 'not-leader', e.leaderHint);
+      else this.respondRejected(req, 'proposal-dropped', null);
+      return;
+    }
+    const key = requestKey(req.clientId, req.requestId);
+    const old = this.proposals.get(key);
+    if (old !== undefined) this.forgetProposal(key, old);
+    const v = result.value;
+    if ('index' in v) {
+      this.proposals.set(key, { req, index: v.index, term: v.term });
+      this.proposalByIndex.set(v.index, key);
+      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${req.command.op}: proposed at (${v.index}, ${v.term})`);
+    } else {
+      this.stats.forwarded++;
+      this.proposals.set(key, { req, index: -1, term: 0 });
+      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${req.command.op}: forwarded to ${v.forwardedTo}`);
+    }
+  }
+
+  private startIndexRead(raft: RaftNode, req: ClientRequest): void {
+    if (this.sabotaged('local-reads')) {
+      this.respondDone(req, { op: 'read', value: this.machine.read(req.command.key) });
+      return;
+    }
+    const readId = this.o.nextReadId();
+    const result = raft.readIndex(readId, req.readMode === 'lease' ? 'lease' : 'linearizable');
+    if (!result.ok) {
+      const e = result.error;
+      if (e instanceof NotLeaderError) this.respondRejected(req, 'not-leader', e.leaderHint);
+      else this.respondRejected(req, 'read-dropped', null);
+      return;
+    }
+    this.reads.set(readId, { req, index: -1 });
+    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} read: ReadIndex ${readId} (${req.readMode})`);
+  }
+
+  private onReadState(readId: number, index: number): void {
+    const w = this.reads.get(readId);
+    // Unknown: a duplicate answer, or one for a read this incarnation never asked.
+    if (w === undefined || w.index >= 0) return;
+    this.reads.delete(readId);
+    w.index = index;
+    if (index <= this.appliedIndexValue) this.serveRead(w);
+    else this.readsAwaitingApply.push(w);
+  }
+
+  private onReadDropped(readId: number): void {
+    const w = this.reads.get(readId);
+    if (w === undefined || w.index >= 0) return;
+    this.reads.delete(readId);
+    this.respondRejected(w.req, 'read-dropped', null);
+  }
+
+  private serveReadsUpTo(applied: number): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const waiting: ReadWaiter[] = [];
+    for (const w of this.readsAwaitingApply) {
+      if (w.index <= applied) this.serveRead(w);
+      else waiting.push(w);
+    }
+    this.readsAwaitingApply = waiting;
+  }
+
+  private serveRead(w: ReadWaiter): void {
+    if (w.req.readMode === 'lease') this.stats.leaseReads++;
+    else this.stats.indexReads++;
+    this.respondDone(w.req, { op: 'read', value: this.machine.read(w.req.command.key) });
+  }
+
+  private respondDone(req: ClientRequest, result: KvResult): void {
+    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId}: done ${JSON.stringify(result)}`);
+    this.respond(req, { type: 'done', result });
+  }
+
+  private respondRejected(req: ClientRequest, reason: RejectReason, leaderHint: NodeId | null): void {
+    this.stats.rejected[reason]++;
+    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId}: rejected ${reason}${leaderHint === null ? '' : ` (try ${leaderHint})`}`);
+    this.respond(req, { type: 'rejected', reason, leaderHint });
+  }
+
+  private respond(req: ClientRequest, outcome: ClientOutcome): void {
+    this.o.clientNet.send(this.id, clientEndpoint(req.clientId), { kind: 'response', response: clientResponse(req, this.id, outcome) });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private sabotaged(bug: Sabotage): boolean {
+    return this.o.sabotage !== undefined && this.o.sabotage.has(bug);
+  }
+
+  private raftOrThrow(): RaftNode {
+    assert(this.raft !== null, `${this.id} has no engine`);
+    return this.raft;
+  }
+
+  /** Run a call into the engine; report its role after; an exception crashes the node. */
+  private guard(fn: () => void): void {
+    if (this.raft === null) return;
+    try {
+      fn();
+    } catch (error) {
+      this.stats.engineErrors++;
+      this.o.checkers.onEngineError(this.id, error, this.o.scheduler.nowUs);
+      this.crash();
+      this.o.onEngineCrash?.(this);
+      return;
+    }
+    this.observe();
+  }
+
+  private observe(): void {
+    if (this.raft === null) return;
+    const s = this.raft.status();
+    this.o.checkers.onStatus(this.id, s.role, s.term, this.o.scheduler.nowUs);
+    if (this.o.trace !== undefined && (s.role !== this.lastRole || s.term !== this.lastTerm)) {
+      this.note(`${s.role} in term ${s.term} (leader ${s.leader ?? 'unknown'}, last ${s.lastIndex}, commit ${s.commit})`);
+    }
+    this.lastRole = s.role;
+    this.lastTerm = s.term;
+  }
+
+  private note(what: string): void {
+    this.o.trace?.(`${this.o.scheduler.nowUs}us ${this.id}: ${what}`);
+  }
+}
+
+/**
+ * Messages travel by reference in the simulator, where a real transport would copy them; frozen,
+ * an engine that mutated a message after sending it (or one it received) throws instead of
+ * silently changing what another node sees. (Entry data bytes cannot be frozen.)
+ */
+function freezeMessage(m: Message): Message {
+  if (m.type === 'append') {
+    for (const e of m.entries) Object.freeze(e);
+    Object.freeze(m.entries);
+  } else if (m.type === 'propose') {
+    Object.freeze(m.data);
+  }
+  return Object.freeze(m);
+}
+
+function requestKey(clientId: number, requestId: number): string {
+  return `${clientId}:${requestId}`;
+}
+
+function clientResponse(req: ClientRequest, node: NodeId, outcome: ClientOutcome): ClientResponse {
+  return { clientId: req.clientId, requestId: req.requestId, attempt: req.attempt, node, outcome };
+}
