@@ -1,0 +1,261 @@
+/**
+ * Client sessions: exactly-once commands over any state machine (Raft dissertation §6.3).
+ *
+ * A client that times out cannot know whether its command was applied; if it retries, a plain
+ * state machine may apply it twice (a leader can commit a command and crash before answering).
+ * The session layer makes retries safe:
+ *
+ *   1. A client first registers. The register command's log index becomes its client id, unique
+ *      for the life of the cluster without any coordination.
+ *   2. Every later command carries (clientId, seq), seq increasing by one per new command, and
+ *      a retry reuses the seq. The wrapper remembers, per client, the last seq it applied and
+ *      that command's result. A command with that seq again is a duplicate: the cached result is
+ *      returned and the inner machine is not touched. A lower seq is stale (the client has moved
+ *      on and does not wait for it).
+ *   3. Sessions expire deterministically, by log position: a session unused for
+ *      `sessionExpiryEntries` entries is dropped when a later command is applied; an entry's
+ *      index is the same on every replica, so every replica drops the same sessions at the same
+ *      point, which a local clock could never guarantee. A command for a session that does not
+ *      exist (expired, or never registered) is refused with `expired` and NOT applied: the
+ *      wrapper cannot tell whether it ran before, so it must not run it now. The client
+ *      registers again and learns that its earlier command's outcome is unknown.
+ *
+ * One command in flight per client (the seq discipline above), as the dissertation's simplest
+ * form; a client wanting concurrency opens several sessions.
+ */
+import { assert } from '../core/assert.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import { ByteFormatError, ByteReader, ByteWriter } from './bytes.ts';
+import type { StateMachine } from './state-machine.ts';
+
+export const sessionCommandVersion = 1;
+/** The largest inner command or result a session command may carry. */
+export const sessionPayloadBytesMax = 4 * 1024 * 1024;
+
+export interface SessionOptions {
+  /** A session unused for this many log entries expires. */
+  readonly sessionExpiryEntries: number;
+  /** At most this many sessions; beyond it the least recently used expires first. */
+  readonly sessionsMax: number;
+}
+
+export const sessionDefaults: SessionOptions = { sessionExpiryEntries: 1_000_000, sessionsMax: 65_536 };
+
+export type SessionCommand =
+  | { readonly type: 'register' }
+  | { readonly type: 'request'; readonly clientId: number; readonly seq: number; readonly payload: Uint8Array };
+
+export type SessionOutcome =
+  /** The register command's index: the new client id. */
+  | { readonly status: 'registered'; readonly clientId: number }
+  /** Applied now; `result` is the inner machine's result. */
+  | { readonly status: 'applied'; readonly result: Uint8Array }
+  /** Applied before: the cached result, the inner machine untouched. */
+  | { readonly status: 'duplicate'; readonly result: Uint8Array }
+  /** The client has since sent a later command: nothing applied, no result kept. */
+  | { readonly status: 'stale' }
+  /** No such session (expired or never registered): nothing applied. */
+  | { readonly status: 'expired' }
+  /** The command bytes were not a session command: nothing applied. */
+  | { readonly status: 'malformed' };
+
+export class SessionDecodeError extends Error {
+  override readonly name = 'SessionDecodeError';
+  readonly code = 'SESSION_DECODE';
+}
+
+const commandTags = { register: 1, request: 2 } as const;
+const outcomeTags = { registered: 1, applied: 2, duplicate: 3, stale: 4, expired: 5, malformed: 6 } as const;
+
+export function encodeSessionCommand(command: SessionCommand): Uint8Array {
+  const w = new ByteWriter(16 + (command.type === 'request' ? command.payload.byteLength : 0));
+  w.u8(sessionCommandVersion).u8(commandTags[command.type]);
+  if (command.type === 'request') w.varuint(command.clientId).varuint(command.seq).bytes(command.payload);
+  return w.finish();
+}
+
+export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, SessionDecodeError> {
+  try {
+    const r = new ByteReader(bytes);
+    if (r.u8() !== sessionCommandVersion) return err(new SessionDecodeError('unknown session command version'));
+    const tag = r.u8();
+    let command: SessionCommand;
+    if (tag === commandTags.register) {
+      command = { type: 'register' };
+    } else if (tag === commandTags.request) {
+      const clientId = r.varuint();
+      const seq = r.varuint();
+      const payload = r.bytes(sessionPayloadBytesMax);
+      if (clientId < 1 || seq < 1) return err(new SessionDecodeError('clientId and seq start at 1'));
+      command = { type: 'request', clientId, seq, payload };
+    } else {
+      return err(new SessionDecodeError(`unknown session command tag ${tag}`));
+    }
+    if (!r.atEnd()) return err(new SessionDecodeError('trailing bytes after a session command'));
+    return ok(command);
+  } catch (e) {
+    if (e instanceof ByteFormatError) return err(new SessionDecodeError(e.message));
+    throw e;
+  }
+}
+
+export function encodeSessionOutcome(outcome: SessionOutcome): Uint8Array {
+  const w = new ByteWriter(16);
+  w.u8(outcomeTags[outcome.status]);
+  if (outcome.status === 'registered') w.varuint(outcome.clientId);
+  else if (outcome.status === 'applied' || outcome.status === 'duplicate') w.bytes(outcome.result);
+  return w.finish();
+}
+
+export function decodeSessionOutcome(bytes: Uint8Array): Result<SessionOutcome, SessionDecodeError> {
+  try {
+    const r = new ByteReader(bytes);
+    const tag = r.u8();
+    let outcome: SessionOutcome;
+    switch (tag) {
+      case outcomeTags.registered:
+        outcome = { status: 'registered', clientId: r.varuint() };
+        break;
+      case outcomeTags.applied:
+        outcome = { status: 'applied', result: r.bytes(sessionPayloadBytesMax) };
+        break;
+      case outcomeTags.duplicate:
+        outcome = { status: 'duplicate', result: r.bytes(sessionPayloadBytesMax) };
+        break;
+      case outcomeTags.stale:
+        outcome = { status: 'stale' };
+        break;
+      case outcomeTags.expired:
+        outcome = { status: 'expired' };
+        break;
+      case outcomeTags.malformed:
+        outcome = { status: 'malformed' };
+        break;
+      default:
+        return err(new SessionDecodeError(`unknown session outcome tag ${tag}`));
+    }
+    if (!r.atEnd()) return err(new SessionDecodeError('trailing bytes after a session outcome'));
+    return ok(outcome);
+  } catch (e) {
+    if (e instanceof ByteFormatError) return err(new SessionDecodeError(e.message));
+    throw e;
+  }
+}
+
+interface Session {
+  lastSeq: number;
+  lastResult: Uint8Array;
+  /** The index of the last command of this session: expiry is by log position. */
+  lastActiveIndex: number;
+}
+
+/** A state machine wrapped with client sessions; itself a state machine. */
+export class SessionMachine implements StateMachine {
+  /** Insertion order is recency: a session is re-inserted whenever it is used. */
+  private readonly sessions = new Map<number, Session>();
+  private readonly options: SessionOptions;
+  /** Counters for tests and metrics: duplicates absorbed, commands refused as expired. */
+  readonly stats = { applied: 0, duplicates: 0, stale: 0, expired: 0, malformed: 0, sessionsExpired: 0 };
+
+  constructor(
+    readonly inner: StateMachine,
+    options: Partial<SessionOptions> = {},
+  ) {
+    this.options = { ...sessionDefaults, ...options };
+    assert(Number.isSafeInteger(this.options.sessionExpiryEntries) && this.options.sessionExpiryEntries > 0, 'sessionExpiryEntries > 0');
+    assert(Number.isSafeInteger(this.options.sessionsMax) && this.options.sessionsMax > 0, 'sessionsMax > 0');
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Apply one committed command; the result is an encoded `SessionOutcome`. */
+  apply(command: Uint8Array, index: number): Uint8Array {
+    return encodeSessionOutcome(this.applyCommand(command, index));
+  }
+
+  /** As `apply`, with the outcome decoded. */
+  applyCommand(bytes: Uint8Array, index: number): SessionOutcome {
+    this.expireBefore(index);
+    const decoded = decodeSessionCommand(bytes);
+    if (!decoded.ok) {
+      this.stats.malformed++;
+      return { status: 'malformed' };
+    }
+    const command = decoded.value;
+    if (command.type === 'register') {
+      this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastActiveIndex: index });
+      return { status: 'registered', clientId: index };
+    }
+    const session = this.sessions.get(command.clientId);
+    if (session === undefined) {
+      this.stats.expired++;
+      return { status: 'expired' };
+    }
+    if (command.seq === session.lastSeq) {
+      this.stats.duplicates++;
+      session.lastActiveIndex = index;
+      this.touch(command.clientId, session);
+      return { status: 'duplicate', result: session.lastResult };
+    }
+    if (command.seq < session.lastSeq) {
+      this.stats.stale++;
+      return { status: 'stale' };
+    }
+    const result = this.inner.apply(command.payload, index);
+    this.stats.applied++;
+    session.lastSeq = command.seq;
+    session.lastResult = result;
+    session.lastActiveIndex = index;
+    this.touch(command.clientId, session);
+    return { status: 'applied', result };
+  }
+
+  private touch(clientId: number, session: Session): void {
+    this.sessions.delete(clientId);
+    this.sessions.set(clientId, session);
+    if (this.sessions.size > this.options.sessionsMax) {
+      const oldest = this.sessions.keys().next().value as number;
+      this.sessions.delete(oldest);
+      this.stats.sessionsExpired++;
+    }
+  }
+
+  /** Drop sessions unused for `sessionExpiryEntries` entries before `index` (oldest first). */
+  private expireBefore(index: number): void {
+    const horizon = index - this.options.sessionExpiryEntries;
+    for (const [clientId, session] of this.sessions) {
+      if (session.lastActiveIndex >= horizon) break;
+      this.sessions.delete(clientId);
+      this.stats.sessionsExpired++;
+    }
+  }
+
+  /** The inner machine's snapshot and the sessions, in recency order (equal states, equal bytes). */
+  snapshot(): Uint8Array {
+    const w = new ByteWriter(256);
+    w.u8(sessionCommandVersion).bytes(this.inner.snapshot()).varuint(this.sessions.size);
+    for (const [clientId, s] of this.sessions) w.varuint(clientId).varuint(s.lastSeq).varuint(s.lastActiveIndex).bytes(s.lastResult);
+    return w.finish();
+  }
+
+  restore(snapshot: Uint8Array): void {
+    const r = new ByteReader(snapshot);
+    if (r.u8() !== sessionCommandVersion) throw new SessionDecodeError('unknown session snapshot version');
+    const inner = r.bytes(Number.MAX_SAFE_INTEGER);
+    const count = r.varuint();
+    const sessions: [number, Session][] = [];
+    for (let i = 0; i < count; i++) {
+      const clientId = r.varuint();
+      const lastSeq = r.varuint();
+      const lastActiveIndex = r.varuint();
+      const lastResult = r.bytes(sessionPayloadBytesMax);
+      sessions.push([clientId, { lastSeq, lastResult, lastActiveIndex }]);
+    }
+    if (!r.atEnd()) throw new SessionDecodeError('trailing bytes after a session snapshot');
+    this.inner.restore(inner);
+    this.sessions.clear();
+    for (const [clientId, s] of sessions) this.sessions.set(clientId, s);
+  }
+}

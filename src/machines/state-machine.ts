@@ -1,0 +1,17 @@
+/**
+ * What a replicated state machine must be for peerquorum to run it: a deterministic function of
+ * the committed commands, with snapshots so that logs can be compacted (DESIGN.md §1: machines
+ * are pure). Commands and results are opaque bytes, encoded once by the client, so that any
+ * machine can sit behind the same driver, the same session layer and the same wire.
+ */
+export interface StateMachine {
+  /**
+   * Apply one committed command, at log position `index`. Must be deterministic: replicas that
+   * apply the same commands in the same order hold the same state and return the same results.
+   */
+  apply(command: Uint8Array, index: number): Uint8Array;
+  /** The whole state as bytes; equal states must give equal bytes. */
+  snapshot(): Uint8Array;
+  /** Replace the state with a snapshot's. */
+  restore(snapshot: Uint8Array): void;
+}
