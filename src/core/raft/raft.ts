@@ -16,6 +16,7 @@ import { ReadRounds, type PendingRead } from './read-only.ts';
 import { stepCandidate } from './step-candidate.ts';
 import { stepFollower } from './step-follower.ts';
 import { stepLeader } from './step-leader.ts';
+import { tickElection, tickHeartbeat } from './tick.ts';
 import { applyConfChange, isMember, makeConfState, type ConfChange } from './conf-change.ts';
 import { ProposalDroppedError } from './errors.ts';
 import { err, ok, type Result } from '../result.ts';
@@ -492,72 +493,5 @@ export class Raft {
 
   quorumActive(): boolean {
     return hasQuorum(this.voters, (id) => id === this.id || this.progress.get(id)?.recentActive === true);
-  }
-}
-
-/** Followers, pre-candidates and candidates: campaign when the leader has been silent too long. */
-function tickElection(r: Raft): void {
-  r.electionElapsed++;
-  if (r.isVoter() && r.electionElapsed >= r.randomizedElectionTimeoutTicks) {
-    r.electionElapsed = 0;
-    r.campaign(r.cfg.preVote ? 'pre-election' : 'election');
-  }
-}
-
-/** Leader: heartbeats, check-quorum and the transfer deadline. */
-function tickHeartbeat(r: Raft): void {
-  r.heartbeatElapsed++;
-  r.electionElapsed++;
-  if (r.electionElapsed >= r.cfg.electionTimeoutTicks) {
-    r.electionElapsed = 0;
-    if (r.cfg.checkQuorum) {
-      // §6.2: a leader that has not heard from a quorum for an election timeout steps down, so a
-      // partitioned leader stops accepting requests it cannot commit.
-      if (!r.quorumActive()) {
-        r.becomeFollower(r.term, null);
-        return;
-      }
-      for (const pr of r.progress.values()) pr.recentActive = false;
-    }
-    if (r.leadTransferee !== null) r.leadTransferee = null;
-  }
-  if (r.heartbeatElapsed >= r.cfg.heartbeatIntervalTicks) {
-    r.heartbeatElapsed = 0;
-    r.broadcastHeartbeat();
-  }
-  tickAutopilot(r);
-}
-
-/**
- * Leader: membership housekeeping, at most one change at a time. Promote a learner that has
- * kept up for a while (§4.2.1); remove a voter that has been silent for long, never going below
- * the configured minimum (a dead member left in place weakens every quorum).
- */
-function tickAutopilot(r: Raft): void {
-  const last = r.log.lastIndex();
-  let promote: NodeId | null = null;
-  if (r.cfg.promoteLearnerAfterTicks > 0) {
-    for (const id of r.learners) {
-      const pr = r.progress.get(id);
-      if (pr === undefined) continue;
-      const current = last - pr.match <= r.cfg.promoteLearnerLagEntries && r.now - pr.lastResponseTick <= r.cfg.electionTimeoutTicks;
-      pr.caughtUpTicks = current ? pr.caughtUpTicks + 1 : 0;
-      if (promote === null && pr.caughtUpTicks >= r.cfg.promoteLearnerAfterTicks) promote = id;
-    }
-  }
-  if (!r.canChangeConfig()) return;
-  if (promote !== null) {
-    r.proposeConfChange({ type: 'promote', node: promote });
-    return;
-  }
-  const removeAfter = r.cfg.removeUnreachableVoterAfterTicks;
-  if (removeAfter > 0 && r.voters.length > r.cfg.minVoters) {
-    for (const id of r.votingPeers) {
-      const pr = r.progress.get(id);
-      if (pr !== undefined && r.now - pr.lastResponseTick >= removeAfter) {
-        r.proposeConfChange({ type: 'remove', node: id });
-        return;
-      }
-    }
   }
 }
