@@ -13,8 +13,15 @@
  *   contract's order: persist, then send, then apply, then `advance()`. `crash` forgets the
  *   node's memory (its unprocessed state and queued inbound messages); `restart` boots a new
  *   `RaftNode` from storage alone.
+ * - Each node has a state machine: the list of the commands it applied. Its snapshot is that
+ *   list as text, one command per line. A snapshot installed from the leader (`Ready.snapshot`)
+ *   replaces the stored log and the state machine; `compact` (or `shouldSnapshot()` after a
+ *   Ready, with `snapshotevery=N`) stores the node's own snapshot and drops the stored entries
+ *   the core says it may (`compactTo`); `restart` boots from the stored snapshot and the entries
+ *   after it, with the state machine restored from the snapshot.
  * - Every run checks safety as it goes and aborts the script when it breaks: at most one leader
- *   per term; every node applies the same entry at each index; and a read is never answered
+ *   per term; every node applies the same entry at each index; a snapshot a node restores holds
+ *   exactly the commands applied up to its index; and a read is never answered
  *   below the highest commit index any node had when it was asked (lease reads only while every
  *   clock has run alike: `tick ID` lets one node's clock run apart, beyond any drift bound).
  *
@@ -24,8 +31,21 @@
  * lines are skipped. Each command is echoed, then `----`, then its output (or `ok`).
  *
  *   add-nodes N [election=10 heartbeat=1 prevote=true checkquorum=true inflight=64
- *                maxentries=1024 maxbytes=N maxuncommitted=N drift=2 forward=true seed=1]
- *                            a fresh cluster "1".."N" (replaces any previous one)
+ *                maxentries=1024 maxbytes=N maxuncommitted=N drift=2 forward=true seed=1
+ *                learners=ID,ID chunk=N maxsnapshot=N snapshotevery=N snapshotbytes=N
+ *                trailing=N promoteafter=N promotelag=N removeafter=N minvoters=N]
+ *                            a fresh cluster "1".."N" (replaces any previous one); the nodes
+ *                            in `learners` are bootstrap learners, the others voters
+ *   add-node ID [OPTIONS]    a new node that joins with an empty configuration (`voters: []`)
+ *                            and the cluster's options, overridden by those given
+ *   add-learner LEADER ID    propose a membership change on LEADER (`proposeConfChange`)
+ *   promote LEADER ID
+ *   remove LEADER ID
+ *   compact ID [INDEX]       snapshot the node's state machine at INDEX (default: applied) and
+ *                            hand it to `compact`; storage keeps the snapshot, drops entries
+ *                            (without INDEX, nothing happens when nothing new was applied)
+ *   config [ID...]           the configuration in force on each node (voters, learners)
+ *   state [ID...]            each state machine: applied index, commands, digest
  *   campaign ID              the node campaigns now (pre-vote first when enabled)
  *   tick ID [N]              tick one node N times (no Ready is handled)
  *   tick-all [N]             tick every live node N times (no Ready is handled)
@@ -55,7 +75,18 @@ import { createPrng } from '../../src/core/prng.ts';
 import type { RaftConfig } from '../../src/core/raft/config.ts';
 import type { Message } from '../../src/core/raft/messages.ts';
 import { RaftNode } from '../../src/core/raft/raft-node.ts';
-import { emptyHardState, type Entry, type HardState, type NodeId, type Ready, type Role, type Snapshot } from '../../src/core/raft/types.ts';
+import type { ConfChange } from '../../src/core/raft/conf-change.ts';
+import {
+  emptyHardState,
+  type BootState,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type NodeId,
+  type Ready,
+  type Role,
+  type Snapshot,
+} from '../../src/core/raft/types.ts';
 
 /** A broken safety property or a bad script: aborts the run. */
 export class HarnessError extends Error {
@@ -76,6 +107,22 @@ interface Slot {
   incarnation: number;
   /** The last index this node's state machine applied (reset by a restart). */
   applied: number;
+  /**
+   * The state machine: the commands applied, each with the index it was applied at (commands
+   * restored from a snapshot carry the snapshot's index, which is all a snapshot knows).
+   */
+  commands: AppliedCommand[];
+}
+
+interface AppliedCommand {
+  readonly index: number;
+  readonly text: string;
+}
+
+/** What some node applied at an index: the entry (for safety checks) and its command, if any. */
+interface AppliedRecord {
+  readonly key: string;
+  readonly command: string | null;
 }
 
 /** Upper bounds on loops driven by the script (TIGER_STYLE: a limit on everything). */
@@ -96,6 +143,8 @@ class Interpreter {
   /** Partition groups: two nodes talk only when in the same group. Null: fully connected. */
   private groups: Map<NodeId, number> | null = null;
   private seed = 1;
+  /** The cluster's Raft options (from `add-nodes`), which `add-node` inherits. */
+  private clusterOptions: RaftOptions = {};
   /** Message types whose sends are counted but not printed. */
   private readonly hidden = new Set<string>();
   /** Hidden sends counted since the current `stabilize` or `run` began. */
@@ -104,7 +153,7 @@ class Interpreter {
   private counts = new Map<string, number>();
   /** Safety: the leader of each term, and the entry applied at each index. */
   private readonly leaders = new Map<number, NodeId>();
-  private readonly appliedAt = new Map<number, string>();
+  private readonly appliedAt = new Map<number, AppliedRecord>();
   /** Linearizability of reads: the highest commit index anywhere when each read began. */
   private readonly readFloors = new Map<string, { floor: number; lease: boolean }>();
   private clocksDiverged = false;
@@ -142,6 +191,18 @@ class Interpreter {
     switch (cmd) {
       case 'add-nodes':
         return this.addNodes(args);
+      case 'add-node':
+        return this.addNode(arg(args, 0), args.slice(1));
+      case 'add-learner':
+      case 'promote':
+      case 'remove':
+        return this.confChange(arg(args, 0), { type: cmd, node: arg(args, 1) });
+      case 'compact':
+        return this.compactCommand(arg(args, 0), args[1]);
+      case 'config':
+        return this.printConfig(args.length === 0 ? this.liveIds() : args);
+      case 'state':
+        return this.printState(args.length === 0 ? this.liveIds() : args);
       case 'campaign':
         return this.withChanges(() => this.live(arg(args, 0)).campaign());
       case 'tick':
@@ -209,6 +270,7 @@ class Interpreter {
     const n = count(args[0]);
     const opts = parseOptions(args.slice(1));
     this.seed = opts.seed ?? 1;
+    this.clusterOptions = opts.raft;
     this.slots.clear();
     this.queues.clear();
     this.groups = null;
@@ -217,25 +279,69 @@ class Interpreter {
     this.readFloors.clear();
     this.clocksDiverged = false;
     this.counts = new Map();
-    const voters = Array.from({ length: n }, (_, i) => String(i + 1));
-    for (const id of voters) {
-      const config: Omit<RaftConfig, 'prng'> = { id, voters, ...opts.raft };
-      this.slots.set(id, { id, config, node: null, storage: { hardState: emptyHardState, entries: [], snapshot: null }, incarnation: 0, applied: 0 });
-      this.boot(this.slot(id));
+    const all = Array.from({ length: n }, (_, i) => String(i + 1));
+    const learners = opts.learners ?? [];
+    for (const l of learners) if (!all.includes(l)) throw new HarnessError(`learner ${l} is not one of the ${n} nodes`);
+    const voters = all.filter((id) => !learners.includes(id));
+    for (const id of all) {
+      const config: Omit<RaftConfig, 'prng'> = learners.length === 0 ? { id, voters, ...opts.raft } : { id, voters, learners, ...opts.raft };
+      this.createSlot(id, config);
     }
     const c = this.slot('1').config;
     this.out.push(
-      `${n} nodes (${voters.join(' ')}): election=${c.electionTimeoutTicks ?? 10} heartbeat=${c.heartbeatIntervalTicks ?? 1} ` +
-        `prevote=${c.preVote ?? true} checkquorum=${c.checkQuorum ?? true} seed=${this.seed}`,
+      `${n} nodes (${all.join(' ')}): election=${c.electionTimeoutTicks ?? 10} heartbeat=${c.heartbeatIntervalTicks ?? 1} ` +
+        `prevote=${c.preVote ?? true} checkquorum=${c.checkQuorum ?? true} seed=${this.seed}${opts.extra}`,
     );
   }
 
+  /** A node joining the running cluster: empty configuration, it learns one from the leader. */
+  private addNode(id: NodeId, args: string[]): void {
+    if (!/^[1-9][0-9]*$/.test(id)) throw new HarnessError(`node ids are positive integers, got ${id}`);
+    if (this.slots.has(id)) throw new HarnessError(`node ${id} exists`);
+    const opts = parseOptions(args);
+    if (opts.seed !== undefined || opts.learners !== undefined) throw new HarnessError('add-node takes neither seed= nor learners=');
+    this.createSlot(id, { id, voters: [], ...this.clusterOptions, ...opts.raft });
+    this.out.push(`${id} joins with an empty configuration${opts.extra}`);
+  }
+
+  private createSlot(id: NodeId, config: Omit<RaftConfig, 'prng'>): void {
+    const storage: Storage = { hardState: emptyHardState, entries: [], snapshot: null };
+    this.slots.set(id, { id, config, node: null, storage, incarnation: 0, applied: 0, commands: [] });
+    this.boot(this.slot(id));
+  }
+
+  /** Boot a node from its storage: the snapshot (state machine restored from it) and the tail. */
   private boot(slot: Slot): void {
     const prng = createPrng(this.seed * 1_000_003 + Number(slot.id) * 1009 + slot.incarnation);
     const s = slot.storage;
-    const boot = s.snapshot === null ? { hardState: s.hardState, entries: s.entries.slice() } : { hardState: s.hardState, entries: s.entries.slice(), snapshot: s.snapshot };
+    const base = s.snapshot?.meta.index ?? 0;
+    // Storage may hold entries behind its snapshot (`snapshotTrailingEntries`); the core boots
+    // from the snapshot and the entries after it.
+    const boot: BootState = { hardState: s.hardState, snapshot: s.snapshot, entries: s.entries.filter((e) => e.index > base) };
     slot.node = new RaftNode({ ...slot.config, prng }, boot);
-    slot.applied = s.snapshot?.meta.index ?? 0;
+    this.restoreStateMachine(slot, s.snapshot);
+  }
+
+  /** The state machine becomes the snapshot's (or empty), checked against what nodes applied. */
+  private restoreStateMachine(slot: Slot, snapshot: Snapshot | null): void {
+    slot.applied = snapshot?.meta.index ?? 0;
+    slot.commands = [];
+    if (snapshot === null) return;
+    const index = snapshot.meta.index;
+    const text = textDecoder.decode(snapshot.data);
+    const commands = text === '' ? [] : text.slice(0, -1).split('\n');
+    slot.commands = commands.map((c) => ({ index, text: c }));
+    // State machine safety through snapshots: the snapshot holds exactly the commands applied
+    // at indices 1..index (every index was applied by the node that took the snapshot).
+    const expected: string[] = [];
+    for (let i = 1; i <= index; i++) {
+      const rec = this.appliedAt.get(i);
+      if (rec === undefined) throw new HarnessError(`${slot.id} restored a snapshot at ${index}, but no node applied ${i}`);
+      if (rec.command !== null) expected.push(rec.command);
+    }
+    if (expected.join('\n') !== commands.join('\n') || expected.length !== commands.length) {
+      throw new HarnessError(`state machine safety: ${slot.id} restored a snapshot at ${index} that differs from the applied commands`);
+    }
   }
 
   /** Run `f` and print every role or term change it caused, per node. */
@@ -450,8 +556,63 @@ class Interpreter {
     if (slot.node !== null) throw new HarnessError(`${id} is running`);
     slot.incarnation++;
     this.boot(slot);
-    const hs = slot.storage.hardState;
-    this.out.push(`${id} restarted from storage: term=${hs.term} vote=${hs.vote ?? '-'} commit=${hs.commit} entries=${rangeOf(slot.storage.entries)}`);
+    const { hardState: hs, snapshot, entries } = slot.storage;
+    const base = snapshot?.meta.index ?? 0;
+    const snap = snapshot === null ? '' : ` snapshot=${snapshot.meta.index}@${snapshot.meta.term} (${slot.commands.length} commands)`;
+    const tail = entries.filter((e) => e.index > base);
+    this.out.push(`${id} restarted from storage: term=${hs.term} vote=${hs.vote ?? '-'} commit=${hs.commit}${snap} entries=${rangeOf(tail)}`);
+  }
+
+  private confChange(leader: NodeId, change: ConfChange): void {
+    const res = this.live(leader).proposeConfChange(change);
+    this.out.push(res.ok ? `accepted at index ${res.value.index} term ${res.value.term}` : `refused: ${res.error.message}`);
+  }
+
+  /** `compact ID [INDEX]`: the node's state machine snapshot at INDEX, handed to the core. */
+  private compactCommand(id: NodeId, at: string | undefined): void {
+    const slot = this.slot(id);
+    this.live(id);
+    const index = at === undefined ? slot.applied : Number(at);
+    const snapIndex = slot.storage.snapshot?.meta.index ?? 0;
+    if (at === undefined && index <= snapIndex) {
+      this.out.push(`nothing to compact: applied ${index}, snapshot at ${snapIndex}`);
+      return;
+    }
+    if (!Number.isSafeInteger(index) || index > slot.applied || index <= snapIndex) {
+      throw new HarnessError(`compact ${id}: index ${at ?? index} must be above the snapshot (${snapIndex}) and at most applied (${slot.applied})`);
+    }
+    this.out.push(this.compactNode(slot, index));
+  }
+
+  /** Take the state machine's snapshot at `index`, give it to the core, store what it says. */
+  private compactNode(slot: Slot, index: number): string {
+    const commands = slot.commands.filter((c) => c.index <= index).map((c) => c.text);
+    const data = encodeCommands(commands);
+    const node = slot.node as RaftNode;
+    const { snapshot, compactTo } = node.compact(index, data);
+    slot.storage.snapshot = snapshot;
+    slot.storage.entries = slot.storage.entries.filter((e) => e.index > compactTo);
+    const { meta } = snapshot;
+    return (
+      `snapshot ${meta.index}@${meta.term} (${data.byteLength} bytes, ${commands.length} commands, ${formatConf(meta.config)}); ` +
+      `entries up to ${compactTo} dropped, ${node.logSize()} left in memory`
+    );
+  }
+
+  private printConfig(ids: NodeId[]): void {
+    for (const id of sortIds(ids)) this.out.push(`${id}: ${formatConf(this.live(id).config())}`);
+  }
+
+  private printState(ids: NodeId[]): void {
+    for (const id of sortIds(ids)) {
+      const slot = this.slot(id);
+      this.live(id);
+      const texts = slot.commands.map((c) => c.text);
+      const first = texts[0];
+      const last = texts[texts.length - 1];
+      const span = first === undefined ? '' : texts.length === 1 ? ` [${first}]` : ` [${first} .. ${last}]`;
+      this.out.push(`${id}: applied=${slot.applied} commands=${texts.length} digest=${digest(encodeCommands(texts))}${span}`);
+    }
   }
 
   private status(ids: NodeId[]): void {
@@ -472,7 +633,10 @@ class Interpreter {
   private log(id: NodeId): void {
     const s = this.slot(id).storage;
     this.out.push(`hard state: term=${s.hardState.term} vote=${s.hardState.vote ?? '-'} commit=${s.hardState.commit}`);
-    if (s.snapshot !== null) this.out.push(`snapshot: ${s.snapshot.meta.index}@${s.snapshot.meta.term}`);
+    if (s.snapshot !== null) {
+      const { meta, data } = s.snapshot;
+      this.out.push(`snapshot: ${meta.index}@${meta.term} (${data.byteLength} bytes, ${formatConf(meta.config)})`);
+    }
     if (s.entries.length === 0) this.out.push('no entries');
     // Long runs of commands of one term are shown as one line.
     let i = 0;
@@ -485,7 +649,7 @@ class Interpreter {
         this.out.push(`${e.index}..${last.index}@${e.term} ${e.kind} ${entryText(e)} .. ${entryText(last)} (${j - i + 1} entries)`);
         i = j + 1;
       } else {
-        this.out.push(`${e.index}@${e.term} ${e.kind}${e.kind === 'normal' ? ` ${entryText(e)}` : ''}`);
+        this.out.push(e.kind === 'empty' ? `${e.index}@${e.term} empty` : `${e.index}@${e.term} ${e.kind === 'normal' ? 'normal ' : ''}${entryText(e)}`);
         i++;
       }
     }
@@ -515,26 +679,26 @@ class Interpreter {
     }
     // 1. PERSIST (snapshot, hard state, entries) before anything leaves the node.
     if (rd.snapshot !== null) {
+      // The snapshot replaces the whole stored log: the core dropped every entry it had too.
+      const { meta, data } = rd.snapshot;
       slot.storage.snapshot = rd.snapshot;
       slot.storage.entries = [];
-      lines.push(`  persist snapshot: ${rd.snapshot.meta.index}@${rd.snapshot.meta.term}`);
+      lines.push(`  persist snapshot: ${meta.index}@${meta.term} (${data.byteLength} bytes, ${formatConf(meta.config)})`);
     }
     if (rd.hardState !== null) {
       const hs = rd.hardState;
       slot.storage.hardState = hs;
       lines.push(`  persist hard state: term=${hs.term} vote=${hs.vote ?? '-'} commit=${hs.commit}`);
     }
-    if (rd.entries.length > 0) {
-      const first = (rd.entries[0] as Entry).index;
-      const base = slot.storage.snapshot?.meta.index ?? 0;
-      slot.storage.entries.length = Math.max(0, Math.min(slot.storage.entries.length, first - base - 1));
-      slot.storage.entries.push(...rd.entries);
-      lines.push(`  persist entries: ${formatEntries(rd.entries)}`);
-    }
+    if (rd.entries.length > 0) this.persistEntries(slot, rd.entries);
+    if (rd.entries.length > 0) lines.push(`  persist entries: ${formatEntries(rd.entries)}`);
     // 2. SEND, only now that the write is durable.
     for (const m of rd.messages) lines.push(...this.send(m));
-    // 3. APPLY.
-    if (rd.snapshot !== null) slot.applied = rd.snapshot.meta.index;
+    // 3. APPLY: restore the state machine from the snapshot, then apply what follows it.
+    if (rd.snapshot !== null) {
+      this.restoreStateMachine(slot, rd.snapshot);
+      lines.push(`  restore state machine: ${slot.commands.length} commands at ${rd.snapshot.meta.index}@${rd.snapshot.meta.term}`);
+    }
     if (rd.committedEntries.length > 0) {
       for (const e of rd.committedEntries) this.apply(slot, e);
       lines.push(`  apply: ${formatApplied(rd.committedEntries)}`);
@@ -549,7 +713,20 @@ class Interpreter {
     }
     // 4. ADVANCE.
     node.advance();
+    // The snapshot policy (`snapshotevery=N`): asked after each Ready, once applied is durable.
+    if (node.shouldSnapshot()) lines.push(`  ${this.compactNode(slot, slot.applied)}`);
     if (lines.length > 0) this.out.push(`> ${slot.id} handling Ready`, ...lines);
+  }
+
+  /** Entries replace any stored entries at the same or higher indices (the Ready contract). */
+  private persistEntries(slot: Slot, entries: readonly Entry[]): void {
+    const stored = slot.storage.entries;
+    const first = (entries[0] as Entry).index;
+    const cut = stored.findIndex((e) => e.index >= first);
+    if (cut >= 0) stored.length = cut;
+    const prev = stored.length > 0 ? (stored[stored.length - 1] as Entry).index : (slot.storage.snapshot?.meta.index ?? 0);
+    if (first !== prev + 1) throw new HarnessError(`${slot.id} storage: entries from ${first} do not continue ${prev}`);
+    stored.push(...entries);
   }
 
   private send(m: Message): string[] {
@@ -573,11 +750,13 @@ class Interpreter {
       throw new HarnessError(`${slot.id} applied ${e.index} after ${slot.applied}`);
     }
     slot.applied = e.index;
+    const command = e.kind === 'normal' ? textDecoder.decode(e.data) : null;
+    if (command !== null) slot.commands.push({ index: e.index, text: command });
     const key = `${e.term}/${e.kind}/${entryText(e)}`;
     const seen = this.appliedAt.get(e.index);
-    if (seen === undefined) this.appliedAt.set(e.index, key);
-    else if (seen !== key) {
-      throw new HarnessError(`state machine safety: ${slot.id} applied ${key} at ${e.index}, another node ${seen}`);
+    if (seen === undefined) this.appliedAt.set(e.index, { key, command });
+    else if (seen.key !== key) {
+      throw new HarnessError(`state machine safety: ${slot.id} applied ${key} at ${e.index}, another node ${seen.key}`);
     }
   }
 
@@ -629,32 +808,59 @@ function count(s: string | undefined): number {
   return n;
 }
 
+type RaftOptions = Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'prng'>>;
+
 interface Options {
   seed?: number;
-  raft: Partial<Omit<RaftConfig, 'id' | 'voters' | 'prng'>>;
+  learners?: NodeId[];
+  raft: RaftOptions;
+  /** The options that older scripts did not have, echoed back (` chunk=8 trailing=2`). */
+  extra: string;
 }
+
+/** Options that existed before membership and snapshots: `add-nodes` does not echo them. */
+const numericOptions: Record<string, string> = {
+  election: 'electionTimeoutTicks',
+  heartbeat: 'heartbeatIntervalTicks',
+  inflight: 'maxInflightAppends',
+  maxentries: 'maxEntriesPerAppend',
+  maxbytes: 'maxBytesPerAppend',
+  maxuncommitted: 'maxUncommittedEntries',
+  drift: 'leaseDriftTicks',
+};
+
+/** Membership and snapshot options: echoed by `add-nodes` and `add-node` when given. */
+const echoedNumericOptions: Record<string, string> = {
+  chunk: 'snapshotChunkBytes',
+  maxsnapshot: 'maxSnapshotBytes',
+  snapshotevery: 'snapshotEveryEntries',
+  snapshotbytes: 'snapshotEveryBytes',
+  trailing: 'snapshotTrailingEntries',
+  promoteafter: 'promoteLearnerAfterTicks',
+  promotelag: 'promoteLearnerLagEntries',
+  removeafter: 'removeUnreachableVoterAfterTicks',
+  minvoters: 'minVoters',
+};
 
 function parseOptions(args: readonly string[]): Options {
   const raft: Record<string, number | boolean> = {};
-  const opts: Options = { raft };
-  const numeric: Record<string, string> = {
-    election: 'electionTimeoutTicks',
-    heartbeat: 'heartbeatIntervalTicks',
-    inflight: 'maxInflightAppends',
-    maxentries: 'maxEntriesPerAppend',
-    maxbytes: 'maxBytesPerAppend',
-    maxuncommitted: 'maxUncommittedEntries',
-    drift: 'leaseDriftTicks',
-  };
+  const opts: Options = { raft, extra: '' };
   const flags: Record<string, string> = { prevote: 'preVote', checkquorum: 'checkQuorum', forward: 'forwardProposals' };
   for (const a of args) {
     const [k, v] = a.split('=') as [string, string | undefined];
     if (v === undefined) throw new HarnessError(`option ${a} needs a value`);
-    const num = numeric[k];
+    const num = numericOptions[k];
+    const echoed = echoedNumericOptions[k];
     const flag = flags[k];
     if (k === 'seed') opts.seed = Number(v);
-    else if (num !== undefined) raft[num] = Number(v);
-    else if (flag !== undefined) raft[flag] = v === 'true';
+    else if (k === 'learners') {
+      opts.learners = v.split(',').filter((id) => id !== '');
+      opts.extra += ` ${a}`;
+    } else if (num !== undefined) raft[num] = Number(v);
+    else if (echoed !== undefined) {
+      raft[echoed] = Number(v);
+      opts.extra += ` ${a}`;
+    } else if (flag !== undefined) raft[flag] = v === 'true';
     else throw new HarnessError(`unknown option ${k}`);
   }
   return opts;
@@ -668,8 +874,25 @@ function sortIds(ids: readonly NodeId[]): NodeId[] {
 
 function entryText(e: Entry): string {
   if (e.kind === 'empty') return 'empty';
-  if (e.kind === 'config') return `config ${JSON.stringify(e.config)}`;
+  if (e.kind === 'config') return `config ${e.config === undefined ? '?' : formatConf(e.config)}`;
   return JSON.stringify(textDecoder.decode(e.data));
+}
+
+/** `voters=[1 2 3] learners=[4]` */
+function formatConf(c: ConfState): string {
+  return `voters=[${sortIds(c.voters).join(' ')}] learners=[${sortIds(c.learners).join(' ')}]`;
+}
+
+/** The state machine's snapshot bytes: one command per line. */
+function encodeCommands(commands: readonly string[]): Uint8Array {
+  return textEncoder.encode(commands.map((c) => `${c}\n`).join(''));
+}
+
+/** FNV-1a (32 bits), to compare state machines at a glance. */
+function digest(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }
 
 /** Entries as runs of one term: `[2..61@1]`, `[2@1, 3..5@2]`. */

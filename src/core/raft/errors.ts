@@ -21,6 +21,7 @@ export type ProposalDroppedReason =
   | 'too-large'
   | 'no-leader'
   | 'config-change-pending'
+  | 'leader-not-ready'
   | 'invalid-config-change';
 
 export class ProposalDroppedError extends Error {

@@ -34,6 +34,7 @@ export class Progress {
   snapshotIndex = 0;
   snapshotAcked = 0;
   snapshotChunkInFlight = false;
+  snapshotChunkSentTick = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflightAppends: number) {

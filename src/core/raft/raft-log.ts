@@ -90,7 +90,8 @@ export class RaftLog {
   }
 
   matchTerm(index: number, term: number): boolean {
-    return this.term(index) === term;
+    const t = this.term(index);
+    return t !== undefined && t === term;
   }
 
   /** Election restriction (Raft paper §5.4.1): is a log ending at (index, term) at least as up to date? */

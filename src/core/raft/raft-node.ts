@@ -268,13 +268,13 @@ export class RaftNode {
     const hs = this.hardState();
     const ss = this.softState();
     const snapshot = r.log.takeSnapshot();
-    const committedEntries = r.log.takeCommitted();
-    for (const e of committedEntries) r.appliedBytesSinceSnapshot += e.data.byteLength;
     if (snapshot !== null) {
       // The follower's state is now the leader's snapshot: keep it to serve others if elected.
       r.snapshot = snapshot;
       r.appliedBytesSinceSnapshot = 0;
     }
+    const committedEntries = r.log.takeCommitted();
+    for (const e of committedEntries) r.appliedBytesSinceSnapshot += e.data.byteLength;
     const rd: Ready = {
       softState: sameSoftState(ss, this.prevSoftState) ? null : ss,
       hardState: sameHardState(hs, this.prevHardState) ? null : hs,

@@ -168,7 +168,7 @@ export class Raft {
 
   /** Start an election now (or a pre-election when pre-vote is on). */
   campaign(kind: CampaignKind): void {
-    if (!this.isVoter()) return;
+    if (!this.isPromotable()) return;
     let voteType: VoteMessage['type'];
     let voteTerm: number;
     if (kind === 'pre-election') {
@@ -208,6 +208,16 @@ export class Raft {
   }
 
   /**
+   * Whether this node may campaign. A voter may; so may a node whose removal is still
+   * uncommitted: until the change commits, the cluster may need its vote (and its candidacy) to
+   * elect anyone, and it does not count itself toward the new configuration's majority.
+   */
+  isPromotable(): boolean {
+    if (this.isVoter()) return true;
+    return this.log.lastConfigIndex() > this.log.committed && this.log.configAt(this.log.committed).voters.includes(this.id);
+  }
+
+  /**
    * Bring the derived membership in line with the log's configuration after anything that may
    * have changed it (an append, a truncation, a snapshot). A leader tracks progress for every
    * member; a candidate that is no longer a voter gives up.
@@ -232,7 +242,7 @@ export class Raft {
       for (const id of [...this.progress.keys()]) if (!isMember(conf, id)) this.progress.delete(id);
       if (this.leadTransferee !== null && !conf.voters.includes(this.leadTransferee)) this.leadTransferee = null;
       this.maybeStepDownRemoved();
-    } else if (this.role !== 'follower' && !this.isVoter()) {
+    } else if (this.role !== 'follower' && !this.isPromotable()) {
       this.becomeFollower(this.term, null);
     }
   }
@@ -243,6 +253,13 @@ export class Raft {
    */
   maybeStepDownRemoved(): void {
     if (this.role === 'leader' && !this.isVoter() && this.log.committed >= this.log.lastConfigIndex()) {
+      // Tell the others the change committed, and hand over to an up-to-date voter at once
+      // rather than leaving the cluster to wait out an election timeout (§3.10).
+      this.needsAppendFlush = true;
+      this.flushAppends();
+      const last = this.log.lastIndex();
+      const heir = this.votingPeers.find((id) => this.progress.get(id)?.match === last);
+      if (heir !== undefined) this.sendTimeoutNow(heir);
       this.becomeFollower(this.term, null);
     }
   }
@@ -261,7 +278,10 @@ export class Raft {
   }
 
   proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, ProposalDroppedError> {
-    if (!this.canChangeConfig()) return err(new ProposalDroppedError('config-change-pending'));
+    if (!this.canChangeConfig()) {
+      const reason = this.committedInCurrentTerm() ? 'config-change-pending' : 'leader-not-ready';
+      return err(new ProposalDroppedError(reason));
+    }
     const next = applyConfChange(this.log.config(), change);
     if ('invalid' in next) return err(new ProposalDroppedError('invalid-config-change', next.invalid));
     const entry = this.appendConfig(next.conf);
@@ -400,8 +420,16 @@ export class Raft {
    */
   sendCatchUpAppend(to: NodeId, pr: Progress): void {
     if (pr.state === 'snapshot') {
-      // The chunk in flight may be lost; resend from what the follower acknowledged.
-      pr.snapshotChunkInFlight = false;
+      // The chunk in flight may be lost; resend from what the follower acknowledged, but only
+      // once it has been unanswered for a while (a slow chunk sent twice doubles the traffic).
+      if (pr.snapshotChunkInFlight && this.now - pr.snapshotChunkSentTick >= this.snapshotChunkRetryTicks()) {
+        pr.snapshotChunkInFlight = false;
+        this.needsAppendFlush = true;
+      }
+      return;
+    }
+    // The follower needs entries that were compacted away: sendAppends switches it to a snapshot.
+    if (pr.next - 1 < this.log.snapshotIndex()) {
       this.needsAppendFlush = true;
       return;
     }
@@ -419,7 +447,7 @@ export class Raft {
   private sendAppend(to: NodeId, pr: Progress): void {
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
-    assert(prevTerm !== undefined, `no term for index ${prevIndex} (compaction is not supported yet)`);
+    assert(prevTerm !== undefined, `no term for index ${prevIndex}: it was compacted and a snapshot is due`);
     const entries = this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend, this.cfg.maxBytesPerAppend);
     const commit = this.log.committed;
     this.send({ type: 'append', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit });
@@ -437,6 +465,12 @@ export class Raft {
     const commit = this.log.committed;
     this.send({ type: 'snapshot', from: this.id, to, term: this.term, meta: snap.meta, offset, data, done, commit });
     pr.snapshotChunkInFlight = true;
+    pr.snapshotChunkSentTick = this.now;
+  }
+
+  /** How long a snapshot chunk may go unanswered before it is sent again. */
+  snapshotChunkRetryTicks(): number {
+    return Math.max(2 * this.cfg.heartbeatIntervalTicks, Math.floor(this.cfg.electionTimeoutTicks / 2));
   }
 
   /** Leader: called when a Ready is taken, so that many proposals share one append. */

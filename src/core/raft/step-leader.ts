@@ -108,6 +108,8 @@ function handleSnapshotResponse(r: Raft, m: SnapshotResponseMessage, pr: Progres
     return;
   }
   if (pr.state !== 'snapshot' || m.index !== pr.snapshotIndex) return;
+  // A duplicate of an answer already acted on: the chunk it asked for is in flight.
+  if (m.received === pr.snapshotAcked && pr.snapshotChunkInFlight) return;
   // Resume from what the follower holds (after a lost or reordered chunk it may be less).
   pr.snapshotAcked = m.received;
   pr.snapshotChunkInFlight = false;

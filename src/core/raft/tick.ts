@@ -9,7 +9,7 @@ import type { NodeId } from './types.ts';
 /** Followers, pre-candidates and candidates: campaign when the leader has been silent too long. */
 export function tickElection(r: Raft): void {
   r.electionElapsed++;
-  if (r.isVoter() && r.electionElapsed >= r.randomizedElectionTimeoutTicks) {
+  if (r.isPromotable() && r.electionElapsed >= r.randomizedElectionTimeoutTicks) {
     r.electionElapsed = 0;
     r.campaign(r.cfg.preVote ? 'pre-election' : 'election');
   }
