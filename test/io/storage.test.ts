@@ -1,0 +1,458 @@
+/**
+ * Runs the storage compliance suite (storage-compliance.ts) against both adapters, and proves
+ * what only one adapter has to.
+ *
+ * MemoryRaftStorage: a write is in flight until a later macrotask (until `writeDelayMs` has
+ * passed), writes become durable in issue order, a crash loses every write in flight and its
+ * promise never settles, and the storage copies what it is given and what it returns.
+ *
+ * IndexedDbRaftStorage, under fake-indexeddb with a fresh `IDBFactory` per test, wrapped to see
+ * every connection and transaction: the database name and record layout (snapshot in 256 KiB
+ * chunks); one read-write transaction with strict durability per write; a connection the browser
+ * force-closes, or that is closed under us, is replaced and the write succeeds; a database
+ * deleted while in use is not silently recreated; a transaction aborted after its requests were
+ * issued leaves nothing behind, and the same write succeeds afterwards; corrupt records of every
+ * kind fail the boot with StorageError; `requestPersistence` answers with or without
+ * `navigator.storage`. The IndexedDB "crash" aborts every transaction of the old handle's
+ * connection after its requests are issued, as a dying page would leave them: uncommitted.
+ */
+import { IDBFactory, IDBKeyRange, forceCloseDatabase } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Entry, HardState } from '../../src/core/raft/types.ts';
+import {
+  IndexedDbRaftStorage,
+  crc32,
+  databaseName,
+  idbLayout,
+  requestPersistence,
+} from '../../src/io/storage/indexeddb-storage.ts';
+import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
+import { StorageError, emptyWrite, type StorageWrite } from '../../src/io/storage/storage.ts';
+import { describeStorageCompliance } from './storage-compliance.ts';
+
+const hs = (term: number, vote: string | null, commit: number): HardState => ({ term, vote, commit });
+const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: Uint8Array.of(index, term) });
+const write = (parts: Partial<StorageWrite>): StorageWrite => ({ ...emptyWrite, ...parts });
+const config = { voters: ['n1', 'n2', 'n3'], learners: [] };
+
+function promiseState(p: Promise<unknown>): Promise<'pending' | 'settled'> {
+  return Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setTimeout(() => r('pending'), 20))]);
+}
+
+// ---- MemoryRaftStorage -----------------------------------------------------------------------
+
+describeStorageCompliance('MemoryRaftStorage', async () => {
+  let current = new MemoryRaftStorage();
+  return {
+    storage: current,
+    reopen: async () => {
+      await current.close();
+      current = new MemoryRaftStorage({ initial: current.durable() });
+      return current;
+    },
+    crash: async () => {
+      current.crash();
+      return current;
+    },
+  };
+});
+
+describe('MemoryRaftStorage', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps a write in flight until a later macrotask, then makes it durable', async () => {
+    const storage = new MemoryRaftStorage();
+    const p = storage.write(write({ hardState: hs(1, 'n1', 0), entries: [entry(1, 1)] }));
+    await Promise.resolve();
+    expect(storage.hasInFlight()).toBe(true);
+    expect(storage.durable().entries).toEqual([]);
+    await p;
+    expect(storage.hasInFlight()).toBe(false);
+    expect(storage.durable()).toEqual({ hardState: hs(1, 'n1', 0), snapshot: null, entries: [entry(1, 1)] });
+  });
+
+  it('waits writeDelayMs before a write is durable', async () => {
+    vi.useFakeTimers();
+    const storage = new MemoryRaftStorage({ writeDelayMs: 50 });
+    let durable = false;
+    void storage.write(write({ hardState: hs(1, 'n1', 0) })).then(() => (durable = true));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(durable).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(durable).toBe(true);
+  });
+
+  it('makes writes durable in issue order, and a crash loses every one in flight for good', async () => {
+    const storage = new MemoryRaftStorage();
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [entry(1, 1)] }));
+    // Checked against the state with the writes in flight applied: 3 continues 2.
+    const second = storage.write(write({ entries: [entry(2, 1)] }));
+    const third = storage.write(write({ entries: [entry(3, 1)] }));
+    await second;
+    expect(storage.durable().entries.map((e) => e.index)).toEqual([1, 2]);
+    await third;
+    const fourth = storage.write(write({ entries: [entry(4, 1)] }));
+    const fifth = storage.write(write({ hardState: hs(2, 'n2', 0), entries: [entry(5, 2)] }));
+    storage.crash();
+    expect(await promiseState(fourth)).toBe('pending');
+    expect(await promiseState(fifth)).toBe('pending');
+    expect(storage.hasInFlight()).toBe(false);
+    expect(await storage.boot()).toEqual({ hardState: hs(1, 'n1', 0), snapshot: null, entries: [entry(1, 1), entry(2, 1), entry(3, 1)] });
+    // After the crash, writes are checked against what is durable: 4 may be written again.
+    await storage.write(write({ hardState: hs(2, 'n3', 0), entries: [entry(4, 2)] }));
+    expect(storage.durable().entries.map((e) => e.term)).toEqual([1, 1, 1, 2]);
+  });
+
+  it('copies what it is given and what it returns', async () => {
+    const storage = new MemoryRaftStorage();
+    const data = Uint8Array.of(1, 2, 3);
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [{ index: 1, term: 1, kind: 'normal', data }] }));
+    data[0] = 9;
+    const booted = await storage.boot();
+    (booted.entries[0] as Entry).data[1] = 9;
+    (storage.durable().entries[0] as Entry).data[2] = 9;
+    expect(storage.durable().entries[0]?.data).toEqual(Uint8Array.of(1, 2, 3));
+  });
+
+  it('keeps the entries behind a snapshot that compactTo spares, and drops the rest', async () => {
+    const storage = new MemoryRaftStorage();
+    await storage.write(write({ hardState: hs(1, 'n1', 6), entries: Array.from({ length: 8 }, (_, i) => entry(i + 1, 1)) }));
+    await storage.write(write({ snapshot: { meta: { index: 6, term: 1, config }, data: new Uint8Array(3) }, compactTo: 4 }));
+    expect(storage.durable().entries.map((e) => e.index)).toEqual([5, 6, 7, 8]);
+    expect((await storage.boot()).entries.map((e) => e.index)).toEqual([7, 8]);
+    const reopened = new MemoryRaftStorage({ initial: storage.durable() });
+    expect(reopened.durable()).toEqual(storage.durable());
+  });
+
+  it('checks the state it starts from', () => {
+    const gap = { hardState: hs(1, null, 0), snapshot: null, entries: [entry(1, 1), entry(3, 1)] };
+    expect(() => new MemoryRaftStorage({ initial: gap })).toThrow(StorageError);
+    const beyond = { hardState: hs(1, null, 5), snapshot: null, entries: [entry(1, 1)] };
+    expect(() => new MemoryRaftStorage({ initial: beyond })).toThrow(StorageError);
+  });
+});
+
+// ---- IndexedDbRaftStorage --------------------------------------------------------------------
+
+interface TxRecord {
+  readonly mode: IDBTransactionMode;
+  readonly durability: string;
+}
+
+/**
+ * A fresh fake-indexeddb factory that lets a test see every connection and transaction, abort
+ * the next read-write transaction once its requests are issued, or kill every connection opened
+ * so far (every transaction on them, live or future, aborts before it commits).
+ */
+function trackedFactory() {
+  const inner = new IDBFactory();
+  const connections: IDBDatabase[] = [];
+  const transactions: TxRecord[] = [];
+  const live = new Set<IDBTransaction>();
+  const dead = new Set<IDBDatabase>();
+  let abortNextWrite = false;
+  const abortQuietly = (tx: IDBTransaction) => {
+    try {
+      tx.abort();
+    } catch {
+      // already finished
+    }
+  };
+  const watch = (db: IDBDatabase) => {
+    connections.push(db);
+    const original = db.transaction.bind(db);
+    db.transaction = (storeNames: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) => {
+      const tx = original(storeNames, mode, options);
+      transactions.push({ mode: tx.mode, durability: tx.durability });
+      live.add(tx);
+      tx.addEventListener('complete', () => live.delete(tx));
+      tx.addEventListener('abort', () => live.delete(tx));
+      const doomed = dead.has(db) || (abortNextWrite && tx.mode === 'readwrite');
+      if (tx.mode === 'readwrite') abortNextWrite = false;
+      // A microtask: after the caller has issued its requests, before the transaction commits.
+      if (doomed) queueMicrotask(() => abortQuietly(tx));
+      return tx;
+    };
+  };
+  const factory = {
+    open(name: string, version?: number) {
+      const request = inner.open(name, version);
+      request.addEventListener('success', () => watch(request.result));
+      return request;
+    },
+    deleteDatabase: (name: string) => inner.deleteDatabase(name),
+    cmp: (a: unknown, b: unknown) => inner.cmp(a, b),
+    databases: () => inner.databases(),
+  } as IDBFactory;
+  return {
+    inner,
+    factory,
+    connections,
+    transactions,
+    abortNextWrite: () => {
+      abortNextWrite = true;
+    },
+    killAll: () => {
+      for (const db of connections) dead.add(db);
+      for (const tx of live) abortQuietly(tx);
+    },
+  };
+}
+
+function openIdb(factory: IDBFactory, node = 'n1'): IndexedDbRaftStorage {
+  return new IndexedDbRaftStorage({ cluster: 'c1', node, indexedDB: factory, IDBKeyRange });
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+/** The raw database, to look at or tamper with what the adapter wrote. */
+async function rawStore<T>(inner: IDBFactory, mode: IDBTransactionMode, use: (store: IDBObjectStore) => Promise<T>): Promise<T> {
+  const db = await request(inner.open(databaseName('c1', 'n1')));
+  try {
+    const tx = db.transaction(idbLayout.storeName, mode);
+    const result = await use(tx.objectStore(idbLayout.storeName));
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(tx.error);
+    });
+    return result;
+  } finally {
+    db.close();
+  }
+}
+
+describeStorageCompliance('IndexedDbRaftStorage (fake-indexeddb)', async () => {
+  const tracked = trackedFactory();
+  let current = openIdb(tracked.factory);
+  return {
+    storage: current,
+    reopen: async () => {
+      await current.close();
+      current = openIdb(tracked.factory);
+      return current;
+    },
+    crash: async () => {
+      tracked.killAll();
+      current = openIdb(tracked.factory);
+      return current;
+    },
+  };
+});
+
+describe('IndexedDbRaftStorage', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('names the database peerquorum/<cluster>/<node> and lays out meta, log and snapshot chunk records', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    const snapData = new Uint8Array(600 * 1024).fill(7);
+    await storage.write(write({ hardState: hs(2, 'n1', 10), snapshot: { meta: { index: 10, term: 2, config }, data: snapData }, clearLog: true }));
+    await storage.write(write({ entries: [entry(11, 2), entry(12, 2)] }));
+    await storage.close();
+    expect((await tracked.inner.databases()).map((d) => d.name)).toEqual(['peerquorum/c1/n1']);
+    expect(databaseName('a/b', 'c d')).toBe('peerquorum/a%2Fb/c%20d');
+    const keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
+    expect(keys).toEqual([['log', 11], ['log', 12], ['meta'], ['snapshot', 0], ['snapshot', 1], ['snapshot', 2]]);
+    const chunks = await rawStore(tracked.inner, 'readonly', (s) =>
+      request(s.getAll(IDBKeyRange.bound(['snapshot', 0], ['snapshot', Infinity]))),
+    );
+    expect(chunks.map((c: Uint8Array) => c.byteLength)).toEqual([256 * 1024, 256 * 1024, 88 * 1024]);
+    const meta = await rawStore(tracked.inner, 'readonly', (s) => request(s.get(idbLayout.metaKey())));
+    expect(meta).toMatchObject({ format: 1, hardState: hs(2, 'n1', 10), snapshot: { index: 10, term: 2, config, bytes: 600 * 1024, chunks: 3 }, firstIndex: 11, lastIndex: 12 });
+  });
+
+  it('deletes the log records compactTo covers and the chunks of a replaced snapshot', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.write(write({ hardState: hs(1, 'n1', 8), entries: Array.from({ length: 10 }, (_, i) => entry(i + 1, 1)) }));
+    await storage.write(write({ snapshot: { meta: { index: 4, term: 1, config }, data: new Uint8Array(300 * 1024) }, compactTo: 2 }));
+    await storage.write(write({ snapshot: { meta: { index: 8, term: 1, config }, data: new Uint8Array(5) }, compactTo: 6 }));
+    await storage.close();
+    const keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
+    expect(keys).toEqual([['log', 7], ['log', 8], ['log', 9], ['log', 10], ['meta'], ['snapshot', 0]]);
+  });
+
+  it('writes each StorageWrite in one read-write transaction with strict durability', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.boot();
+    const before = tracked.transactions.length;
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: Array.from({ length: 100 }, (_, i) => entry(i + 1, 1)) }));
+    await storage.write(write({ hardState: hs(1, 'n1', 50), snapshot: { meta: { index: 50, term: 1, config }, data: new Uint8Array(10) }, compactTo: 40 }));
+    expect(tracked.transactions.slice(before)).toEqual([
+      { mode: 'readwrite', durability: 'strict' },
+      { mode: 'readwrite', durability: 'strict' },
+    ]);
+    await storage.close();
+  });
+
+  it('stores entry bytes in buffers of their own, not the buffer they view', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    const frame = new Uint8Array(4096);
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [{ index: 1, term: 1, kind: 'normal', data: frame.subarray(100, 110) }] }));
+    await storage.close();
+    const record = await rawStore(tracked.inner, 'readonly', (s) => request(s.get(idbLayout.logKey(1))));
+    expect(record.data.buffer.byteLength).toBe(10);
+  });
+
+  it('reopens after the browser force-closes the connection', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [entry(1, 1)] }));
+    const closed = new Promise((resolve) => tracked.connections[0]?.addEventListener('close', resolve));
+    forceCloseDatabase(tracked.connections[0] as never);
+    await closed;
+    await storage.write(write({ hardState: hs(1, 'n1', 1), entries: [entry(2, 1)] }));
+    expect(tracked.connections).toHaveLength(2);
+    expect((await storage.boot()).entries).toEqual([entry(1, 1), entry(2, 1)]);
+    await storage.close();
+  });
+
+  it('replaces a connection closed under it without a close event', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.write(write({ hardState: hs(1, 'n1', 0) }));
+    tracked.connections[0]?.close();
+    await storage.write(write({ hardState: hs(2, 'n2', 0) }));
+    expect(tracked.connections).toHaveLength(2);
+    expect((await storage.boot()).hardState).toEqual(hs(2, 'n2', 0));
+    await storage.close();
+  });
+
+  it('does not recreate a database deleted while in use', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [entry(1, 1)] }));
+    // Another context deletes it (clearing site data does the same): we close so as not to block.
+    await request(tracked.inner.deleteDatabase(databaseName('c1', 'n1')));
+    await expect(storage.write(write({ entries: [entry(2, 1)] }))).rejects.toThrow(/deleted while in use/);
+    await expect(storage.write(write({ entries: [entry(2, 1)] }))).rejects.toBeInstanceOf(StorageError);
+    expect(await tracked.inner.databases()).toEqual([]);
+    await storage.close();
+  });
+
+  it('leaves nothing behind when a transaction aborts after its requests are issued; the write can then succeed', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.write(write({ hardState: hs(1, 'n1', 2), entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
+    const leaderSnapshot = write({
+      hardState: hs(2, null, 9),
+      snapshot: { meta: { index: 9, term: 2, config }, data: new Uint8Array(300 * 1024).fill(1) },
+      clearLog: true,
+      entries: [entry(10, 2)],
+    });
+    tracked.abortNextWrite();
+    await expect(storage.write(leaderSnapshot)).rejects.toBeInstanceOf(StorageError);
+    const before = { hardState: hs(1, 'n1', 2), snapshot: null, entries: [entry(1, 1), entry(2, 1), entry(3, 1)] };
+    expect(await openIdb(tracked.factory).boot()).toEqual(before);
+    await storage.write(leaderSnapshot);
+    expect((await storage.boot()).entries).toEqual([entry(10, 2)]);
+    await storage.close();
+  });
+
+  describe('fails the boot with StorageError on a corrupt store', () => {
+    type Tamper = (store: IDBObjectStore) => Promise<unknown>;
+    const put = (value: unknown, key: IDBValidKey): Tamper => (s) => request(s.put(value, key));
+    const del = (key: IDBValidKey): Tamper => (s) => request(s.delete(key));
+    const withRecord = (key: IDBValidKey, change: (record: Record<string, unknown>) => Record<string, unknown>): Tamper => async (s) => {
+      const record = (await request(s.get(key))) as Record<string, unknown>;
+      return request(s.put(change(record), key));
+    };
+    const cases: { readonly name: string; readonly tamper: Tamper; readonly message: RegExp }[] = [
+      { name: 'entry bytes that fail the checksum', tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, data: Uint8Array.of(0) })), message: /checksum/ },
+      { name: 'a log record missing in the middle', tamper: del(idbLayout.logKey(7)), message: /where 7 belongs/ },
+      { name: 'the last log record missing', tamper: del(idbLayout.logKey(8)), message: /log records for the log/ },
+      {
+        name: 'a term lower than the entry before it',
+        tamper: withRecord(idbLayout.logKey(8), (r) => ({ ...r, term: 1 })),
+        message: /term 1, below 3/,
+      },
+      { name: 'an entry under another index', tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, index: 6 })), message: /holds entry 6/ },
+      { name: 'an entry that is not an object', tamper: put('garbage', idbLayout.logKey(7)), message: /not an object/ },
+      { name: 'a meta record of an unknown format', tamper: withRecord(idbLayout.metaKey(), (r) => ({ ...r, format: 2 })), message: /unknown format 2/ },
+      { name: 'a missing meta record', tamper: del(idbLayout.metaKey()), message: /without a meta record/ },
+      {
+        name: 'a commit index beyond the log',
+        tamper: withRecord(idbLayout.metaKey(), (r) => ({ ...r, hardState: hs(3, 'n1', 99) })),
+        message: /commit 99 is beyond/,
+      },
+      { name: 'a missing snapshot chunk', tamper: del(idbLayout.snapshotChunkKey(1)), message: /chunks/ },
+      { name: 'snapshot bytes that fail the checksum', tamper: put(new Uint8Array(256 * 1024), idbLayout.snapshotChunkKey(0)), message: /snapshot fails its checksum/ },
+      { name: 'a record under an unknown key', tamper: put(1, ['junk']), message: /unexpected key/ },
+    ];
+
+    it.each(cases)('$name', async ({ tamper, message }) => {
+      const tracked = trackedFactory();
+      const storage = openIdb(tracked.factory);
+      const snapData = Uint8Array.from({ length: 300 * 1024 }, (_, i) => i & 0xff);
+      await storage.write(write({ hardState: hs(3, 'n1', 4), snapshot: { meta: { index: 4, term: 2, config }, data: snapData }, clearLog: true }));
+      await storage.write(write({ hardState: hs(3, 'n1', 6), entries: [entry(5, 2), entry(6, 3), entry(7, 3), entry(8, 3)] }));
+      await storage.close();
+      expect((await openIdb(tracked.factory).boot()).entries).toHaveLength(4);
+      await rawStore(tracked.inner, 'readwrite', tamper);
+      const boot = openIdb(tracked.factory).boot();
+      await expect(boot).rejects.toBeInstanceOf(StorageError);
+      await expect(boot).rejects.toThrow(message);
+    });
+  });
+
+  it('computes the CRC-32 zlib does', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+
+  it('refuses to start without IndexedDB', () => {
+    expect(() => new IndexedDbRaftStorage({ cluster: 'c1', node: 'n1' })).toThrow(StorageError);
+    expect(() => new IndexedDbRaftStorage({ cluster: '', node: 'n1', indexedDB: new IDBFactory(), IDBKeyRange })).toThrow(StorageError);
+  });
+
+  describe('requestPersistence', () => {
+    it('answers unavailable without navigator, without navigator.storage, or when persist() fails', async () => {
+      vi.stubGlobal('navigator', undefined);
+      expect(await requestPersistence()).toBe('unavailable');
+      vi.stubGlobal('navigator', {});
+      expect(await requestPersistence()).toBe('unavailable');
+      vi.stubGlobal('navigator', { storage: {} });
+      expect(await requestPersistence()).toBe('unavailable');
+      vi.stubGlobal('navigator', { storage: { persist: () => Promise.reject(new Error('no')) } });
+      expect(await requestPersistence()).toBe('unavailable');
+    });
+
+    it('reports what persist() answers, and does not ask again once persisted', async () => {
+      const persist = vi.fn(() => Promise.resolve(true));
+      vi.stubGlobal('navigator', { storage: { persisted: () => Promise.resolve(false), persist } });
+      expect(await requestPersistence()).toBe('granted');
+      expect(persist).toHaveBeenCalledTimes(1);
+      vi.stubGlobal('navigator', { storage: { persisted: () => Promise.resolve(false), persist: () => Promise.resolve(false) } });
+      expect(await requestPersistence()).toBe('denied');
+      const notAsked = vi.fn(() => Promise.resolve(false));
+      vi.stubGlobal('navigator', { storage: { persisted: () => Promise.resolve(true), persist: notAsked } });
+      expect(await requestPersistence()).toBe('granted');
+      expect(notAsked).not.toHaveBeenCalled();
+    });
+
+    it('is asked by open(), which does not wait for the answer', async () => {
+      let answer: (granted: boolean) => void = () => undefined;
+      vi.stubGlobal('navigator', { storage: { persist: () => new Promise<boolean>((r) => (answer = r)) } });
+      const storage = await IndexedDbRaftStorage.open({ cluster: 'c1', node: 'n1', indexedDB: new IDBFactory(), IDBKeyRange });
+      expect(await promiseState(storage.persistence as Promise<unknown>)).toBe('pending');
+      answer(true);
+      expect(await storage.persistence).toBe('granted');
+      vi.stubGlobal('navigator', undefined);
+      const elsewhere = await IndexedDbRaftStorage.open({ cluster: 'c1', node: 'n2', indexedDB: new IDBFactory(), IDBKeyRange });
+      expect(await elsewhere.persistence).toBe('unavailable');
+      await storage.close();
+      await elsewhere.close();
+    });
+  });
+});
