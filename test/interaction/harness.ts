@@ -62,6 +62,8 @@
  *   heal                     reconnect everyone
  *   propose ID TEXT          propose TEXT on node ID
  *   propose-many ID N [PFX]  propose PFX1..PFXN (default prefix `x`)
+ *   register ID              propose a client-session registration (dissertation §6.3)
+ *   session ID C S TEXT      propose TEXT as client C's command number S (exactly-once)
  *   read-index ID REQ [lease]  ask node ID for a linearizable (or lease) read
  *   transfer-leader ID TO    ask node ID to hand leadership to TO
  *   crash ID / restart ID    lose the node's memory / boot it from its storage
@@ -75,6 +77,7 @@ import { createPrng } from '../../src/core/prng.ts';
 import type { RaftConfig } from '../../src/core/raft/config.ts';
 import type { Message } from '../../src/core/raft/messages.ts';
 import { RaftNode } from '../../src/core/raft/raft-node.ts';
+import { decodeSessionCommand, encodeSessionCommand, SessionMachine, sessionCommandVersion } from '../../src/machines/sessions.ts';
 import type { ConfChange } from '../../src/core/raft/conf-change.ts';
 import {
   emptyHardState,
@@ -112,6 +115,12 @@ interface Slot {
    * restored from a snapshot carry the snapshot's index, which is all a snapshot knows).
    */
   commands: AppliedCommand[];
+  /**
+   * Client sessions over the command list: session commands (first byte 1, never printable
+   * text) go through it, so a duplicate is answered from its cache and not applied again. Kept
+   * out of snapshots: session scripts do not compact.
+   */
+  sessions: SessionMachine;
 }
 
 interface AppliedCommand {
@@ -234,6 +243,13 @@ class Interpreter {
         return this.propose(arg(args, 0), args.slice(1).join(' '));
       case 'propose-many':
         return this.proposeMany(arg(args, 0), count(args[1]), args[2] ?? 'x');
+      case 'register':
+        return this.proposeBytes(arg(args, 0), encodeSessionCommand({ type: 'register' }));
+      case 'session':
+        return this.proposeBytes(
+          arg(args, 0),
+          encodeSessionCommand({ type: 'request', clientId: Number(arg(args, 1)), seq: Number(arg(args, 2)), payload: textEncoder.encode(args.slice(3).join(' ')) }),
+        );
       case 'read-index':
         return this.readIndex(arg(args, 0), Number(arg(args, 1)), args[2] === 'lease');
       case 'transfer-leader':
@@ -306,7 +322,8 @@ class Interpreter {
 
   private createSlot(id: NodeId, config: Omit<RaftConfig, 'prng'>): void {
     const storage: Storage = { hardState: emptyHardState, entries: [], snapshot: null };
-    this.slots.set(id, { id, config, node: null, storage, incarnation: 0, applied: 0, commands: [] });
+    this.slots.set(id, { id, config, node: null, storage, incarnation: 0, applied: 0, commands: [], sessions: null as unknown as SessionMachine });
+    this.resetSessions(this.slot(id));
     this.boot(this.slot(id));
   }
 
@@ -326,6 +343,7 @@ class Interpreter {
   private restoreStateMachine(slot: Slot, snapshot: Snapshot | null): void {
     slot.applied = snapshot?.meta.index ?? 0;
     slot.commands = [];
+    this.resetSessions(slot);
     if (snapshot === null) return;
     const index = snapshot.meta.index;
     const text = textDecoder.decode(snapshot.data);
@@ -485,7 +503,11 @@ class Interpreter {
   }
 
   private propose(id: NodeId, text: string): void {
-    const res = this.live(id).propose(textEncoder.encode(text));
+    this.proposeBytes(id, textEncoder.encode(text));
+  }
+
+  private proposeBytes(id: NodeId, bytes: Uint8Array): void {
+    const res = this.live(id).propose(bytes);
     if (!res.ok) {
       this.out.push(`refused: ${res.error.message}`);
       return;
@@ -702,6 +724,7 @@ class Interpreter {
     if (rd.committedEntries.length > 0) {
       for (const e of rd.committedEntries) this.apply(slot, e);
       lines.push(`  apply: ${formatApplied(rd.committedEntries)}`);
+      lines.push(...this.sessionLines.splice(0));
     }
     for (const rs of rd.readStates) {
       lines.push(`  read ${rs.requestId} ready at index ${rs.index} (applied ${slot.applied})`);
@@ -751,13 +774,32 @@ class Interpreter {
     }
     slot.applied = e.index;
     const command = e.kind === 'normal' ? textDecoder.decode(e.data) : null;
-    if (command !== null) slot.commands.push({ index: e.index, text: command });
+    if (command !== null && e.data[0] === sessionCommandVersion) {
+      const outcome = slot.sessions.applyCommand(e.data, e.index);
+      const detail = outcome.status === 'registered' ? ` client=${outcome.clientId}` : '';
+      this.sessionLines.push(`  session ${e.index}: ${outcome.status}${detail}`);
+    } else if (command !== null) slot.commands.push({ index: e.index, text: command });
     const key = `${e.term}/${e.kind}/${entryText(e)}`;
     const seen = this.appliedAt.get(e.index);
     if (seen === undefined) this.appliedAt.set(e.index, { key, command });
     else if (seen.key !== key) {
       throw new HarnessError(`state machine safety: ${slot.id} applied ${key} at ${e.index}, another node ${seen.key}`);
     }
+  }
+
+  /** Session outcomes of the entries being applied, printed after the `apply:` line. */
+  private readonly sessionLines: string[] = [];
+
+  private resetSessions(slot: Slot): void {
+    slot.sessions = new SessionMachine({
+      // The inner machine appends the command to the node's list; its result is the list size.
+      apply: (payload, index) => {
+        slot.commands.push({ index, text: textDecoder.decode(payload) });
+        return textEncoder.encode(String(slot.commands.length));
+      },
+      snapshot: () => new Uint8Array(0),
+      restore: () => undefined,
+    });
   }
 
   private checkOneLeader(term: number, id: NodeId): void {
@@ -874,6 +916,12 @@ function sortIds(ids: readonly NodeId[]): NodeId[] {
 
 function entryText(e: Entry): string {
   if (e.kind === 'empty') return 'empty';
+  if (e.kind === 'normal' && e.data[0] === sessionCommandVersion) {
+    const c = decodeSessionCommand(e.data);
+    if (!c.ok) return 'session ?';
+    if (c.value.type === 'register') return 'register';
+    return `session c=${c.value.clientId} s=${c.value.seq} ${JSON.stringify(textDecoder.decode(c.value.payload))}`;
+  }
   if (e.kind === 'config') return `config ${e.config === undefined ? '?' : formatConf(e.config)}`;
   return JSON.stringify(textDecoder.decode(e.data));
 }
