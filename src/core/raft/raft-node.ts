@@ -79,6 +79,12 @@ export class RaftNode {
       return;
     }
     if (m.term === 0) {
+      // Only the forwarded requests and their answer travel outside the term protocol; any
+      // other message claiming term 0 is malformed (a term-0 vote answer must not be counted).
+      if (!isForwarded(m)) {
+        r.counters.messagesIgnored++;
+        return;
+      }
       if (m.type === 'read-index-response') {
         if (m.index >= 0) r.readStates.push({ requestId: m.requestId, index: m.index });
         else r.droppedReads.push(m.requestId);
@@ -330,6 +336,10 @@ export class RaftNode {
   private softState(): SoftState {
     return { role: this.r.role, leader: this.r.leader, term: this.r.term };
   }
+}
+
+function isForwarded(m: Message): boolean {
+  return m.type === 'propose' || m.type === 'read-index' || m.type === 'read-index-response' || m.type === 'transfer-leader';
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

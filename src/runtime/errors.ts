@@ -1,0 +1,52 @@
+/**
+ * Errors of the runtime. They cross comlink and worker boundaries as tagged data
+ * `{ code, message }` (comlink rebuilds thrown errors as plain `Error`, DESIGN.md §3), so every
+ * one has a stable `code`, and `toTaggedError` / `fromTaggedError` convert both ways.
+ */
+export type RuntimeErrorCode =
+  | 'NOT_LEADER'
+  | 'PROPOSAL_DROPPED'
+  | 'READ_DROPPED'
+  | 'TIMEOUT'
+  | 'SESSION_EXPIRED'
+  | 'STOPPED'
+  | 'STORAGE'
+  | 'CODEC'
+  | 'CONFIG'
+  | 'INTERNAL';
+
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  readonly code: RuntimeErrorCode;
+  constructor(code: RuntimeErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface TaggedError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export function toTaggedError(e: unknown): TaggedError {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') {
+    return { code: e.code, message: e instanceof Error ? e.message : String(e) };
+  }
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+export function fromTaggedError(t: TaggedError): RuntimeError {
+  const known: readonly string[] = [
+    'NOT_LEADER',
+    'PROPOSAL_DROPPED',
+    'READ_DROPPED',
+    'TIMEOUT',
+    'SESSION_EXPIRED',
+    'STOPPED',
+    'STORAGE',
+    'CODEC',
+    'CONFIG',
+  ];
+  return new RuntimeError(known.includes(t.code) ? (t.code as RuntimeErrorCode) : 'INTERNAL', t.message);
+}

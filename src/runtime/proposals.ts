@@ -1,0 +1,188 @@
+/**
+ * Proposals of one node's local callers, made exactly-once with client sessions (dissertation
+ * §6.3, `src/machines/sessions.ts`), and retried until they are applied.
+ *
+ * A caller's command gets a session from a pool (each session carries one command at a time;
+ * more concurrent callers open more sessions, registering each through the log) and a sequence
+ * number. The command is proposed, and proposed again every `retryMs` while it is not applied:
+ * the leader may have changed, a forwarded proposal may have been dropped. The session layer
+ * applies it once whatever the number of copies committed; the caller's promise resolves with
+ * the result the first time this node applies it. After `timeoutMs` the caller gets TIMEOUT:
+ * the command may or may not have been applied.
+ */
+import { createPrng, type Prng } from '../core/prng.ts';
+import { decodeSessionCommand, encodeSessionCommand, type SessionOutcome } from '../machines/sessions.ts';
+import type { Clock } from './clock.ts';
+import { RuntimeError } from './errors.ts';
+
+export interface ProposalOptions {
+  readonly timeoutMs: number;
+  readonly retryMs: number;
+  /** Commands waiting or in flight; beyond it `propose` refuses at once. */
+  readonly pendingMax: number;
+  /** Sessions this node opens for its callers (each carries one command at a time). */
+  readonly sessionsMax: number;
+}
+
+interface Pending {
+  readonly bytes: Uint8Array;
+  readonly resolve: (result: Uint8Array) => void;
+  readonly reject: (e: RuntimeError) => void;
+  readonly deadlineMs: number;
+  lastSubmitMs: number;
+}
+
+interface WaitingCommand {
+  readonly payload: Uint8Array;
+  readonly resolve: (result: Uint8Array) => void;
+  readonly reject: (e: RuntimeError) => void;
+  readonly deadlineMs: number;
+}
+
+interface ClientSession {
+  readonly clientId: number;
+  nextSeq: number;
+}
+
+export class ProposalTracker {
+  private readonly idle: ClientSession[] = [];
+  private sessionCount = 0;
+  private readonly waiting: WaitingCommand[] = [];
+  /** In flight, by "clientId:seq". */
+  private readonly inFlight = new Map<string, Pending & { session: ClientSession }>();
+  /** Registrations in flight, by nonce. */
+  private readonly registering = new Map<number, Pending>();
+  private readonly nonces: Prng;
+
+  constructor(
+    private readonly submit: (bytes: Uint8Array) => void,
+    private readonly clock: Clock,
+    private readonly options: ProposalOptions,
+    nonceSeed: number,
+  ) {
+    // A node recognises its own registration by the nonce when it sees it applied, so nonces
+    // must not collide with those of other nodes or of this node's earlier lives: 53 random bits.
+    this.nonces = createPrng(nonceSeed);
+  }
+
+  get pendingCount(): number {
+    return this.waiting.length + this.inFlight.size;
+  }
+
+  propose(payload: Uint8Array): Promise<Uint8Array> {
+    if (this.pendingCount >= this.options.pendingMax) {
+      return Promise.reject(new RuntimeError('PROPOSAL_DROPPED', `too many pending proposals (${this.options.pendingMax})`));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ payload, resolve, reject, deadlineMs: this.clock.now() + this.options.timeoutMs });
+      this.assignSessions();
+    });
+  }
+
+  /** Give waiting commands idle sessions, opening new sessions while under the limit. */
+  private assignSessions(): void {
+    while (this.waiting.length > 0) {
+      const session = this.idle.pop();
+      if (session === undefined) break;
+      const command = this.waiting.shift() as WaitingCommand;
+      const seq = session.nextSeq++;
+      const bytes = encodeSessionCommand({ type: 'request', clientId: session.clientId, seq, payload: command.payload });
+      const pending = { ...command, bytes, lastSubmitMs: this.clock.now(), session };
+      this.inFlight.set(`${session.clientId}:${seq}`, pending);
+      this.submit(bytes);
+    }
+    const wanted = Math.min(this.waiting.length, this.options.sessionsMax - this.sessionCount) - this.registering.size;
+    for (let i = 0; i < wanted; i++) this.register();
+  }
+
+  private register(): void {
+    const nonce = 1 + (this.nonces.nextInt(0x1f_ffff) * 0x1_0000_0000 + this.nonces.nextUint32());
+    const bytes = encodeSessionCommand({ type: 'register', nonce });
+    this.registering.set(nonce, {
+      bytes,
+      resolve: () => undefined,
+      reject: () => undefined,
+      deadlineMs: this.clock.now() + this.options.timeoutMs,
+      lastSubmitMs: this.clock.now(),
+    });
+    this.submit(bytes);
+  }
+
+  /** A committed entry was applied by this node's session machine with `outcome`. */
+  onApplied(data: Uint8Array, outcome: SessionOutcome): void {
+    if (this.inFlight.size === 0 && this.registering.size === 0) return;
+    const decoded = decodeSessionCommand(data);
+    if (!decoded.ok) return;
+    const command = decoded.value;
+    if (command.type === 'register') {
+      if (command.nonce === undefined || outcome.status !== 'registered' || !this.registering.delete(command.nonce)) return;
+      this.sessionCount++;
+      this.idle.push({ clientId: outcome.clientId, nextSeq: 1 });
+      this.assignSessions();
+      return;
+    }
+    const key = `${command.clientId}:${command.seq}`;
+    const pending = this.inFlight.get(key);
+    if (pending === undefined) return;
+    switch (outcome.status) {
+      case 'applied':
+      case 'duplicate':
+        this.inFlight.delete(key);
+        pending.resolve(outcome.result);
+        this.idle.push(pending.session);
+        this.assignSessions();
+        return;
+      case 'expired':
+        // The session is gone: its command was not applied now, and whether an earlier copy
+        // was is unknown. Drop the session; the caller learns the outcome is unknown.
+        this.inFlight.delete(key);
+        this.sessionCount--;
+        pending.reject(new RuntimeError('SESSION_EXPIRED', 'the client session expired; the command may or may not have been applied'));
+        this.assignSessions();
+        return;
+      case 'stale':
+      case 'malformed':
+      case 'registered':
+        return;
+      default: {
+        const never: never = outcome;
+        return never;
+      }
+    }
+  }
+
+  /** Called periodically: resubmit what has waited `retryMs`, time out what is past its deadline. */
+  onTimer(): void {
+    const now = this.clock.now();
+    for (const [key, p] of this.inFlight) {
+      if (now >= p.deadlineMs) {
+        this.inFlight.delete(key);
+        // The session may still apply this command later; it must not carry another one.
+        this.sessionCount--;
+        p.reject(new RuntimeError('TIMEOUT', 'the proposal was not applied in time; it may still be'));
+      } else if (now - p.lastSubmitMs >= this.options.retryMs) {
+        p.lastSubmitMs = now;
+        this.submit(p.bytes);
+      }
+    }
+    for (const [nonce, p] of this.registering) {
+      if (now >= p.deadlineMs) this.registering.delete(nonce);
+      else if (now - p.lastSubmitMs >= this.options.retryMs) {
+        p.lastSubmitMs = now;
+        this.submit(p.bytes);
+      }
+    }
+    while (this.waiting.length > 0 && now >= (this.waiting[0] as WaitingCommand).deadlineMs) {
+      (this.waiting.shift() as WaitingCommand).reject(new RuntimeError('TIMEOUT', 'no session could be opened in time'));
+    }
+    this.assignSessions();
+  }
+
+  failAll(error: RuntimeError): void {
+    for (const p of this.inFlight.values()) p.reject(error);
+    for (const w of this.waiting) w.reject(error);
+    this.inFlight.clear();
+    this.waiting.length = 0;
+    this.registering.clear();
+  }
+}

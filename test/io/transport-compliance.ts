@@ -1,0 +1,103 @@
+/**
+ * The transport compliance suite, written once and run against every adapter (memory,
+ * BroadcastChannel, and in the browser PeerJS WebRTC). It proves the `Transport` contract: a
+ * frame reaches its addressee only, with its bytes intact and its true sender; frames from one
+ * sender to one receiver keep flowing in volume; a frame larger than the limit or to nobody is
+ * dropped and counted, never thrown; links open when peers appear and close when they leave;
+ * nothing is delivered after `close()`. Only Vitest and our sources are imported, so the suite
+ * can run in a browser too.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Transport } from '../../src/io/transport/transport.ts';
+
+export interface TransportFactory {
+  /** Connect node `id` to a fresh or shared network (per `network` key). */
+  connect(network: string, id: string): Promise<Transport>;
+  /** The frame size limit the adapter was configured with. */
+  readonly frameBytesMax: number;
+}
+
+async function until(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+let networkCounter = 0;
+
+export function describeTransportCompliance(name: string, factory: TransportFactory): void {
+  describe(`transport compliance: ${name}`, () => {
+    const fresh = (): string => `net${++networkCounter}-${Math.floor(Math.random() * 1e9)}`;
+
+    it('delivers a frame to its addressee only, intact, with the true sender', async () => {
+      const net = fresh();
+      const [a, b, c] = await Promise.all([factory.connect(net, 'a'), factory.connect(net, 'b'), factory.connect(net, 'c')]);
+      const got: { at: string; from: string; bytes: number[] }[] = [];
+      for (const t of [a, b, c]) t.onFrame((from, frame) => got.push({ at: t.self, from, bytes: [...frame] }));
+      await new Promise((r) => setTimeout(r, 20));
+      a.send('b', Uint8Array.of(1, 2, 3, 255));
+      await until('delivery', () => got.length >= 1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual([{ at: 'b', from: 'a', bytes: [1, 2, 3, 255] }]);
+      expect(a.stats.framesSent).toBe(1);
+      expect(b.stats.framesReceived).toBe(1);
+      await Promise.all([a.close(), b.close(), c.close()]);
+    });
+
+    it('carries a thousand frames between two nodes', async () => {
+      const net = fresh();
+      const [a, b] = await Promise.all([factory.connect(net, 'a'), factory.connect(net, 'b')]);
+      const seen = new Set<number>();
+      b.onFrame((_from, frame) => seen.add(((frame[0] as number) << 8) | (frame[1] as number)));
+      a.onFrame(() => undefined);
+      await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 1000; i++) a.send('b', Uint8Array.of(i >> 8, i & 0xff, 7, 7, 7));
+      await until('a thousand frames', () => seen.size === 1000);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('drops, counts and never throws on an oversized frame or an unknown addressee', async () => {
+      const net = fresh();
+      const [a, b] = await Promise.all([factory.connect(net, 'a'), factory.connect(net, 'b')]);
+      let received = 0;
+      b.onFrame(() => received++);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(() => a.send('b', new Uint8Array(factory.frameBytesMax + 1))).not.toThrow();
+      expect(a.stats.framesDropped).toBe(1);
+      expect(() => a.send('nobody-here', Uint8Array.of(1))).not.toThrow();
+      await new Promise((r) => setTimeout(r, 30));
+      expect(received).toBe(0);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('opens links to peers that appear and closes them when they leave', async () => {
+      const net = fresh();
+      const a = await factory.connect(net, 'a');
+      const states: string[] = [];
+      a.onLinkState((peer, state) => states.push(`${peer}:${state}`));
+      const b = await factory.connect(net, 'b');
+      await until('b to be open', () => a.links().get('b') === 'open');
+      await b.close();
+      await until('b to be closed', () => a.links().get('b') === 'closed');
+      expect(states).toContain('b:open');
+      expect(states).toContain('b:closed');
+      await a.close();
+    });
+
+    it('delivers nothing after close, and send after close is a counted drop', async () => {
+      const net = fresh();
+      const [a, b] = await Promise.all([factory.connect(net, 'a'), factory.connect(net, 'b')]);
+      let received = 0;
+      b.onFrame(() => received++);
+      await b.close();
+      a.send('b', Uint8Array.of(1));
+      await a.close();
+      a.send('b', Uint8Array.of(2));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(received).toBe(0);
+      expect(a.stats.framesDropped).toBeGreaterThanOrEqual(1);
+    });
+  });
+}
