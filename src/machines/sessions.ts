@@ -42,7 +42,11 @@ export interface SessionOptions {
 export const sessionDefaults: SessionOptions = { sessionExpiryEntries: 1_000_000, sessionsMax: 65_536 };
 
 export type SessionCommand =
-  | { readonly type: 'register' }
+  /**
+   * `nonce` lets the caller recognise its own register command when it sees it applied (a
+   * forwarded proposal has no index to wait for); the machine ignores it.
+   */
+  | { readonly type: 'register'; readonly nonce?: number }
   | { readonly type: 'request'; readonly clientId: number; readonly seq: number; readonly payload: Uint8Array };
 
 export type SessionOutcome =
@@ -70,7 +74,8 @@ const outcomeTags = { registered: 1, applied: 2, duplicate: 3, stale: 4, expired
 export function encodeSessionCommand(command: SessionCommand): Uint8Array {
   const w = new ByteWriter(16 + (command.type === 'request' ? command.payload.byteLength : 0));
   w.u8(sessionCommandVersion).u8(commandTags[command.type]);
-  if (command.type === 'request') w.varuint(command.clientId).varuint(command.seq).bytes(command.payload);
+  if (command.type === 'register') w.varuint(command.nonce ?? 0);
+  else if (command.type === 'request') w.varuint(command.clientId).varuint(command.seq).bytes(command.payload);
   return w.finish();
 }
 
@@ -81,7 +86,8 @@ export function decodeSessionCommand(bytes: Uint8Array): Result<SessionCommand, 
     const tag = r.u8();
     let command: SessionCommand;
     if (tag === commandTags.register) {
-      command = { type: 'register' };
+      const nonce = r.varuint();
+      command = nonce === 0 ? { type: 'register' } : { type: 'register', nonce };
     } else if (tag === commandTags.request) {
       const clientId = r.varuint();
       const seq = r.varuint();

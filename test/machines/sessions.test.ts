@@ -115,7 +115,7 @@ describe('SessionMachine', () => {
   it('reports malformed command bytes without applying anything', () => {
     const inner = new CountingMachine();
     const m = new SessionMachine(inner);
-    for (const bytes of [new Uint8Array(0), Uint8Array.of(9, 1), Uint8Array.of(1, 2, 0, 0), Uint8Array.of(1, 1, 0)]) {
+    for (const bytes of [new Uint8Array(0), Uint8Array.of(9, 1), Uint8Array.of(1, 2, 0, 0), Uint8Array.of(1, 1)]) {
       expect(m.applyCommand(bytes, 1)).toEqual({ status: 'malformed' });
     }
     expect(inner.applied).toEqual([]);
