@@ -47,7 +47,7 @@ import {
   type StoredLogView,
   type WritePlan,
   planWrite,
-} from './memory-storage.ts';
+} from './write-rules.ts';
 import { StorageError, type RaftStorage, type StorageWrite } from './storage.ts';
 
 /** The database layout, exported for tests and tools (DevTools, a migration). */
