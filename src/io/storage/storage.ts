@@ -9,6 +9,10 @@
  */
 import type { BootState, Entry, HardState, Snapshot } from '../../core/raft/types.ts';
 
+/**
+ * One atomic write. Its parts take effect in this order: `clearLog`, `snapshot`, `compactTo`
+ * (which must not go beyond the stored snapshot's index), `entries`, `hardState`.
+ */
 export interface StorageWrite {
   /** The new hard state, or null to keep the stored one. */
   readonly hardState: HardState | null;
@@ -31,7 +35,7 @@ export interface StorageWrite {
 export interface RaftStorage {
   /** Load the hard state, the latest snapshot and the log after it. */
   boot(): Promise<BootState>;
-  /** Make one write durable; resolves once it is. Writes must not overlap. */
+  /** Make one write durable; resolves once it is. Writes take effect in call order. */
   write(write: StorageWrite): Promise<void>;
   /** Release the underlying handles; the storage is unusable afterwards. */
   close(): Promise<void>;
