@@ -1,8 +1,13 @@
 /**
- * `npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--history FILE]`
+ * `npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--history FILE]`
  *
- * Runs N simulator seeds from S (default 1) on a cluster of K nodes (default 5). Every failing
- * seed prints what failed and a line to reproduce it; the LAST line is always the summary
+ * Runs N simulator seeds from S (default 1) on a cluster of K nodes (default 5). `--snapshots`
+ * makes nodes snapshot and compact every few dozen entries and send snapshots in small chunks;
+ * `--membership` adds and promotes learners and removes members (the leader too) under the
+ * faults; both may be combined (src/sim/simulation.ts, MODES). Every failing seed prints what
+ * failed and a line to reproduce it (with the flags used); before the summary, a line of totals
+ * tells how often the modes' paths ran (snapshots installed from leaders, promotions, removals).
+ * The LAST line is always the summary
  *
  *   sim: N seeds, V safety violations, L linearizability failures, U liveness failures
  *
@@ -20,9 +25,11 @@ interface Args {
   start: number;
   nodes: number;
   history: string | null;
+  membership: boolean;
+  snapshots: boolean;
 }
 
-const usage = 'usage: npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--history FILE]';
+const usage = 'usage: npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--history FILE]';
 
 class UsageError extends Error {}
 
@@ -35,7 +42,7 @@ function parseIntArg(flag: string, value: string | undefined, min: number): numb
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: -1, start: 1, nodes: simulationDefaults.nodes, history: null };
+  const args: Args = { seeds: -1, start: 1, nodes: simulationDefaults.nodes, history: null, membership: false, snapshots: false };
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
@@ -61,6 +68,12 @@ function parseArgs(argv: readonly string[]): Args {
         args.history = value;
         i++;
         break;
+      case '--membership':
+        args.membership = true;
+        break;
+      case '--snapshots':
+        args.snapshots = true;
+        break;
       case '--help':
       case '-h':
         console.log(usage);
@@ -76,9 +89,10 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-function reproduce(seed: number, nodes: number): string {
-  const extra = nodes === simulationDefaults.nodes ? '' : ` --nodes ${nodes}`;
-  return `reproduce: npm run sim -- --seeds 1 --start ${seed}${extra}`;
+function reproduce(r: SimulationResult): string {
+  const nodes = r.nodes === simulationDefaults.nodes ? '' : ` --nodes ${r.nodes}`;
+  const modes = `${r.membership ? ' --membership' : ''}${r.snapshots ? ' --snapshots' : ''}`;
+  return `reproduce: npm run sim -- --seeds 1 --start ${r.seed}${nodes}${modes}`;
 }
 
 function reportFailure(r: SimulationResult): void {
@@ -90,7 +104,7 @@ function reportFailure(r: SimulationResult): void {
   }
   for (const l of r.livenessFailures) console.log(`  liveness: ${l}`);
   console.log(`  faults: ${r.faultMix}`);
-  console.log(reproduce(r.seed, r.nodes));
+  console.log(reproduce(r));
 }
 
 function main(): number {
@@ -106,10 +120,24 @@ function main(): number {
   let linearizability = 0;
   let liveness = 0;
   let undecided = 0;
+  const totals = { snapshotsTaken: 0, snapshotsInstalled: 0, restoresUnverified: 0, learnersAdded: 0, promotions: 0, automaticPromotions: 0, removals: 0, automaticRemovals: 0, leaderRemovals: 0, duplicates: 0, expired: 0, retries: 0 };
   const startedMs = performance.now();
   for (let i = 0; i < args.seeds; i++) {
     const seed = args.start + i;
-    const r = runSimulation({ seed, nodes: args.nodes });
+    const r = runSimulation({ seed, nodes: args.nodes, membership: args.membership, snapshots: args.snapshots });
+    const s = r.stats;
+    totals.snapshotsTaken += s.nodes.snapshotsTaken;
+    totals.snapshotsInstalled += s.nodes.snapshotsInstalled;
+    totals.restoresUnverified += s.restoresUnverified;
+    totals.learnersAdded += s.membership.learnersAdded;
+    totals.promotions += s.membership.promotions;
+    totals.automaticPromotions += s.membership.automaticPromotions;
+    totals.removals += s.membership.removals;
+    totals.automaticRemovals += s.membership.automaticRemovals;
+    totals.leaderRemovals += s.membership.leaderRemovals;
+    totals.duplicates += s.nodes.duplicateCommands;
+    totals.expired += s.clientExpired;
+    totals.retries += s.clientRetries;
     if (r.safetyViolations.length > 0) safety++;
     if (!r.linearizability.ok) linearizability++;
     if (r.livenessFailures.length > 0) liveness++;
@@ -126,6 +154,21 @@ function main(): number {
     if ((i + 1) % 100 === 0 && i + 1 < args.seeds) console.error(`sim: ${i + 1}/${args.seeds} seeds...`);
   }
   const seconds = (performance.now() - startedMs) / 1000;
+  const t = totals;
+  const parts = [`sessions: ${t.retries} client retries after silence, ${t.duplicates} duplicate commands absorbed, ${t.expired} expired`];
+  if (args.snapshots) {
+    parts.push(
+      `snapshots: ${t.snapshotsTaken} taken, ${t.snapshotsInstalled} installed from leaders` +
+        `${t.restoresUnverified > 0 ? ` (${t.restoresUnverified} restores unverified)` : ''}`,
+    );
+  }
+  if (args.membership) {
+    parts.push(
+      `membership: ${t.learnersAdded} learners added, ${t.promotions} promotions (${t.automaticPromotions} automatic), ` +
+        `${t.removals} removals (${t.automaticRemovals} automatic, ${t.leaderRemovals} of the leader)`,
+    );
+  }
+  console.log(`sim: totals: ${parts.join('; ')}`);
   console.log(
     `sim: ${(args.seeds / seconds).toFixed(1)} seeds/s (${seconds.toFixed(1)} s)${undecided > 0 ? `; ${undecided} seeds with undecided keys` : ''}`,
   );

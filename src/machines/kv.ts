@@ -2,54 +2,59 @@
  * A replicated key-value state machine: `read(key)`, `write(key, value)` and
  * `cas(key, expected, value)` over string keys and values (a null value is an absent key).
  *
- * Pure (DESIGN.md §1): no I/O, no clock, no randomness; `apply` is a deterministic function of
- * the state and the command, so replicas that apply the same log hold the same state, which
- * `digest()` lets a test compare.
+ * A plain `StateMachine` (./state-machine.ts): commands and results are bytes, the state
+ * snapshots to bytes and restores from them. It knows nothing of clients: exactly-once
+ * application of retried commands is the session layer's job (./sessions.ts), which wraps this
+ * machine and hands it each new command once.
  *
- * Every command carries `(clientId, requestId)`. Request ids of one client increase from one
- * operation to the next, and the machine remembers, per client, the last request it applied and
- * its result (a minimal client session, dissertation §6.3). A command whose request was already
- * applied is a `duplicate`: it changes nothing and returns the first result; an older one is
- * `stale`: it changes nothing. That makes applying a command exactly-once even when the network
- * duplicates a forwarded proposal. Sessions are bounded (`kvSessionsMax`); the least recently
- * used one is forgotten first, after which that client's old requests are no longer recognized.
+ * Pure (DESIGN.md §1): no I/O, no clock, no randomness; `apply` is a deterministic function of
+ * the state and the command, so replicas that apply the same log hold the same state, and equal
+ * states give equal snapshot bytes (keys are sorted), which `digest()` hashes.
  *
  * Reads can go through the log (a `read` command: linearizable because the log is) or be served
  * locally with `read(key)` once a ReadIndex answer says the applied index is recent enough.
  *
- * Wire format of a command (version 1):
- *   u8 version=1 | u8 op (1 read, 2 write, 3 cas) | varuint clientId | varuint requestId |
- *   string key | write: nullable value | cas: nullable expected, nullable value
+ * Wire format of a command (version 2; version 1 carried client ids, now the session layer's):
+ *   u8 version=2 | u8 op (1 read, 2 write, 3 cas) | string key |
+ *   write: nullable value | cas: nullable expected, nullable value
+ * of a result:
+ *   u8 op (1 read, 2 write, 3 cas, 4 invalid) | read: nullable value | cas: u8 ok, nullable observed
+ * of a snapshot:
+ *   u8 version=2 | varuint count | (string key, string value) * count, sorted by key
  * where a string is a varuint byte length and UTF-8, and a nullable string is a flag byte
  * (0 null, 1 present) followed by the string when present.
+ *
+ * Bytes from the log are untrusted: a command that does not decode changes nothing and yields
+ * the `invalid` result (every replica decodes the same bytes the same way, so this too is
+ * deterministic). A snapshot that does not decode makes `restore` throw `KvDecodeError`.
  */
 import { err, ok, type Result } from '../core/result.ts';
 import { ByteFormatError, ByteReader, ByteWriter, fnv1a64Hex } from './bytes.ts';
+import type { StateMachine } from './state-machine.ts';
 
-export const kvCommandVersion = 1;
+export const kvCommandVersion = 2;
+export const kvSnapshotVersion = 2;
 export const kvKeyBytesMax = 1024;
 export const kvValueBytesMax = 64 * 1024;
-export const kvSessionsMax = 65_536;
+/** Bound on the keys of one snapshot (a guard against corrupted counts). */
+export const kvSnapshotKeysMax = 16 * 1024 * 1024;
 
-interface KvRequest {
-  readonly clientId: number;
-  readonly requestId: number;
+export interface KvReadCommand {
+  readonly op: 'read';
   readonly key: string;
 }
 
-export interface KvReadCommand extends KvRequest {
-  readonly op: 'read';
-}
-
 /** `value` null deletes the key. */
-export interface KvWriteCommand extends KvRequest {
+export interface KvWriteCommand {
   readonly op: 'write';
+  readonly key: string;
   readonly value: string | null;
 }
 
 /** Sets `value` iff the key holds `expected` (null: the key must be absent). */
-export interface KvCasCommand extends KvRequest {
+export interface KvCasCommand {
   readonly op: 'cas';
+  readonly key: string;
   readonly expected: string | null;
   readonly value: string | null;
 }
@@ -59,14 +64,9 @@ export type KvCommand = KvReadCommand | KvWriteCommand | KvCasCommand;
 export type KvResult =
   | { readonly op: 'read'; readonly value: string | null }
   | { readonly op: 'write' }
-  | { readonly op: 'cas'; readonly ok: boolean; readonly observed: string | null };
-
-export type KvApplyOutcome =
-  | { readonly status: 'applied'; readonly result: KvResult }
-  /** This request was applied before: no effect, the first result again. */
-  | { readonly status: 'duplicate'; readonly result: KvResult }
-  /** The client has since issued a later request: no effect, no result. */
-  | { readonly status: 'stale' };
+  | { readonly op: 'cas'; readonly ok: boolean; readonly observed: string | null }
+  /** The command bytes did not decode: nothing changed. */
+  | { readonly op: 'invalid' };
 
 export class KvDecodeError extends Error {
   override readonly name = 'KvDecodeError';
@@ -74,10 +74,11 @@ export class KvDecodeError extends Error {
 }
 
 const opCodes = { read: 1, write: 2, cas: 3 } as const;
+const resultCodes = { read: 1, write: 2, cas: 3, invalid: 4 } as const;
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
-  const w = new ByteWriter(32 + command.key.length);
-  w.u8(kvCommandVersion).u8(opCodes[command.op]).varuint(command.clientId).varuint(command.requestId).string(command.key);
+  const w = new ByteWriter(16 + command.key.length);
+  w.u8(kvCommandVersion).u8(opCodes[command.op]).string(command.key);
   switch (command.op) {
     case 'read':
       break;
@@ -97,69 +98,83 @@ export function encodeKvCommand(command: KvCommand): Uint8Array {
 
 /** Decodes and validates a command; bytes from the log are untrusted input, never asserted on. */
 export function decodeKvCommand(bytes: Uint8Array): Result<KvCommand, KvDecodeError> {
-  try {
-    const r = new ByteReader(bytes);
+  return decodeWith(bytes, (r) => {
     const version = r.u8();
-    if (version !== kvCommandVersion) return err(new KvDecodeError(`unknown command version ${version}`));
+    if (version !== kvCommandVersion) throw new KvDecodeError(`unknown command version ${version}`);
     const code = r.u8();
-    const clientId = r.varuint();
-    const requestId = r.varuint();
     const key = r.string(kvKeyBytesMax);
-    let command: KvCommand;
-    if (code === opCodes.read) {
-      command = { op: 'read', clientId, requestId, key };
-    } else if (code === opCodes.write) {
-      command = { op: 'write', clientId, requestId, key, value: r.nullableString(kvValueBytesMax) };
-    } else if (code === opCodes.cas) {
+    if (code === opCodes.read) return { op: 'read', key };
+    if (code === opCodes.write) return { op: 'write', key, value: r.nullableString(kvValueBytesMax) };
+    if (code === opCodes.cas) {
       const expected = r.nullableString(kvValueBytesMax);
       const value = r.nullableString(kvValueBytesMax);
-      command = { op: 'cas', clientId, requestId, key, expected, value };
-    } else {
-      return err(new KvDecodeError(`unknown op code ${code}`));
+      return { op: 'cas', key, expected, value };
     }
-    if (!r.atEnd()) return err(new KvDecodeError('trailing bytes after the command'));
-    return ok(command);
+    throw new KvDecodeError(`unknown op code ${code}`);
+  });
+}
+
+export function encodeKvResult(result: KvResult): Uint8Array {
+  const w = new ByteWriter(16);
+  w.u8(resultCodes[result.op]);
+  switch (result.op) {
+    case 'read':
+      w.nullableString(result.value);
+      break;
+    case 'write':
+    case 'invalid':
+      break;
+    case 'cas':
+      w.u8(result.ok ? 1 : 0).nullableString(result.observed);
+      break;
+    default: {
+      const never: never = result;
+      return never;
+    }
+  }
+  return w.finish();
+}
+
+export function decodeKvResult(bytes: Uint8Array): Result<KvResult, KvDecodeError> {
+  return decodeWith(bytes, (r) => {
+    const code = r.u8();
+    if (code === resultCodes.read) return { op: 'read', value: r.nullableString(kvValueBytesMax) };
+    if (code === resultCodes.write) return { op: 'write' };
+    if (code === resultCodes.invalid) return { op: 'invalid' };
+    if (code === resultCodes.cas) {
+      const flag = r.u8();
+      if (flag > 1) throw new KvDecodeError(`bad cas flag ${flag}`);
+      return { op: 'cas', ok: flag === 1, observed: r.nullableString(kvValueBytesMax) };
+    }
+    throw new KvDecodeError(`unknown result code ${code}`);
+  });
+}
+
+/** Run a decoder over all of `bytes`; malformed input becomes a `KvDecodeError` result. */
+function decodeWith<T>(bytes: Uint8Array, decode: (r: ByteReader) => T): Result<T, KvDecodeError> {
+  try {
+    const r = new ByteReader(bytes);
+    const value = decode(r);
+    if (!r.atEnd()) return err(new KvDecodeError('trailing bytes'));
+    return ok(value);
   } catch (error) {
+    if (error instanceof KvDecodeError) return err(error);
     if (error instanceof ByteFormatError) return err(new KvDecodeError(error.message));
     throw error;
   }
 }
 
-interface Session {
-  readonly requestId: number;
-  readonly result: KvResult;
-}
-
-export interface KvSnapshot {
-  /** Sorted by key. */
-  readonly entries: readonly (readonly [string, string])[];
-  /** Sorted by client id: (clientId, last requestId, its result). */
-  readonly sessions: readonly (readonly [number, number, KvResult])[];
-}
-
-export class KvMachine {
+export class KvMachine implements StateMachine {
   private readonly data = new Map<string, string>();
-  /** Insertion order is recency order: a session is re-inserted when it is used. */
-  private readonly sessions = new Map<number, Session>();
 
-  /** Apply one committed command. Deterministic: the same commands give the same state. */
-  apply(command: KvCommand): KvApplyOutcome {
-    const session = this.sessions.get(command.clientId);
-    if (session !== undefined) {
-      if (command.requestId < session.requestId) return { status: 'stale' };
-      if (command.requestId === session.requestId) return { status: 'duplicate', result: session.result };
-    }
-    const result = this.execute(command);
-    this.sessions.delete(command.clientId);
-    this.sessions.set(command.clientId, { requestId: command.requestId, result });
-    if (this.sessions.size > kvSessionsMax) {
-      const oldest = this.sessions.keys().next().value as number;
-      this.sessions.delete(oldest);
-    }
-    return { status: 'applied', result };
+  /** Apply one committed command (bytes); the result is an encoded `KvResult`. */
+  apply(command: Uint8Array, _index: number): Uint8Array {
+    const decoded = decodeKvCommand(command);
+    return encodeKvResult(decoded.ok ? this.applyCommand(decoded.value) : { op: 'invalid' });
   }
 
-  private execute(command: KvCommand): KvResult {
+  /** Apply one decoded command. Deterministic: the same commands give the same state. */
+  applyCommand(command: KvCommand): KvResult {
     switch (command.op) {
       case 'read':
         return { op: 'read', value: this.read(command.key) };
@@ -198,53 +213,33 @@ export class KvMachine {
     return [...this.data.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
-  snapshot(): KvSnapshot {
-    const sessions = [...this.sessions.entries()]
-      .map(([clientId, s]) => [clientId, s.requestId, s.result] as const)
-      .sort((a, b) => a[0] - b[0]);
-    return { entries: this.entriesSnapshot(), sessions };
+  /** The whole state as bytes: equal states give equal bytes. */
+  snapshot(): Uint8Array {
+    const entries = this.entriesSnapshot();
+    const w = new ByteWriter(16 + 16 * entries.length);
+    w.u8(kvSnapshotVersion).varuint(entries.length);
+    for (const [key, value] of entries) w.string(key).string(value);
+    return w.finish();
   }
 
-  /**
-   * Rebuild a machine from a snapshot. Session recency is reset to client id order (snapshots
-   * are sorted so that equal states give equal snapshots).
-   */
-  static restore(snapshot: KvSnapshot): KvMachine {
-    const m = new KvMachine();
-    for (const [key, value] of snapshot.entries) m.data.set(key, value);
-    for (const [clientId, requestId, result] of snapshot.sessions) m.sessions.set(clientId, { requestId, result });
-    return m;
+  /** Replace the state with a snapshot's; throws `KvDecodeError` (and changes nothing) on bad bytes. */
+  restore(snapshot: Uint8Array): void {
+    const decoded = decodeWith(snapshot, (r) => {
+      const version = r.u8();
+      if (version !== kvSnapshotVersion) throw new KvDecodeError(`unknown snapshot version ${version}`);
+      const count = r.varuint();
+      if (count > kvSnapshotKeysMax) throw new KvDecodeError(`snapshot of ${count} keys exceeds the limit`);
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < count; i++) pairs.push([r.string(kvKeyBytesMax), r.string(kvValueBytesMax)]);
+      return pairs;
+    });
+    if (!decoded.ok) throw decoded.error;
+    this.data.clear();
+    for (const [key, value] of decoded.value) this.data.set(key, value);
   }
 
-  /** A hash of the data and the sessions: equal on replicas that applied the same commands. */
+  /** A hash of the state (its snapshot bytes): equal on replicas that applied the same commands. */
   digest(): string {
-    const w = new ByteWriter(256);
-    const snap = this.snapshot();
-    w.varuint(snap.entries.length);
-    for (const [key, value] of snap.entries) w.string(key).string(value);
-    w.varuint(snap.sessions.length);
-    for (const [clientId, requestId, result] of snap.sessions) {
-      w.varuint(clientId).varuint(requestId);
-      writeResult(w, result);
-    }
-    return fnv1a64Hex(w.finish());
-  }
-}
-
-function writeResult(w: ByteWriter, result: KvResult): void {
-  switch (result.op) {
-    case 'read':
-      w.u8(1).nullableString(result.value);
-      return;
-    case 'write':
-      w.u8(2);
-      return;
-    case 'cas':
-      w.u8(3).u8(result.ok ? 1 : 0).nullableString(result.observed);
-      return;
-    default: {
-      const never: never = result;
-      return never;
-    }
+    return fnv1a64Hex(this.snapshot());
   }
 }

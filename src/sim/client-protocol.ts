@@ -1,14 +1,22 @@
 /**
- * What simulated clients and nodes say to each other (the client side of a KV service; Raft's
- * own messages travel on a separate network).
+ * What simulated clients and nodes say to each other (the client side of a KV service behind
+ * client sessions; Raft's own messages travel on a separate network).
+ *
+ * A request carries either
+ *   - a `command`: an encoded session command (src/machines/sessions.ts), proposed through the
+ *     log as is: a `register` (with a nonce, so that the node recognizes its own register when
+ *     it is applied, even after forwarding it), or a `request` (clientId, seq, KV command) that
+ *     the session layer applies at most once however often it is retried; or
+ *   - a `read` served through ReadIndex (`index`) or the leader lease (`lease`), from the local
+ *     state machine once its index is applied; it changes nothing, so it needs no session.
  *
  * A response is either `done` (the command was applied, or the read was served: the outcome is
- * certain) or `rejected` (a DEFINITE failure: the request had no effect, e.g. NotLeader or a
- * proposal dropped before the leader accepted it). Silence means nothing: the client times out
- * and records the outcome as unknown.
+ * certain) or `rejected` (a DEFINITE failure of this attempt: it had no effect, e.g. NotLeader
+ * or a proposal dropped before the leader accepted it). Silence means nothing: the client times
+ * the attempt out and retries the same command. The `done` result of a command is the encoded
+ * `SessionOutcome`; of a read, the encoded `KvResult`.
  */
 import type { NodeId } from '../core/raft/types.ts';
-import type { KvCommand, KvResult } from '../machines/kv.ts';
 
 /**
  * How a read is served: `log` proposes a read command through the log; `index` asks ReadIndex
@@ -16,13 +24,18 @@ import type { KvCommand, KvResult } from '../machines/kv.ts';
  */
 export type ReadMode = 'log' | 'index' | 'lease';
 
+export type ClientRequestBody =
+  | { readonly kind: 'command'; readonly command: Uint8Array }
+  | { readonly kind: 'read'; readonly key: string; readonly mode: 'index' | 'lease' };
+
 export interface ClientRequest {
+  /** The simulated client (its network endpoint), not its session id. */
   readonly clientId: number;
+  /** The client's own number for this operation (registrations included); attempts share it. */
   readonly requestId: number;
-  /** Retries of one operation after definite rejections share the request id. */
+  /** Attempts of one operation (retries after a rejection or a silence) are numbered from 1. */
   readonly attempt: number;
-  readonly command: KvCommand;
-  readonly readMode: ReadMode;
+  readonly body: ClientRequestBody;
 }
 
 export type RejectReason =
@@ -34,7 +47,7 @@ export type RejectReason =
   | 'overloaded';
 
 export type ClientOutcome =
-  | { readonly type: 'done'; readonly result: KvResult }
+  | { readonly type: 'done'; readonly result: Uint8Array }
   | { readonly type: 'rejected'; readonly reason: RejectReason; readonly leaderHint: NodeId | null };
 
 export interface ClientResponse {

@@ -8,10 +8,20 @@
  * Rates are per second of virtual time; durations are virtual microseconds.
  */
 import type { Prng } from '../core/prng.ts';
+import type { SessionOptions } from '../machines/sessions.ts';
 import type { ClientWorkload } from './client.ts';
 import { chance, describe, pick, pickWeighted, type Distribution } from './distributions.ts';
+import type { MembershipMix } from './membership.ts';
 import type { NetworkFaults } from './network.ts';
 import type { RaftTuning } from './sim-node.ts';
+
+/** Optional parts of a run that change what is drawn (the CLI's `--snapshots`, `--membership`). */
+export interface FaultMixModes {
+  /** Small snapshot thresholds and chunks: logs compact and InstallSnapshot runs often. */
+  readonly snapshots?: boolean;
+  /** Learners join and get promoted, voters (the leader too) are removed, by hand and by autopilot. */
+  readonly membership?: boolean;
+}
 
 export type PartitionKind = 'halves' | 'isolate-leader' | 'isolate-one' | 'one-way' | 'bridge';
 
@@ -50,7 +60,12 @@ export interface FaultMix {
   readonly transfersPerS: number;
   readonly clients: number;
   readonly workload: ClientWorkload;
+  /** The session layer's expiry: usually never, on some seeds after a few hundred entries. */
+  readonly session: Partial<SessionOptions>;
+  /** Engine limits, and with the modes on, its snapshot and membership settings. */
   readonly raft: RaftTuning;
+  /** The operator's membership changes (`--membership` only). */
+  readonly membership: MembershipMix | null;
 }
 
 const ms = 1000;
@@ -90,13 +105,15 @@ function storageDistribution(prng: Prng): Distribution {
 }
 
 /** Draw the fault mix of a seed for a cluster of `nodes` voters. */
-export function drawFaultMix(prng: Prng, nodes: number): FaultMix {
+export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {}): FaultMix {
   const minority = Math.floor((nodes - 1) / 2);
   const calm = chance(prng, 0.05); // a few seeds run without any fault at all
   const network: NetworkFaults = calm
     ? { lossRate: 0, duplicateRate: 0, delay: { kind: 'uniform', minUs: 100, maxUs: 2 * ms } }
     : { lossRate: prng.nextFloat() * 0.2, duplicateRate: chance(prng, 0.5) ? prng.nextFloat() * 0.1 : 0, delay: delayDistribution(prng) };
-  return {
+  const clients = 3 + prng.nextInt(5);
+  const tightSessions = chance(prng, 0.25);
+  const base = {
     network,
     clientLossRate: calm ? 0 : prng.nextFloat() * 0.05,
     storageLatency: storageDistribution(prng),
@@ -131,32 +148,75 @@ export function drawFaultMix(prng: Prng, nodes: number): FaultMix {
       isolateLeaderProbability: 0.4,
     },
     transfersPerS: calm ? 0 : prng.nextFloat() * 0.5,
-    clients: 3 + prng.nextInt(5),
+    clients,
     workload: {
       keys: ['a', 'b', 'c', 'd', 'e'].slice(0, 1 + prng.nextInt(4)),
       think: { kind: 'uniform', minUs: 10 * ms, maxUs: (50 + prng.nextInt(150)) * ms },
       opTimeoutUs: 1000 * ms,
+      attemptTimeoutUs: (150 + prng.nextInt(350)) * ms,
       retryBackoff: { kind: 'uniform', minUs: 5 * ms, maxUs: 40 * ms },
       opWeights: { read: 4, write: 4, cas: 2 },
-      readModeWeights: pickWeighted(prng, [
-        [{ log: 1, index: 1, lease: 1 }, 4],
-        [{ log: 1, index: 0, lease: 0 }, 1],
-        [{ log: 0, index: 1, lease: 0 }, 1],
-        [{ log: 0, index: 0, lease: 1 }, 1],
-      ] as const),
+      readModeWeights: tightSessions
+        ? { log: 1, index: 0, lease: 0 }
+        : pickWeighted(prng, [
+            [{ log: 1, index: 1, lease: 1 }, 4],
+            [{ log: 1, index: 0, lease: 0 }, 1],
+            [{ log: 0, index: 1, lease: 0 }, 1],
+            [{ log: 0, index: 0, lease: 1 }, 1],
+          ] as const),
       deleteProbability: 0.05,
       routingWeights: pickWeighted(prng, [
         [{ sticky: 1, home: 0, random: 0 }, 2],
         [{ sticky: 0, home: 1, random: 0 }, 1],
         [{ sticky: 2, home: 1, random: 1 }, 2],
       ] as const),
+      naps: tightSessions ? { probability: 0.06, duration: { kind: 'uniform', minUs: 2000 * ms, maxUs: 8000 * ms } } : null,
     },
+    // A quarter of the seeds expire sessions left idle for 50-90 entries and keep few of them;
+    // their clients doze off now and then during the faults (naps of seconds, cut short when the
+    // cluster heals), so that sessions expire and `expired` answers (and registering anew)
+    // happen. Their reads all go through the log, so that every operation of an active client
+    // keeps its session alive: in the healed cluster a working client's commands are a dozen or
+    // so entries apart, far from expiry, so the liveness phase never sees a session expire.
+    session: tightSessions ? { sessionExpiryEntries: 50 + prng.nextInt(41), sessionsMax: 2 * clients + prng.nextInt(2 * clients) } : {},
     raft: {
       maxInflightAppends: pick(prng, [1, 2, 4, 64]),
       maxEntriesPerAppend: pick(prng, [1, 3, 64, 1024]),
       maxUncommittedEntries: pick(prng, [8, 64, 65_536]),
     },
-  };
+  } satisfies Omit<FaultMix, 'membership'>;
+  let raft: RaftTuning = base.raft;
+  if (modes.snapshots === true) {
+    raft = {
+      ...raft,
+      snapshotEveryEntries: 10 + prng.nextInt(41),
+      // A session machine's snapshot is a few hundred bytes: several chunks each.
+      snapshotChunkBytes: 48 + prng.nextInt(273),
+      snapshotTrailingEntries: pick(prng, [0, 0, 1, 4, 10]),
+    };
+  }
+  let membership: MembershipMix | null = null;
+  if (modes.membership === true) {
+    const manualPromotions = chance(prng, 0.2);
+    raft = {
+      ...raft,
+      promoteLearnerAfterTicks: manualPromotions ? 0 : 5 + prng.nextInt(40),
+      promoteLearnerLagEntries: 4 + prng.nextInt(29),
+      // 0.25 to 1.5 s of silence: crashes and partitions of the mix outlast it now and then.
+      removeUnreachableVoterAfterTicks: 25 + prng.nextInt(126),
+      minVoters: 3,
+    };
+    membership = {
+      changesPerS: 0.5 + prng.nextFloat() * 2.5,
+      weights: { add: 4, promote: manualPromotions ? 4 : 1, removeVoter: 2, removeLeader: 1, removeLearner: 1 },
+      membersMax: 7,
+      votersMin: 3,
+      retireProbability: 0.7,
+      retireDelay: { kind: 'uniform', minUs: 0, maxUs: 500 * ms },
+      nodesMax: 16,
+    };
+  }
+  return { ...base, raft, membership };
 }
 
 export function describeFaultMix(mix: FaultMix): string {
@@ -168,7 +228,9 @@ export function describeFaultMix(mix: FaultMix): string {
     `crashes ${c.ratePerS.toFixed(2)}/s down ${describe(c.downtime)}, <= ${c.downMax} down`,
     `pauses ${mix.pauses.ratePerS.toFixed(2)}/s for ${describe(mix.pauses.duration)}; transfers ${mix.transfersPerS.toFixed(2)}/s`,
     `clients ${mix.clients} on ${mix.workload.keys.length} keys, reads ${JSON.stringify(mix.workload.readModeWeights)}, routing ${JSON.stringify(mix.workload.routingWeights)}`,
+    `sessions ${JSON.stringify(mix.session)}`,
     `raft ${JSON.stringify(mix.raft)}`,
+    ...(mix.membership === null ? [] : [`membership ${mix.membership.changesPerS.toFixed(2)}/s ${JSON.stringify(mix.membership.weights)}`]),
   ].join('; ');
 }
 

@@ -13,7 +13,7 @@
  *   campaign at once after the leader crashed.
  *
  * Faults never break a quorum forever: `healAll` removes every partition, resumes every paused
- * node and restarts every crashed one.
+ * node and restarts every crashed one (except members removed from the cluster and retired).
  */
 import type { Prng } from '../core/prng.ts';
 import type { Message } from '../core/raft/messages.ts';
@@ -52,10 +52,15 @@ export class Nemesis {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly prng: Prng,
-    private readonly nodes: readonly SimNode[],
+    /** The nodes in play now (membership changes it; retired nodes are gone for good). */
+    private readonly live: () => readonly SimNode[],
     private readonly peerNet: Network<Message>,
     private readonly mix: FaultMix,
   ) {}
+
+  private get nodes(): readonly SimNode[] {
+    return this.live();
+  }
 
   /** Inject faults until `endUs`. */
   start(endUs: number): void {
@@ -214,7 +219,7 @@ export class Nemesis {
     this.stats.crashes++;
     this.note(`crash ${node.id}${wasLeader ? ' (leader)' : ''} ${how}`);
     this.scheduler.after(sample(this.prng, this.mix.crashes.downtime), () => {
-      if (!this.active || node.up) return;
+      if (!this.active || node.up || node.retired) return;
       node.restart();
       this.stats.restarts++;
       this.note(`restart ${node.id}`);

@@ -1,6 +1,7 @@
 /**
  * One Raft node under the simulator: the driver loop a real runtime would run (DESIGN.md §2),
- * with a KV state machine and the service side of the client protocol.
+ * with a KV state machine behind client sessions (`SessionMachine` wrapping `KvMachine`) and the
+ * service side of the client protocol.
  *
  * The loop, per node:
  *   - Inputs (peer messages, client requests) land in a bounded inbox; a processing pass runs
@@ -8,16 +9,24 @@
  *   - A Ready's hard state and entries go to storage, which takes virtual time. Meanwhile the
  *     engine keeps stepping messages, ticking and accepting proposals (the Ready contract allows
  *     it, and the simulator must exercise it).
- *   - When the write is durable, and only then, the Ready's messages are sent, its committed
- *     entries applied (client requests answered), its read states served once applied, and
- *     `advance()` is called. There is a `postDurableDelayUs` gap between the two, so a crash can
- *     land after the write completed but before anything was sent.
+ *   - When the write is durable, and only then, the Ready's messages are sent, its snapshot (one
+ *     installed from the leader) restored into the state machine, its committed entries applied
+ *     (client requests answered), its read states served once applied, and `advance()` is
+ *     called. There is a `postDurableDelayUs` gap between the two, so a crash can land after the
+ *     write completed but before anything was sent.
+ *   - After a Ready, when the engine's snapshot policy says so (`shouldSnapshot()`), the node
+ *     snapshots its state machine at the applied index, hands it to `compact`, and writes the
+ *     snapshot with `compactTo` to storage (one more write in the queue; a crash may lose it,
+ *     and the node then boots from the older snapshot and the longer log).
  *   - Ticks come every `tickUs` of virtual time (the node's own clock, which may drift).
  *
  * Faults:
  *   - crash: all volatile state is gone (engine, inbox, state machine, waiting requests); the
  *     pending write is lost. `restart` loads what is durable and builds a new engine from it;
- *     the state machine restarts empty and the log is replayed from index 1.
+ *     the state machine restarts from the stored snapshot (or empty) and the log after it is
+ *     replayed.
+ *   - retire: a member removed from the cluster leaves for good (a tab closed): it crashes and
+ *     never restarts.
  *   - pause (a throttled tab): no ticks and no processing; inputs queue; a write in flight still
  *     completes but its Ready waits. On resume the node first catches up the ticks it missed
  *     (as a driver that measures elapsed time must do, or its leader lease would outlive real
@@ -25,6 +34,11 @@
  *
  * An exception from the engine is a bug in it (protocol input never throws): it is reported to
  * the checkers and the node crashes and restarts from storage, as DESIGN.md prescribes.
+ *
+ * Observations for the checkers, beyond the Raft ones: for every applied entry, whether the
+ * INNER (KV) machine ran and for which (session, seq) (exactly-once), and a digest of the whole
+ * state machine after each applied batch, after a snapshot install and at boot (state machine
+ * safety across snapshot jumps).
  *
  * Read request ids passed to `readIndex` come from a counter shared by the whole simulation, so
  * they are unique across nodes AND incarnations: a restarted node must not mistake a late answer
@@ -35,9 +49,22 @@ import type { Prng } from '../core/prng.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
 import { NotLeaderError } from '../core/raft/errors.ts';
 import type { Message } from '../core/raft/messages.ts';
+import type { ConfChange } from '../core/raft/conf-change.ts';
 import { RaftNode, type RaftStatus } from '../core/raft/raft-node.ts';
-import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
-import { decodeKvCommand, encodeKvCommand, KvMachine, type KvResult } from '../machines/kv.ts';
+import type { ConfState, Entry, NodeId, Ready, Role, Snapshot } from '../core/raft/types.ts';
+import { writeForReady } from '../io/storage/storage.ts';
+import { fnv1a64Hex } from '../machines/bytes.ts';
+import { encodeKvResult, KvMachine } from '../machines/kv.ts';
+import {
+  decodeSessionCommand,
+  decodeSessionOutcome,
+  encodeSessionOutcome,
+  SessionMachine,
+  type SessionCommand,
+  type SessionOptions,
+  type SessionOutcome,
+} from '../machines/sessions.ts';
+import type { StateMachine } from '../machines/state-machine.ts';
 import type { RaftCheckers } from './checkers/raft-checkers.ts';
 import {
   clientEndpoint,
@@ -59,17 +86,20 @@ import type { Scheduler } from './scheduler.ts';
  *   contract: a vote or an acknowledgement can promise state a crash then loses);
  * - `local-reads`: `index` and `lease` reads are served from the local state machine at once,
  *   without asking ReadIndex (stale reads from followers and deposed leaders);
- * - `forget-vote`: a restarting node loads its hard state without its vote (votes twice);
+ * - `forget-vote`: a restarting node's storage has lost its vote (the node may vote twice);
  * - `no-tick-catch-up`: a paused node does not catch up the ticks it missed (its lease outlives
- *   real time).
+ *   real time);
+ * - `bypass-sessions`: session commands are applied straight to the inner KV machine, without
+ *   the session layer's duplicate detection (a retried command applies twice);
  */
-export type Sabotage = 'send-before-durable' | 'local-reads' | 'forget-vote' | 'no-tick-catch-up';
+export type Sabotage = 'send-before-durable' | 'local-reads' | 'forget-vote' | 'no-tick-catch-up' | 'bypass-sessions';
 
 /** Engine settings the simulator may vary per seed (identity, voters and PRNG are its own). */
 export type RaftTuning = Omit<RaftConfig, 'id' | 'voters' | 'prng' | 'applied'>;
 
 export interface SimNodeOptions {
   readonly id: NodeId;
+  /** The bootstrap configuration's voters; empty for a node that joins a running cluster. */
   readonly voters: readonly NodeId[];
   readonly scheduler: Scheduler;
   readonly prng: Prng;
@@ -79,6 +109,8 @@ export interface SimNodeOptions {
   /** This node's tick interval in virtual microseconds (its clock drift is folded in). */
   readonly tickUs: number;
   readonly raft: RaftTuning;
+  /** The session layer's expiry settings. */
+  readonly session?: Partial<SessionOptions>;
   readonly checkers: RaftCheckers;
   /** Sim-wide unique read request ids (see the file comment). */
   readonly nextReadId: () => number;
@@ -97,6 +129,8 @@ export interface SimNodeOptions {
   readonly onWriteBegin?: (node: SimNode, completesAtUs: number, carriesVote: boolean) => void;
   /** Called when the engine threw and the node crashed; the owner decides when to restart. */
   readonly onEngineCrash?: (node: SimNode) => void;
+  /** Called for every committed configuration entry the node applies. */
+  readonly onConfigApplied?: (node: SimNode, entry: Entry) => void;
   /** Deliberate driver bugs (tests of the checkers only). */
   readonly sabotage?: ReadonlySet<Sabotage>;
   /** A debugging narrative: role changes, client requests and their fate, crashes, pauses. */
@@ -114,6 +148,8 @@ interface ProposalWaiter {
 
 interface ReadWaiter {
   readonly req: ClientRequest;
+  readonly key: string;
+  readonly mode: 'index' | 'lease';
   /** The index the read waits for, -1 until the ReadIndex answer arrives. */
   index: number;
 }
@@ -129,21 +165,50 @@ export interface SimNodeStats {
   applied: number;
   /** Proposals a follower forwarded to its leader. */
   forwarded: number;
-  /** Commands the KV machine recognized as already applied (duplicates) or abandoned (stale). */
+  /**
+   * Session commands the session layer absorbed: already applied (duplicates: the cached result
+   * again), abandoned (stale), or of an unknown session (expired: refused, not applied).
+   */
   duplicateCommands: number;
   staleCommands: number;
+  expiredCommands: number;
+  registrations: number;
+  /** Snapshots this node took (and compacted its log behind), and installed from a leader. */
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
   /** Reads served after ReadIndex, by mode. */
   indexReads: number;
   leaseReads: number;
   rejected: Record<RejectReason, number>;
 }
 
+/** The KV machine under the session layer, noting whether a command reached it. */
+class RecordingMachine implements StateMachine {
+  ran = false;
+  constructor(readonly kv: KvMachine) {}
+
+  apply(command: Uint8Array, index: number): Uint8Array {
+    this.ran = true;
+    return this.kv.apply(command, index);
+  }
+
+  snapshot(): Uint8Array {
+    return this.kv.snapshot();
+  }
+
+  restore(snapshot: Uint8Array): void {
+    this.kv.restore(snapshot);
+  }
+}
+
 export class SimNode {
   readonly id: NodeId;
   readonly storage: MemoryStorage;
   private raft: RaftNode | null = null;
-  private machine = new KvMachine();
+  private inner = new RecordingMachine(new KvMachine());
+  private machine: SessionMachine;
   private appliedIndexValue = 0;
+  private retiredValue = false;
   /** Bumped on crash and restart: events scheduled for an older life are ignored. */
   private incarnation = 0;
   private upValue = false;
@@ -172,6 +237,10 @@ export class SimNode {
     forwarded: 0,
     duplicateCommands: 0,
     staleCommands: 0,
+    expiredCommands: 0,
+    registrations: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
     indexReads: 0,
     leaseReads: 0,
     rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
@@ -179,7 +248,8 @@ export class SimNode {
 
   constructor(private readonly o: SimNodeOptions) {
     this.id = o.id;
-    this.storage = new MemoryStorage({ scheduler: o.scheduler, prng: o.prng, latency: o.storageLatency });
+    this.storage = new MemoryStorage({ scheduler: o.scheduler, prng: o.prng, latency: o.storageLatency, onRefused: (e) => this.storageRefused(e) });
+    this.machine = new SessionMachine(this.inner, o.session);
   }
 
   // ---- state seen from outside -------------------------------------------------------------
@@ -190,6 +260,11 @@ export class SimNode {
 
   get paused(): boolean {
     return this.pausedValue;
+  }
+
+  /** Removed from the cluster and gone for good. */
+  get retired(): boolean {
+    return this.retiredValue;
   }
 
   get appliedIndex(): number {
@@ -213,8 +288,29 @@ export class SimNode {
     return this.inbox.length === 0 && this.outstanding === null && (this.raft === null || !this.raft.hasReady());
   }
 
+  /** A hash of the whole state machine (sessions and KV data): equal on converged replicas. */
   digest(): string {
-    return this.machine.digest();
+    return fnv1a64Hex(this.machine.snapshot());
+  }
+
+  /** The value of `key` in this replica's KV machine now (tests; not a linearizable read). */
+  localRead(key: string): string | null {
+    return this.inner.kv.read(key);
+  }
+
+  /** The configuration in force on this node (the latest in its log), null when down. */
+  config(): ConfState | null {
+    return this.raft === null ? null : this.raft.config();
+  }
+
+  /** The session layer's counters (duplicates absorbed, commands refused as expired, ...). */
+  sessionStats(): Readonly<SessionMachine['stats']> {
+    return this.machine.stats;
+  }
+
+  private resetMachine(): void {
+    this.inner = new RecordingMachine(new KvMachine());
+    this.machine = new SessionMachine(this.inner, this.o.session);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -222,12 +318,19 @@ export class SimNode {
   /** Boot (the first time, or after a crash) from what storage holds. */
   restart(): void {
     assert(!this.upValue, `${this.id} restarted while up`);
-    const stored = this.storage.load();
-    const boot = this.sabotaged('forget-vote') ? { ...stored, hardState: { ...stored.hardState, vote: null } } : stored;
+    if (this.retiredValue) return;
+    // The sabotage is a storage that loses the vote: what it then holds is consistent with it.
+    if (this.sabotaged('forget-vote')) this.storage.forgetVote();
+    const boot = this.storage.load();
     this.incarnation++;
-    this.o.checkers.onBoot(this.id, boot.hardState.commit);
+    this.resetMachine();
+    const snap = boot.snapshot ?? null;
+    if (snap !== null) this.machine.restore(snap.data);
+    this.appliedIndexValue = snap === null ? 0 : snap.meta.index;
+    const restored = snap === null ? null : { index: snap.meta.index, digest: this.digest() };
+    this.o.checkers.onBoot(this.id, boot.hardState.commit, restored, this.o.scheduler.nowUs);
     try {
-      this.raft = new RaftNode({ ...this.o.raft, id: this.id, voters: this.o.voters, prng: this.o.prng, applied: 0 }, boot);
+      this.raft = new RaftNode({ ...this.o.raft, id: this.id, voters: this.o.voters, prng: this.o.prng, applied: this.appliedIndexValue }, boot);
     } catch (error) {
       // The engine refused its own durable state: a bug. The node stays down.
       this.stats.engineErrors++;
@@ -237,7 +340,10 @@ export class SimNode {
     }
     this.upValue = true;
     if (this.incarnation > 1) this.stats.restarts++;
-    this.note(`boot: term ${boot.hardState.term}, vote ${boot.hardState.vote ?? 'none'}, commit ${boot.hardState.commit}, ${boot.entries.length} entries`);
+    this.note(
+      `boot: term ${boot.hardState.term}, vote ${boot.hardState.vote ?? 'none'}, commit ${boot.hardState.commit}, ` +
+        `${snap === null ? 'no snapshot' : `snapshot at ${snap.meta.index}`}, ${boot.entries.length} entries`,
+    );
     this.observe();
     this.scheduleTicks();
     this.scheduleProcess();
@@ -251,7 +357,7 @@ export class SimNode {
     this.pausedValue = false;
     this.incarnation++;
     this.raft = null;
-    this.machine = new KvMachine();
+    this.resetMachine();
     this.appliedIndexValue = 0;
     this.inbox = [];
     this.processScheduled = false;
@@ -263,6 +369,26 @@ export class SimNode {
     this.reads.clear();
     this.readsAwaitingApply = [];
     this.storage.crash();
+  }
+
+  /**
+   * Storage refused a write by the adapters' rules: the engine or this driver asked for something
+   * that must not happen (a bug, reported). As DESIGN.md §5 prescribes for a storage error, the
+   * node stops and restarts from what is durable.
+   */
+  private storageRefused(error: Error): void {
+    this.o.checkers.onStorageRefused(this.id, error, this.o.scheduler.nowUs);
+    if (!this.upValue) return;
+    this.crash();
+    this.o.onEngineCrash?.(this);
+  }
+
+  /** Leave the cluster for good (a removed member's tab closes): crash, and never restart. */
+  retire(): void {
+    if (this.retiredValue) return;
+    this.note('retired');
+    this.crash();
+    this.retiredValue = true;
   }
 
   pause(): void {
@@ -308,6 +434,19 @@ export class SimNode {
     if (this.raft === null || this.pausedValue) return;
     this.guard(() => this.raftOrThrow().campaign());
     this.scheduleProcess();
+  }
+
+  /** Propose a membership change (an operator or an autopilot outside the engine); true if accepted. */
+  proposeConfChange(change: ConfChange): boolean {
+    if (this.raft === null || this.pausedValue) return false;
+    let accepted = false;
+    this.guard(() => {
+      const r = this.raftOrThrow().proposeConfChange(change);
+      accepted = r.ok;
+      if (this.o.trace !== undefined) this.note(`propose ${change.type} ${change.node}: ${r.ok ? `at (${r.value.index}, ${r.value.term})` : r.error.message}`);
+    });
+    this.scheduleProcess();
+    return accepted;
   }
 
   private enqueue(item: InboxItem): void {
@@ -370,12 +509,10 @@ export class SimNode {
     if (this.outstanding !== null || !raft.hasReady()) return;
     const rd = raft.ready();
     this.stats.readies++;
-    // No node here ever compacts its log (snapshots come with a later simulator option), so no
-    // leader can have a reason to send one.
-    assert(rd.snapshot === null, `${this.id} got a snapshot in a Ready, but no node ever compacts`);
     this.outstanding = rd;
+    if (this.o.trace !== undefined) this.note(`ready: ${describeReady(rd)}`);
     this.o.checkers.onReady(this.id, rd, this.storage, this.o.scheduler.nowUs);
-    if (rd.hardState === null && rd.entries.length === 0) {
+    if (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null) {
       // Nothing to persist: send, apply and advance now.
       this.finishReady();
       return;
@@ -384,7 +521,8 @@ export class SimNode {
     const durable = this.storage.durableHardState();
     const carriesVote = rd.hardState !== null && rd.hardState.vote !== null && (rd.hardState.vote !== durable.vote || rd.hardState.term !== durable.term);
     const incarnation = this.incarnation;
-    const completesAtUs = this.storage.write({ hardState: rd.hardState, entries: rd.entries }, () => {
+    // One atomic write: hard state, an installed snapshot (replacing the stored log), entries.
+    const completesAtUs = this.storage.write(writeForReady(rd), () => {
       if (incarnation !== this.incarnation) return;
       this.o.scheduler.after(this.o.postDurableDelayUs, () => {
         if (incarnation !== this.incarnation) return;
@@ -401,12 +539,15 @@ export class SimNode {
     if (rd === null || this.raft === null) return;
     const incarnation = this.incarnation;
     this.guard(() => {
-      if (!this.sabotaged('send-before-durable') || (rd.hardState === null && rd.entries.length === 0)) this.sendMessages(rd);
+      if (!this.sabotaged('send-before-durable') || (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null)) this.sendMessages(rd);
+      if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
       for (const e of rd.committedEntries) this.applyEntry(e);
+      if (rd.committedEntries.length > 0) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
       for (const rs of rd.readStates) this.onReadState(rs.requestId, rs.index);
       for (const id of rd.droppedReads) this.onReadDropped(id);
       this.outstanding = null;
       this.raftOrThrow().advance();
+      this.maybeSnapshot();
     });
     if (incarnation !== this.incarnation) return;
     this.serveReadsUpTo(this.appliedIndexValue);
@@ -422,25 +563,77 @@ export class SimNode {
 
   // ---- the state machine and client requests ---------------------------------------------------
 
+  /** A snapshot installed from the leader is durable: the state machine becomes its state. */
+  private installSnapshot(snap: Snapshot): void {
+    const index = snap.meta.index;
+    assert(index > this.appliedIndexValue, `${this.id} installs a snapshot at ${index} behind its applied index ${this.appliedIndexValue}`);
+    this.machine.restore(snap.data);
+    this.appliedIndexValue = index;
+    this.stats.snapshotsInstalled++;
+    this.o.checkers.onSnapshotInstalled(this.id, index, this.digest(), this.o.scheduler.nowUs);
+    this.note(`installed a snapshot at (${index}, ${snap.meta.term}), ${snap.data.byteLength} bytes`);
+    // Requests this node placed at indices the snapshot covers: whether they were committed there
+    // is not visible here. Forget them; their clients retry, and the session layer answers.
+    for (const [at, key] of this.proposalByIndex) {
+      if (at > index) continue;
+      this.proposalByIndex.delete(at);
+      const waiter = this.proposals.get(key);
+      if (waiter !== undefined && waiter.index === at) this.proposals.delete(key);
+    }
+  }
+
+  /** The engine's snapshot policy: snapshot the state machine at the applied index and compact. */
+  private maybeSnapshot(): void {
+    const raft = this.raftOrThrow();
+    if (!raft.shouldSnapshot()) return;
+    const index = this.appliedIndexValue;
+    // The engine and this driver agree on the applied index: the engine moves it to a leader's
+    // snapshot only when a Ready hands that snapshot over (an engine bug the simulator found).
+    if (raft.status().applied !== index) throw new Error(`applied ${index}, the engine says ${raft.status().applied}`);
+    const data = this.machine.snapshot();
+    const { snapshot, compactTo } = raft.compact(index, data);
+    this.stats.snapshotsTaken++;
+    this.o.checkers.onState(this.id, index, fnv1a64Hex(data), this.o.scheduler.nowUs);
+    this.note(`snapshot at ${index} (${data.byteLength} bytes), compact to ${compactTo}`);
+    const completesAtUs = this.storage.write({ snapshot, compactTo }, () => undefined);
+    this.o.onWriteBegin?.(this, completesAtUs, false);
+  }
+
   private applyEntry(e: Entry): void {
-    this.o.checkers.onApplied(this.id, e, this.o.scheduler.nowUs);
+    const now = this.o.scheduler.nowUs;
+    this.o.checkers.onApplied(this.id, e, now);
     this.appliedIndexValue = e.index;
     this.stats.applied++;
     this.supersedeWaiterAt(e);
-    if (e.kind !== 'normal') return;
-    const decoded = decodeKvCommand(e.data);
-    // Only the simulator's clients write to this log: an undecodable entry is corrupted data,
-    // which State Machine Safety would also report. Skip it like any foreign command.
-    if (!decoded.ok) return;
-    const command = decoded.value;
-    const outcome = this.machine.apply(command);
+    if (e.kind === 'config') this.o.onConfigApplied?.(this, e);
+    if (e.kind !== 'normal') {
+      this.o.checkers.onInnerApplied(this.id, e.index, null, now);
+      return;
+    }
+    const decoded = decodeSessionCommand(e.data);
+    const command = decoded.ok ? decoded.value : null;
+    this.inner.ran = false;
+    let outcome: SessionOutcome;
+    if (command?.type === 'request' && this.sabotaged('bypass-sessions')) {
+      // The broken driver: straight to the KV machine, duplicates and all.
+      outcome = { status: 'applied', result: this.inner.apply(command.payload, e.index) };
+    } else {
+      // Undecodable bytes are refused by the session layer as `malformed` (nothing applied).
+      outcome = this.machine.applyCommand(e.data, e.index);
+    }
+    const ran = this.inner.ran && command?.type === 'request' ? { session: command.clientId, seq: command.seq } : null;
+    this.o.checkers.onInnerApplied(this.id, e.index, ran, now);
     if (outcome.status === 'duplicate') this.stats.duplicateCommands++;
     else if (outcome.status === 'stale') this.stats.staleCommands++;
-    const key = requestKey(command.clientId, command.requestId);
+    else if (outcome.status === 'expired') this.stats.expiredCommands++;
+    else if (outcome.status === 'registered') this.stats.registrations++;
+    if (command === null) return;
+    const key = commandKey(command);
     const waiter = this.proposals.get(key);
     if (waiter === undefined) return;
     this.forgetProposal(key, waiter);
-    if (outcome.status !== 'stale') this.respondDone(waiter.req, outcome.result);
+    // A stale command's client has moved on and waits for nothing.
+    if (outcome.status !== 'stale') this.respondDone(waiter.req, encodeSessionOutcome(outcome));
   }
 
   /** The leader accepted a request at (index, term), but a different entry was applied there. */
@@ -467,47 +660,50 @@ export class SimNode {
       this.respondRejected(req, 'overloaded', null);
       return;
     }
-    if (req.command.op === 'read' && req.readMode !== 'log') {
-      this.startIndexRead(raft, req);
+    const body = req.body;
+    if (body.kind === 'read') {
+      this.startIndexRead(raft, req, body.key, body.mode);
       return;
     }
-    const result = raft.propose(encodeKvCommand(req.command));
+    const decoded = decodeSessionCommand(body.command);
+    assert(decoded.ok, `${this.id}: client ${req.clientId} sent bytes that are not a session command`);
+    const result = raft.propose(body.command);
     if (!result.ok) {
       const e = result.error;
       if (e instanceof NotLeaderError) this.respondRejected(req, 'not-leader', e.leaderHint);
       else this.respondRejected(req, 'proposal-dropped', null);
       return;
     }
-    const key = requestKey(req.clientId, req.requestId);
+    const key = commandKey(decoded.value);
     const old = this.proposals.get(key);
     if (old !== undefined) this.forgetProposal(key, old);
     const v = result.value;
     if ('index' in v) {
       this.proposals.set(key, { req, index: v.index, term: v.term });
       this.proposalByIndex.set(v.index, key);
-      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${req.command.op}: proposed at (${v.index}, ${v.term})`);
+      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${key}: proposed at (${v.index}, ${v.term})`);
     } else {
       this.stats.forwarded++;
       this.proposals.set(key, { req, index: -1, term: 0 });
-      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${req.command.op}: forwarded to ${v.forwardedTo}`);
+      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${key}: forwarded to ${v.forwardedTo}`);
     }
   }
 
-  private startIndexRead(raft: RaftNode, req: ClientRequest): void {
+  private startIndexRead(raft: RaftNode, req: ClientRequest, key: string, mode: 'index' | 'lease'): void {
     if (this.sabotaged('local-reads')) {
-      this.respondDone(req, { op: 'read', value: this.machine.read(req.command.key) });
+      this.respondDone(req, encodeKvResult({ op: 'read', value: this.inner.kv.read(key) }));
       return;
     }
     const readId = this.o.nextReadId();
-    const result = raft.readIndex(readId, req.readMode === 'lease' ? 'lease' : 'linearizable');
+    const result = raft.readIndex(readId, mode === 'lease' ? 'lease' : 'linearizable');
     if (!result.ok) {
       const e = result.error;
       if (e instanceof NotLeaderError) this.respondRejected(req, 'not-leader', e.leaderHint);
       else this.respondRejected(req, 'read-dropped', null);
       return;
     }
-    this.reads.set(readId, { req, index: -1 });
-    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} read: ReadIndex ${readId} (${req.readMode})`);
+    this.reads.set(readId, { req, key, mode, index: -1 });
+    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} read: ReadIndex ${readId} (${mode})`);
   }
 
   private onReadState(readId: number, index: number): void {
@@ -538,13 +734,16 @@ export class SimNode {
   }
 
   private serveRead(w: ReadWaiter): void {
-    if (w.req.readMode === 'lease') this.stats.leaseReads++;
+    if (w.mode === 'lease') this.stats.leaseReads++;
     else this.stats.indexReads++;
-    this.respondDone(w.req, { op: 'read', value: this.machine.read(w.req.command.key) });
+    this.respondDone(w.req, encodeKvResult({ op: 'read', value: this.inner.kv.read(w.key) }));
   }
 
-  private respondDone(req: ClientRequest, result: KvResult): void {
-    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId}: done ${JSON.stringify(result)}`);
+  private respondDone(req: ClientRequest, result: Uint8Array): void {
+    if (this.o.trace !== undefined) {
+      const what = req.body.kind === 'read' ? 'read served' : describeOutcome(result);
+      this.note(`client ${req.clientId} request ${req.requestId}: done (${what})`);
+    }
     this.respond(req, { type: 'done', result });
   }
 
@@ -615,8 +814,26 @@ function freezeMessage(m: Message): Message {
   return Object.freeze(m);
 }
 
-function requestKey(clientId: number, requestId: number): string {
-  return `${clientId}:${requestId}`;
+/**
+ * How a node recognizes a client's command when it is applied (after forwarding, or as a retry
+ * placed by another node): a request by its (session, seq), a register by its nonce.
+ */
+function commandKey(command: SessionCommand): string {
+  return command.type === 'request' ? `s${command.clientId}:${command.seq}` : `r${command.nonce ?? 0}`;
+}
+
+function describeReady(rd: Ready): string {
+  const range = (es: readonly Entry[]): string => (es.length === 0 ? '-' : `${(es[0] as Entry).index}..${(es[es.length - 1] as Entry).index}`);
+  const hs = rd.hardState === null ? '' : `hard state (${rd.hardState.term}, ${rd.hardState.vote ?? '-'}, ${rd.hardState.commit}), `;
+  const snap = rd.snapshot === null ? '' : `snapshot (${rd.snapshot.meta.index}, ${rd.snapshot.meta.term}), `;
+  return `${hs}${snap}entries ${range(rd.entries)}, apply ${range(rd.committedEntries)}, ${rd.messages.length} messages`;
+}
+
+function describeOutcome(bytes: Uint8Array): string {
+  const decoded = decodeSessionOutcome(bytes);
+  if (!decoded.ok) return 'an undecodable outcome';
+  const o = decoded.value;
+  return o.status === 'registered' ? `registered session ${o.clientId}` : o.status;
 }
 
 function clientResponse(req: ClientRequest, node: NodeId, outcome: ClientOutcome): ClientResponse {

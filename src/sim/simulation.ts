@@ -1,6 +1,6 @@
 /**
  * One simulated run (TigerBeetle's VOPR shape): a seed, a cluster of Raft nodes with KV state
- * machines, concurrent clients, and a nemesis.
+ * machines behind client sessions, concurrent clients, and a nemesis.
  *
  * TIME. Virtual microseconds. One node tick is `tickUs` = 10 ms of virtual time, so with the
  * engine's defaults an election timeout is 100–200 ms and heartbeats go every 10 ms. Messages
@@ -11,21 +11,38 @@
  *      duplication, reordering delays, partitions, crashes weighted toward writes in flight,
  *      pauses, leadership transfers, clock drift). Clients run throughout.
  *   2. Liveness: everything heals (no loss, no duplication, short delays, no partition, every
- *      node up and running). After `settleUs` (1 s, time for leftover elections), every client
+ *      node up and running, except removed members that left for good; membership changes and
+ *      client naps stop). After `settleUs` (1 s, time for leftover elections), every client
  *      operation called during the next `livenessPhaseUs` (1.5 s) must complete, with a
  *      definite outcome, within the client timeout (1 s). Then clients stop, the run drains, and
- *      the replicas must converge: one leader, equal commit and applied indices, equal state
- *      machine digests.
+ *      the replicas (the members of the final configuration) must converge: one leader, equal
+ *      commit and applied indices, equal state machine digests.
  *
- * CHECKS. Election safety, log matching, leader completeness and state machine safety run as the
- * nodes report (log matching also every `logCheckIntervalUs` and at the end); at the end, no
- * acknowledged write may be missing from the final committed log, and the client history must
- * be linearizable. Everything is drawn from ONE PRNG seeded by the seed, so a seed reproduces a
- * run exactly, event for event.
+ * CHECKS. Election safety, log matching, leader completeness, state machine safety and
+ * exactly-once application of client commands run as the nodes report (log matching also every
+ * `logCheckIntervalUs` and at the end); at the end, no acknowledged write may be missing from
+ * the final committed log, every acknowledged command must have been applied exactly once, and
+ * the client history must be linearizable. Every storage write is also held to the rules of the
+ * browser's storage adapters (src/io/storage/write-rules.ts). Everything is drawn from ONE PRNG
+ * seeded by the seed, so a seed reproduces a run exactly, event for event.
+ *
+ * CLIENTS go through client sessions (src/machines/sessions.ts): they register, then send
+ * (session, seq) commands and retry the same one after a timeout or a rejection, on another node
+ * if need be; the session layer applies each at most once (src/sim/client.ts).
+ *
+ * MODES. `snapshots`: the engine snapshots every 10–50 applied entries and sends snapshots in
+ * small chunks, so logs are compacted, followers that fall behind install snapshots from the
+ * leader, and crashed nodes boot from snapshot plus log tail. `membership`: an operator adds
+ * learners (new node ids that join with no configuration), promotes and removes members (the
+ * leader too), and the engine's autopilot promotes caught-up learners and removes long-silent
+ * voters, at most 7 members and at least 3 voters (src/sim/membership.ts); the liveness phase
+ * then requires the members of the final configuration to converge, and removed nodes no longer
+ * count. Both modes draw extra parameters from the seed, so a seed's run depends on the modes.
  */
-import { createPrng } from '../core/prng.ts';
+import { createPrng, type Prng } from '../core/prng.ts';
+import { makeConfState } from '../core/raft/conf-change.ts';
 import type { Message } from '../core/raft/messages.ts';
-import type { Entry, NodeId } from '../core/raft/types.ts';
+import type { ConfState, Entry, NodeId } from '../core/raft/types.ts';
 import { checkAcknowledgedWrites } from './checkers/acknowledged-writes.ts';
 import { checkHistory, historyStatesPerKeyMax, type HistoryVerdict } from './checkers/linearizable-history.ts';
 import { RaftCheckers } from './checkers/raft-checkers.ts';
@@ -34,6 +51,7 @@ import { SimClient } from './client.ts';
 import type { ClientMessage } from './client-protocol.ts';
 import { describeFaultMix, drawFaultMix, type FaultMix } from './fault-mix.ts';
 import type { HistoryOp } from './history.ts';
+import { Membership, type MembershipStats } from './membership.ts';
 import { Nemesis, type NemesisStats } from './nemesis.ts';
 import { Network, type NetworkFaults, type NetworkStats, type TraceEvent } from './network.ts';
 import { Scheduler } from './scheduler.ts';
@@ -76,6 +94,10 @@ export interface SimulationOptions {
   readonly linearizabilityStatesPerKeyMax?: number;
   /** Deliberate driver bugs, to test that the checkers catch them (see `Sabotage`). */
   readonly sabotage?: readonly Sabotage[];
+  /** Frequent snapshots, compaction and InstallSnapshot (see MODES above). */
+  readonly snapshots?: boolean;
+  /** Membership changes under the faults (see MODES above). */
+  readonly membership?: boolean;
   /** Receives a narrative of the run (role changes, client requests, faults) for debugging a seed. */
   readonly trace?: (line: string) => void;
 }
@@ -95,8 +117,22 @@ export interface SimulationStats {
   readonly nemesis: Readonly<NemesisStats>;
   readonly engineErrors: number;
   readonly entriesLostOnCrash: number;
-  /** The nodes' counters, summed. */
+  /** The nodes' counters, summed (snapshots taken and installed from leaders among them). */
   readonly nodes: Readonly<SimNodeStats>;
+  /** Commands that reached the KV machine under the session layer (all replicas). */
+  readonly innerApplies: number;
+  /** Snapshot restores whose state was compared with a replica's at that index, and not. */
+  readonly restoresChecked: number;
+  readonly restoresUnverified: number;
+  /** Client attempts retried after silence, registrations, `expired` answers. */
+  readonly clientRetries: number;
+  readonly clientRegistrations: number;
+  readonly clientExpired: number;
+  readonly clientNaps: number;
+  /** Membership changes (zeros without the membership mode). */
+  readonly membership: Readonly<MembershipStats>;
+  /** Nodes ever created (more than `nodes` when learners joined). */
+  readonly nodesCreated: number;
 }
 
 export interface SimulationResult {
@@ -110,8 +146,10 @@ export interface SimulationResult {
   /** The clients' operations, in call order. */
   readonly history: readonly HistoryOp[];
   readonly faultMix: string;
-  /** What the nemesis did, when (bounded). */
+  /** What the nemesis did, when (bounded); with membership, the configuration changes too. */
   readonly nemesisLog: readonly string[];
+  readonly snapshots: boolean;
+  readonly membership: boolean;
   readonly stats: SimulationStats;
   readonly networkTrace: readonly TraceEvent[];
 }
@@ -129,23 +167,31 @@ class Run {
   private readonly nodeCount: number;
   private readonly scheduler = new Scheduler();
   private readonly checkers = new RaftCheckers();
+  private readonly prng: Prng;
+  private readonly faultsOn: boolean;
   private readonly mix: FaultMix;
   private readonly peerNet: Network<Message>;
   private readonly clientNet: Network<ClientMessage>;
-  private readonly nodes: SimNode[];
+  private readonly initialIds: readonly NodeId[];
+  /** Every node ever created, in creation order (joining learners are appended). */
+  private readonly nodes: SimNode[] = [];
   private readonly nodesById = new Map<NodeId, SimNode>();
   private readonly clients: SimClient[];
   private readonly nemesis: Nemesis;
+  private readonly membership: Membership | null;
   private readonly livenessFailures: string[] = [];
   private readSeq = 0;
+  private nonceSeq = 0;
 
   constructor(private readonly options: SimulationOptions) {
     this.seed = options.seed;
     this.nodeCount = options.nodes ?? simulationDefaults.nodes;
     if (!(Number.isSafeInteger(this.nodeCount) && this.nodeCount >= 1)) throw new RangeError(`nodes must be a positive integer, got ${this.nodeCount}`);
     const prng = createPrng(this.seed);
+    this.prng = prng;
     const faults = options.faults ?? true;
-    this.mix = drawFaultMix(prng, this.nodeCount);
+    this.faultsOn = faults;
+    this.mix = drawFaultMix(prng, this.nodeCount, { snapshots: options.snapshots ?? false, membership: options.membership ?? false });
     const d = simulationDefaults;
     const network = faults ? this.mix.network : calmNetwork;
     this.peerNet = new Network<Message>(
@@ -160,37 +206,74 @@ class Run {
       { lossRate: faults ? this.mix.clientLossRate : 0, duplicateRate: 0, delay: network.delay, queuedPerLinkMax: d.queuedPerLinkMax },
       (_from, to, msg) => this.deliverClientMessage(to, msg),
     );
-    const ids = nodeIds(this.nodeCount);
-    this.nodes = ids.map(
-      (id) =>
-        new SimNode({
-          id,
-          voters: ids,
-          scheduler: this.scheduler,
-          prng,
-          peerNet: this.peerNet,
-          clientNet: this.clientNet,
-          storageLatency: this.mix.storageLatency,
-          tickUs: Math.round(tickUs * (1 + (prng.nextFloat() * 2 - 1) * (faults ? this.mix.clockDriftMax : 0))),
-          raft: this.mix.raft,
-          checkers: this.checkers,
-          nextReadId: () => ++this.readSeq,
-          cpuDelayUs: d.cpuDelayUs,
-          postDurableDelayUs: d.postDurableDelayUs,
-          inboxMax: d.inboxMax,
-          pendingRequestsMax: d.pendingRequestsMax,
-          onWriteBegin: (node, completesAtUs, carriesVote) => this.nemesis.onWriteBegin(node, completesAtUs, carriesVote, d.postDurableDelayUs),
-          onEngineCrash: (node) => this.scheduler.after(50_000, () => node.up || node.restart()),
-          sabotage: new Set(options.sabotage ?? []),
-          ...(options.trace === undefined ? {} : { trace: options.trace }),
-        }),
-    );
-    for (const n of this.nodes) this.nodesById.set(n.id, n);
+    this.initialIds = nodeIds(this.nodeCount);
+    for (const id of this.initialIds) this.createNode(id, this.initialIds);
+    this.membership =
+      this.mix.membership === null
+        ? null
+        : new Membership(this.scheduler, prng, this.mix.membership, { nodes: () => this.nodes, createJoiningNode: (id) => this.createJoiningNode(id) }, makeConfState(this.initialIds, []));
     this.clients = Array.from(
       { length: this.mix.clients },
-      (_, id) => new SimClient({ id, nodes: ids, scheduler: this.scheduler, prng, clientNet: this.clientNet, workload: this.mix.workload }),
+      (_, id) =>
+        new SimClient({
+          id,
+          directory: () => this.directory(),
+          scheduler: this.scheduler,
+          prng,
+          clientNet: this.clientNet,
+          workload: this.mix.workload,
+          nextNonce: () => ++this.nonceSeq,
+        }),
     );
-    this.nemesis = new Nemesis(this.scheduler, prng, this.nodes, this.peerNet, this.mix);
+    this.nemesis = new Nemesis(this.scheduler, prng, () => this.liveNodes(), this.peerNet, this.mix);
+  }
+
+  /** A node with bootstrap voters `voters` (empty: it joins a running cluster). */
+  private createNode(id: NodeId, voters: readonly NodeId[]): SimNode {
+    const d = simulationDefaults;
+    const prng = this.prng;
+    const node = new SimNode({
+      id,
+      voters,
+      scheduler: this.scheduler,
+      prng,
+      peerNet: this.peerNet,
+      clientNet: this.clientNet,
+      storageLatency: this.mix.storageLatency,
+      tickUs: Math.round(tickUs * (1 + (prng.nextFloat() * 2 - 1) * (this.faultsOn ? this.mix.clockDriftMax : 0))),
+      raft: this.mix.raft,
+      session: this.mix.session,
+      checkers: this.checkers,
+      nextReadId: () => ++this.readSeq,
+      cpuDelayUs: d.cpuDelayUs,
+      postDurableDelayUs: d.postDurableDelayUs,
+      inboxMax: d.inboxMax,
+      pendingRequestsMax: d.pendingRequestsMax,
+      onWriteBegin: (n, completesAtUs, carriesVote) => this.nemesis.onWriteBegin(n, completesAtUs, carriesVote, d.postDurableDelayUs),
+      onEngineCrash: (n) => this.scheduler.after(50_000, () => n.up || n.restart()),
+      onConfigApplied: (_n, entry) => this.membership?.onConfigApplied(entry),
+      sabotage: new Set(this.options.sabotage ?? []),
+      ...(this.options.trace === undefined ? {} : { trace: this.options.trace }),
+    });
+    this.nodes.push(node);
+    this.nodesById.set(id, node);
+    return node;
+  }
+
+  private createJoiningNode(id: NodeId): SimNode {
+    const node = this.createNode(id, []);
+    node.restart();
+    return node;
+  }
+
+  /** Nodes in play: not retired (a removed member that left for good). */
+  private liveNodes(): SimNode[] {
+    return this.nodes.filter((n) => !n.retired);
+  }
+
+  /** Where clients may send requests: the committed configuration's members (all nodes without membership). */
+  private directory(): readonly NodeId[] {
+    return this.membership === null ? this.initialIds : this.membership.directory();
   }
 
   private deliverClientMessage(to: string, msg: ClientMessage): void {
@@ -208,6 +291,7 @@ class Run {
     for (const c of this.clients) c.start();
     this.scheduleLogChecks();
     if (o.faults ?? true) this.nemesis.start(safetyEndUs);
+    this.membership?.start(safetyEndUs);
 
     if (this.runUntil(safetyEndUs)) {
       this.heal();
@@ -244,6 +328,8 @@ class Run {
   }
 
   private heal(): void {
+    this.membership?.stop();
+    for (const c of this.clients) c.calm();
     this.nemesis.healAll();
     this.peerNet.setFaults(calmNetwork);
     this.clientNet.setFaults(calmNetwork);
@@ -261,40 +347,72 @@ class Run {
     return new Map(this.nodes.map((n) => [n.id, n.storage.durableEntries()] as const));
   }
 
+  /**
+   * The configuration the liveness phase holds the cluster to: the leader's (once converged, it
+   * is committed), else the committed one; without membership, every node.
+   */
+  private requiredMembers(leader: SimNode | undefined): readonly NodeId[] {
+    if (this.membership === null) return this.initialIds;
+    const conf: ConfState = leader?.config() ?? this.membership.committedConfig();
+    return [...conf.voters, ...conf.learners];
+  }
+
   /** Null when the replicas agree; else what still differs. */
   private convergenceProblem(): string | null {
-    const statuses = this.nodes.map((n) => n.status());
-    const down = this.nodes.filter((n) => !n.up || n.paused).map((n) => n.id);
+    const leaders = this.liveNodes().filter((n) => n.up && n.isLeader());
+    const members = this.requiredMembers(leaders.length === 1 ? leaders[0] : undefined);
+    const memberNodes: SimNode[] = [];
+    for (const id of members) {
+      const n = this.nodesById.get(id);
+      if (n === undefined) return `member ${id} does not exist`;
+      memberNodes.push(n);
+    }
+    const down = memberNodes.filter((n) => !n.up || n.paused).map((n) => n.id);
     if (down.length > 0) return `not running: ${down.join(', ')}`;
-    const leaders = statuses.filter((s) => s?.role === 'leader');
     if (leaders.length !== 1) return `${leaders.length} leaders`;
-    const leader = leaders[0];
-    if (leader === null || leader === undefined) return 'no leader';
+    const leaderNode = leaders[0] as SimNode;
+    const leader = leaderNode.status();
+    if (leader === null) return 'no leader';
+    if (this.membership !== null && !(leaderNode.config()?.voters ?? []).includes(leader.id)) return `leader ${leader.id} is not a voter of its configuration`;
     if (leader.commit !== leader.lastIndex) return `leader ${leader.id} has uncommitted entries (${leader.commit} < ${leader.lastIndex})`;
-    for (const n of this.nodes) {
+    for (const n of memberNodes) {
       const s = n.status();
       if (s === null) return `${n.id} has no engine`;
       if (s.commit !== leader.commit || n.appliedIndex !== leader.commit) {
         return `${n.id} commit ${s.commit} applied ${n.appliedIndex}, leader ${leader.id} commit ${leader.commit}`;
       }
     }
-    const digests = new Set(this.nodes.map((n) => n.digest()));
+    const digests = new Set(memberNodes.map((n) => n.digest()));
     if (digests.size !== 1) return `state machine digests differ: ${[...digests].join(' ')}`;
     return null;
   }
 
   /**
    * The healed cluster's committed log: the leader's durable log up to its commit index once the
-   * replicas converged (log matching makes every other replica agree with it); without
-   * convergence, the longest log the checkers saw committed.
+   * replicas converged (log matching makes every other replica agree with it), preceded, below
+   * the leader's first stored entry, by the entries the replicas applied there (its snapshot
+   * holds their effect); without convergence, the longest log the checkers saw committed.
    */
   private finalCommittedLog(): readonly Entry[] {
     if (this.convergenceProblem() === null) {
-      const leader = this.nodes.find((n) => n.isLeader());
+      const leader = this.liveNodes().find((n) => n.up && n.isLeader());
       const commit = leader?.status()?.commit;
-      if (leader !== undefined && commit !== undefined) return leader.storage.durableEntries().slice(0, commit);
+      if (leader !== undefined && commit !== undefined) {
+        const first = leader.storage.firstIndex();
+        const compacted = this.checkers.stateMachine.appliedLog().slice(0, first - 1);
+        return [...compacted, ...leader.storage.durableEntries().slice(0, commit - first + 1)];
+      }
     }
     return this.checkers.completeness.committedLog();
+  }
+
+  /** The index the final state covers: the converged commit index, else the longest applied sequence. */
+  private finalIndex(): number {
+    if (this.convergenceProblem() === null) {
+      const commit = this.liveNodes().find((n) => n.up && n.isLeader())?.status()?.commit;
+      if (commit !== undefined) return commit;
+    }
+    return this.checkers.stateMachine.appliedLog().length;
   }
 
   private finish(livenessStartUs: number, livenessEndUs: number): SimulationResult {
@@ -302,6 +420,8 @@ class Run {
     this.checkers.checkLogs(this.durableLogs(), now);
     const acknowledged = this.clients.flatMap((c) => c.acknowledged);
     this.checkers.addViolations(checkAcknowledgedWrites(acknowledged, this.finalCommittedLog(), now));
+    this.checkers.exactlyOnce.checkAcknowledged(acknowledged, this.finalIndex(), now);
+    if (this.membership !== null) this.checkers.addViolations(this.membership.violations);
     const history = this.clients
       .flatMap((c) => c.history)
       .sort((a, b) => a.call - b.call || a.client - b.client);
@@ -332,6 +452,15 @@ class Run {
       engineErrors: this.nodes.reduce((acc, n) => acc + n.stats.engineErrors, 0),
       entriesLostOnCrash: this.nodes.reduce((acc, n) => acc + n.storage.stats.entriesLost, 0),
       nodes: sumNodeStats(this.nodes.map((n) => n.stats)),
+      innerApplies: this.checkers.exactlyOnce.innerApplies,
+      restoresChecked: this.checkers.stateMachine.restoresChecked,
+      restoresUnverified: this.checkers.stateMachine.restoresUnverified,
+      clientRetries: sum((c) => c.stats.attemptTimeouts),
+      clientRegistrations: sum((c) => c.stats.registrations),
+      clientExpired: sum((c) => c.stats.expired),
+      clientNaps: sum((c) => c.stats.naps),
+      membership: { ...(this.membership?.stats ?? emptyMembershipStats) },
+      nodesCreated: this.nodes.length,
     };
     const livenessFailures = this.livenessFailures.slice(0, 20);
     return {
@@ -343,7 +472,9 @@ class Run {
       livenessFailures,
       history,
       faultMix: describeFaultMix(this.mix),
-      nemesisLog: this.nemesis.log,
+      nemesisLog: this.membership === null ? this.nemesis.log : mergeLogs(this.nemesis.log, this.membership.log),
+      snapshots: this.options.snapshots ?? false,
+      membership: this.options.membership ?? false,
       stats,
       networkTrace: this.peerNet.trace,
     };
@@ -363,6 +494,10 @@ function sumNodeStats(all: readonly SimNodeStats[]): SimNodeStats {
     forwarded: 0,
     duplicateCommands: 0,
     staleCommands: 0,
+    expiredCommands: 0,
+    registrations: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
     indexReads: 0,
     leaseReads: 0,
     rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
@@ -377,13 +512,39 @@ function sumNodeStats(all: readonly SimNodeStats[]): SimNodeStats {
   return total;
 }
 
+const emptyMembershipStats: MembershipStats = {
+  proposed: 0,
+  learnersAdded: 0,
+  promotions: 0,
+  removals: 0,
+  automaticPromotions: 0,
+  automaticRemovals: 0,
+  leaderRemovals: 0,
+  retired: 0,
+};
+
+/** Two time-stamped logs (lines start with `<ms>ms`) merged in time order, stable. */
+function mergeLogs(a: readonly string[], b: readonly string[]): string[] {
+  const time = (line: string): number => Number.parseFloat(line);
+  return [...a.map((l, i) => [l, 0, i] as const), ...b.map((l, i) => [l, 1, i] as const)]
+    .sort((x, y) => time(x[0]) - time(y[0]) || x[1] - y[1] || x[2] - y[2])
+    .map((x) => x[0]);
+}
+
 /** One line about a run: what it did and what it found. */
 export function summarizeRun(r: SimulationResult): string {
   const s = r.stats;
   const verdict = r.ok ? 'ok' : 'FAILED';
+  const modes = [
+    ...(r.snapshots ? [`${s.nodes.snapshotsTaken} snapshots taken, ${s.nodes.snapshotsInstalled} installed from leaders`] : []),
+    ...(r.membership
+      ? [`${s.membership.learnersAdded} learners added, ${s.membership.promotions} promotions, ${s.membership.removals} removals (${s.membership.automaticRemovals} automatic, ${s.membership.leaderRemovals} of the leader)`]
+      : []),
+  ];
   return (
     `seed ${r.seed} (${r.nodes} nodes): ${verdict}; ${s.ops} ops (${s.opsOk} ok, ${s.opsFailed} failed cas, ${s.opsUnknown} unknown), ` +
     `commit ${s.committedIndex}, ${s.termsWithLeader} leader terms, ${s.nemesis.crashes} crashes, ${s.nemesis.partitions} partitions, ` +
-    `${s.nemesis.pauses} pauses, ${s.network.sent} msgs, ${s.events} events, ${(s.virtualUs / 1e6).toFixed(2)}s virtual`
+    `${s.nemesis.pauses} pauses, ${s.network.sent} msgs, ${s.events} events, ${(s.virtualUs / 1e6).toFixed(2)}s virtual` +
+    modes.map((m) => `; ${m}`).join('')
   );
 }

@@ -143,6 +143,9 @@ describe('RaftLog.restore', () => {
     expect(log.lastIndex()).toBe(10);
     expect(log.lastTerm()).toBe(3);
     expect(log.committed).toBe(10);
+    // Applied moves only when the snapshot is handed to the driver (regression below).
+    expect(log.applied).toBe(2);
+    expect(log.takeSnapshot()?.meta.index).toBe(10);
     expect(log.applied).toBe(10);
     expect(log.persisted).toBe(10);
     expect(log.config()).toEqual(withLearner);
@@ -453,4 +456,39 @@ describe('regressions (engine bugs found here, now fixed)', () => {
   function follower(): RaftNode {
     return new RaftNode({ id: '2', voters: ['1', '2', '3'], prng: createPrng(5), snapshotEveryBytes: 10 });
   }
+});
+
+describe('regression: a snapshot received while a write is in flight', () => {
+  /**
+   * FIXED BUG (found by the simulator): a follower that finished receiving a leader's snapshot
+   * while a Ready was outstanding moved its applied index to the snapshot's at once, before any
+   * Ready handed the snapshot to the driver. After `advance()`, `shouldSnapshot()` said yes and
+   * `compact(status().applied, …)` snapshotted a state machine that was still behind, and
+   * asserted. Now `applied` moves when the snapshot is handed out.
+   */
+  it('keeps applied until the snapshot is handed out, and does not ask for a snapshot meanwhile', () => {
+    const node = new RaftNode({ id: 'n2', voters: ['n1', 'n2'], prng: createPrng(1), snapshotEveryEntries: 5 });
+    const e = (index: number): Entry => ({ index, term: 1, kind: 'normal', data: Uint8Array.of(index) });
+    node.step({ type: 'append', from: 'n1', to: 'n2', term: 1, prevIndex: 0, prevTerm: 0, entries: [e(1), e(2)], commit: 2 });
+    const first = node.ready();
+    expect(first.committedEntries.map((x) => x.index)).toEqual([1, 2]);
+    node.step({
+      type: 'snapshot',
+      from: 'n1',
+      to: 'n2',
+      term: 1,
+      meta: { index: 10, term: 1, config: { voters: ['n1', 'n2'], learners: [] } },
+      offset: 0,
+      data: Uint8Array.of(9, 9),
+      done: true,
+      commit: 10,
+    });
+    node.advance();
+    expect(node.status().applied).toBe(2);
+    expect(node.shouldSnapshot()).toBe(false);
+    const second = node.ready();
+    expect(second.snapshot?.meta.index).toBe(10);
+    node.advance();
+    expect(node.status().applied).toBe(10);
+  });
 });

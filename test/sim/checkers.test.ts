@@ -3,20 +3,25 @@
  * observations that breaks its property (two leaders in one term, logs that agree at an entry
  * but not before it, a new leader missing a committed entry, divergent applied prefixes, an
  * acknowledged write missing from the final log, a stale read) and must report it, while the
- * matching healthy observations pass. Then whole runs with a deliberately broken driver
- * (`sabotage`) must be caught end to end: serving reads locally without ReadIndex breaks
- * linearizability, and sending a Ready's messages before its write is durable, or forgetting a
- * vote across a restart, breaks Raft's safety properties on the seeds listed below.
+ * matching healthy observations pass. Compacted logs and snapshots too: only indices both logs
+ * still hold are compared, a leader's or follower's snapshot must end on the committed entry's
+ * term, and a state restored from a snapshot must equal the state other replicas had at that
+ * index (a snapshot labelled with the wrong index is caught). Then whole runs with a
+ * deliberately broken driver (`sabotage`) must be caught end to end: serving reads locally
+ * without ReadIndex breaks linearizability, and sending a Ready's messages before its write is
+ * durable, or forgetting a vote across a restart, breaks Raft's safety properties on the seeds
+ * listed below. (Bypassing the session layer: test/sim/exactly-once.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../src/core/raft/types.ts';
 import { encodeKvCommand } from '../../src/machines/kv.ts';
+import { encodeSessionCommand } from '../../src/machines/sessions.ts';
 import { checkAcknowledgedWrites } from '../../src/sim/checkers/acknowledged-writes.ts';
 import { ElectionSafetyChecker } from '../../src/sim/checkers/election-safety.ts';
-import { LeaderCompletenessChecker } from '../../src/sim/checkers/leader-completeness.ts';
+import { LeaderCompletenessChecker, type SnapshotPoint } from '../../src/sim/checkers/leader-completeness.ts';
 import { checkHistory } from '../../src/sim/checkers/linearizable-history.ts';
 import { findMismatch, LogMatchingChecker } from '../../src/sim/checkers/log-matching.ts';
-import { RaftCheckers } from '../../src/sim/checkers/raft-checkers.ts';
+import { RaftCheckers, type LogReader } from '../../src/sim/checkers/raft-checkers.ts';
 import { StateMachineSafetyChecker } from '../../src/sim/checkers/state-machine-safety.ts';
 import type { HistoryOp } from '../../src/sim/history.ts';
 import { runSimulation, type SimulationResult } from '../../src/sim/simulation.ts';
@@ -32,6 +37,11 @@ function log(...terms: number[]): Entry[] {
 }
 
 const at = (entries: readonly Entry[]) => (index: number) => entries[index - 1];
+
+/** A LogReader over a node without a snapshot. */
+function reading(entryAt: (index: number, pending: readonly Entry[]) => Entry | undefined, snapshot: SnapshotPoint | null = null): LogReader {
+  return { entryAfter: (i, pending) => entryAt(i, pending.entries), snapshotAfter: () => snapshot };
+}
 
 function ready(partial: Partial<Ready>): Ready {
   return { softState: null, hardState: null, snapshot: null, entries: [], committedEntries: [], messages: [], readStates: [], droppedReads: [], ...partial };
@@ -132,13 +142,13 @@ describe('leader completeness', () => {
   it('is checked at the new leader\'s next Ready, against what was committed when it took office', () => {
     const c = new RaftCheckers();
     const store = { entries: log(1, 1, 1) };
-    const reader = { entryAfter: (i: number, pending: readonly Entry[]) => pending.find((e) => e.index === i) ?? store.entries[i - 1] };
+    const reader = reading((i, pending) => pending.find((e) => e.index === i) ?? store.entries[i - 1]);
     c.onBoot('n1', 0);
     c.onBoot('n2', 0);
     c.onReady('n1', ready({ hardState: { term: 1, vote: 'n1', commit: 3 } }), reader, 10);
     c.onStatus('n2', 'leader', 2, 20);
     // n2's log: only index 1, then its own empty entry at 2. Entries 2 and 3 were committed in term 1.
-    const n2 = { entryAfter: (i: number, pending: readonly Entry[]) => pending.find((e) => e.index === i) ?? (i === 1 ? entry(1, 1) : undefined) };
+    const n2 = reading((i, pending) => pending.find((e) => e.index === i) ?? (i === 1 ? entry(1, 1) : undefined));
     c.onReady('n2', ready({ entries: [{ index: 2, term: 2, kind: 'empty', data: new Uint8Array(0) }] }), n2, 21);
     expect(c.violations().map((v) => v.property)).toEqual(['leader-completeness']);
   });
@@ -171,24 +181,84 @@ describe('state machine safety', () => {
 });
 
 describe('no acknowledged write lost', () => {
-  const kvEntry = (index: number, clientId: number, requestId: number): Entry => ({
+  const kvEntry = (index: number, session: number, seq: number): Entry => ({
     index,
     term: 1,
     kind: 'normal',
-    data: encodeKvCommand({ op: 'write', clientId, requestId, key: 'k', value: `${clientId}.${requestId}` }),
+    data: encodeSessionCommand({ type: 'request', clientId: session, seq, payload: encodeKvCommand({ op: 'write', key: 'k', value: `${session}.${seq}` }) }),
   });
+  const ack = (session: number, seq: number, op: 'read' | 'write' | 'cas') => ({ client: 0, session, seq, op, key: 'k', ackUs: 10 + seq });
 
   it('reports an acknowledged write missing from the final committed log', () => {
-    const finalLog = [{ index: 1, term: 1, kind: 'empty' as const, data: new Uint8Array(0) }, kvEntry(2, 0, 1), kvEntry(3, 1, 1)];
-    const acked = [
-      { clientId: 0, requestId: 1, op: 'write' as const, key: 'k', ackUs: 10 },
-      { clientId: 1, requestId: 1, op: 'write' as const, key: 'k', ackUs: 11 },
-    ];
+    const finalLog = [{ index: 1, term: 1, kind: 'empty' as const, data: new Uint8Array(0) }, kvEntry(2, 5, 1), kvEntry(3, 6, 1)];
+    const acked = [ack(5, 1, 'write'), ack(6, 1, 'write'), ack(5, 9, 'read')]; // reads are not writes
     expect(checkAcknowledgedWrites(acked, finalLog, 100)).toEqual([]);
-    const lost = [...acked, { clientId: 0, requestId: 2, op: 'cas' as const, key: 'k', ackUs: 12 }];
+    const lost = [...acked, ack(5, 2, 'cas')];
     const violations = checkAcknowledgedWrites(lost, finalLog, 100);
     expect(violations.map((v) => v.property)).toEqual(['lost-acknowledged-write']);
-    expect(violations[0]?.detail).toContain('client 0 request 2');
+    expect(violations[0]?.detail).toContain('session 5, seq 2');
+  });
+});
+
+describe('storage rules', () => {
+  it('counts a write the storage adapters refuse as a safety violation', () => {
+    const c = new RaftCheckers();
+    c.onStorageRefused('n2', new Error('the vote in term 4 changes from n1 to n3'), 7);
+    expect(c.violations()).toEqual([{ property: 'storage-rules', timeUs: 7, detail: "n2's storage refused a write: the vote in term 4 changes from n1 to n3" }]);
+  });
+});
+
+describe('compacted logs and snapshots', () => {
+  it('compares only the indices both logs still hold', () => {
+    const full = log(1, 1, 2, 2, 3);
+    const compacted = full.slice(2); // 3..5: entries 1 and 2 are in a snapshot
+    expect(findMismatch(full, compacted)).toBeNull();
+    expect(findMismatch(compacted, log(1, 1))).toBeNull(); // nothing in common
+    const forged = [entry(3, 2, 'forged'), entry(4, 2), entry(5, 3)];
+    expect(findMismatch(full, forged)).toContain('differ at index 3');
+    expect(findMismatch(full, [entry(3, 2), entry(5, 3)])).toContain('has index 5, not 4');
+  });
+
+  it('skips a leader\'s compacted entries but checks its snapshot\'s term', () => {
+    const c = new LeaderCompletenessChecker();
+    c.observeCommit('n1', 2, 4, at(log(1, 1, 2, 2)), 1, 100);
+    // n2 holds a snapshot up to (3, 2) and entry 4: complete.
+    c.checkLeader('n2', 3, c.committedBefore(3), (i) => (i === 4 ? entry(4, 2) : undefined), 200, { index: 3, term: 2 });
+    expect(c.violations).toEqual([]);
+    // A snapshot whose last term is not the committed entry's there.
+    c.checkLeader('n3', 4, c.committedBefore(4), (i) => (i === 4 ? entry(4, 2) : undefined), 300, { index: 3, term: 1 });
+    expect(c.violations.map((v) => v.property)).toEqual(['leader-completeness']);
+  });
+
+  it('accepts a commit report over a snapshot, and reports one whose snapshot contradicts the committed log', () => {
+    const c = new LeaderCompletenessChecker();
+    c.observeCommit('n1', 2, 3, at(log(1, 1, 2)), 1, 100);
+    // n2 installed a snapshot at (3, 2) and reports commit 4 with entry 4 after it.
+    c.observeCommit('n2', 2, 4, (i) => (i === 4 ? entry(4, 2) : undefined), 1, 200, { index: 3, term: 2 });
+    expect(c.violations).toEqual([]);
+    expect(c.committedIndex).toBe(4);
+    c.observeCommit('n3', 2, 3, () => undefined, 1, 300, { index: 3, term: 1 });
+    expect(c.violations.map((v) => v.property)).toEqual(['state-machine-safety']);
+  });
+
+  it('checks a state restored from a snapshot against the state others had at that index', () => {
+    const c = new StateMachineSafetyChecker();
+    for (const e of log(1, 1, 2)) c.observeApplied('n1', e, 1);
+    c.observeState('n1', 3, 'aaaa', 1);
+    // n2 installs a snapshot at 3 with the same state, and goes on at 4.
+    c.restored('n2', 3, 'aaaa', 2);
+    c.observeApplied('n2', entry(4, 2), 3);
+    expect(c.violations).toEqual([]);
+    expect(c.restoresChecked).toBe(1);
+    // n3 restores a state that nobody had at 3 (a snapshot labelled with the wrong index).
+    c.restored('n3', 3, 'bbbb', 4);
+    // n4 restores at an index with no state on record: counted, not failed.
+    c.restored('n4', 7, 'cccc', 5);
+    expect(c.restoresUnverified).toBe(1);
+    expect(c.violations.map((v) => v.detail)).toEqual(["n3's state after index 3 (digest bbbb) differs from n1's there (aaaa)"]);
+    // After a jump, the next index is the one after the snapshot.
+    c.observeApplied('n2', entry(6, 2), 6);
+    expect(c.violations.map((v) => v.detail)).toContain('n2 applied index 6 when 5 was next');
   });
 });
 
@@ -243,5 +313,5 @@ describe('a deliberately broken driver is caught end to end', () => {
   });
 });
 
-const SEND_BEFORE_DURABLE = { nodes: 3, seeds: [88, 98, 213] };
-const FORGET_VOTE = { nodes: 3, seeds: [146, 505, 543] };
+const SEND_BEFORE_DURABLE = { nodes: 3, seeds: [55, 114, 178] };
+const FORGET_VOTE = { nodes: 3, seeds: [406, 1290, 1321] };

@@ -268,7 +268,9 @@ export class RaftLog {
     this.configs.length = 0;
     this.configVersion++;
     this.committed = meta.index;
-    this.applied = meta.index;
+    // `applied` moves to the snapshot's index only when the snapshot is handed to the driver
+    // (`takeSnapshot`): until then the state machine has not restored it, and a snapshot of the
+    // machine taken meanwhile would be older than its claimed index.
     // The write in flight held entries the snapshot replaces; what is durable from now on is
     // this snapshot, once the Ready that carries it is written. A follower's `persisted` is
     // informational (only a leader counts its own), and a snapshot only holds committed entries.
@@ -292,7 +294,13 @@ export class RaftLog {
   takeSnapshot(): Snapshot | null {
     const s = this.unstableSnapshot;
     this.unstableSnapshot = null;
+    if (s !== null && s.meta.index > this.applied) this.applied = s.meta.index;
     return s;
+  }
+
+  /** A snapshot from the leader waits to be handed to the driver. */
+  hasPendingSnapshot(): boolean {
+    return this.unstableSnapshot !== null;
   }
 
   /** Hand the unstable entries to the driver for one write. */

@@ -514,6 +514,8 @@ export class Raft {
 
   /** The snapshot policy: enough has been applied since the last snapshot to take one. */
   shouldSnapshot(): boolean {
+    // The state machine is about to be replaced by a snapshot from the leader.
+    if (this.log.hasPendingSnapshot()) return false;
     const sinceEntries = this.log.applied - (this.snapshot?.meta.index ?? 0);
     if (sinceEntries <= 0) return false;
     const byCount = this.cfg.snapshotEveryEntries > 0 && sinceEntries >= this.cfg.snapshotEveryEntries;

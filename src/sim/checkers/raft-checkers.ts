@@ -4,16 +4,26 @@
  * applied entry, the durable logs), and that is enough to check every property of the Raft
  * paper's Figure 3.
  */
-import type { Entry, NodeId, Ready, Role } from '../../core/raft/types.ts';
+import type { Entry, NodeId, Ready, Role, Snapshot } from '../../core/raft/types.ts';
 import { ElectionSafetyChecker } from './election-safety.ts';
-import { LeaderCompletenessChecker } from './leader-completeness.ts';
+import { ExactlyOnceChecker } from './exactly-once.ts';
+import { LeaderCompletenessChecker, type SnapshotPoint } from './leader-completeness.ts';
 import { LogMatchingChecker } from './log-matching.ts';
 import { StateMachineSafetyChecker } from './state-machine-safety.ts';
 import { pushViolation, type Violation } from './violation.ts';
 
-/** How a node's log reads once a Ready's entries land on its durable log. */
+/** A write not yet durable: a Ready's snapshot (which replaces the stored log) and entries. */
+export interface PendingLogWrite {
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly Entry[];
+}
+
+/** How a node's log reads once a Ready's write lands on its durable log. */
 export interface LogReader {
-  entryAfter(index: number, pendingEntries: readonly Entry[]): Entry | undefined;
+  /** The entry at `index`; undefined beyond the end, or at or below the snapshot (compacted). */
+  entryAfter(index: number, pending: PendingLogWrite): Entry | undefined;
+  /** Where the log starts: its snapshot's last index and term (null: no snapshot, from index 1). */
+  snapshotAfter(pending: PendingLogWrite): SnapshotPoint | null;
 }
 
 interface NodeView {
@@ -30,13 +40,36 @@ export class RaftCheckers {
   readonly logMatching = new LogMatchingChecker();
   readonly completeness = new LeaderCompletenessChecker();
   readonly stateMachine = new StateMachineSafetyChecker();
+  readonly exactlyOnce = new ExactlyOnceChecker();
   private readonly other: Violation[] = [];
   private readonly views = new Map<NodeId, NodeView>();
 
-  /** A node (re)starts from storage whose hard state has commit index `bootCommit`. */
-  onBoot(node: NodeId, bootCommit: number): void {
+  /**
+   * A node (re)starts from storage whose hard state has commit index `bootCommit`; its state
+   * machine starts empty, or `restored` from its stored snapshot (at that index, with that digest).
+   */
+  onBoot(node: NodeId, bootCommit: number, restored: { readonly index: number; readonly digest: string } | null = null, timeUs = 0): void {
     this.views.set(node, { role: 'follower', term: 0, commit: bootCommit, pendingLeaderCheck: null });
-    this.stateMachine.restart(node);
+    if (restored === null) this.stateMachine.restart(node);
+    else this.stateMachine.restored(node, restored.index, restored.digest, timeUs);
+  }
+
+  /** The node restored its state machine from a snapshot installed from the leader. */
+  onSnapshotInstalled(node: NodeId, index: number, digest: string, timeUs: number): void {
+    this.stateMachine.restored(node, index, digest, timeUs);
+  }
+
+  /**
+   * The node's state machine has applied everything up to `index` and has digest `digest` (at the
+   * end of each applied batch, and when it takes a snapshot).
+   */
+  onState(node: NodeId, index: number, digest: string, timeUs: number): void {
+    this.stateMachine.observeState(node, index, digest, timeUs);
+  }
+
+  /** Applying the entry at `index`, the node's inner machine ran for `ran` (or did not run). */
+  onInnerApplied(node: NodeId, index: number, ran: { readonly session: number; readonly seq: number } | null, timeUs: number): void {
+    this.exactlyOnce.observe(node, index, ran, timeUs);
   }
 
   /** The node's role and term right after a call into it. */
@@ -50,18 +83,23 @@ export class RaftCheckers {
     v.term = term;
   }
 
-  /** A Ready was taken; `log` is the node's storage, onto which `rd.entries` are about to land. */
+  /**
+   * A Ready was taken; `log` is the node's storage, onto which the Ready's snapshot and entries
+   * are about to land.
+   */
   onReady(node: NodeId, rd: Ready, log: LogReader, timeUs: number): void {
     const v = this.view(node);
     this.logMatching.observeEntries(node, rd.entries, timeUs);
-    const entryAt = (index: number): Entry | undefined => log.entryAfter(index, rd.entries);
+    const pending: PendingLogWrite = { snapshot: rd.snapshot, entries: rd.entries };
+    const entryAt = (index: number): Entry | undefined => log.entryAfter(index, pending);
+    const snapshot = log.snapshotAfter(pending);
     if (v.pendingLeaderCheck !== null) {
-      this.completeness.checkLeader(node, v.pendingLeaderCheck.term, v.pendingLeaderCheck.upTo, entryAt, timeUs);
+      this.completeness.checkLeader(node, v.pendingLeaderCheck.term, v.pendingLeaderCheck.upTo, entryAt, timeUs, snapshot);
       v.pendingLeaderCheck = null;
     }
     const hs = rd.hardState;
     if (hs !== null && hs.commit > v.commit) {
-      this.completeness.observeCommit(node, hs.term, hs.commit, entryAt, v.commit + 1, timeUs);
+      this.completeness.observeCommit(node, hs.term, hs.commit, entryAt, v.commit + 1, timeUs, snapshot);
       v.commit = hs.commit;
     }
   }
@@ -73,6 +111,11 @@ export class RaftCheckers {
   onEngineError(node: NodeId, error: unknown, timeUs: number): void {
     const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     pushViolation(this.other, { property: 'engine-assertion', timeUs, detail: `${node} threw ${what}` });
+  }
+
+  /** The node's storage refused a write by the storage adapters' rules. */
+  onStorageRefused(node: NodeId, error: Error, timeUs: number): void {
+    pushViolation(this.other, { property: 'storage-rules', timeUs, detail: `${node}'s storage refused a write: ${error.message}` });
   }
 
   checkLogs(logs: ReadonlyMap<NodeId, readonly Entry[]>, timeUs: number): void {
@@ -90,6 +133,7 @@ export class RaftCheckers {
       ...this.logMatching.violations,
       ...this.completeness.violations,
       ...this.stateMachine.violations,
+      ...this.exactlyOnce.violations,
       ...this.other,
     ].sort((a, b) => a.timeUs - b.timeUs);
   }

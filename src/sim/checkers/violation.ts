@@ -9,10 +9,25 @@ export type SafetyProperty =
   | 'log-matching'
   /** A leader lacks an entry committed in an earlier term when it takes office. */
   | 'leader-completeness'
-  /** Two nodes applied (or committed) different entries at one index, or a node skipped one. */
+  /**
+   * Two nodes applied (or committed) different entries at one index, a node skipped one, or two
+   * replicas' states differ after the same index (a snapshot restored a state nobody had there).
+   */
   | 'state-machine-safety'
+  /**
+   * A client command (session, seq) reached the wrapped state machine twice on one replica, or
+   * an acknowledged one never did (client sessions, dissertation §6.3).
+   */
+  | 'exactly-once'
+  /** A committed configuration with fewer voters than the minimum or more members than the maximum. */
+  | 'membership-bounds'
   /** A write the client saw acknowledged is missing from the final committed log. */
   | 'lost-acknowledged-write'
+  /**
+   * A write broke the rules every storage adapter enforces (src/io/storage/write-rules.ts): a
+   * vote or term going back, a committed entry replaced, a snapshot older than the stored one...
+   */
+  | 'storage-rules'
   /** The engine threw (an assertion in `src/core` fired): a bug by definition. */
   | 'engine-assertion';
 
