@@ -227,12 +227,16 @@ export class Nemesis {
     if (wasLeader && chance(this.prng, this.mix.crashes.oracleProbability)) {
       const others = this.nodes.filter((n) => n.up && n !== node);
       if (others.length === 0) return;
-      const follower = pick(this.prng, others);
-      this.scheduler.after(1000 + this.prng.nextInt(15_000), () => {
-        if (!this.active || !follower.up) return;
-        this.stats.oracleCampaigns++;
-        follower.campaign();
-      });
+      // Usually every surviving follower hears it at once (as tabs of one browser do); sometimes
+      // only one.
+      const told = chance(this.prng, 0.5) ? others : [pick(this.prng, others)];
+      for (const follower of told) {
+        this.scheduler.after(1000 + this.prng.nextInt(15_000), () => {
+          if (!this.active || !follower.up) return;
+          this.stats.oracleCampaigns++;
+          follower.leaderGone(node.id);
+        });
+      }
     }
   }
 

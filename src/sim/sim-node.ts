@@ -429,10 +429,17 @@ export class SimNode {
     this.scheduleProcess();
   }
 
-  /** Campaign at once (a failure oracle such as Web Locks says the leader is gone). */
-  campaign(): void {
+  /**
+   * A failure oracle (Web Locks between tabs) says `leader` is gone: forget it (giving up its
+   * lease, ignoring its messages still in flight) and campaign at once, as the runtime driver
+   * does.
+   */
+  leaderGone(leader: string): void {
     if (this.raft === null || this.pausedValue) return;
-    this.guard(() => this.raftOrThrow().campaign());
+    this.guard(() => {
+      const raft = this.raftOrThrow();
+      if (raft.forgetLeader(leader)) raft.campaign();
+    });
     this.scheduleProcess();
   }
 

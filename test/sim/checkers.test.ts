@@ -313,5 +313,5 @@ describe('a deliberately broken driver is caught end to end', () => {
   });
 });
 
-const SEND_BEFORE_DURABLE = { nodes: 3, seeds: [55, 114, 178] };
-const FORGET_VOTE = { nodes: 3, seeds: [406, 1290, 1321] };
+const SEND_BEFORE_DURABLE = { nodes: 3, seeds: [26, 55, 114] };
+const FORGET_VOTE = { nodes: 3, seeds: [1483, 2031, 2957] };

@@ -245,6 +245,24 @@ export class RaftNode {
     return this.r.log.size();
   }
 
+  /**
+   * An outside failure detector (the Web Locks oracle between tabs) says `leader` is gone.
+   * Forget it and give up the lease it held on this voter, so that this node grants the
+   * pre-votes and votes of others at once instead of after an election timeout (etcd's
+   * `ForgetLeader`). Its messages still in flight are ignored for the rest of the term, so they
+   * cannot renew its lease. Safe: a leader that is gone serves no reads, and one wrongly declared
+   * gone is treated as cut off from this node. Returns whether anything changed.
+   */
+  forgetLeader(leader: NodeId): boolean {
+    const r = this.r;
+    // A follower that has not yet heard who leads (leader unknown) may still hold the lease.
+    if (r.role !== 'follower' || (r.leader !== null && r.leader !== leader)) return false;
+    r.leader = null;
+    r.forgottenLeader = leader;
+    r.lastLeaderContactTick = r.now - r.cfg.electionTimeoutTicks;
+    return true;
+  }
+
   /** Campaign now, as if the election timeout had expired (tests, and a failure oracle). */
   campaign(): void {
     if (this.r.role === 'leader') return;

@@ -71,6 +71,11 @@ export class Raft {
    */
   lastLeaderContactTick: number;
 
+  /**
+   * A leader an outside failure detector declared gone in this term: its messages still in
+   * flight must not make us follow it again and renew its lease. Cleared when the term moves.
+   */
+  forgottenLeader: NodeId | null = null;
   /** Leadership transfer in progress (§3.10): the node asked to take over. */
   leadTransferee: NodeId | null = null;
   /** A transfer was started in this term; lease reads are off until the term ends. */
@@ -109,6 +114,7 @@ export class Raft {
       this.term = term;
       this.vote = null;
       this.transferStartedThisTerm = false;
+      this.forgottenLeader = null;
     }
     this.leader = null;
     this.electionElapsed = 0;

@@ -6,6 +6,10 @@ import type { AppendMessage, HeartbeatMessage, Message, SnapshotMessage } from '
 import type { Raft } from './raft.ts';
 
 export function stepFollower(r: Raft, m: Message): void {
+  if (m.from === r.forgottenLeader && (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot')) {
+    r.counters.messagesIgnored++;
+    return;
+  }
   switch (m.type) {
     case 'append':
       heardFromLeader(r, m.from);
