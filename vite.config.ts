@@ -10,11 +10,11 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     lib: {
-      entry: { peerquorum: 'src/index.ts', sim: 'src/sim/index.ts' },
+      entry: { peerquorum: 'src/index.ts', sim: 'src/sim/index.ts', playwright: 'src/playwright/index.ts' },
       formats: ['es'],
     },
     rollupOptions: {
-      external: ['peerjs', 'msgpackr', 'idb-keyval', 'comlink'],
+      external: ['peerjs', 'msgpackr', 'idb-keyval', 'comlink', '@playwright/test', /^node:/],
     },
   },
   test: {

@@ -14,7 +14,7 @@
  * A storage failure stops the node cleanly: callers' promises are rejected, the transport is
  * closed, an `error` event is emitted, and a new driver boots from what is durable.
  */
-import { createPrng } from '../core/prng.ts';
+import { createPrng, type Prng } from '../core/prng.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
 import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
@@ -93,6 +93,8 @@ export class Driver {
   private lastRole: Role | null = null;
   private lastLeader: NodeId | null | undefined = undefined;
   private lastCommit = 0;
+  /** Jitter of oracle-triggered campaigns (seeded with the node's seed in `start`). */
+  private jitter: Prng = createPrng(0);
 
   constructor(private readonly options: DriverOptions) {
     this.id = options.raft.id;
@@ -107,6 +109,7 @@ export class Driver {
   async start(): Promise<void> {
     const boot = await this.options.storage.boot();
     const seed = this.options.seed ?? randomSeed();
+    this.jitter = createPrng(seed ^ 0x5bd1e995);
     if (boot.snapshot) this.machine.restore(boot.snapshot.data);
     const applied = boot.snapshot?.meta.index ?? 0;
     this.node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied }, boot);
@@ -169,11 +172,25 @@ export class Driver {
   leaderGone(leader: NodeId): void {
     const node = this.node;
     if (node === null || this.stopped) return;
-    const s = node.status();
-    if (s.leader === leader && s.role === 'follower') {
-      node.campaign();
-      this.pump();
-    }
+    if (!node.forgetLeader(leader)) return;
+    // Every follower hears of the loss at the same instant; campaigning at once would split the
+    // vote. The remaining voters go in the order of their ids, a few ticks apart (plus jitter):
+    // the first campaigns at once and the others, their lease on the old leader given up, grant
+    // it; if its log is behind, its pre-vote fails harmlessly and the next one tries.
+    const rank = node
+      .config()
+      .voters.filter((v) => v !== leader)
+      .sort()
+      .indexOf(this.id);
+    const delayMs = Math.max(rank, 0) * 5 * this.tickMs + this.jitter.nextInt(this.tickMs + 1);
+    this.clock.after(delayMs, () => {
+      if (this.stopped || this.node !== node) return;
+      const s = node.status();
+      if (s.role === 'follower' && s.leader === null) {
+        node.campaign();
+        this.pump();
+      }
+    });
   }
 
   status(): RaftStatus & { readonly config: { voters: readonly NodeId[]; learners: readonly NodeId[] } } {

@@ -6,7 +6,9 @@
  * reads see every acknowledged write, that a stopped leader is replaced and nothing
  * acknowledged is lost, that a node restarted from its storage recovers and catches up, that a
  * malformed frame is dropped and counted while the node keeps working, and that a storage
- * failure stops the node cleanly with an error event.
+ * failure stops the node cleanly with an error event, and that a failure oracle's word that the
+ * leader is gone (Web Locks between tabs) makes the followers elect a new leader without waiting
+ * out their leases.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
@@ -197,5 +199,40 @@ describe('Driver', () => {
     expect(() => a.driver.status()).toThrow(/not running/);
     const reborn = await startMember(new MemoryHub(), 'a', new MemoryRaftStorage({ initial: flaky.durable() }), 7);
     expect(reborn.driver.status().term).toBeGreaterThan(0);
+  });
+
+  it('elects a new leader at once when a failure oracle says the leader is gone', async () => {
+    // Election timeouts of 400 ticks (2 s): without the oracle no follower would even ask for
+    // votes within the second this test waits, since each still holds the old leader's lease.
+    const hub = new MemoryHub();
+    const members = new Map<string, Member>();
+    let seed = 11;
+    for (const id of ids) {
+      const machine = new ListMachine();
+      const driver = new Driver({
+        raft: { id, voters: ids, electionTimeoutTicks: 400 },
+        storage: new MemoryRaftStorage(),
+        transport: hub.connect(id),
+        codec: createRaftFrameCodec('test', id),
+        machine,
+        tickMs: 5,
+        seed: seed++,
+      });
+      await driver.start();
+      running.push(driver);
+      members.set(id, { driver, machine, storage: new MemoryRaftStorage(), events: [] });
+    }
+    for (const m of members.values()) m.driver.leaderGone('nobody');
+    await until('a first leader', () => leaderOf(members) !== undefined, 10_000);
+    const old = leaderOf(members) as Member;
+    const oldTerm = old.driver.status().term;
+    hub.isolate(old.driver.id);
+    const followers = [...members.values()].filter((m) => m !== old);
+    for (const f of followers) f.driver.leaderGone(old.driver.id);
+    await until(
+      'a new leader, well within one election timeout',
+      () => followers.some((f) => f.driver.status().role === 'leader' && f.driver.status().term > oldTerm),
+      1000,
+    );
   });
 });

@@ -1,0 +1,317 @@
+/**
+ * `createNode`: a peerquorum node for a page. The node itself runs in a dedicated Web Worker
+ * (src/runtime/worker.ts: driver, core, state machine, IndexedDB, links); this module is its
+ * main-thread side (DESIGN.md §3, §6):
+ *
+ * 1. The id: from the page, else this tab's `sessionStorage`, else the first free one of
+ *    `peers`; held with the id's liveness lock for the node's life (node-id.ts, locks.ts).
+ * 2. `navigator.storage.persist()`, which exists on the main thread only, so that the browser
+ *    does not evict the log under storage pressure.
+ * 3. The worker, started over comlink; its events come back on a MessagePort.
+ * 4. The Web Locks failure oracle: the node waits on the lock of the leader it follows, and
+ *    tells the driver `leaderGone` when the browser grants it (the leader's tab is gone).
+ * 5. `pagehide`: a leader hands leadership to its most up-to-date follower before the tab goes
+ *    (fire and forget: the worker sends TimeoutNow at once, dissertation §3.10).
+ * 6. For WebRTC, the page side of the links (links.ts), which transfers data channels to the
+ *    worker.
+ *
+ * Membership, for now: `peers` lists the cluster's initial voters, the same list on every node
+ * (a node's id must be one of them). A tab without an id takes the first id of `peers` that no
+ * other tab of this browser runs. Learners joining a running cluster come with the demo.
+ */
+import * as Comlink from 'comlink';
+import type { NodeId } from '../core/raft/types.ts';
+import { requestPersistence, type PersistenceResult } from '../io/storage/indexeddb-storage.ts';
+import type {
+  MachineDigest,
+  MachineSpec,
+  NodeEvent,
+  NodeEventType,
+  NodeMetrics,
+  NodeStatus,
+  RaftTuning,
+  ReadConsistency,
+  TransportSpec,
+  WorkerApi,
+  WorkerStartOptions,
+} from '../runtime/worker-protocol.ts';
+import { bytesClient, kvClient, type MachineClient } from './machine-client.ts';
+import { LeaderWatch, type LockHold } from './locks.ts';
+import { linksFactory, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
+import { claimNodeId } from './node-id.ts';
+import { NodeError, unwrap } from './node-error.ts';
+import type { KvCommand, KvResult } from '../machines/kv.ts';
+
+/** A transport module the worker imports (see `TransportSpec`), with an optional page side. */
+export interface CustomTransport {
+  readonly module: string | URL;
+  readonly options?: unknown;
+  readonly links?: LinksFactory;
+}
+
+/** A state machine module the worker imports (see `MachineSpec`). */
+export interface CustomMachine {
+  readonly module: string | URL;
+  readonly options?: unknown;
+}
+
+export interface CreateNodeOptions<M extends 'kv' | CustomMachine = 'kv' | CustomMachine> {
+  readonly cluster: string;
+  /** This node's id; default: this tab's id from `sessionStorage`, else a free one of `peers`. */
+  readonly id?: NodeId;
+  readonly transport: 'broadcast' | 'webrtc' | CustomTransport;
+  /** Default `indexeddb`. */
+  readonly storage?: 'indexeddb' | 'memory';
+  /** Default `kv`. */
+  readonly machine?: M;
+  /** The cluster's initial voters, the same on every node. */
+  readonly peers: readonly NodeId[];
+  /** WebRTC: the PeerJS server. */
+  readonly signaling?: SignalingOptions;
+  /** WebRTC: STUN/TURN servers; none by default. */
+  readonly iceServers?: readonly RTCIceServer[];
+  /** Raft settings (`electionTimeoutTicks`, `heartbeatIntervalTicks`...); ticks are `tickMs` long. */
+  readonly raft?: RaftTuning;
+  /** Default 10 ms; the election timeout defaults to 20 ticks (200 to 400 ms). */
+  readonly tickMs?: number;
+  /** How long `propose` and `read` may take before TIMEOUT; default 10 s. */
+  readonly proposalTimeoutMs?: number;
+  /** How long to wait for this id's liveness lock (a reloading tab releasing it); default 5 s. */
+  readonly idLockWaitMs?: number;
+  /** A leader hands leadership over on `pagehide` and on `close()`; default true. */
+  readonly handOverOnPageHide?: boolean;
+  /** Use the Web Locks failure oracle; default true. */
+  readonly livenessOracle?: boolean;
+  /** Where the worker script is, when the bundler does not resolve the default. */
+  readonly workerUrl?: string | URL;
+}
+
+export interface NodeTestHooks {
+  /** Drop every frame to and from these peers (this node's side of a partition). */
+  block(peers: readonly NodeId[]): Promise<void>;
+  unblock(peers?: readonly NodeId[]): Promise<void>;
+  /** Send raw bytes to `to` on the real link. */
+  injectFrame(to: NodeId, frame: Uint8Array): Promise<void>;
+  metrics(): Promise<NodeMetrics>;
+  digest(): Promise<MachineDigest>;
+}
+
+export interface PeerquorumNode<Command, Result, Query, Answer> {
+  readonly id: NodeId;
+  readonly cluster: string;
+  /** What `navigator.storage.persist()` answered. */
+  readonly persistence: Promise<PersistenceResult>;
+  /** Apply a command through the log, exactly once; resolves with the machine's result. */
+  propose(command: Command): Promise<Result>;
+  /** Read the local replica once `consistency` allows (default `linearizable`). */
+  read(query: Query, options?: { readonly consistency?: ReadConsistency }): Promise<Answer>;
+  status(): Promise<NodeStatus>;
+  on<T extends NodeEventType>(type: T, listener: (event: Extract<NodeEvent, { type: T }>) => void): () => void;
+  /** See `WorkerApi.transferLeadership`; resolves with the transferee. */
+  transferLeadership(to?: NodeId): Promise<NodeId>;
+  close(): Promise<void>;
+  readonly testing: NodeTestHooks;
+}
+
+export type KvNode = PeerquorumNode<KvCommand, KvResult, string, string | null>;
+export type BytesNode = PeerquorumNode<Uint8Array, Uint8Array, unknown, unknown>;
+
+const stopTimeoutMs = 5_000;
+
+export function createNode(options: CreateNodeOptions<'kv'>): Promise<KvNode>;
+export function createNode(options: CreateNodeOptions<CustomMachine>): Promise<BytesNode>;
+export async function createNode(options: CreateNodeOptions): Promise<KvNode | BytesNode> {
+  const machine = options.machine ?? 'kv';
+  if (machine === 'kv') return startNode(options, { kind: 'kv' }, kvClient);
+  return startNode(options, { kind: 'module', url: new URL(machine.module, location.href).href, options: machine.options }, bytesClient);
+}
+
+function transportSpec(transport: CreateNodeOptions['transport']): TransportSpec {
+  if (transport === 'broadcast' || transport === 'webrtc') return { kind: transport };
+  if (typeof transport === 'object' && transport !== null && 'module' in transport) {
+    return { kind: 'module', url: new URL(transport.module, location.href).href, options: transport.options };
+  }
+  throw new NodeError('CONFIG', `unknown transport ${JSON.stringify(transport)}`);
+}
+
+function checkOptions(options: CreateNodeOptions): void {
+  if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new NodeError('CONFIG', 'cluster must be a non-empty string');
+  if (!Array.isArray(options.peers) || options.peers.length === 0 || options.peers.some((p) => typeof p !== 'string' || p.length === 0)) {
+    throw new NodeError('CONFIG', 'peers must list the initial voters (non-empty ids)');
+  }
+  if (new Set(options.peers).size !== options.peers.length) throw new NodeError('CONFIG', 'peers must be distinct');
+  if (options.id !== undefined && !options.peers.includes(options.id)) throw new NodeError('CONFIG', `id ${options.id} is not one of peers`);
+}
+
+function spawnWorker(options: CreateNodeOptions, id: NodeId): Worker {
+  const name = `peerquorum ${options.cluster}/${id}`;
+  if (options.workerUrl !== undefined) return new Worker(options.workerUrl, { type: 'module', name });
+  // Written inline so that bundlers (Vite, webpack 5) see and bundle the worker.
+  return new Worker(new URL('../runtime/worker.ts', import.meta.url), { type: 'module', name });
+}
+
+async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: MachineSpec, client: MachineClient<C, R, Q, A>): Promise<PeerquorumNode<C, R, Q, A>> {
+  checkOptions(options);
+  const transport = transportSpec(options.transport);
+  const claimed = await claimNodeId(options.cluster, { id: options.id, peers: options.peers, lockWaitMs: options.idLockWaitMs ?? 5_000 });
+  if (!options.peers.includes(claimed.id)) {
+    claimed.hold?.release();
+    throw new NodeError('CONFIG', `this tab's node id ${claimed.id} is not one of peers`);
+  }
+  const persistence = options.storage === 'memory' ? Promise.resolve<PersistenceResult>('unavailable') : requestPersistence();
+  const worker = spawnWorker(options, claimed.id);
+  const api = Comlink.wrap<WorkerApi>(worker);
+  const channel = new MessageChannel();
+  const start: WorkerStartOptions = {
+    cluster: options.cluster,
+    id: claimed.id,
+    voters: options.peers,
+    transport,
+    storage: options.storage ?? 'indexeddb',
+    machine,
+    ...(options.raft === undefined ? {} : { raft: options.raft }),
+    ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
+  };
+  const node = new NodeHandle<C, R, Q, A>(options, claimed.id, claimed.hold, worker, api, channel.port1, client, persistence);
+  try {
+    unwrap(await api.start(start, Comlink.transfer(channel.port2, [channel.port2])));
+    await node.startLinks(transport);
+  } catch (e) {
+    await node.close();
+    throw e instanceof NodeError ? e : new NodeError('INTERNAL', e instanceof Error ? e.message : String(e));
+  }
+  return node;
+}
+
+class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
+  readonly testing: NodeTestHooks;
+  private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
+  private readonly watch: LeaderWatch | null;
+  private role: NodeStatus['role'] = 'follower';
+  private links: Links | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly onPageHide = (): void => {
+    if (this.role === 'leader') void this.api.handOver().catch(() => undefined);
+  };
+
+  constructor(
+    private readonly options: CreateNodeOptions,
+    readonly id: NodeId,
+    private readonly hold: LockHold | null,
+    private readonly worker: Worker,
+    private readonly api: Comlink.Remote<WorkerApi>,
+    private readonly events: MessagePort,
+    private readonly client: MachineClient<C, R, Q, A>,
+    readonly persistence: Promise<PersistenceResult>,
+  ) {
+    this.watch = options.livenessOracle === false ? null : new LeaderWatch(options.cluster, id, (leader) => void this.api.leaderGone(leader));
+    events.onmessage = (e: MessageEvent<NodeEvent>) => this.dispatch(e.data);
+    if (options.handOverOnPageHide !== false) addEventListener('pagehide', this.onPageHide);
+    this.testing = {
+      block: (peers) => this.api.block(peers),
+      unblock: (peers) => this.api.unblock(peers),
+      injectFrame: async (to, frame) => unwrap(await this.api.injectFrame(to, frame)),
+      metrics: async () => unwrap(await this.api.metrics()),
+      digest: async () => unwrap(await this.api.digest()),
+    };
+  }
+
+  get cluster(): string {
+    return this.options.cluster;
+  }
+
+  async startLinks(transport: TransportSpec): Promise<void> {
+    let factory: LinksFactory | undefined;
+    if (transport.kind === 'webrtc') {
+      factory = linksFactory('webrtc') ?? (await import('./peer-links.ts')).startPeerLinks;
+    } else if (typeof this.options.transport === 'object') {
+      factory = this.options.transport.links;
+    }
+    if (factory === undefined) return;
+    this.links = await factory({
+      cluster: this.options.cluster,
+      self: this.id,
+      peers: this.options.peers.filter((p) => p !== this.id),
+      ...(this.options.signaling === undefined ? {} : { signaling: this.options.signaling }),
+      ...(this.options.iceServers === undefined ? {} : { iceServers: this.options.iceServers }),
+      attachChannel: async (peer, channel) => unwrap(await this.api.attachChannel(peer, Comlink.transfer(channel, [channel as unknown as Transferable]))),
+      detachChannel: async (peer) => unwrap(await this.api.detachChannel(peer)),
+    });
+  }
+
+  private dispatch(e: NodeEvent): void {
+    if (e.type === 'role') this.role = e.role;
+    if (e.type === 'leader') this.watch?.follow(e.leader);
+    for (const l of this.listeners.get(e.type) ?? []) {
+      try {
+        l(e);
+      } catch (error) {
+        // A listener's bug must not stop the others, nor the node.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  on<T extends NodeEventType>(type: T, listener: (event: Extract<NodeEvent, { type: T }>) => void): () => void {
+    let set = this.listeners.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    const l = listener as (e: NodeEvent) => void;
+    set.add(l);
+    return () => set.delete(l);
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== null) throw new NodeError('STOPPED', 'the node is closed');
+  }
+
+  async propose(command: C): Promise<R> {
+    this.checkOpen();
+    return this.client.decode(unwrap(await this.api.propose(this.client.encode(command))));
+  }
+
+  async read(query: Q, options: { readonly consistency?: ReadConsistency } = {}): Promise<A> {
+    this.checkOpen();
+    return this.client.answer(unwrap(await this.api.read(options.consistency ?? 'linearizable', this.client.query(query))));
+  }
+
+  async status(): Promise<NodeStatus> {
+    this.checkOpen();
+    return unwrap(await this.api.status());
+  }
+
+  async transferLeadership(to?: NodeId): Promise<NodeId> {
+    this.checkOpen();
+    return unwrap(await this.api.transferLeadership(to));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    removeEventListener('pagehide', this.onPageHide);
+    this.watch?.close();
+    // A leader hands over before it goes, as on pagehide; the worker sends TimeoutNow before
+    // it answers, unless a write is in flight (then the transfer is abandoned with the node).
+    if (this.role === 'leader' && this.options.handOverOnPageHide !== false) await this.api.handOver().catch(() => undefined);
+    try {
+      await this.links?.close();
+    } catch {
+      // The links are going anyway.
+    }
+    // Stop the driver (its storage closes) BEFORE giving the id's lock back: another tab that
+    // takes this id next must find the log complete and the database free.
+    await Promise.race([this.api.stop().catch(() => undefined), new Promise((r) => setTimeout(r, stopTimeoutMs))]);
+    this.api[Comlink.releaseProxy]();
+    this.worker.terminate();
+    this.events.close();
+    this.hold?.release();
+  }
+}

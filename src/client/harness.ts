@@ -1,0 +1,177 @@
+/**
+ * The page half of the Playwright fixture (`peerquorum/playwright`): a page that calls
+ * `installHarness()` exposes `window.peerquorumHarness`, through which a test runs one
+ * key-value node in that page and drives it with `page.evaluate`. Everything it answers is
+ * JSON data, and every failure is an answer `{ ok: false, error: { code, message } }`, never a
+ * thrown error (so the code survives the trip to the test).
+ */
+import type { NodeId } from '../core/raft/types.ts';
+import type { KvCommand, KvResult } from '../machines/kv.ts';
+import type { MachineDigest, NodeEvent, NodeMetrics, NodeStatus, RaftTuning, ReadConsistency } from '../runtime/worker-protocol.ts';
+import { createNode, type KvNode } from './create-node.ts';
+import type { SignalingOptions } from './links.ts';
+
+export type HarnessResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+export interface HarnessStartOptions {
+  readonly cluster: string;
+  readonly id?: NodeId;
+  readonly peers: readonly NodeId[];
+  readonly transport: 'broadcast' | 'webrtc';
+  readonly storage?: 'indexeddb' | 'memory';
+  readonly signaling?: SignalingOptions;
+  readonly iceServers?: readonly RTCIceServer[];
+  readonly raft?: RaftTuning;
+  readonly tickMs?: number;
+  readonly proposalTimeoutMs?: number;
+  readonly handOverOnPageHide?: boolean;
+  readonly livenessOracle?: boolean;
+}
+
+/** Writes `key = value` pairs; `acked` are those whose write was acknowledged. */
+export interface WriteReport {
+  readonly acked: readonly string[];
+  readonly failed: readonly { readonly key: string; readonly code: string }[];
+}
+
+export interface Harness {
+  start(options: HarnessStartOptions): Promise<HarnessResult<NodeStatus>>;
+  status(): Promise<HarnessResult<NodeStatus>>;
+  propose(command: KvCommand): Promise<HarnessResult<KvResult>>;
+  read(key: string, consistency: ReadConsistency): Promise<HarnessResult<string | null>>;
+  readMany(keys: readonly string[], consistency: ReadConsistency): Promise<HarnessResult<Record<string, string | null>>>;
+  /** Write `${prefix}${i}` = `v${i}` for i in [from, from + count), `concurrency` at a time. */
+  writeMany(options: { prefix: string; count: number; from?: number; concurrency?: number }): Promise<HarnessResult<WriteReport>>;
+  /** Start writing `${prefix}${i}` in the background until `stopWriting`. */
+  startWriting(options: { prefix: string; concurrency?: number }): HarnessResult<void>;
+  stopWriting(): Promise<HarnessResult<WriteReport>>;
+  transferLeadership(to?: NodeId): Promise<HarnessResult<NodeId>>;
+  close(): Promise<HarnessResult<void>>;
+  block(peers: readonly NodeId[]): Promise<HarnessResult<void>>;
+  unblock(peers?: readonly NodeId[]): Promise<HarnessResult<void>>;
+  /** Raw bytes (as numbers 0..255) sent to `to` on the real link. */
+  injectFrame(to: NodeId, bytes: readonly number[]): Promise<HarnessResult<void>>;
+  metrics(): Promise<HarnessResult<NodeMetrics>>;
+  digest(): Promise<HarnessResult<MachineDigest>>;
+  /** Events seen since start (commit events are not kept; see `status`). */
+  events(): readonly NodeEvent[];
+}
+
+declare global {
+  interface Window {
+    peerquorumHarness?: Harness;
+  }
+}
+
+async function result<T>(f: () => Promise<T> | T): Promise<HarnessResult<T>> {
+  try {
+    return { ok: true, value: await f() };
+  } catch (e) {
+    const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'INTERNAL';
+    return { ok: false, error: { code, message: e instanceof Error ? e.message : String(e) } };
+  }
+}
+
+function codeOf(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'INTERNAL';
+}
+
+const eventsMax = 10_000;
+
+export function installHarness(): Harness {
+  let node: KvNode | null = null;
+  const seen: NodeEvent[] = [];
+  let load: { stop: boolean; acked: string[]; failed: { key: string; code: string }[]; workers: Promise<void>[] } | null = null;
+
+  const requireNode = (): KvNode => {
+    if (node === null) throw Object.assign(new Error('no node was started in this page'), { code: 'STOPPED' });
+    return node;
+  };
+
+  const write = async (n: KvNode, key: string, value: string, report: { acked: string[]; failed: { key: string; code: string }[] }): Promise<void> => {
+    try {
+      await n.propose({ op: 'write', key, value });
+      report.acked.push(key);
+    } catch (e) {
+      report.failed.push({ key, code: codeOf(e) });
+    }
+  };
+
+  const harness: Harness = {
+    start: (options) =>
+      result(async () => {
+        if (node !== null) throw Object.assign(new Error('a node already runs in this page'), { code: 'CONFIG' });
+        const n = await createNode({ ...options, machine: 'kv' });
+        for (const type of ['role', 'leader', 'link', 'error'] as const) {
+          n.on(type, (e) => {
+            if (seen.length < eventsMax) seen.push(e);
+          });
+        }
+        node = n;
+        return n.status();
+      }),
+    status: () => result(() => requireNode().status()),
+    propose: (command) => result(() => requireNode().propose(command)),
+    read: (key, consistency) => result(() => requireNode().read(key, { consistency })),
+    readMany: (keys, consistency) =>
+      result(async () => {
+        const n = requireNode();
+        const values = await Promise.all(keys.map((k) => n.read(k, { consistency })));
+        return Object.fromEntries(keys.map((k, i) => [k, values[i] ?? null]));
+      }),
+    writeMany: ({ prefix, count, from = 0, concurrency = 32 }) =>
+      result(async () => {
+        const n = requireNode();
+        const report = { acked: [] as string[], failed: [] as { key: string; code: string }[] };
+        let next = from;
+        const end = from + count;
+        const worker = async (): Promise<void> => {
+          while (next < end) {
+            const i = next++;
+            await write(n, `${prefix}${i}`, `v${i}`, report);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+        return report;
+      }),
+    startWriting: ({ prefix, concurrency = 4 }) => {
+      if (node === null || load !== null) return { ok: false, error: { code: 'CONFIG', message: 'no node, or already writing' } };
+      const n = node;
+      const l = { stop: false, acked: [] as string[], failed: [] as { key: string; code: string }[], workers: [] as Promise<void>[] };
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (!l.stop) {
+          const i = next++;
+          await write(n, `${prefix}${i}`, `v${i}`, l);
+        }
+      };
+      l.workers = Array.from({ length: Math.max(1, concurrency) }, worker);
+      load = l;
+      return { ok: true, value: undefined };
+    },
+    stopWriting: () =>
+      result(async () => {
+        const l = load;
+        if (l === null) throw Object.assign(new Error('not writing'), { code: 'CONFIG' });
+        l.stop = true;
+        await Promise.all(l.workers);
+        load = null;
+        return { acked: l.acked, failed: l.failed };
+      }),
+    transferLeadership: (to) => result(() => requireNode().transferLeadership(to)),
+    close: () =>
+      result(async () => {
+        const n = node;
+        node = null;
+        await n?.close();
+      }),
+    block: (peers) => result(() => requireNode().testing.block(peers)),
+    unblock: (peers) => result(() => requireNode().testing.unblock(peers)),
+    injectFrame: (to, bytes) => result(() => requireNode().testing.injectFrame(to, Uint8Array.from(bytes))),
+    metrics: () => result(() => requireNode().testing.metrics()),
+    digest: () => result(() => requireNode().testing.digest()),
+    events: () => seen.slice(),
+  };
+  window.peerquorumHarness = harness;
+  return harness;
+}

@@ -1,0 +1,21 @@
+/**
+ * peerquorum for pages: `createNode` runs a node in a Web Worker and hands back a typed handle.
+ * `installHarness` is the page half of the Playwright fixture (`peerquorum/playwright`).
+ */
+export { createNode, type BytesNode, type CreateNodeOptions, type CustomMachine, type CustomTransport, type KvNode, type NodeTestHooks, type PeerquorumNode } from './create-node.ts';
+export { NodeError } from './node-error.ts';
+export { registerLinks, type LinkContext, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
+export { aliveLockName } from './locks.ts';
+export { storedIdKey } from './node-id.ts';
+export { installHarness, type Harness, type HarnessResult, type HarnessStartOptions, type WriteReport } from './harness.ts';
+export type { KvCommand, KvResult } from '../machines/kv.ts';
+export type {
+  BootSummary,
+  MachineDigest,
+  NodeEvent,
+  NodeEventType,
+  NodeMetrics,
+  NodeStatus,
+  RaftTuning,
+  ReadConsistency,
+} from '../runtime/worker-protocol.ts';

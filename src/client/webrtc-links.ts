@@ -1,0 +1,427 @@
+/**
+ * The main-thread half of the WebRTC transport: PeerJS signaling and ICE, one peer connection
+ * per pair of nodes, and one NEGOTIATED data channel on each, handed out at creation so that the
+ * caller can transfer it to the node's worker (DESIGN.md section 3: `RTCPeerConnection` does not
+ * exist in workers, but a fresh negotiated channel can be transferred to one, which then owns it).
+ * The frames themselves never touch PeerJS's own channel, nor this class: the channel goes to
+ * `DataChannelTransport` (src/io/transport/data-channel-transport.ts), in the worker or here.
+ *
+ * How links are made:
+ * 1. A `Peer` registers at the PeerServer under a stable id derived from (cluster, self)
+ *    (webrtc-peer-id.ts), so a node keeps its id across reconnects and reloads.
+ * 2. Deterministic dialing: of each pair, the node with the lower PeerJS id dials and the other
+ *    accepts, so a pair never ends up with two connections. An incoming connection from a node we
+ *    should dial, or from a node not in `peers`, is refused.
+ * 3. When the PeerJS connection opens, BOTH sides create a negotiated channel with the same
+ *    `id` (`negotiatedChannelId`) on `conn.peerConnection` and pass it to `onChannel` at once,
+ *    in the same task, before anything is sent on it.
+ * 4. Failures are retried with capped, jittered exponential backoff (webrtc-backoff.ts):
+ *    - the PeerServer connection drops (`disconnected`): `peer.reconnect()` with the same id
+ *      (existing peer connections keep working meanwhile); a destroyed Peer is recreated;
+ *    - a peer connection closes, or does not open within `dialTimeoutMs` (the other node is not
+ *      registered yet: the server reports `peer-unavailable`): the dialer redials; the acceptor
+ *      waits to be dialed again. A successful open resets that peer's backoff.
+ * 5. `close()` destroys the Peer and with it every peer connection and channel.
+ *
+ * No ICE servers by default: on loopback and a LAN host candidates suffice, and nothing is sent
+ * to any address the caller did not configure. Pass STUN/TURN servers in `iceServers` for real
+ * networks.
+ */
+import { Peer, type DataConnection, type PeerError } from 'peerjs';
+import type { NodeId } from '../core/raft/types.ts';
+import type { LinkState } from '../io/transport/transport.ts';
+import { backoffDefault, backoffDelayMs, type BackoffOptions } from './webrtc-backoff.ts';
+import { peerJsId } from './webrtc-peer-id.ts';
+
+export interface WebRtcSignaling {
+  readonly host: string;
+  readonly port: number;
+  /** Where the PeerServer is mounted, e.g. `/` or `/peerjs` (the PeerServer's `path` option). */
+  readonly path: string;
+  readonly secure: boolean;
+  /** The PeerServer's key (default `peerjs`, the server's default). */
+  readonly key?: string;
+}
+
+export type SignalingState = 'connecting' | 'open' | 'disconnected' | 'closed';
+
+export interface WebRtcLinksError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface WebRtcLinksOptions {
+  readonly cluster: string;
+  readonly self: NodeId;
+  /** The other nodes to link to (self is ignored). `setPeers` changes the set later. */
+  readonly peers: readonly NodeId[];
+  readonly signaling: WebRtcSignaling;
+  /** STUN/TURN servers. None by default: host candidates only, nothing leaves the LAN. */
+  readonly iceServers?: readonly RTCIceServer[];
+  /**
+   * A new channel to `peer`, created this instant and not used yet: transfer it to the worker
+   * now (in this call), or give it to a DataChannelTransport on this thread. It supersedes any
+   * earlier channel to the same peer.
+   */
+  readonly onChannel: (peer: NodeId, channel: RTCDataChannel) => void;
+  /** The PeerJS connection to `peer` (not the channel handshake, which the transport tracks). */
+  readonly onLinkState?: (peer: NodeId, state: LinkState) => void;
+  readonly onSignalingState?: (state: SignalingState) => void;
+  /** Errors that retrying cannot fix (invalid id or key, no WebRTC), and callback failures. */
+  readonly onError?: (error: WebRtcLinksError) => void;
+  readonly backoff?: BackoffOptions;
+  /** A peer connection that has not opened by then is closed and redialed (default 10 s). */
+  readonly dialTimeoutMs?: number;
+  /** For the backoff jitter; returns [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** PeerJS log level, 0 (none) to 3 (all). Default 0. */
+  readonly debugLevel?: 0 | 1 | 2 | 3;
+}
+
+export interface WebRtcLinksStats {
+  /** Dials started (first tries and retries). */
+  dials: number;
+  /** Incoming connections accepted, and refused (unknown node or wrong direction). */
+  accepted: number;
+  refused: number;
+  /** Channels handed to `onChannel`. */
+  channels: number;
+  /** Times the PeerServer connection was lost, and times it was (re)opened. */
+  signalingLost: number;
+  signalingOpened: number;
+}
+
+/** The SCTP stream id of the negotiated channel. PeerJS's own channel takes stream 0 or 1. */
+export const negotiatedChannelId = 512;
+export const negotiatedChannelLabel = 'peerquorum';
+
+/** PeerJS errors after which retrying with the same settings cannot succeed. */
+const fatalErrorTypes = new Set(['browser-incompatible', 'invalid-id', 'invalid-key', 'ssl-unavailable']);
+
+interface PeerSlot {
+  readonly node: NodeId;
+  readonly remoteId: string;
+  /** True if we dial this peer (our PeerJS id is the lower). */
+  readonly dialer: boolean;
+  conn: DataConnection | undefined;
+  state: LinkState;
+  attempt: number;
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
+  openTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export class WebRtcLinks {
+  readonly peerId: string;
+  readonly stats: WebRtcLinksStats = { dials: 0, accepted: 0, refused: 0, channels: 0, signalingLost: 0, signalingOpened: 0 };
+  private readonly options: WebRtcLinksOptions;
+  private readonly backoff: BackoffOptions;
+  private readonly dialTimeoutMs: number;
+  private readonly random: () => number;
+  private readonly token = randomToken();
+  private readonly slots = new Map<NodeId, PeerSlot>();
+  /** PeerJS id -> slot, for incoming connections and `peer-unavailable` errors. */
+  private readonly slotsByRemoteId = new Map<string, PeerSlot>();
+  private peer: Peer;
+  private signaling: SignalingState = 'connecting';
+  private signalingAttempt = 0;
+  private signalingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A fatal error (see fatalErrorTypes) stopped all retrying. */
+  private fatal = false;
+  private closed = false;
+
+  constructor(options: WebRtcLinksOptions) {
+    this.options = options;
+    this.peerId = peerJsId(options.cluster, options.self);
+    this.backoff = options.backoff ?? backoffDefault;
+    this.dialTimeoutMs = options.dialTimeoutMs ?? 10_000;
+    this.random = options.random ?? Math.random;
+    if (!(this.backoff.initialMs > 0 && this.backoff.maxMs >= this.backoff.initialMs)) {
+      throw new RangeError('backoff needs 0 < initialMs <= maxMs');
+    }
+    if (!(this.dialTimeoutMs > 0)) throw new RangeError('dialTimeoutMs must be positive');
+    for (const node of options.peers) this.addSlot(node);
+    this.peer = this.createPeer();
+  }
+
+  /** The current state of the PeerServer connection. */
+  get signalingState(): SignalingState {
+    return this.signaling;
+  }
+
+  /** The PeerJS connection state to each peer. */
+  links(): ReadonlyMap<NodeId, LinkState> {
+    const out = new Map<NodeId, LinkState>();
+    for (const slot of this.slots.values()) out.set(slot.node, slot.state);
+    return out;
+  }
+
+  /** Change the set of peers (a membership change): new ones are dialed, gone ones closed. */
+  setPeers(peers: readonly NodeId[]): void {
+    if (this.closed) return;
+    const wanted = new Set(peers.filter((p) => p !== this.options.self));
+    for (const node of [...this.slots.keys()]) if (!wanted.has(node)) this.removeSlot(node);
+    for (const node of wanted) {
+      if (this.slots.has(node)) continue;
+      const slot = this.addSlot(node);
+      if (slot !== undefined && slot.dialer && this.signaling === 'open') this.dial(slot);
+    }
+  }
+
+  /**
+   * Test hook and failure hint: drop the connection to `peer` as if the network broke it. The
+   * dialer side redials (with backoff) as after any other loss.
+   */
+  dropLink(peer: NodeId): void {
+    const slot = this.slots.get(peer);
+    if (slot?.conn !== undefined) this.failConnection(slot, slot.conn);
+  }
+
+  /** Destroy the Peer, every peer connection and channel, and every timer. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.signalingTimer);
+    for (const slot of this.slots.values()) this.clearSlotTimers(slot);
+    this.peer.destroy();
+    this.setSignaling('closed');
+  }
+
+  private addSlot(node: NodeId): PeerSlot | undefined {
+    if (node === this.options.self || this.slots.has(node)) return undefined;
+    const remoteId = peerJsId(this.options.cluster, node);
+    const slot: PeerSlot = {
+      node,
+      remoteId,
+      dialer: this.peerId < remoteId,
+      conn: undefined,
+      state: 'connecting',
+      attempt: 0,
+      retryTimer: undefined,
+      openTimer: undefined,
+    };
+    this.slots.set(node, slot);
+    this.slotsByRemoteId.set(remoteId, slot);
+    return slot;
+  }
+
+  private removeSlot(node: NodeId): void {
+    const slot = this.slots.get(node);
+    if (slot === undefined) return;
+    this.slots.delete(node);
+    this.slotsByRemoteId.delete(slot.remoteId);
+    this.clearSlotTimers(slot);
+    const conn = slot.conn;
+    slot.conn = undefined;
+    conn?.close();
+    this.setLinkState(slot, 'closed');
+  }
+
+  private createPeer(): Peer {
+    const s = this.options.signaling;
+    const peer = new Peer(this.peerId, {
+      host: s.host,
+      port: s.port,
+      path: s.path,
+      secure: s.secure,
+      key: s.key ?? 'peerjs',
+      // One token for the life of this object: a Peer recreated after a drop reclaims its id at
+      // a server that has not noticed the drop yet, instead of finding it taken.
+      token: this.token,
+      // Replaces PeerJS's default config, which names public STUN and TURN servers.
+      config: { iceServers: [...(this.options.iceServers ?? [])] },
+      debug: this.options.debugLevel ?? 0,
+    });
+    peer.on('open', () => this.handleSignalingOpen(peer));
+    peer.on('disconnected', () => this.handleSignalingLost(peer));
+    peer.on('close', () => this.handleSignalingLost(peer));
+    peer.on('error', (error) => this.handlePeerError(peer, error));
+    peer.on('connection', (conn) => this.handleIncoming(peer, conn));
+    return peer;
+  }
+
+  private handleSignalingOpen(peer: Peer): void {
+    if (this.closed || peer !== this.peer) return;
+    this.signalingAttempt = 0;
+    this.stats.signalingOpened++;
+    this.setSignaling('open');
+    for (const slot of this.slots.values()) {
+      if (!slot.dialer || slot.conn !== undefined) continue;
+      // Dial now rather than wait out a backoff that was only waiting for the server.
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+      this.dial(slot);
+    }
+  }
+
+  /** `disconnected` (server connection lost) or `close` (Peer destroyed, e.g. id taken at first). */
+  private handleSignalingLost(peer: Peer): void {
+    if (this.closed || this.fatal || peer !== this.peer) return;
+    if (this.signaling !== 'disconnected') this.stats.signalingLost++;
+    this.setSignaling('disconnected');
+    if (this.signalingTimer !== undefined) return;
+    const delayMs = backoffDelayMs(this.signalingAttempt++, this.backoff, this.random);
+    this.signalingTimer = setTimeout(() => {
+      this.signalingTimer = undefined;
+      if (this.closed || this.fatal) return;
+      if (this.peer.destroyed) {
+        // A destroyed Peer cannot reconnect: make a new one with the same id. Its connections
+        // are gone with it, so every link is dialed afresh.
+        for (const slot of this.slots.values()) this.detachConnection(slot);
+        this.peer = this.createPeer();
+        this.setSignaling('connecting');
+      } else if (this.peer.disconnected) {
+        this.setSignaling('connecting');
+        try {
+          this.peer.reconnect();
+        } catch {
+          // Destroyed meanwhile: its `close` event schedules the next attempt.
+        }
+      }
+    }, delayMs);
+  }
+
+  private handlePeerError(peer: Peer, error: PeerError<string>): void {
+    if (this.closed || peer !== this.peer) return;
+    if (fatalErrorTypes.has(error.type)) {
+      // Retrying cannot help: stop (close() still releases everything), and say why.
+      this.fatal = true;
+      clearTimeout(this.signalingTimer);
+      this.signalingTimer = undefined;
+      this.setSignaling('closed');
+      this.reportError(`webrtc-${error.type}`, error.message);
+      return;
+    }
+    if (error.type === 'peer-unavailable') {
+      // "Could not connect to peer <id>": that dial cannot succeed; retry it with backoff.
+      const match = /peer (\S+)$/.exec(error.message);
+      const slot = match?.[1] === undefined ? undefined : this.slotsByRemoteId.get(match[1]);
+      if (slot?.conn !== undefined && !slot.conn.open) this.failConnection(slot, slot.conn);
+    }
+    // Everything else (network, socket, server, id taken) ends in `disconnected` or `close`,
+    // which retry on their own.
+  }
+
+  private dial(slot: PeerSlot): void {
+    if (this.closed || slot.conn !== undefined || this.slots.get(slot.node) !== slot) return;
+    if (this.peer.disconnected || this.peer.destroyed) return; // redialed on the next `open`
+    this.stats.dials++;
+    const conn = this.peer.connect(slot.remoteId, { reliable: true, serialization: 'raw', label: negotiatedChannelLabel });
+    if (conn === undefined) {
+      this.scheduleRedial(slot);
+      return;
+    }
+    this.attach(slot, conn);
+  }
+
+  private handleIncoming(peer: Peer, conn: DataConnection): void {
+    if (this.closed || peer !== this.peer) return;
+    const slot = this.slotsByRemoteId.get(conn.peer);
+    if (slot === undefined || slot.dialer) {
+      this.stats.refused++;
+      conn.close();
+      return;
+    }
+    this.stats.accepted++;
+    // The dialer only dials again when it lost its connection: ours is stale.
+    this.detachConnection(slot);
+    this.attach(slot, conn);
+  }
+
+  private attach(slot: PeerSlot, conn: DataConnection): void {
+    slot.conn = conn;
+    this.setLinkState(slot, 'connecting');
+    slot.openTimer = setTimeout(() => {
+      if (slot.conn === conn && !conn.open) this.failConnection(slot, conn);
+    }, this.dialTimeoutMs);
+    conn.on('open', () => this.handleConnectionOpen(slot, conn));
+    conn.on('close', () => {
+      if (slot.conn === conn) this.failConnection(slot, conn);
+    });
+    // Connection errors (negotiation failed, ICE closed) are followed by `close`, or by the
+    // open timeout when the connection never opened (PeerJS emits no `close` then).
+    conn.on('error', () => undefined);
+  }
+
+  private handleConnectionOpen(slot: PeerSlot, conn: DataConnection): void {
+    if (this.closed || slot.conn !== conn) return;
+    clearTimeout(slot.openTimer);
+    slot.openTimer = undefined;
+    slot.attempt = 0;
+    let channel: RTCDataChannel;
+    try {
+      channel = conn.peerConnection.createDataChannel(negotiatedChannelLabel, {
+        negotiated: true,
+        id: negotiatedChannelId,
+        ordered: true,
+      });
+    } catch (e) {
+      this.reportError('webrtc-channel', e instanceof Error ? e.message : String(e));
+      this.failConnection(slot, conn);
+      return;
+    }
+    this.setLinkState(slot, 'open');
+    this.stats.channels++;
+    // Same task as createDataChannel, nothing sent: the callee may still transfer it.
+    try {
+      this.options.onChannel(slot.node, channel);
+    } catch (e) {
+      this.reportError('webrtc-on-channel', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Close `conn` (if it is still the slot's) and, on the dialing side, redial with backoff. */
+  private failConnection(slot: PeerSlot, conn: DataConnection): void {
+    if (slot.conn !== conn) return;
+    this.detachConnection(slot);
+    if (slot.dialer) this.scheduleRedial(slot);
+  }
+
+  /** Forget and close the slot's connection without scheduling anything. */
+  private detachConnection(slot: PeerSlot): void {
+    const conn = slot.conn;
+    clearTimeout(slot.openTimer);
+    slot.openTimer = undefined;
+    if (conn === undefined) return;
+    slot.conn = undefined;
+    conn.close();
+    this.setLinkState(slot, 'closed');
+  }
+
+  private scheduleRedial(slot: PeerSlot): void {
+    if (this.closed || slot.retryTimer !== undefined || this.slots.get(slot.node) !== slot) return;
+    const delayMs = backoffDelayMs(slot.attempt++, this.backoff, this.random);
+    slot.retryTimer = setTimeout(() => {
+      slot.retryTimer = undefined;
+      this.dial(slot);
+    }, delayMs);
+  }
+
+  private clearSlotTimers(slot: PeerSlot): void {
+    clearTimeout(slot.retryTimer);
+    clearTimeout(slot.openTimer);
+    slot.retryTimer = undefined;
+    slot.openTimer = undefined;
+  }
+
+  private setLinkState(slot: PeerSlot, state: LinkState): void {
+    if (slot.state === state) return;
+    slot.state = state;
+    this.options.onLinkState?.(slot.node, state);
+  }
+
+  private setSignaling(state: SignalingState): void {
+    if (this.signaling === state) return;
+    this.signaling = state;
+    this.options.onSignalingState?.(state);
+  }
+
+  private reportError(code: string, message: string): void {
+    this.options.onError?.({ code, message });
+  }
+}
+
+/** A PeerServer session token: 16 random alphanumerics (PeerJS's own are base-36 too). */
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => (b % 36).toString(36)).join('');
+}

@@ -1,0 +1,443 @@
+/**
+ * A transport over WebRTC data channels, one channel per peer, that works wherever the channels
+ * live: in the node's dedicated worker (the default, DESIGN.md section 3) or on the main thread.
+ *
+ * It does not make channels. The main thread's `WebRtcLinks` (src/client/webrtc-links.ts) does
+ * the signaling and ICE through PeerJS, creates one NEGOTIATED channel per peer connection and
+ * hands it over before anything was sent on it, so that it can be transferred to the worker:
+ *
+ * ```ts
+ * // main thread (src/client/webrtc-handoff.ts)
+ * new WebRtcLinks({ ..., onChannel: (peer, channel) => transferChannel(worker, peer, channel) });
+ * // worker (channel-handoff.ts)
+ * const transport = new DataChannelTransport({ self });
+ * onmessage = (e) => { if (acceptChannelHandoff(transport, e.data)) return; ... };
+ * ```
+ *
+ * Fallback when a channel cannot be transferred (a browser without transferable data
+ * channels): keep this transport on the main thread (`onChannel: (peer, ch) =>
+ * transport.addChannel(peer, ch)`) and relay frames to the worker over a MessagePort with
+ * `relayTransport` (main) and `PortTransport` (worker) from relay-transport.ts. Same wire format.
+ *
+ * What it adds on top of a raw channel:
+ * - Framing (frame-chunker.ts): frames larger than one data-channel message are chunked and
+ *   reassembled with bounded memory.
+ * - A handshake: a negotiated channel is `open` locally as soon as the SCTP association is up,
+ *   even if the other side has not created its half yet, and Chromium drops what arrives for a
+ *   stream nobody opened. So each side sends `hello` (repeated every `helloIntervalMs`) and the
+ *   link is `open` only once the peer's `hello` or `hello-ack` arrived; frames sent before that
+ *   are dropped and counted, like any frame to a link that is not open.
+ * - Back-pressure: frames go straight into the channel while its `bufferedAmount` is below
+ *   `bufferedAmountHighBytes`; above it they wait in a bounded per-link queue
+ *   (`sendQueueBytesMax`, `sendQueueFramesMax`) drained on `bufferedamountlow`. A frame that does
+ *   not fit in the queue is dropped whole and counted (Raft tolerates loss; memory must not grow
+ *   with a slow or stalled peer). A frame already started is always finished, so the queue holds
+ *   at most `sendQueueBytesMax` plus one frame.
+ */
+import type { NodeId } from '../../core/raft/types.ts';
+import {
+  chunkHeaderBytes,
+  encodeFrame,
+  encodeHello,
+  frameBytesMaxFor,
+  messageBytesMaxDefault,
+  encodedBytes,
+  nextMessageId,
+  parseMessage,
+  Reassembler,
+  reassemblyLimitsDefault,
+  wireVersion,
+} from './frame-chunker.ts';
+import { frameBytesMaxDefault, type LinkState, type Transport, type TransportStats } from './transport.ts';
+
+export interface DataChannelTransportOptions {
+  readonly self: NodeId;
+  /** Largest frame sent or accepted, in bytes (default 4 MiB, as every transport). */
+  readonly frameBytesMax?: number;
+  /** Largest data-channel message, header included (default 16 KiB). */
+  readonly messageBytesMax?: number;
+  /** Stop handing messages to the channel while its `bufferedAmount` is at or above this (1 MiB). */
+  readonly bufferedAmountHighBytes?: number;
+  /** `bufferedAmountLowThreshold`: the queue drains when the channel's buffer falls to this (256 KiB). */
+  readonly bufferedAmountLowBytes?: number;
+  /** Bytes of frames waiting per link beyond the channel's buffer (default 8 MiB). */
+  readonly sendQueueBytesMax?: number;
+  /** Frames waiting per link beyond the channel's buffer (default 4,096). */
+  readonly sendQueueFramesMax?: number;
+  /** Chunked frames in progress per link (default 2), and how long one may take (30 s). */
+  readonly incompleteFramesMax?: number;
+  readonly incompleteAgeMsMax?: number;
+  /** How often `hello` is repeated until the peer answers (default 100 ms). */
+  readonly helloIntervalMs?: number;
+  /** Links kept at once (default 64). */
+  readonly peersMax?: number;
+  /** Clock for reassembly timeouts (default `performance.now`). */
+  readonly nowMs?: () => number;
+}
+
+export interface DataChannelTransportStats extends TransportStats {
+  /** Of `framesDropped`: sent while no link to the peer was open (or after close). */
+  framesDroppedNoLink: number;
+  /** Of `framesDropped`: larger than `frameBytesMax`. */
+  framesDroppedTooLarge: number;
+  /** Of `framesDropped`: the send queue was full (back-pressure). */
+  framesDroppedQueueFull: number;
+  /** Of `framesDropped`: still queued when their link closed, or the channel refused them. */
+  framesDroppedLinkClosed: number;
+  /** Received frames dropped: before `onFrame`, malformed messages, failed reassembly. */
+  framesDroppedIncoming: number;
+  messagesSent: number;
+  messagesReceived: number;
+  /** The most bytes ever waiting in one link's send queue (proves the bound holds). */
+  sendQueueBytesPeak: number;
+}
+
+/** A snapshot of one link's send side, for tests and status displays. */
+export interface SendQueueInfo {
+  readonly frames: number;
+  readonly bytes: number;
+  readonly bufferedAmount: number;
+}
+
+interface PendingFrame {
+  readonly messages: Uint8Array<ArrayBuffer>[];
+  readonly bytes: number;
+  next: number;
+}
+
+interface Link {
+  readonly peer: NodeId;
+  readonly channel: RTCDataChannel;
+  state: LinkState;
+  readonly queue: PendingFrame[];
+  queuedBytes: number;
+  nextMessageId: number;
+  readonly reassembler: Reassembler;
+  helloTimer: ReturnType<typeof setInterval> | undefined;
+  readonly detach: () => void;
+}
+
+const kibibyte = 1024;
+const mebibyte = 1024 * kibibyte;
+
+export class DataChannelTransport implements Transport {
+  readonly self: NodeId;
+  readonly stats: DataChannelTransportStats = {
+    framesSent: 0,
+    framesReceived: 0,
+    framesDropped: 0,
+    framesDroppedNoLink: 0,
+    framesDroppedTooLarge: 0,
+    framesDroppedQueueFull: 0,
+    framesDroppedLinkClosed: 0,
+    framesDroppedIncoming: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    sendQueueBytesPeak: 0,
+  };
+  private readonly limits: DataChannelLimits;
+  private readonly nowMs: () => number;
+  private readonly linkMap = new Map<NodeId, Link>();
+  /** Every peer ever linked, with its last state (what `links()` reports). */
+  private readonly linkStates = new Map<NodeId, LinkState>();
+  private readonly linkHandlers: ((peer: NodeId, state: LinkState) => void)[] = [];
+  private frameHandler: ((from: NodeId, frame: Uint8Array) => void) | null = null;
+  private closed = false;
+
+  constructor(options: DataChannelTransportOptions) {
+    this.self = options.self;
+    this.limits = resolveLimits(options);
+    this.nowMs = options.nowMs ?? (() => performance.now());
+  }
+
+  /**
+   * Take ownership of `channel` as the link to `peer` (replacing and closing any previous one).
+   * Pass the channel before anything was sent on it; the transport sets its `binaryType` and
+   * listeners, and closes it on `removeChannel` or `close`. Returns false (and closes the
+   * channel) if the transport is closed or already holds `peersMax` links.
+   */
+  addChannel(peer: NodeId, channel: RTCDataChannel): boolean {
+    if (this.closed || peer === this.self || (!this.linkMap.has(peer) && this.linkMap.size >= this.limits.peersMax)) {
+      safeClose(channel);
+      return false;
+    }
+    this.detachLink(peer);
+    channel.binaryType = 'arraybuffer';
+    channel.bufferedAmountLowThreshold = this.limits.bufferedAmountLowBytes;
+    const onOpen = (): void => this.handleChannelOpen(link);
+    const onClose = (): void => this.handleChannelClose(link);
+    const onError = (): void => safeClose(channel);
+    const onMessage = (e: MessageEvent<unknown>): void => this.handleMessage(link, e.data);
+    const onLow = (): void => this.drain(link);
+    channel.addEventListener('open', onOpen);
+    channel.addEventListener('close', onClose);
+    channel.addEventListener('error', onError);
+    channel.addEventListener('message', onMessage);
+    channel.addEventListener('bufferedamountlow', onLow);
+    const link: Link = {
+      peer,
+      channel,
+      state: 'connecting',
+      queue: [],
+      queuedBytes: 0,
+      nextMessageId: 0,
+      reassembler: new Reassembler({
+        frameBytesMax: this.limits.frameBytesMax,
+        incompleteFramesMax: this.limits.incompleteFramesMax,
+        incompleteAgeMsMax: this.limits.incompleteAgeMsMax,
+      }),
+      helloTimer: undefined,
+      detach: () => {
+        channel.removeEventListener('open', onOpen);
+        channel.removeEventListener('close', onClose);
+        channel.removeEventListener('error', onError);
+        channel.removeEventListener('message', onMessage);
+        channel.removeEventListener('bufferedamountlow', onLow);
+      },
+    };
+    this.linkMap.set(peer, link);
+    this.setLinkState(peer, 'connecting');
+    // A transferred channel may already be open when it reaches us (no `open` event then).
+    if (channel.readyState === 'open') this.handleChannelOpen(link);
+    else if (channel.readyState !== 'connecting') this.handleChannelClose(link);
+    return true;
+  }
+
+  /** Close and forget the link to `peer` (its queued frames are dropped and counted). */
+  removeChannel(peer: NodeId): void {
+    if (!this.detachLink(peer)) return;
+    this.setLinkState(peer, 'closed');
+  }
+
+  send(to: NodeId, frame: Uint8Array): void {
+    const link = this.linkMap.get(to);
+    if (this.closed || link === undefined || link.state !== 'open') {
+      this.countDrop('framesDroppedNoLink');
+      return;
+    }
+    if (frame.byteLength > this.limits.frameBytesMax) {
+      this.countDrop('framesDroppedTooLarge');
+      return;
+    }
+    // Queue bounds are checked on the wire size BEFORE encoding: a dropped frame costs no copy.
+    const wireBytes = encodedBytes(frame.byteLength, this.limits.messageBytesMax);
+    if (link.queue.length > 0 && (link.queue.length >= this.limits.sendQueueFramesMax || link.queuedBytes + wireBytes > this.limits.sendQueueBytesMax)) {
+      this.countDrop('framesDroppedQueueFull');
+      return;
+    }
+    const messages = encodeFrame(frame, link.nextMessageId, this.limits.messageBytesMax);
+    link.nextMessageId = nextMessageId(link.nextMessageId);
+    link.queue.push({ messages, bytes: wireBytes, next: 0 });
+    link.queuedBytes += wireBytes;
+    this.drain(link);
+    if (link.queuedBytes > this.stats.sendQueueBytesPeak) this.stats.sendQueueBytesPeak = link.queuedBytes;
+  }
+
+  onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void {
+    this.frameHandler = handler;
+  }
+
+  onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
+    this.linkHandlers.push(handler);
+  }
+
+  links(): ReadonlyMap<NodeId, LinkState> {
+    return this.linkStates;
+  }
+
+  /** The send side of the link to `peer`, or undefined if there is none. */
+  sendQueue(peer: NodeId): SendQueueInfo | undefined {
+    const link = this.linkMap.get(peer);
+    if (link === undefined) return undefined;
+    return { frames: link.queue.length, bytes: link.queuedBytes, bufferedAmount: link.channel.bufferedAmount };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of [...this.linkMap.keys()]) this.detachLink(peer);
+    this.frameHandler = null;
+  }
+
+  /** Hand queued messages to the channel until its buffer reaches the high-water mark. */
+  private drain(link: Link): void {
+    if (link.state !== 'open' || this.linkMap.get(link.peer) !== link) return;
+    const channel = link.channel;
+    while (link.queue.length > 0 && channel.bufferedAmount < this.limits.bufferedAmountHighBytes) {
+      const pending = link.queue[0] as PendingFrame;
+      const message = pending.messages[pending.next] as Uint8Array<ArrayBuffer>;
+      try {
+        channel.send(message);
+      } catch {
+        // The channel is closing under us (its `close` event follows) or refused the message.
+        this.handleChannelClose(link);
+        return;
+      }
+      this.stats.messagesSent++;
+      pending.next++;
+      if (pending.next === pending.messages.length) {
+        link.queue.shift();
+        link.queuedBytes -= pending.bytes;
+        this.stats.framesSent++;
+      }
+    }
+  }
+
+  private handleChannelOpen(link: Link): void {
+    if (this.closed || this.linkMap.get(link.peer) !== link || link.helloTimer !== undefined || link.state !== 'connecting') return;
+    this.sendControl(link, encodeHello('hello'));
+    link.helloTimer = setInterval(() => {
+      if (link.state === 'connecting') this.sendControl(link, encodeHello('hello'));
+      else this.stopHello(link);
+    }, this.limits.helloIntervalMs);
+  }
+
+  private handleChannelClose(link: Link): void {
+    if (this.linkMap.get(link.peer) !== link) return;
+    this.detachLink(link.peer);
+    if (!this.closed) this.setLinkState(link.peer, 'closed');
+  }
+
+  private handleMessage(link: Link, data: unknown): void {
+    if (this.closed || this.linkMap.get(link.peer) !== link) return;
+    this.stats.messagesReceived++;
+    const parsed = data instanceof ArrayBuffer ? parseMessage(new Uint8Array(data)) : null;
+    if (parsed === null) {
+      this.stats.framesDroppedIncoming++;
+      return;
+    }
+    switch (parsed.kind) {
+      case 'hello':
+      case 'hello-ack':
+        if (parsed.version !== wireVersion) {
+          this.stats.framesDroppedIncoming++;
+          return;
+        }
+        // Answer every hello: the peer repeats it until it hears from us.
+        if (parsed.kind === 'hello') this.sendControl(link, encodeHello('hello-ack'));
+        this.markOpen(link);
+        return;
+      case 'whole':
+        this.markOpen(link);
+        this.deliver(link, parsed.frame);
+        return;
+      case 'chunk': {
+        this.markOpen(link);
+        const result = link.reassembler.push(parsed, this.nowMs());
+        if (result.type === 'frame') this.deliver(link, result.frame);
+        else if (result.type === 'dropped') this.stats.framesDroppedIncoming++;
+        return;
+      }
+      default: {
+        const unreachable: never = parsed;
+        return unreachable;
+      }
+    }
+  }
+
+  private deliver(link: Link, frame: Uint8Array): void {
+    if (frame.byteLength > this.limits.frameBytesMax || this.frameHandler === null) {
+      this.stats.framesDroppedIncoming++;
+      return;
+    }
+    this.stats.framesReceived++;
+    this.frameHandler(link.peer, frame);
+  }
+
+  /** Data or a hello from the peer proves its half of the channel exists. */
+  private markOpen(link: Link): void {
+    if (link.state === 'open') return;
+    link.state = 'open';
+    this.stopHello(link);
+    this.setLinkState(link.peer, 'open');
+    this.drain(link);
+  }
+
+  /** Control messages bypass the queue: they are tiny and must not wait behind data. */
+  private sendControl(link: Link, message: Uint8Array<ArrayBuffer>): void {
+    if (link.channel.readyState !== 'open') return;
+    try {
+      link.channel.send(message);
+      this.stats.messagesSent++;
+    } catch {
+      // Closing: the close event follows.
+    }
+  }
+
+  private stopHello(link: Link): void {
+    if (link.helloTimer === undefined) return;
+    clearInterval(link.helloTimer);
+    link.helloTimer = undefined;
+  }
+
+  /** Remove the link to `peer` (if any): listeners, timers, queue (counted), channel. */
+  private detachLink(peer: NodeId): boolean {
+    const link = this.linkMap.get(peer);
+    if (link === undefined) return false;
+    this.linkMap.delete(peer);
+    link.detach();
+    this.stopHello(link);
+    link.state = 'closed';
+    for (let i = 0; i < link.queue.length; i++) this.countDrop('framesDroppedLinkClosed');
+    link.queue.length = 0;
+    link.queuedBytes = 0;
+    link.reassembler.clear();
+    safeClose(link.channel);
+    return true;
+  }
+
+  private setLinkState(peer: NodeId, state: LinkState): void {
+    if (this.linkStates.get(peer) === state) return;
+    this.linkStates.set(peer, state);
+    for (const h of this.linkHandlers) h(peer, state);
+  }
+
+  private countDrop(
+    reason: 'framesDroppedNoLink' | 'framesDroppedTooLarge' | 'framesDroppedQueueFull' | 'framesDroppedLinkClosed',
+  ): void {
+    this.stats.framesDropped++;
+    this.stats[reason]++;
+  }
+}
+
+function safeClose(channel: RTCDataChannel): void {
+  try {
+    channel.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+type DataChannelLimits = Required<Omit<DataChannelTransportOptions, 'self' | 'nowMs'>>;
+
+/** Defaults applied and relations checked once: a bad limit is a configuration mistake. */
+function resolveLimits(options: DataChannelTransportOptions): DataChannelLimits {
+  const limits: DataChannelLimits = {
+    frameBytesMax: options.frameBytesMax ?? frameBytesMaxDefault,
+    messageBytesMax: options.messageBytesMax ?? messageBytesMaxDefault,
+    bufferedAmountHighBytes: options.bufferedAmountHighBytes ?? 1 * mebibyte,
+    bufferedAmountLowBytes: options.bufferedAmountLowBytes ?? 256 * kibibyte,
+    sendQueueBytesMax: options.sendQueueBytesMax ?? 8 * mebibyte,
+    sendQueueFramesMax: options.sendQueueFramesMax ?? 4096,
+    incompleteFramesMax: options.incompleteFramesMax ?? reassemblyLimitsDefault.incompleteFramesMax,
+    incompleteAgeMsMax: options.incompleteAgeMsMax ?? reassemblyLimitsDefault.incompleteAgeMsMax,
+    helloIntervalMs: options.helloIntervalMs ?? 100,
+    peersMax: options.peersMax ?? 64,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    const zeroAllowed = name === 'bufferedAmountLowBytes';
+    if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+      throw new RangeError(`DataChannelTransport: ${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer`);
+    }
+  }
+  if (limits.bufferedAmountLowBytes >= limits.bufferedAmountHighBytes) {
+    throw new RangeError('DataChannelTransport: bufferedAmountLowBytes must be below bufferedAmountHighBytes');
+  }
+  if (limits.messageBytesMax <= chunkHeaderBytes) {
+    throw new RangeError(`DataChannelTransport: messageBytesMax must exceed the ${chunkHeaderBytes}-byte chunk header`);
+  }
+  if (limits.frameBytesMax > frameBytesMaxFor(limits.messageBytesMax)) {
+    throw new RangeError('DataChannelTransport: frameBytesMax needs more than 65,535 chunks at this messageBytesMax');
+  }
+  return limits;
+}

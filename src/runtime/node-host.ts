@@ -1,0 +1,354 @@
+/**
+ * One node, assembled: a Driver over its storage (IndexedDB or memory), its transport
+ * (BroadcastChannel, WebRTC data channels, or a custom module) behind the partition test hook,
+ * the wire codec, and the state machine. The worker entry (`worker.ts`) hosts exactly one; Node
+ * tests build one directly with a memory transport and storage passed in.
+ *
+ * Besides the driver's own API it adds what a host in a browser needs:
+ * - the transferee for a hand-over: the follower known to be most up to date, learned by
+ *   watching the append acknowledgements that pass through the codec (the driver does not
+ *   export the leader's progress; the core catches a lagging transferee up anyway, §3.10);
+ * - what the node found in storage at boot (term, vote, log), for status and tests;
+ * - test hooks: block and unblock links, inject raw bytes on a link, metrics, a state digest.
+ */
+import type { Message } from '../core/raft/messages.ts';
+import type { BootState, NodeId } from '../core/raft/types.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import { fnv1a64Hex } from '../machines/bytes.ts';
+import { KvMachine } from '../machines/kv.ts';
+import type { StateMachine } from '../machines/state-machine.ts';
+import { IndexedDbRaftStorage } from '../io/storage/indexeddb-storage.ts';
+import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
+import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
+import { BroadcastChannelTransport } from '../io/transport/broadcast-channel-transport.ts';
+import type { Transport } from '../io/transport/transport.ts';
+import { Driver, type DriverEvent, type FrameCodec } from './driver.ts';
+import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
+import { LinkFilter } from './link-filter.ts';
+import { createRaftFrameCodec, type RaftFrameCodec } from './raft-frame-codec.ts';
+import type { BootSummary, MachineDigest, MachineSpec, NodeMetrics, NodeStatus, ReadConsistency, TransportSpec, WorkerStartOptions } from './worker-protocol.ts';
+
+/** Answers `read` queries against a machine; the KV machine's query is a key. */
+export interface MachineAdapter {
+  readonly machine: StateMachine;
+  query(machine: StateMachine, query: unknown): unknown;
+}
+
+/** What a custom machine module exports (`MachineSpec` kind `module`). */
+export interface MachineModule {
+  createMachine(options: unknown): StateMachine | Promise<StateMachine>;
+  query?(machine: StateMachine, query: unknown): unknown;
+}
+
+/** What a custom transport module exports (`TransportSpec` kind `module`). */
+export interface TransportModule {
+  createTransport(context: { cluster: string; self: NodeId; peers: readonly NodeId[]; options: unknown }): Transport | Promise<Transport>;
+}
+
+/** A transport that takes WebRTC data channels from the page (src/io/transport/data-channel-transport.ts). */
+export interface ChannelTransport extends Transport {
+  /** False when refused (the transport is closed, or holds too many links). */
+  addChannel(peer: NodeId, channel: RTCDataChannel): boolean;
+  removeChannel(peer: NodeId): void;
+}
+
+/** Parts a caller may supply instead of the ones the options name (Node tests). */
+export interface NodeHostParts {
+  readonly transport?: Transport;
+  readonly storage?: RaftStorage;
+  readonly machine?: MachineAdapter;
+}
+
+/** The KV machine: `read(key)` answers the key's value, null when absent. */
+export function kvAdapter(): MachineAdapter {
+  return {
+    machine: new KvMachine(),
+    query(machine, query) {
+      if (typeof query !== 'string') throw new RuntimeError('CONFIG', 'a key-value read takes a string key');
+      return (machine as KvMachine).read(query);
+    },
+  };
+}
+
+async function importModule<T>(url: string, what: string): Promise<T> {
+  try {
+    return (await import(/* @vite-ignore */ url)) as T;
+  } catch (e) {
+    throw new RuntimeError('CONFIG', `cannot load the ${what} module ${url}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
+  if (spec.kind === 'kv') return kvAdapter();
+  const mod = await importModule<Partial<MachineModule>>(spec.url, 'machine');
+  if (typeof mod.createMachine !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createMachine`);
+  const machine = await mod.createMachine(spec.options);
+  const query = mod.query;
+  return {
+    machine,
+    query(m, q) {
+      if (query === undefined) throw new RuntimeError('CONFIG', `${spec.url} does not export query: reads are not supported`);
+      return query(m, q);
+    },
+  };
+}
+
+async function createTransport(spec: TransportSpec, cluster: string, self: NodeId, peers: readonly NodeId[]): Promise<Transport> {
+  switch (spec.kind) {
+    case 'broadcast':
+      return new BroadcastChannelTransport({ cluster, self });
+    case 'webrtc': {
+      // Loaded on demand: a BroadcastChannel node never loads it.
+      const { DataChannelTransport } = await import('../io/transport/data-channel-transport.ts');
+      return new DataChannelTransport({ self });
+    }
+    case 'module': {
+      const mod = await importModule<Partial<TransportModule>>(spec.url, 'transport');
+      if (typeof mod.createTransport !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createTransport`);
+      return mod.createTransport({ cluster, self, peers, options: spec.options });
+    }
+    default: {
+      const never: never = spec;
+      throw new RuntimeError('CONFIG', `unknown transport ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+async function createStorage(options: WorkerStartOptions): Promise<RaftStorage> {
+  if (options.storage === 'memory') return new MemoryRaftStorage();
+  if (options.storage === 'indexeddb') return IndexedDbRaftStorage.open({ cluster: options.cluster, node: options.id });
+  throw new RuntimeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
+}
+
+/** Storage that remembers what `boot()` found (the node's durable state before any message). */
+class BootRecorder implements RaftStorage {
+  summary: BootSummary = { term: 0, vote: null, commit: 0, lastIndex: 0, snapshotIndex: 0 };
+  constructor(private readonly inner: RaftStorage) {}
+
+  async boot(): Promise<BootState> {
+    const boot = await this.inner.boot();
+    const snapshotIndex = boot.snapshot?.meta.index ?? 0;
+    const last = boot.entries[boot.entries.length - 1];
+    this.summary = { ...boot.hardState, lastIndex: last?.index ?? snapshotIndex, snapshotIndex };
+    return boot;
+  }
+
+  write(write: StorageWrite): Promise<void> {
+    return this.inner.write(write);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * The frame codec with an eye on append acknowledgements: the highest index each follower has
+ * acknowledged since this node last became leader. A hint to pick a transferee, never used for
+ * safety.
+ */
+class ProgressWatch implements FrameCodec {
+  readonly matched = new Map<NodeId, number>();
+  constructor(readonly inner: RaftFrameCodec) {}
+
+  encode(message: Message): Uint8Array {
+    return this.inner.encode(message);
+  }
+
+  decode(from: NodeId, frame: Uint8Array): Result<Message, TaggedError> {
+    const decoded = this.inner.decode(from, frame);
+    if (decoded.ok) {
+      const m = decoded.value;
+      if (m.type === 'append-response' && !m.reject) this.matched.set(from, Math.max(this.matched.get(from) ?? 0, m.index));
+    }
+    return decoded;
+  }
+}
+
+export class NodeHost {
+  /** Build and start a node; rejects with a `RuntimeError` (code `CONFIG`, `STORAGE`...) when it cannot. */
+  static async start(options: WorkerStartOptions, parts: NodeHostParts = {}): Promise<NodeHost> {
+    if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new RuntimeError('CONFIG', 'cluster must be a non-empty string');
+    if (typeof options.id !== 'string' || options.id.length === 0) throw new RuntimeError('CONFIG', 'id must be a non-empty string');
+    const machine = parts.machine ?? (await createMachine(options.machine));
+    const storage = new BootRecorder(parts.storage ?? (await createStorage(options)));
+    let transport: Transport;
+    try {
+      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters));
+    } catch (e) {
+      await storage.close().catch(() => undefined);
+      throw e;
+    }
+    const host = new NodeHost(options, machine, storage, new LinkFilter(transport));
+    try {
+      await host.driver.start();
+    } catch (e) {
+      await host.driver.stop('boot failed').catch(() => undefined);
+      throw e;
+    }
+    return host;
+  }
+
+  readonly driver: Driver;
+  readonly codec: ProgressWatch;
+  private readonly listeners = new Set<(e: DriverEvent) => void>();
+  private leaderGoneSignals = 0;
+  private transfersStarted = 0;
+
+  private constructor(
+    readonly options: WorkerStartOptions,
+    private readonly adapter: MachineAdapter,
+    private readonly storage: BootRecorder,
+    readonly links: LinkFilter,
+  ) {
+    this.codec = new ProgressWatch(createRaftFrameCodec(options.cluster, options.id));
+    const driverOptions = {
+      raft: { electionTimeoutTicks: 20, ...options.raft, id: options.id, voters: options.voters },
+      storage,
+      transport: links,
+      codec: this.codec,
+      machine: adapter.machine,
+      tickMs: options.tickMs ?? 10,
+      ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+    };
+    this.driver = new Driver(driverOptions);
+    this.driver.on((e) => {
+      if (e.type === 'role' && e.role === 'leader') this.codec.matched.clear();
+      for (const l of this.listeners) l(e);
+    });
+  }
+
+  get id(): NodeId {
+    return this.options.id;
+  }
+
+  on(listener: (e: DriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  propose(command: Uint8Array): Promise<Uint8Array> {
+    return this.driver.propose(command);
+  }
+
+  read(consistency: ReadConsistency, query: unknown): Promise<unknown> {
+    return this.driver.read(consistency, (machine) => this.adapter.query(machine, query));
+  }
+
+  status(): NodeStatus {
+    const s = this.driver.status();
+    return {
+      id: s.id,
+      cluster: this.options.cluster,
+      role: s.role,
+      term: s.term,
+      vote: s.vote,
+      leader: s.leader,
+      commit: s.commit,
+      applied: s.applied,
+      lastIndex: s.lastIndex,
+      lastTerm: s.lastTerm,
+      voters: [...s.config.voters],
+      learners: [...s.config.learners],
+      links: Object.fromEntries(this.links.links()),
+      boot: this.storage.summary,
+    };
+  }
+
+  /** The follower most likely to take over at once: the highest acknowledged index. */
+  bestTransferee(): NodeId | null {
+    const s = this.driver.status();
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const v of s.config.voters) {
+      if (v === this.id) continue;
+      const match = this.codec.matched.get(v) ?? 0;
+      if (match > bestMatch) {
+        best = v;
+        bestMatch = match;
+      }
+    }
+    return best;
+  }
+
+  transferLeadership(to?: NodeId): NodeId {
+    const s = this.driver.status();
+    const target = to ?? (s.role === 'leader' ? this.bestTransferee() : this.id);
+    if (target === null) throw new RuntimeError('NOT_LEADER', 'no follower to hand leadership to');
+    this.driver.transferLeadership(target);
+    this.transfersStarted++;
+    return target;
+  }
+
+  /** Fire and forget: a leader hands over to its best follower; anyone else does nothing. */
+  handOver(): void {
+    try {
+      if (this.driver.status().role !== 'leader') return;
+      const target = this.bestTransferee();
+      if (target === null) return;
+      this.driver.transferLeadership(target);
+      this.transfersStarted++;
+    } catch {
+      // Stopped meanwhile: nothing to hand over.
+    }
+  }
+
+  leaderGone(leader: NodeId): void {
+    this.leaderGoneSignals++;
+    this.driver.leaderGone(leader);
+  }
+
+  attachChannel(peer: NodeId, channel: RTCDataChannel): void {
+    const t = this.links.inner as Partial<ChannelTransport>;
+    if (typeof t.addChannel !== 'function') throw new RuntimeError('CONFIG', 'this node does not use the WebRTC transport');
+    if (!t.addChannel(peer, channel)) throw new RuntimeError('CONFIG', `the transport refused the channel to ${peer} (closed, or too many links)`);
+  }
+
+  detachChannel(peer: NodeId): void {
+    const t = this.links.inner as Partial<ChannelTransport>;
+    if (typeof t.removeChannel !== 'function') throw new RuntimeError('CONFIG', 'this node does not use the WebRTC transport');
+    t.removeChannel(peer);
+  }
+
+  injectFrame(to: NodeId, frame: Uint8Array): void {
+    this.links.send(to, frame);
+  }
+
+  metrics(): NodeMetrics {
+    const codec = this.codec.inner.metrics;
+    return {
+      driver: { ...this.driver.metrics },
+      codec: { ...codec, droppedByCode: { ...codec.droppedByCode } },
+      transport: { ...this.links.stats },
+      blockedFramesDropped: this.links.blockedFramesDropped,
+      leaderGoneSignals: this.leaderGoneSignals,
+      transfersStarted: this.transfersStarted,
+    };
+  }
+
+  async digest(): Promise<MachineDigest> {
+    return this.driver.read('local', (machine) => ({ applied: this.driver.status().applied, digest: fnv1a64Hex(machine.snapshot()) }));
+  }
+
+  async stop(): Promise<void> {
+    await this.driver.stop();
+  }
+}
+
+/** Run `f`, turning a throw into a failed result with the error's code (tagged data, DESIGN.md §3). */
+export function attempt<T>(f: () => T): Result<T, TaggedError> {
+  try {
+    return ok(f());
+  } catch (e) {
+    return err(toTaggedError(e));
+  }
+}
+
+export async function attemptAsync<T>(f: () => Promise<T>): Promise<Result<T, TaggedError>> {
+  try {
+    return ok(await f());
+  } catch (e) {
+    return err(toTaggedError(e));
+  }
+}
