@@ -225,26 +225,8 @@ export class SimNode {
   private readonly proposalByIndex = new Map<number, string>();
   private readonly reads = new Map<number, ReadWaiter>();
   private readsAwaitingApply: ReadWaiter[] = [];
-  readonly stats: SimNodeStats = {
-    crashes: 0,
-    restarts: 0,
-    pauses: 0,
-    engineErrors: 0,
-    inboxDropped: 0,
-    droppedWhileDown: 0,
-    readies: 0,
-    applied: 0,
-    forwarded: 0,
-    duplicateCommands: 0,
-    staleCommands: 0,
-    expiredCommands: 0,
-    registrations: 0,
-    snapshotsTaken: 0,
-    snapshotsInstalled: 0,
-    indexReads: 0,
-    leaseReads: 0,
-    rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
-  };
+  readonly stats: SimNodeStats = emptySimNodeStats();
+
 
   constructor(private readonly o: SimNodeOptions) {
     this.id = o.id;
@@ -845,4 +827,28 @@ function describeOutcome(bytes: Uint8Array): string {
 
 function clientResponse(req: ClientRequest, node: NodeId, outcome: ClientOutcome): ClientResponse {
   return { clientId: req.clientId, requestId: req.requestId, attempt: req.attempt, node, outcome };
+}
+
+/** All counters at zero. */
+export function emptySimNodeStats(): SimNodeStats {
+  return {
+    crashes: 0,
+    restarts: 0,
+    pauses: 0,
+    engineErrors: 0,
+    inboxDropped: 0,
+    droppedWhileDown: 0,
+    readies: 0,
+    applied: 0,
+    forwarded: 0,
+    duplicateCommands: 0,
+    staleCommands: 0,
+    expiredCommands: 0,
+    registrations: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+    indexReads: 0,
+    leaseReads: 0,
+    rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
+  };
 }

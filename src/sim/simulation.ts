@@ -55,7 +55,7 @@ import { Membership, type MembershipStats } from './membership.ts';
 import { Nemesis, type NemesisStats } from './nemesis.ts';
 import { Network, type NetworkFaults, type NetworkStats, type TraceEvent } from './network.ts';
 import { Scheduler } from './scheduler.ts';
-import { SimNode, type Sabotage, type SimNodeStats } from './sim-node.ts';
+import { emptySimNodeStats, SimNode, type Sabotage, type SimNodeStats } from './sim-node.ts';
 
 /** One node tick, in virtual microseconds. */
 export const tickUs = 10_000;
@@ -482,26 +482,8 @@ class Run {
 }
 
 function sumNodeStats(all: readonly SimNodeStats[]): SimNodeStats {
-  const total: SimNodeStats = {
-    crashes: 0,
-    restarts: 0,
-    pauses: 0,
-    engineErrors: 0,
-    inboxDropped: 0,
-    droppedWhileDown: 0,
-    readies: 0,
-    applied: 0,
-    forwarded: 0,
-    duplicateCommands: 0,
-    staleCommands: 0,
-    expiredCommands: 0,
-    registrations: 0,
-    snapshotsTaken: 0,
-    snapshotsInstalled: 0,
-    indexReads: 0,
-    leaseReads: 0,
-    rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
-  };
+  const total = emptySimNodeStats();
+
   for (const s of all) {
     for (const k of Object.keys(total) as (keyof SimNodeStats)[]) {
       if (k === 'rejected') continue;
