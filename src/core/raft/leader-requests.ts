@@ -25,7 +25,7 @@ export function proposeAsLeader(r: Raft, data: Uint8Array): Result<{ index: numb
  * lease when the caller asked for a lease read.
  */
 export function readAsLeader(r: Raft, requestId: number, from: NodeId, lease: boolean): Result<void, ReadDroppedError> {
-  if (lease && r.leaseValid()) {
+  if (lease && leaseValid(r)) {
     r.answerRead({ requestId, from, round: 0 }, r.log.committed);
     return ok(undefined);
   }
@@ -39,4 +39,12 @@ export function readAsLeader(r: Raft, requestId: number, from: NodeId, lease: bo
   r.reads.pending.push({ requestId, from, round });
   r.releaseReads();
   return ok(undefined);
+}
+
+/** Leader: the lease (§6.4.1) holds, so a read may be served at the commit index now. */
+export function leaseValid(r: Raft): boolean {
+  if (!r.cfg.checkQuorum || r.transferStartedThisTerm || !r.committedInCurrentTerm()) return false;
+  if (r.reads.quorumRoundTick < 0) return false;
+  const leaseTicks = r.cfg.electionTimeoutTicks - r.cfg.leaseDriftTicks;
+  return r.now < r.reads.quorumRoundTick + leaseTicks;
 }

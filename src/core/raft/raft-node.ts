@@ -12,6 +12,7 @@ import { NotLeaderError, ProposalDroppedError, type ReadDroppedError } from './e
 import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
 import type { Message, VoteMessage } from './messages.ts';
 import { Raft, type RaftCounters } from './raft.ts';
+import { compactLog, shouldSnapshot } from './snapshot-policy.ts';
 import type { ConfChange } from './conf-change.ts';
 import {
   emptyHardState,
@@ -222,7 +223,7 @@ export class RaftNode {
 
   /** Whether enough has been applied since the last snapshot that the driver should take one. */
   shouldSnapshot(): boolean {
-    return this.r.shouldSnapshot();
+    return shouldSnapshot(this.r);
   }
 
   /**
@@ -232,7 +233,7 @@ export class RaftNode {
    */
   compact(index: number, data: Uint8Array): { snapshot: Snapshot; compactTo: number } {
     assert(!this.readyOutstanding || index <= this.r.log.persisted, 'compact beyond durable entries');
-    return this.r.compact(index, data);
+    return compactLog(this.r, index, data);
   }
 
   /** The configuration in force (the latest in the log). */

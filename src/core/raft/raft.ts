@@ -7,7 +7,7 @@
  * Nothing here performs I/O or reads a clock: time is `tick()`, randomness the injected PRNG.
  */
 import { assert } from '../assert.ts';
-import { committedIndex, hasQuorum, voteResult } from '../quorum/majority.ts';
+import { committedIndex, voteResult } from '../quorum/majority.ts';
 import type { ResolvedRaftConfig } from './config.ts';
 import type { Message, VoteMessage } from './messages.ts';
 import { Progress } from './progress.ts';
@@ -377,13 +377,6 @@ export class Raft {
     }
   }
 
-  /** Leader: the lease (§6.4.1) holds, so a read may be served at the commit index now. */
-  leaseValid(): boolean {
-    if (!this.cfg.checkQuorum || this.transferStartedThisTerm || !this.committedInCurrentTerm()) return false;
-    if (this.reads.quorumRoundTick < 0) return false;
-    const leaseTicks = this.cfg.electionTimeoutTicks - this.cfg.leaseDriftTicks;
-    return this.now < this.reads.quorumRoundTick + leaseTicks;
-  }
 
   /** Leader: send heartbeats of a new round to every peer. */
   broadcastHeartbeat(): number {
@@ -500,40 +493,8 @@ export class Raft {
     else this.needsAppendFlush = true;
   }
 
-  /**
-   * The application made a snapshot of its state at `index` (at most the applied index): keep
-   * it for followers that fall behind, and drop log entries behind it from memory, keeping
-   * `snapshotTrailingEntries` so that a follower slightly behind still gets plain appends.
-   * Returns the snapshot with its metadata and the index up to which storage may drop entries.
-   */
-  compact(index: number, data: Uint8Array): { snapshot: Snapshot; compactTo: number } {
-    assert(index <= this.log.applied && index <= this.log.persisted, 'snapshot beyond applied, durable entries');
-    assert(index > this.log.snapshotIndex(), 'snapshot not newer than the last one');
-    const term = this.log.term(index) as number;
-    const snapshot: Snapshot = { meta: { index, term, config: this.log.configAt(index) }, data };
-    this.snapshot = snapshot;
-    this.appliedBytesSinceSnapshot = 0;
-    const compactTo = Math.max(this.log.snapshotIndex(), index - this.cfg.snapshotTrailingEntries);
-    this.log.compact(compactTo);
-    return { snapshot, compactTo };
-  }
-
-  /** The snapshot policy: enough has been applied since the last snapshot to take one. */
-  shouldSnapshot(): boolean {
-    // The state machine is about to be replaced by a snapshot from the leader.
-    if (this.log.hasPendingSnapshot()) return false;
-    const sinceEntries = this.log.applied - (this.snapshot?.meta.index ?? 0);
-    if (sinceEntries <= 0) return false;
-    const byCount = this.cfg.snapshotEveryEntries > 0 && sinceEntries >= this.cfg.snapshotEveryEntries;
-    const byBytes = this.cfg.snapshotEveryBytes > 0 && this.appliedBytesSinceSnapshot >= this.cfg.snapshotEveryBytes;
-    return byCount || byBytes;
-  }
-
   sendTimeoutNow(to: NodeId): void {
     this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
   }
 
-  quorumActive(): boolean {
-    return hasQuorum(this.voters, (id) => id === this.id || this.progress.get(id)?.recentActive === true);
-  }
 }

@@ -3,6 +3,7 @@
  * election; a leader sends heartbeats, checks that a quorum still answers (check-quorum), gives
  * up a stalled leadership transfer, and keeps the membership healthy (autopilot).
  */
+import { hasQuorum } from '../quorum/majority.ts';
 import type { Raft } from './raft.ts';
 import type { NodeId } from './types.ts';
 
@@ -24,7 +25,7 @@ export function tickHeartbeat(r: Raft): void {
     if (r.cfg.checkQuorum) {
       // §6.2: a leader that has not heard from a quorum for an election timeout steps down, so a
       // partitioned leader stops accepting requests it cannot commit.
-      if (!r.quorumActive()) {
+      if (!quorumActive(r)) {
         r.becomeFollower(r.term, null);
         return;
       }
@@ -71,4 +72,9 @@ function tickAutopilot(r: Raft): void {
       }
     }
   }
+}
+
+/** Check-quorum: the leader heard from a majority of voters since the last check. */
+function quorumActive(r: Raft): boolean {
+  return hasQuorum(r.voters, (id) => id === r.id || r.progress.get(id)?.recentActive === true);
 }
