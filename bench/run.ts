@@ -2,10 +2,12 @@
  * `npm run bench -- <name> [options]`: runs one benchmark and prints its figures, with one JSON
  * line last. Benchmarks measure; they never assert on time (tests do not either).
  */
+import { runBrowserBench } from './browser.ts';
 import { runCoreBench } from './core.ts';
 
 const benches: Record<string, (args: readonly string[]) => Promise<void> | void> = {
   core: runCoreBench,
+  browser: runBrowserBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);
