@@ -44,16 +44,14 @@ import { makeConfState } from '../core/raft/conf-change.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { ConfState, Entry, NodeId } from '../core/raft/types.ts';
 import { checkAcknowledgedWrites } from './checkers/acknowledged-writes.ts';
-import { checkHistory, historyStatesPerKeyMax, type HistoryVerdict } from './checkers/linearizable-history.ts';
+import { checkHistory, historyStatesPerKeyMax } from './checkers/linearizable-history.ts';
 import { RaftCheckers } from './checkers/raft-checkers.ts';
-import type { Violation } from './checkers/violation.ts';
 import { SimClient } from './client.ts';
 import type { ClientMessage } from './client-protocol.ts';
 import { describeFaultMix, drawFaultMix, type FaultMix } from './fault-mix.ts';
-import type { HistoryOp } from './history.ts';
 import { Membership, type MembershipStats } from './membership.ts';
-import { Nemesis, type NemesisStats } from './nemesis.ts';
-import { Network, type NetworkFaults, type NetworkStats, type TraceEvent } from './network.ts';
+import { Nemesis } from './nemesis.ts';
+import { Network, type NetworkFaults } from './network.ts';
 import { Scheduler } from './scheduler.ts';
 import { emptySimNodeStats, SimNode, type Sabotage, type SimNodeStats } from './sim-node.ts';
 
@@ -102,57 +100,9 @@ export interface SimulationOptions {
   readonly trace?: (line: string) => void;
 }
 
-export interface SimulationStats {
-  readonly virtualUs: number;
-  readonly events: number;
-  readonly ops: number;
-  readonly opsOk: number;
-  readonly opsFailed: number;
-  readonly opsUnknown: number;
-  readonly opsInLivenessWindow: number;
-  readonly termsWithLeader: number;
-  readonly leaderChecks: number;
-  readonly committedIndex: number;
-  readonly network: Readonly<NetworkStats>;
-  readonly nemesis: Readonly<NemesisStats>;
-  readonly engineErrors: number;
-  readonly entriesLostOnCrash: number;
-  /** The nodes' counters, summed (snapshots taken and installed from leaders among them). */
-  readonly nodes: Readonly<SimNodeStats>;
-  /** Commands that reached the KV machine under the session layer (all replicas). */
-  readonly innerApplies: number;
-  /** Snapshot restores whose state was compared with a replica's at that index, and not. */
-  readonly restoresChecked: number;
-  readonly restoresUnverified: number;
-  /** Client attempts retried after silence, registrations, `expired` answers. */
-  readonly clientRetries: number;
-  readonly clientRegistrations: number;
-  readonly clientExpired: number;
-  readonly clientNaps: number;
-  /** Membership changes (zeros without the membership mode). */
-  readonly membership: Readonly<MembershipStats>;
-  /** Nodes ever created (more than `nodes` when learners joined). */
-  readonly nodesCreated: number;
-}
+import type { SimulationResult, SimulationStats } from './simulation-result.ts';
 
-export interface SimulationResult {
-  readonly seed: number;
-  readonly nodes: number;
-  /** No safety violation, a linearizable history, and no liveness failure. */
-  readonly ok: boolean;
-  readonly safetyViolations: readonly Violation[];
-  readonly linearizability: HistoryVerdict;
-  readonly livenessFailures: readonly string[];
-  /** The clients' operations, in call order. */
-  readonly history: readonly HistoryOp[];
-  readonly faultMix: string;
-  /** What the nemesis did, when (bounded); with membership, the configuration changes too. */
-  readonly nemesisLog: readonly string[];
-  readonly snapshots: boolean;
-  readonly membership: boolean;
-  readonly stats: SimulationStats;
-  readonly networkTrace: readonly TraceEvent[];
-}
+export type { SimulationResult, SimulationStats };
 
 export function nodeIds(count: number): NodeId[] {
   return Array.from({ length: count }, (_, i) => `n${i + 1}`);

@@ -1,0 +1,64 @@
+/**
+ * What one simulated run reports: its verdicts (safety violations, linearizability, liveness),
+ * the client history, and counters of everything the run did, so that a multi-seed sweep can
+ * show that each fault and each code path was really exercised.
+ */
+import type { HistoryVerdict } from './checkers/linearizable-history.ts';
+import type { Violation } from './checkers/violation.ts';
+import type { HistoryOp } from './history.ts';
+import type { MembershipStats } from './membership.ts';
+import type { NemesisStats } from './nemesis.ts';
+import type { NetworkStats, TraceEvent } from './network.ts';
+import type { SimNodeStats } from './sim-node.ts';
+
+export interface SimulationStats {
+  readonly virtualUs: number;
+  readonly events: number;
+  readonly ops: number;
+  readonly opsOk: number;
+  readonly opsFailed: number;
+  readonly opsUnknown: number;
+  readonly opsInLivenessWindow: number;
+  readonly termsWithLeader: number;
+  readonly leaderChecks: number;
+  readonly committedIndex: number;
+  readonly network: Readonly<NetworkStats>;
+  readonly nemesis: Readonly<NemesisStats>;
+  readonly engineErrors: number;
+  readonly entriesLostOnCrash: number;
+  /** The nodes' counters, summed (snapshots taken and installed from leaders among them). */
+  readonly nodes: Readonly<SimNodeStats>;
+  /** Commands that reached the KV machine under the session layer (all replicas). */
+  readonly innerApplies: number;
+  /** Snapshot restores whose state was compared with a replica's at that index, and not. */
+  readonly restoresChecked: number;
+  readonly restoresUnverified: number;
+  /** Client attempts retried after silence, registrations, `expired` answers. */
+  readonly clientRetries: number;
+  readonly clientRegistrations: number;
+  readonly clientExpired: number;
+  readonly clientNaps: number;
+  /** Membership changes (zeros without the membership mode). */
+  readonly membership: Readonly<MembershipStats>;
+  /** Nodes ever created (more than `nodes` when learners joined). */
+  readonly nodesCreated: number;
+}
+
+export interface SimulationResult {
+  readonly seed: number;
+  readonly nodes: number;
+  /** No safety violation, a linearizable history, and no liveness failure. */
+  readonly ok: boolean;
+  readonly safetyViolations: readonly Violation[];
+  readonly linearizability: HistoryVerdict;
+  readonly livenessFailures: readonly string[];
+  /** The clients' operations, in call order. */
+  readonly history: readonly HistoryOp[];
+  readonly faultMix: string;
+  /** What the nemesis did, when (bounded); with membership, the configuration changes too. */
+  readonly nemesisLog: readonly string[];
+  readonly snapshots: boolean;
+  readonly membership: boolean;
+  readonly stats: SimulationStats;
+  readonly networkTrace: readonly TraceEvent[];
+}
