@@ -4,8 +4,8 @@
  * Node (tests, edge runtimes).
  *
  * Each turn of the loop: frames that arrived were already stepped into the core as they came
- * (the core accepts messages while a write is in flight); take one Ready; PERSIST it and wait;
- * only then SEND its messages; restore a received snapshot and APPLY committed entries through
+ * (the core accepts messages while a write is in flight); take one Ready; send a leader's
+ * appends while PERSISTING it, and wait; only then SEND its other messages; restore a received snapshot and APPLY committed entries through
  * the session layer, answering proposals and reads; `advance()`; take a snapshot when the policy
  * says so. Time reaches the core as ticks counted from a monotonic clock; ticks missed while the
  * tab was throttled are caught up, capped at `maxCatchUpTicks` and counted, and the cap is never
@@ -16,7 +16,7 @@
  */
 import { createPrng, type Prng } from '../core/prng.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
-import type { Message } from '../core/raft/messages.ts';
+import { sendableBeforePersist, type Message } from '../core/raft/messages.ts';
 import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
 import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
@@ -289,13 +289,22 @@ export class Driver {
 
   private async handleReady(node: RaftNode, rd: Ready): Promise<void> {
     this.metrics.readies++;
-    // 1. Persist. Nothing that depends on this write may leave before it is durable.
+    // 1. Persist. A leader's appends go out in parallel with its own write (dissertation
+    // §10.2.1, `sendableBeforePersist`); nothing that depends on the write leaves before it is
+    // durable.
     if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
+      const later: Message[] = [];
+      for (const m of rd.messages) {
+        if (sendableBeforePersist(m)) this.send(m);
+        else later.push(m);
+      }
       await this.options.storage.write(writeForReady(rd));
       if (this.stopped) return;
+      // 2. Send the rest.
+      for (const m of later) this.send(m);
+    } else {
+      for (const m of rd.messages) this.send(m);
     }
-    // 2. Send.
-    for (const m of rd.messages) this.options.transport.send(m.to, this.options.codec.encode(m));
     // 3. Apply.
     if (rd.snapshot !== null) {
       this.machine.restore(rd.snapshot.data);
@@ -312,6 +321,10 @@ export class Driver {
       await this.options.storage.write({ ...emptyWrite, snapshot, compactTo });
       this.metrics.snapshotsTaken++;
     }
+  }
+
+  private send(m: Message): void {
+    this.options.transport.send(m.to, this.options.codec.encode(m));
   }
 
   private apply(e: Entry): void {

@@ -48,7 +48,7 @@ import { assert } from '../core/assert.ts';
 import type { Prng } from '../core/prng.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
 import { NotLeaderError } from '../core/raft/errors.ts';
-import type { Message } from '../core/raft/messages.ts';
+import { sendableBeforePersist, type Message } from '../core/raft/messages.ts';
 import type { ConfChange } from '../core/raft/conf-change.ts';
 import { RaftNode, type RaftStatus } from '../core/raft/raft-node.ts';
 import type { ConfState, Entry, NodeId, Ready, Role, Snapshot } from '../core/raft/types.ts';
@@ -506,7 +506,8 @@ export class SimNode {
       this.finishReady();
       return;
     }
-    if (this.sabotaged('send-before-durable')) this.sendMessages(rd);
+    // A leader's appends leave while it writes (dissertation §10.2.1, `sendableBeforePersist`).
+    this.sendMessages(rd, this.sabotaged('send-before-durable') ? 'all' : 'early');
     const durable = this.storage.durableHardState();
     const carriesVote = rd.hardState !== null && rd.hardState.vote !== null && (rd.hardState.vote !== durable.vote || rd.hardState.term !== durable.term);
     const incarnation = this.incarnation;
@@ -528,7 +529,9 @@ export class SimNode {
     if (rd === null || this.raft === null) return;
     const incarnation = this.incarnation;
     this.guard(() => {
-      if (!this.sabotaged('send-before-durable') || (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null)) this.sendMessages(rd);
+      const wrote = rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null;
+      if (!wrote) this.sendMessages(rd, 'all');
+      else if (!this.sabotaged('send-before-durable')) this.sendMessages(rd, 'late');
       if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
       for (const e of rd.committedEntries) this.applyEntry(e);
       if (rd.committedEntries.length > 0) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
@@ -543,8 +546,10 @@ export class SimNode {
     this.scheduleProcess();
   }
 
-  private sendMessages(rd: Ready): void {
+  /** `early`: those that may precede the Ready's write; `late`: the others; `all`: every one. */
+  private sendMessages(rd: Ready, which: 'early' | 'late' | 'all'): void {
     for (const m of rd.messages) {
+      if (which !== 'all' && sendableBeforePersist(m) !== (which === 'early')) continue;
       assert(m.from === this.id && m.to !== this.id, `${this.id} sent a message from ${m.from} to ${m.to}`);
       this.o.peerNet.send(this.id, m.to, freezeMessage(m));
     }

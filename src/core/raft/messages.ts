@@ -159,3 +159,17 @@ export const messageTypes: readonly MessageType[] = [
   'read-index-response',
   'transfer-leader',
 ];
+
+/**
+ * Whether a message of a Ready may leave BEFORE the Ready's write is durable (Raft dissertation
+ * §10.2.1): a leader may send its entries to followers in parallel with writing them to its own
+ * disk, which takes one disk write off the commit latency. That is safe because nothing in a
+ * leader's append, heartbeat or snapshot promises anything about the leader's own disk: the
+ * leader counts itself towards a commit only once its entries are durable (the core's self-ack
+ * waits for `advance`), and a leader that crashes before its write simply has a shorter log,
+ * which it cannot commit in that term again (it would need a new election). Everything else
+ * (votes, vote requests, acknowledgements) promises durable state and waits for the write.
+ */
+export function sendableBeforePersist(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
+}
