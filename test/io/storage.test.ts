@@ -26,6 +26,7 @@ import {
   idbLayout,
   requestPersistence,
 } from '../../src/io/storage/indexeddb-storage.ts';
+import { segmentEntriesMax } from '../../src/io/storage/indexeddb-log-segments.ts';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
 import { StorageError, emptyWrite, type StorageWrite } from '../../src/io/storage/storage.ts';
 import { describeStorageCompliance } from './storage-compliance.ts';
@@ -261,24 +262,58 @@ describe('IndexedDbRaftStorage', () => {
     expect((await tracked.inner.databases()).map((d) => d.name)).toEqual(['peerquorum/c1/n1']);
     expect(databaseName('a/b', 'c d')).toBe('peerquorum/a%2Fb/c%20d');
     const keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
-    expect(keys).toEqual([['log', 11], ['log', 12], ['meta'], ['snapshot', 0], ['snapshot', 1], ['snapshot', 2]]);
+    // The two entries were written together: one log segment.
+    expect(keys).toEqual([['log', 11], ['meta'], ['snapshot', 0], ['snapshot', 1], ['snapshot', 2]]);
     const chunks = await rawStore(tracked.inner, 'readonly', (s) =>
       request(s.getAll(IDBKeyRange.bound(['snapshot', 0], ['snapshot', Infinity]))),
     );
     expect(chunks.map((c: Uint8Array) => c.byteLength)).toEqual([256 * 1024, 256 * 1024, 88 * 1024]);
     const meta = await rawStore(tracked.inner, 'readonly', (s) => request(s.get(idbLayout.metaKey())));
-    expect(meta).toMatchObject({ format: 1, hardState: hs(2, 'n1', 10), snapshot: { index: 10, term: 2, config, bytes: 600 * 1024, chunks: 3 }, firstIndex: 11, lastIndex: 12 });
+    expect(meta).toMatchObject({ format: 2, hardState: hs(2, 'n1', 10), snapshot: { index: 10, term: 2, config, bytes: 600 * 1024, chunks: 3 }, firstIndex: 11, lastIndex: 12 });
   });
 
-  it('deletes the log records compactTo covers and the chunks of a replaced snapshot', async () => {
+  it('deletes the log segments compactTo wholly covers and the chunks of a replaced snapshot', async () => {
     const tracked = trackedFactory();
     const storage = openIdb(tracked.factory);
-    await storage.write(write({ hardState: hs(1, 'n1', 8), entries: Array.from({ length: 10 }, (_, i) => entry(i + 1, 1)) }));
+    const run = (from: number, to: number): Entry[] => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, 1));
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: run(1, 3) }));
+    await storage.write(write({ entries: run(4, 6) }));
+    await storage.write(write({ hardState: hs(1, 'n1', 8), entries: run(7, 10) }));
+    // Segment 1..3 still holds entry 3: nothing is deleted.
     await storage.write(write({ snapshot: { meta: { index: 4, term: 1, config }, data: new Uint8Array(300 * 1024) }, compactTo: 2 }));
+    let keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
+    expect(keys).toEqual([['log', 1], ['log', 4], ['log', 7], ['meta'], ['snapshot', 0], ['snapshot', 1]]);
+    // The log now starts at 7: segments 1..3 and 4..6 go.
     await storage.write(write({ snapshot: { meta: { index: 8, term: 1, config }, data: new Uint8Array(5) }, compactTo: 6 }));
+    keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
+    expect(keys).toEqual([['log', 7], ['meta'], ['snapshot', 0]]);
+    expect((await storage.boot()).entries).toEqual(run(9, 10));
+    await storage.close();
+    expect((await openIdb(tracked.factory).boot()).entries).toEqual(run(9, 10));
+  });
+
+  it('replaces a conflicting suffix by shadowing: a later segment wins from its start on', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)] }));
+    await storage.write(write({ entries: [entry(5, 1), entry(6, 1)] }));
+    // A new leader's entries from 3 on: segment 5 is deleted, segment 1 keeps 3..4 shadowed.
+    await storage.write(write({ hardState: hs(2, 'n2', 0), entries: [entry(3, 2), entry(4, 2)] }));
     await storage.close();
     const keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
-    expect(keys).toEqual([['log', 7], ['log', 8], ['log', 9], ['log', 10], ['meta'], ['snapshot', 0]]);
+    expect(keys).toEqual([['log', 1], ['log', 3], ['meta']]);
+    expect((await openIdb(tracked.factory).boot()).entries).toEqual([entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)]);
+  });
+
+  it('splits a large write into segments of at most segmentEntriesMax entries', async () => {
+    const tracked = trackedFactory();
+    const storage = openIdb(tracked.factory);
+    const entries = Array.from({ length: 2 * segmentEntriesMax + 5 }, (_, i) => entry(i + 1, 1));
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries }));
+    await storage.close();
+    const keys = await rawStore(tracked.inner, 'readonly', (s) => request(s.getAllKeys()));
+    expect(keys).toEqual([['log', 1], ['log', segmentEntriesMax + 1], ['log', 2 * segmentEntriesMax + 1], ['meta']]);
+    expect((await openIdb(tracked.factory).boot()).entries).toEqual(entries);
   });
 
   it('writes each StorageWrite in one read-write transaction with strict durability', async () => {
@@ -302,7 +337,7 @@ describe('IndexedDbRaftStorage', () => {
     await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [{ index: 1, term: 1, kind: 'normal', data: frame.subarray(100, 110) }] }));
     await storage.close();
     const record = await rawStore(tracked.inner, 'readonly', (s) => request(s.get(idbLayout.logKey(1))));
-    expect(record.data.buffer.byteLength).toBe(10);
+    expect(record.entries[0].data.buffer.byteLength).toBe(10);
   });
 
   it('reopens after the browser force-closes the connection', async () => {
@@ -368,18 +403,19 @@ describe('IndexedDbRaftStorage', () => {
       const record = (await request(s.get(key))) as Record<string, unknown>;
       return request(s.put(change(record), key));
     };
+    /** Change entry `i` of the log segment that starts at `start`. */
+    const withEntry = (start: number, i: number, change: (e: Record<string, unknown>) => Record<string, unknown>): Tamper =>
+      withRecord(idbLayout.logKey(start), (r) => ({ ...r, entries: (r.entries as Record<string, unknown>[]).map((e, k) => (k === i ? change(e) : e)) }));
     const cases: { readonly name: string; readonly tamper: Tamper; readonly message: RegExp }[] = [
-      { name: 'entry bytes that fail the checksum', tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, data: Uint8Array.of(0) })), message: /checksum/ },
-      { name: 'a log record missing in the middle', tamper: del(idbLayout.logKey(7)), message: /where 7 belongs/ },
-      { name: 'the last log record missing', tamper: del(idbLayout.logKey(8)), message: /log records for the log/ },
-      {
-        name: 'a term lower than the entry before it',
-        tamper: withRecord(idbLayout.logKey(8), (r) => ({ ...r, term: 1 })),
-        message: /term 1, below 3/,
-      },
-      { name: 'an entry under another index', tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, index: 6 })), message: /holds entry 6/ },
-      { name: 'an entry that is not an object', tamper: put('garbage', idbLayout.logKey(7)), message: /not an object/ },
-      { name: 'a meta record of an unknown format', tamper: withRecord(idbLayout.metaKey(), (r) => ({ ...r, format: 2 })), message: /unknown format 2/ },
+      { name: 'entry bytes that fail the checksum', tamper: withEntry(7, 0, (e) => ({ ...e, data: Uint8Array.of(0) })), message: /checksum/ },
+      { name: 'the first log segment missing', tamper: del(idbLayout.logKey(5)), message: /start at 7, not at 5/ },
+      { name: 'the last log segment missing', tamper: del(idbLayout.logKey(7)), message: /ends at 6, where 8 belongs/ },
+      { name: 'a term lower than the entry before it', tamper: withEntry(7, 1, (e) => ({ ...e, term: 1 })), message: /term 1, below 3/ },
+      { name: 'an entry under another index', tamper: withEntry(7, 0, (e) => ({ ...e, index: 6 })), message: /holds entry 6/ },
+      { name: 'a segment that is not an object', tamper: put('garbage', idbLayout.logKey(7)), message: /not an object/ },
+      { name: 'an empty segment', tamper: put({ start: 7, entries: [] }, idbLayout.logKey(7)), message: /segment 7 is malformed/ },
+      { name: 'a segment beyond the log', tamper: put({ start: 9, entries: [{ ...entry(9, 3), crc32: crc32(entry(9, 3).data) }] }, idbLayout.logKey(9)), message: /outside the log/ },
+      { name: 'a meta record of an unknown format', tamper: withRecord(idbLayout.metaKey(), (r) => ({ ...r, format: 3 })), message: /unknown format 3/ },
       { name: 'a missing meta record', tamper: del(idbLayout.metaKey()), message: /without a meta record/ },
       {
         name: 'a commit index beyond the log',
@@ -396,7 +432,9 @@ describe('IndexedDbRaftStorage', () => {
       const storage = openIdb(tracked.factory);
       const snapData = Uint8Array.from({ length: 300 * 1024 }, (_, i) => i & 0xff);
       await storage.write(write({ hardState: hs(3, 'n1', 4), snapshot: { meta: { index: 4, term: 2, config }, data: snapData }, clearLog: true }));
-      await storage.write(write({ hardState: hs(3, 'n1', 6), entries: [entry(5, 2), entry(6, 3), entry(7, 3), entry(8, 3)] }));
+      // Two writes: log segments 5..6 and 7..8.
+      await storage.write(write({ hardState: hs(3, 'n1', 5), entries: [entry(5, 2), entry(6, 3)] }));
+      await storage.write(write({ hardState: hs(3, 'n1', 6), entries: [entry(7, 3), entry(8, 3)] }));
       await storage.close();
       expect((await openIdb(tracked.factory).boot()).entries).toHaveLength(4);
       await rawStore(tracked.inner, 'readwrite', tamper);

@@ -9,20 +9,24 @@
  *
  *   ['meta']             { format, hardState, snapshot: { index, term, config, bytes, chunks,
  *                          crc32 } | null, firstIndex, lastIndex }
- *   ['log', index]       { index, term, kind, data, config?, crc32 }    one record per entry
+ *   ['log', start]       { start, entries: [{ index, term, kind, data, config?, crc32 }] }
  *   ['snapshot', chunk]  Uint8Array                                     256 KiB chunks, 0..n-1
+ *
+ * The log is stored in segments, one record per write (indexeddb-log-segments.ts says why and
+ * how truncation and compaction work on them); the records and their checks are in
+ * indexeddb-records.ts.
  *
  * Why one store rather than three (DESIGN.md §5 sketches `meta`, `log`, `snapshot`): idb-keyval
  * hands a `UseStore` callback ONE object store, so with one store every idb-keyval call and
  * every raw request of a write go through the same handle and the same transaction; array keys
- * still sort log records by index (['log', 2] < ['log', 10]) and let a key range delete a
+ * still sort log segments by start (['log', 2] < ['log', 10]) and let a key range delete a
  * suffix or a prefix of the log, or every chunk, in one request. The meta record repeats the
  * log's bounds, so a lost record at either end of the log is noticed, not taken for a shorter
  * log; it is rewritten by every write (one small put).
  *
  * Checks: every write passes `planWrite` (the rules shared with the memory adapter) before
  * anything is written. On boot every record is checked: keys, shapes, a CRC-32 of each entry's
- * data and of the snapshot, log indices exactly `firstIndex..lastIndex`, chunk count and size,
+ * data and of the snapshot, segments holding the log `firstIndex..lastIndex` exactly, chunk count and size,
  * then `checkStoredState` (terms and indices monotonic, log reaching the snapshot and the commit
  * index). A corrupt store rejects with `StorageError`: the node stops (DESIGN.md §5).
  *
@@ -37,30 +41,12 @@
  * Writes and boots run one at a time, in call order.
  */
 import { entries as readAll, promisifyRequest, type UseStore } from 'idb-keyval';
-import type { BootState, Entry, HardState, Snapshot, SnapshotMeta } from '../../core/raft/types.ts';
-import {
-  applyPlanToLog,
-  checkEntry,
-  checkHardState,
-  checkSnapshotMeta,
-  checkStoredState,
-  type StoredLogView,
-  type WritePlan,
-  planWrite,
-} from './write-rules.ts';
+import type { BootState } from '../../core/raft/types.ts';
+export { crc32, idbLayout } from './indexeddb-records.ts';
+import { decodeStore, idbLayout, toSegmentRecord, toSnapshotRecord, viewOf, type MetaRecord, type Mirror, type StoredData } from './indexeddb-records.ts';
+import { planSegments, type SegmentChanges } from './indexeddb-log-segments.ts';
+import { applyPlanToLog, planWrite, type WritePlan } from './write-rules.ts';
 import { StorageError, type RaftStorage, type StorageWrite } from './storage.ts';
-
-/** The database layout, exported for tests and tools (DevTools, a migration). */
-export const idbLayout = {
-  version: 1,
-  /** The meta record's `format`; a newer one is refused, not misread. */
-  format: 1,
-  storeName: 'raft',
-  metaKey: (): IDBValidKey => ['meta'],
-  logKey: (index: number): IDBValidKey => ['log', index],
-  snapshotChunkKey: (chunk: number): IDBValidKey => ['snapshot', chunk],
-  snapshotChunkBytes: 256 * 1024,
-} as const;
 
 /** The database of one node of one cluster: `peerquorum/<cluster>/<node>`, each part URI-encoded. */
 export function databaseName(cluster: string, node: string): string {
@@ -94,175 +80,6 @@ export async function requestPersistence(): Promise<PersistenceResult> {
   } catch {
     return 'unavailable';
   }
-}
-
-// ---- records -------------------------------------------------------------------------------
-
-interface SnapshotRecord extends SnapshotMeta {
-  readonly bytes: number;
-  readonly chunks: number;
-  readonly crc32: number;
-}
-
-interface MetaRecord {
-  readonly format: number;
-  readonly hardState: HardState;
-  readonly snapshot: SnapshotRecord | null;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-}
-
-type LogRecord = Entry & { readonly crc32: number };
-
-const emptyMeta: MetaRecord = {
-  format: idbLayout.format,
-  hardState: { term: 0, vote: null, commit: 0 },
-  snapshot: null,
-  firstIndex: 1,
-  lastIndex: 0,
-};
-
-const crcTable = ((): Uint32Array => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE), as zlib computes it. */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = (crcTable[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function toLogRecord(e: Entry): LogRecord {
-  return { ...e, crc32: crc32(e.data) };
-}
-
-function toSnapshotRecord(s: Snapshot): SnapshotRecord {
-  const bytes = s.data.byteLength;
-  return { ...s.meta, bytes, chunks: Math.ceil(bytes / idbLayout.snapshotChunkBytes), crc32: crc32(s.data) };
-}
-
-function isCount(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
-
-/** Everything a boot read: the meta record, every stored entry, and the snapshot. */
-interface StoredData {
-  readonly meta: MetaRecord;
-  readonly entries: readonly Entry[];
-  readonly snapshot: Snapshot | null;
-}
-
-/** What the adapter keeps in memory between writes to check them: the meta record and terms. */
-interface Mirror {
-  meta: MetaRecord;
-  /** terms[i] is the term of the stored entry at meta.firstIndex + i. */
-  readonly terms: number[];
-}
-
-function viewOf(m: Mirror): StoredLogView {
-  const first = m.meta.firstIndex;
-  return {
-    hardState: m.meta.hardState,
-    snapshot: m.meta.snapshot,
-    firstIndex: first,
-    lastIndex: m.meta.lastIndex,
-    termAt: (index) => m.terms[index - first] as number,
-  };
-}
-
-// ---- decoding what was read ------------------------------------------------------------------
-
-function decodeMeta(value: unknown, what: string): MetaRecord {
-  if (!isRecord(value)) throw new StorageError(`${what}: the meta record is not an object`);
-  if (value.format !== idbLayout.format) throw new StorageError(`${what}: unknown format ${String(value.format)} (written by a newer version?)`);
-  checkHardState(value.hardState, what);
-  const snap = value.snapshot;
-  if (snap !== null) {
-    checkSnapshotMeta(snap, what);
-    const { bytes, chunks, crc32: crc } = snap as unknown as Record<string, unknown>;
-    if (!isCount(bytes) || !isCount(crc) || chunks !== Math.ceil(bytes / idbLayout.snapshotChunkBytes)) {
-      throw new StorageError(`${what}: snapshot record sizes are wrong`);
-    }
-  }
-  const { firstIndex, lastIndex } = value;
-  if (!isCount(firstIndex) || !isCount(lastIndex) || firstIndex < 1 || firstIndex > lastIndex + 1) {
-    throw new StorageError(`${what}: log bounds ${String(firstIndex)}..${String(lastIndex)} are wrong`);
-  }
-  return value as unknown as MetaRecord;
-}
-
-function decodeEntry(index: number, value: unknown, what: string): Entry {
-  checkEntry(value, what);
-  if (value.index !== index) throw new StorageError(`${what}: record ['log', ${index}] holds entry ${value.index}`);
-  if ((value as Partial<LogRecord>).crc32 !== crc32(value.data)) throw new StorageError(`${what}: entry ${index} fails its checksum`);
-  const { index: i, term, kind, data, config } = value;
-  return config === undefined ? { index: i, term, kind, data } : { index: i, term, kind, data, config };
-}
-
-function decodeSnapshot(record: SnapshotRecord | null, chunks: readonly [number, unknown][], what: string): Snapshot | null {
-  if (record === null) {
-    if (chunks.length > 0) throw new StorageError(`${what}: snapshot chunks without a snapshot`);
-    return null;
-  }
-  if (chunks.length !== record.chunks) throw new StorageError(`${what}: snapshot has ${chunks.length} chunks, expected ${record.chunks}`);
-  const data = new Uint8Array(record.bytes);
-  let offset = 0;
-  for (const [i, [n, chunk]] of chunks.entries()) {
-    if (n !== i || !(chunk instanceof Uint8Array)) throw new StorageError(`${what}: snapshot chunk ${n} is wrong`);
-    if (offset + chunk.byteLength > data.byteLength) throw new StorageError(`${what}: snapshot chunks exceed ${record.bytes} bytes`);
-    data.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  if (offset !== record.bytes) throw new StorageError(`${what}: snapshot chunks hold ${offset} bytes, expected ${record.bytes}`);
-  if (crc32(data) !== record.crc32) throw new StorageError(`${what}: snapshot fails its checksum`);
-  const { index, term, config } = record;
-  return { meta: { index, term, config }, data };
-}
-
-/** Sort the records of the store by key (they arrive in key order) and check them all. */
-function decodeStore(rows: readonly [IDBValidKey, unknown][], what: string): StoredData {
-  let metaValue: unknown;
-  const log: [number, unknown][] = [];
-  const chunks: [number, unknown][] = [];
-  for (const [key, value] of rows) {
-    const [kind, n] = Array.isArray(key) ? key : [];
-    const length = Array.isArray(key) ? key.length : 0;
-    if (kind === 'meta' && length === 1) metaValue = value;
-    else if (kind === 'log' && length === 2 && isCount(n)) log.push([n, value]);
-    else if (kind === 'snapshot' && length === 2 && isCount(n)) chunks.push([n, value]);
-    else throw new StorageError(`${what}: unexpected key ${JSON.stringify(key)}`);
-  }
-  if (metaValue === undefined) {
-    if (log.length > 0 || chunks.length > 0) throw new StorageError(`${what}: records without a meta record`);
-    return { meta: emptyMeta, entries: [], snapshot: null };
-  }
-  const meta = decodeMeta(metaValue, what);
-  const entries = log.map(([index, value], i) => {
-    if (index !== meta.firstIndex + i) throw new StorageError(`${what}: log record ${index} where ${meta.firstIndex + i} belongs`);
-    return decodeEntry(index, value, what);
-  });
-  if (entries.length !== meta.lastIndex - meta.firstIndex + 1) {
-    throw new StorageError(`${what}: ${entries.length} log records for the log ${meta.firstIndex}..${meta.lastIndex}`);
-  }
-  // The bounds must be a `StoredLogView`'s even with no entry stored: the log reaches the snapshot.
-  const snapIndex = meta.snapshot?.index ?? 0;
-  if (meta.firstIndex > snapIndex + 1 || meta.lastIndex < snapIndex) {
-    throw new StorageError(`${what}: the log ${meta.firstIndex}..${meta.lastIndex} does not reach the snapshot at ${snapIndex}`);
-  }
-  const snapshot = decodeSnapshot(meta.snapshot, chunks, what);
-  checkStoredState(meta.hardState, snapshot?.meta ?? null, entries, what);
-  return { meta, entries, snapshot };
 }
 
 // ---- the adapter -----------------------------------------------------------------------------
@@ -323,7 +140,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   boot(): Promise<BootState> {
     return this.serialize('boot', async () => {
       const stored = await this.read();
-      this.mirror = { meta: stored.meta, terms: stored.entries.map((e) => e.term) };
+      this.mirror = { meta: stored.meta, terms: stored.entries.map((e) => e.term), starts: stored.starts };
       const snapIndex = stored.snapshot?.meta.index ?? 0;
       return {
         hardState: { ...stored.meta.hardState },
@@ -344,9 +161,10 @@ export class IndexedDbRaftStorage implements RaftStorage {
         firstIndex: plan.firstIndex,
         lastIndex: plan.lastIndex,
       };
+      const segments = planSegments(mirror.starts, plan);
       await this.useStore('readwrite', (store) => {
         try {
-          this.putWrite(store, plan, meta);
+          this.putWrite(store, plan, segments, meta);
         } catch (e) {
           store.transaction.abort();
           throw e;
@@ -360,6 +178,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       // Durable: only now does the mirror move on (a failed write changed nothing).
       applyPlanToLog(mirror.terms, mirror.meta.firstIndex, plan, plan.entries.map((e) => e.term));
       mirror.meta = meta;
+      mirror.starts = segments.starts;
     });
   }
 
@@ -377,7 +196,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
    * The requests of one write, in `WritePlan` order, all issued synchronously in the same
    * transaction (IndexedDB commits a transaction once it has no request left to wait for).
    */
-  private putWrite(store: IDBObjectStore, plan: WritePlan, meta: MetaRecord): void {
+  private putWrite(store: IDBObjectStore, plan: WritePlan, segments: SegmentChanges, meta: MetaRecord): void {
     const range = this.keyRange;
     if (plan.snapshot !== null) {
       store.delete(range.bound(['snapshot', -Infinity], ['snapshot', Infinity]));
@@ -387,12 +206,12 @@ export class IndexedDbRaftStorage implements RaftStorage {
         store.put(data.slice(chunk * size, (chunk + 1) * size), idbLayout.snapshotChunkKey(chunk));
       }
     }
-    if (plan.clearLog) store.delete(range.bound(['log', -Infinity], ['log', Infinity]));
-    else if (plan.dropThrough > 0) store.delete(range.bound(['log', -Infinity], ['log', plan.dropThrough]));
-    const e0 = plan.entries[0];
-    if (e0 !== undefined) {
-      store.delete(range.bound(['log', e0.index], ['log', Infinity]));
-      for (const e of plan.entries) store.put(toLogRecord(e), idbLayout.logKey(e.index));
+    if (segments.deleteAll) store.delete(range.bound(['log', -Infinity], ['log', Infinity]));
+    if (segments.deleteThrough !== null) store.delete(range.bound(['log', -Infinity], ['log', segments.deleteThrough]));
+    if (segments.deleteFrom !== null) store.delete(range.bound(['log', segments.deleteFrom], ['log', Infinity]));
+    for (const run of segments.puts) {
+      const record = toSegmentRecord(run);
+      store.put(record, idbLayout.logKey(record.start));
     }
     store.put(meta, idbLayout.metaKey());
   }
@@ -400,7 +219,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   private async loadMirror(): Promise<Mirror> {
     if (this.mirror === null) {
       const stored = await this.read();
-      this.mirror = { meta: stored.meta, terms: stored.entries.map((e) => e.term) };
+      this.mirror = { meta: stored.meta, terms: stored.entries.map((e) => e.term), starts: stored.starts };
     }
     return this.mirror;
   }
