@@ -43,11 +43,16 @@ interface BrowserBenchOptions {
   gracefulTrials: number;
   tabTrials: number;
   peerTrials: number;
+  /** The measures to run (all by default): throughput, latency, crash, graceful, tabs, peer. */
+  only: ReadonlySet<Measure>;
 }
 
+const measures = ['throughput', 'latency', 'crash', 'graceful', 'tabs', 'peer'] as const;
+type Measure = (typeof measures)[number];
+
 function parseOptions(args: readonly string[]): BrowserBenchOptions {
-  const o: BrowserBenchOptions = { commands: 10_000, concurrency: 1024, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5 };
-  const flags: Record<string, keyof BrowserBenchOptions> = {
+  const o: BrowserBenchOptions = { commands: 10_000, concurrency: 1024, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures) };
+  const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only'>> = {
     '--commands': 'commands',
     '--concurrency': 'concurrency',
     '--latency-writes': 'latencyWrites',
@@ -58,6 +63,13 @@ function parseOptions(args: readonly string[]): BrowserBenchOptions {
   };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i] as string;
+    if (flag === '--only') {
+      const names = String(args[i + 1]).split(',');
+      const bad = names.find((n) => !(measures as readonly string[]).includes(n));
+      if (bad !== undefined) throw new Error(`--only takes a comma-separated list of ${measures.join(', ')}; got ${bad}`);
+      o.only = new Set(names as Measure[]);
+      continue;
+    }
     const key = flags[flag];
     if (key === undefined) throw new Error(`unknown option ${flag}`);
     const value = Number(args[i + 1]);
@@ -189,13 +201,13 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
 
 async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>): Promise<void> {
   const options: ClusterOptions = { size: 3, transport: 'webrtc', storage: 'indexeddb', signaling, iceServers: [], waitTimeoutMs: 60_000 };
-  const c = await Cluster.open(browser, options, baseURL);
-  try {
+  const c = !o.only.has('throughput') && !o.only.has('latency') ? null : await Cluster.open(browser, options, baseURL);
+  if (c !== null) try {
     let leader = await c.waitForLeader();
     // Warm up the links, the worker and IndexedDB.
     await c.writeMany(leader, { prefix: 'warm', count: 500, concurrency: 64 });
 
-    try {
+    if (o.only.has('throughput')) try {
       const t0 = performance.now();
       const report = await c.writeMany(leader, { prefix: 'tp', count: o.commands, concurrency: o.concurrency });
       const sec = (performance.now() - t0) / 1000;
@@ -208,7 +220,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
       console.log(`throughput: failed: ${String(e)}`);
     }
 
-    try {
+    if (o.only.has('latency')) try {
       leader = await c.waitForLeader();
       const latencies = await c.page(leader).evaluate(async (n) => {
         const h = window.peerquorumHarness;
@@ -237,7 +249,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
   {
     const crash: number[] = [];
     try {
-      for (let t = 0; t < o.crashTrials; t++) crash.push(await failoverTrial(browser, options, `crash${t}`, true));
+      for (let t = 0; o.only.has('crash') && t < o.crashTrials; t++) crash.push(await failoverTrial(browser, options, `crash${t}`, true));
     } catch (e) {
       console.log(`crash failover: failed after ${crash.length} trials: ${String(e)}`);
     }
@@ -249,7 +261,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
 
     const graceful: number[] = [];
     try {
-      for (let t = 0; t < o.gracefulTrials; t++) graceful.push(await failoverTrial(browser, options, `graceful${t}`, false));
+      for (let t = 0; o.only.has('graceful') && t < o.gracefulTrials; t++) graceful.push(await failoverTrial(browser, options, `graceful${t}`, false));
     } catch (e) {
       console.log(`graceful failover: failed after ${graceful.length} trials: ${String(e)}`);
     }
@@ -264,7 +276,7 @@ async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record
   const options: ClusterOptions = { size: 3, transport: 'broadcast', storage: 'indexeddb', waitTimeoutMs: 60_000 };
   const tabs: number[] = [];
   try {
-    for (let t = 0; t < o.tabTrials; t++) tabs.push(await failoverTrial(browser, options, `tab${t}`, false));
+    for (let t = 0; o.only.has('tabs') && t < o.tabTrials; t++) tabs.push(await failoverTrial(browser, options, `tab${t}`, false));
   } catch (e) {
     console.log(`tab failover: failed after ${tabs.length} trials: ${String(e)}`);
   }
@@ -275,6 +287,7 @@ async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record
 }
 
 async function measurePeer(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>): Promise<void> {
+  if (!o.only.has('peer')) return;
   const context = await browser.newContext();
   const name = `bench-bc-${process.pid}-${Date.now().toString(36)}`;
   const open = async (): Promise<Page> => {
