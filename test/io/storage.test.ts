@@ -27,6 +27,7 @@ import {
   requestPersistence,
 } from '../../src/io/storage/indexeddb-storage.ts';
 import { segmentEntriesMax } from '../../src/io/storage/indexeddb-log-segments.ts';
+import { toSegmentRecord } from '../../src/io/storage/indexeddb-records.ts';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
 import { StorageError, emptyWrite, type StorageWrite } from '../../src/io/storage/storage.ts';
 import { describeStorageCompliance } from './storage-compliance.ts';
@@ -330,14 +331,23 @@ describe('IndexedDbRaftStorage', () => {
     await storage.close();
   });
 
-  it('stores entry bytes in buffers of their own, not the buffer they view', async () => {
+  it('packs the entries of a write into one buffer, with config entries and empty data, and reads them back', async () => {
     const tracked = trackedFactory();
     const storage = openIdb(tracked.factory);
-    const frame = new Uint8Array(4096);
-    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [{ index: 1, term: 1, kind: 'normal', data: frame.subarray(100, 110) }] }));
+    const frame = new Uint8Array(4096).fill(9);
+    const entries: Entry[] = [
+      { index: 1, term: 1, kind: 'empty', data: new Uint8Array(0) },
+      { index: 2, term: 1, kind: 'config', data: new Uint8Array(0), config: { voters: ['n1', 'n2'], learners: ['n3'] } },
+      { index: 3, term: 2, kind: 'normal', data: frame.subarray(100, 110) },
+    ];
+    await storage.write(write({ hardState: hs(2, 'n1', 0), entries }));
     await storage.close();
     const record = await rawStore(tracked.inner, 'readonly', (s) => request(s.get(idbLayout.logKey(1))));
-    expect(record.entries[0].data.buffer.byteLength).toBe(10);
+    expect(record).toMatchObject({ start: 1, count: 3 });
+    expect(record.bytes).toBeInstanceOf(Uint8Array);
+    // Only the 10 bytes of the entry's view are stored, not the frame around them.
+    expect(record.bytes.byteLength).toBeLessThan(100);
+    expect((await openIdb(tracked.factory).boot()).entries).toEqual(entries);
   });
 
   it('reopens after the browser force-closes the connection', async () => {
@@ -403,18 +413,20 @@ describe('IndexedDbRaftStorage', () => {
       const record = (await request(s.get(key))) as Record<string, unknown>;
       return request(s.put(change(record), key));
     };
-    /** Change entry `i` of the log segment that starts at `start`. */
-    const withEntry = (start: number, i: number, change: (e: Record<string, unknown>) => Record<string, unknown>): Tamper =>
-      withRecord(idbLayout.logKey(start), (r) => ({ ...r, entries: (r.entries as Record<string, unknown>[]).map((e, k) => (k === i ? change(e) : e)) }));
     const cases: { readonly name: string; readonly tamper: Tamper; readonly message: RegExp }[] = [
-      { name: 'entry bytes that fail the checksum', tamper: withEntry(7, 0, (e) => ({ ...e, data: Uint8Array.of(0) })), message: /checksum/ },
+      {
+        name: 'segment bytes that fail the checksum',
+        tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, bytes: (r.bytes as Uint8Array).map((b, i) => (i === 20 ? b ^ 1 : b)) })),
+        message: /log segment 7 fails its checksum/,
+      },
       { name: 'the first log segment missing', tamper: del(idbLayout.logKey(5)), message: /start at 7, not at 5/ },
       { name: 'the last log segment missing', tamper: del(idbLayout.logKey(7)), message: /ends at 6, where 8 belongs/ },
-      { name: 'a term lower than the entry before it', tamper: withEntry(7, 1, (e) => ({ ...e, term: 1 })), message: /term 1, below 3/ },
-      { name: 'an entry under another index', tamper: withEntry(7, 0, (e) => ({ ...e, index: 6 })), message: /holds entry 6/ },
+      { name: 'a term lower than the entry before it', tamper: put(toSegmentRecord([entry(7, 3), entry(8, 1)]), idbLayout.logKey(7)), message: /term 1, below 3/ },
+      { name: 'a segment counting more entries than it holds', tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, count: 3 })), message: /entry 9 is cut short/ },
+      { name: 'a segment holding more than it counts', tamper: withRecord(idbLayout.logKey(7), (r) => ({ ...r, count: 1 })), message: /bytes follow the last entry/ },
       { name: 'a segment that is not an object', tamper: put('garbage', idbLayout.logKey(7)), message: /not an object/ },
-      { name: 'an empty segment', tamper: put({ start: 7, entries: [] }, idbLayout.logKey(7)), message: /segment 7 is malformed/ },
-      { name: 'a segment beyond the log', tamper: put({ start: 9, entries: [{ ...entry(9, 3), crc32: crc32(entry(9, 3).data) }] }, idbLayout.logKey(9)), message: /outside the log/ },
+      { name: 'an empty segment', tamper: put({ start: 7, count: 0, bytes: new Uint8Array(0), crc32: 0 }, idbLayout.logKey(7)), message: /segment 7 is malformed/ },
+      { name: 'a segment beyond the log', tamper: put(toSegmentRecord([entry(9, 3)]), idbLayout.logKey(9)), message: /outside the log/ },
       { name: 'a meta record of an unknown format', tamper: withRecord(idbLayout.metaKey(), (r) => ({ ...r, format: 3 })), message: /unknown format 3/ },
       { name: 'a missing meta record', tamper: del(idbLayout.metaKey()), message: /without a meta record/ },
       {

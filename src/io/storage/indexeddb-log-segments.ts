@@ -45,7 +45,8 @@ export function planSegments(starts: readonly number[], plan: WritePlan): Segmen
   const puts: Entry[][] = [];
   const first = plan.entries[0];
   if (first !== undefined) {
-    deleteFrom = first.index;
+    // A range delete is not free in IndexedDB: issue one only when a segment is replaced.
+    if (segments.some((s) => s >= first.index)) deleteFrom = first.index;
     segments = segments.filter((s) => s < first.index);
     for (let i = 0; i < plan.entries.length; i += segmentEntriesMax) {
       const run = plan.entries.slice(i, i + segmentEntriesMax);

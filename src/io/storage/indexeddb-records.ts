@@ -4,12 +4,14 @@
  *
  *   ['meta']             { format, hardState, snapshot: { index, term, config, bytes, chunks,
  *                          crc32 } | null, firstIndex, lastIndex }
- *   ['log', start]       { start, entries: [{ index, term, kind, data, config?, crc32 }] }
- *                        one segment per write (indexeddb-log-segments.ts)
+ *   ['log', start]       { start, count, bytes, crc32 }   entries start..start+count-1 packed
+ *                        in one buffer (indexeddb-segment-codec.ts); one segment per write
+ *                        (indexeddb-log-segments.ts)
  *   ['snapshot', chunk]  Uint8Array                                     256 KiB chunks, 0..n-1
  */
 import type { Entry, HardState, Snapshot, SnapshotMeta } from '../../core/raft/types.ts';
 import { assembleLog } from './indexeddb-log-segments.ts';
+import { decodeSegment, encodeSegment } from './indexeddb-segment-codec.ts';
 import { StorageError } from './storage.ts';
 import { checkEntry, checkHardState, checkSnapshotMeta, checkStoredState, type StoredLogView } from './write-rules.ts';
 
@@ -44,7 +46,13 @@ export interface MetaRecord {
   readonly lastIndex: number;
 }
 
-export type LogRecord = Entry & { readonly crc32: number };
+/** A log segment: `count` entries from `start`, packed by indexeddb-segment-codec.ts. */
+export interface SegmentRecord {
+  readonly start: number;
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  readonly crc32: number;
+}
 
 export const emptyMeta: MetaRecord = {
   format: idbLayout.format,
@@ -71,13 +79,10 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-export function toLogRecord(e: Entry): LogRecord {
-  return { ...e, crc32: crc32(e.data) };
-}
-
-/** The record of a segment (entries already copies of their own, as `planWrite` makes them). */
-export function toSegmentRecord(entries: readonly Entry[]): { readonly start: number; readonly entries: readonly LogRecord[] } {
-  return { start: (entries[0] as Entry).index, entries: entries.map(toLogRecord) };
+/** The record of a segment: `entries` (one run, in index order) packed into one buffer. */
+export function toSegmentRecord(entries: readonly Entry[]): SegmentRecord {
+  const bytes = encodeSegment(entries);
+  return { start: (entries[0] as Entry).index, count: entries.length, bytes, crc32: crc32(bytes) };
 }
 
 export function toSnapshotRecord(s: Snapshot): SnapshotRecord {
@@ -143,20 +148,17 @@ function decodeMeta(value: unknown, what: string): MetaRecord {
   return value as unknown as MetaRecord;
 }
 
-function decodeEntry(index: number, value: unknown, what: string): Entry {
-  checkEntry(value, what);
-  if (value.index !== index) throw new StorageError(`${what}: the log segment's entry ${index} holds entry ${value.index}`);
-  if ((value as Partial<LogRecord>).crc32 !== crc32(value.data)) throw new StorageError(`${what}: entry ${index} fails its checksum`);
-  const { index: i, term, kind, data, config } = value;
-  return config === undefined ? { index: i, term, kind, data } : { index: i, term, kind, data, config };
-}
-
-/** A segment record: a non-empty run of entries from `start`, each checked and checksummed. */
-function decodeSegment(start: number, value: unknown, what: string): { start: number; entries: Entry[] } {
+/** A segment record: a non-empty run of entries from `start`, checksummed, each entry checked. */
+function decodeSegmentRecord(start: number, value: unknown, what: string): { start: number; entries: Entry[] } {
   if (!isRecord(value)) throw new StorageError(`${what}: log segment ${start} is not an object`);
-  const list = value.entries;
-  if (value.start !== start || !Array.isArray(list) || list.length === 0) throw new StorageError(`${what}: log segment ${start} is malformed`);
-  return { start, entries: list.map((e: unknown, i) => decodeEntry(start + i, e, what)) };
+  const { count, bytes, crc32: crc } = value;
+  if (value.start !== start || !isCount(count) || count === 0 || !(bytes instanceof Uint8Array) || !isCount(crc)) {
+    throw new StorageError(`${what}: log segment ${start} is malformed`);
+  }
+  if (crc32(bytes) !== crc) throw new StorageError(`${what}: log segment ${start} fails its checksum`);
+  const entries = decodeSegment(start, count, bytes, what);
+  for (const e of entries) checkEntry(e, what);
+  return { start, entries };
 }
 
 function decodeSnapshot(record: SnapshotRecord | null, chunks: readonly [number, unknown][], what: string): Snapshot | null {
@@ -197,7 +199,7 @@ export function decodeStore(rows: readonly [IDBValidKey, unknown][], what: strin
     return { meta: emptyMeta, entries: [], snapshot: null, starts: [] };
   }
   const meta = decodeMeta(metaValue, what);
-  const segments = log.map(([start, value]) => decodeSegment(start, value, what));
+  const segments = log.map(([start, value]) => decodeSegmentRecord(start, value, what));
   const entries = assembleLog(segments, meta.firstIndex, meta.lastIndex, what);
   // The bounds must be a `StoredLogView`'s even with no entry stored: the log reaches the snapshot.
   const snapIndex = meta.snapshot?.index ?? 0;

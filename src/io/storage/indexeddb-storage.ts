@@ -9,7 +9,7 @@
  *
  *   ['meta']             { format, hardState, snapshot: { index, term, config, bytes, chunks,
  *                          crc32 } | null, firstIndex, lastIndex }
- *   ['log', start]       { start, entries: [{ index, term, kind, data, config?, crc32 }] }
+ *   ['log', start]       { start, count, bytes, crc32 }        entries packed in one buffer
  *   ['snapshot', chunk]  Uint8Array                                     256 KiB chunks, 0..n-1
  *
  * The log is stored in segments, one record per write (indexeddb-log-segments.ts says why and
