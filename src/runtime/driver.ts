@@ -17,6 +17,7 @@
 import { createPrng, type Prng } from '../core/prng.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
 import { sendableBeforePersist, type Message } from '../core/raft/messages.ts';
+import { durableCommitted } from '../core/raft/ready.ts';
 import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
 import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
@@ -51,6 +52,7 @@ export interface DriverOptions {
   readonly maxCatchUpTicks?: number;
   readonly proposalTimeoutMs?: number;
   readonly pendingProposalsMax?: number;
+  /** Client sessions this node opens for its callers: at most this many commands in flight (default 1,024). */
   readonly sessionsMax?: number;
   readonly inboxFramesMax?: number;
   /** Seed of the election jitter and request ids; random when absent. */
@@ -61,6 +63,11 @@ export interface DriverMetrics {
   ticks: number;
   missedTicks: number;
   readies: number;
+  /** Writes to storage (one per Ready that had something to persist), their total wall time, and the entries they carried. */
+  storageWrites: number;
+  storageWriteMs: number;
+  entriesWritten: number;
+  framesSent: number;
   entriesApplied: number;
   framesDropped: number;
   snapshotsTaken: number;
@@ -76,7 +83,19 @@ export type DriverEvent =
 
 export class Driver {
   readonly id: NodeId;
-  readonly metrics: DriverMetrics = { ticks: 0, missedTicks: 0, readies: 0, entriesApplied: 0, framesDropped: 0, snapshotsTaken: 0, snapshotsInstalled: 0 };
+  readonly metrics: DriverMetrics = {
+    ticks: 0,
+    missedTicks: 0,
+    readies: 0,
+    storageWrites: 0,
+    storageWriteMs: 0,
+    entriesWritten: 0,
+    framesSent: 0,
+    entriesApplied: 0,
+    framesDropped: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+  };
   private readonly clock: Clock;
   private readonly tickMs: number;
   private readonly maxCatchUpTicks: number;
@@ -121,7 +140,7 @@ export class Driver {
         timeoutMs: this.options.proposalTimeoutMs ?? 10_000,
         retryMs,
         pendingMax: this.options.pendingProposalsMax ?? 65_536,
-        sessionsMax: this.options.sessionsMax ?? 256,
+        sessionsMax: this.options.sessionsMax ?? 1024,
       },
       seed,
     );
@@ -289,28 +308,36 @@ export class Driver {
 
   private async handleReady(node: RaftNode, rd: Ready): Promise<void> {
     this.metrics.readies++;
-    // 1. Persist. A leader's appends go out in parallel with its own write (dissertation
-    // §10.2.1, `sendableBeforePersist`); nothing that depends on the write leaves before it is
-    // durable.
+    const applyNow = durableCommitted(rd);
     if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
+      // 1. Persist. A leader's appends go out in parallel with its own write (dissertation
+      // §10.2.1, `sendableBeforePersist`), and committed entries this node already holds
+      // durably are applied meanwhile; nothing that depends on the write leaves before it is
+      // durable.
       const later: Message[] = [];
       for (const m of rd.messages) {
         if (sendableBeforePersist(m)) this.send(m);
         else later.push(m);
       }
+      for (let i = 0; i < applyNow; i++) this.apply(rd.committedEntries[i] as Entry);
+      const t0 = this.clock.now();
       await this.options.storage.write(writeForReady(rd));
+      this.metrics.storageWrites++;
+      this.metrics.storageWriteMs += this.clock.now() - t0;
+      this.metrics.entriesWritten += rd.entries.length;
       if (this.stopped) return;
       // 2. Send the rest.
       for (const m of later) this.send(m);
     } else {
       for (const m of rd.messages) this.send(m);
+      for (let i = 0; i < applyNow; i++) this.apply(rd.committedEntries[i] as Entry);
     }
-    // 3. Apply.
+    // 3. Apply the rest: a received snapshot, then entries that this Ready's write made durable.
     if (rd.snapshot !== null) {
       this.machine.restore(rd.snapshot.data);
       this.metrics.snapshotsInstalled++;
     }
-    for (const e of rd.committedEntries) this.apply(e);
+    for (let i = applyNow; i < rd.committedEntries.length; i++) this.apply(rd.committedEntries[i] as Entry);
     this.reads?.onReadStates(rd.readStates, rd.droppedReads);
     if (rd.snapshot !== null || rd.committedEntries.length > 0) this.reads?.onApplied();
     this.reportState(node);
@@ -324,6 +351,7 @@ export class Driver {
   }
 
   private send(m: Message): void {
+    this.metrics.framesSent++;
     this.options.transport.send(m.to, this.options.codec.encode(m));
   }
 

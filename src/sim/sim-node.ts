@@ -49,6 +49,7 @@ import type { Prng } from '../core/prng.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
 import { NotLeaderError } from '../core/raft/errors.ts';
 import { sendableBeforePersist, type Message } from '../core/raft/messages.ts';
+import { durableCommitted } from '../core/raft/ready.ts';
 import type { ConfChange } from '../core/raft/conf-change.ts';
 import { RaftNode, type RaftStatus } from '../core/raft/raft-node.ts';
 import type { ConfState, Entry, NodeId, Ready, Role, Snapshot } from '../core/raft/types.ts';
@@ -216,6 +217,8 @@ export class SimNode {
   private inbox: InboxItem[] = [];
   private processScheduled = false;
   private outstanding: Ready | null = null;
+  /** How many of the outstanding Ready's committed entries were applied before its write. */
+  private appliedEarly = 0;
   /** The outstanding Ready's write is durable; its second half waits (paused node). */
   private durableWaiting = false;
   private owedTicks = 0;
@@ -344,6 +347,7 @@ export class SimNode {
     this.inbox = [];
     this.processScheduled = false;
     this.outstanding = null;
+    this.appliedEarly = 0;
     this.durableWaiting = false;
     this.owedTicks = 0;
     this.proposals.clear();
@@ -508,6 +512,10 @@ export class SimNode {
     }
     // A leader's appends leave while it writes (dissertation §10.2.1, `sendableBeforePersist`).
     this.sendMessages(rd, this.sabotaged('send-before-durable') ? 'all' : 'early');
+    // Committed entries already durable here are applied while the write runs (ready.ts).
+    this.appliedEarly = durableCommitted(rd);
+    for (let i = 0; i < this.appliedEarly; i++) this.applyEntry(rd.committedEntries[i] as Entry);
+    if (this.appliedEarly > 0) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
     const durable = this.storage.durableHardState();
     const carriesVote = rd.hardState !== null && rd.hardState.vote !== null && (rd.hardState.vote !== durable.vote || rd.hardState.term !== durable.term);
     const incarnation = this.incarnation;
@@ -533,11 +541,12 @@ export class SimNode {
       if (!wrote) this.sendMessages(rd, 'all');
       else if (!this.sabotaged('send-before-durable')) this.sendMessages(rd, 'late');
       if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
-      for (const e of rd.committedEntries) this.applyEntry(e);
-      if (rd.committedEntries.length > 0) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
+      for (let i = this.appliedEarly; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i] as Entry);
+      if (rd.committedEntries.length > this.appliedEarly) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
       for (const rs of rd.readStates) this.onReadState(rs.requestId, rs.index);
       for (const id of rd.droppedReads) this.onReadDropped(id);
       this.outstanding = null;
+      this.appliedEarly = 0;
       this.raftOrThrow().advance();
       this.maybeSnapshot();
     });
