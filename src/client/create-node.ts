@@ -29,6 +29,7 @@ import type {
   NodeEventType,
   NodeMetrics,
   NodeStatus,
+  Outcome,
   RaftTuning,
   ReadConsistency,
   TransportSpec,
@@ -90,6 +91,8 @@ export interface NodeTestHooks {
   /** Drop every frame to and from these peers (this node's side of a partition). */
   block(peers: readonly NodeId[]): Promise<void>;
   unblock(peers?: readonly NodeId[]): Promise<void>;
+  /** Hold every frame this node sends or receives for `delayMs` (0: none): slow links. */
+  slow(delayMs: number): Promise<void>;
   /** Send raw bytes to `to` on the real link. */
   injectFrame(to: NodeId, frame: Uint8Array): Promise<void>;
   metrics(): Promise<NodeMetrics>;
@@ -117,6 +120,9 @@ export type KvNode = PeerquorumNode<KvCommand, KvResult, string, string | null>;
 export type BytesNode = PeerquorumNode<Uint8Array, Uint8Array, unknown, unknown>;
 
 const stopTimeoutMs = 5_000;
+/** The most commands one `proposeMany` call to the worker carries. */
+const proposeBatchMax = 256;
+const lostOutcome: Outcome<never> = { ok: false, error: { code: 'INTERNAL', message: 'the worker answered fewer outcomes than commands' } };
 
 export function createNode(options: CreateNodeOptions<'kv'>): Promise<KvNode>;
 export function createNode(options: CreateNodeOptions<CustomMachine>): Promise<BytesNode>;
@@ -191,6 +197,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   private role: NodeStatus['role'] = 'follower';
   private links: Links | null = null;
   private closing: Promise<void> | null = null;
+  private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Outcome<Uint8Array>) => void }[] = [];
   private readonly onPageHide = (): void => {
     if (this.role === 'leader') void this.api.handOver().catch(() => undefined);
   };
@@ -211,6 +218,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     this.testing = {
       block: (peers) => this.api.block(peers),
       unblock: (peers) => this.api.unblock(peers),
+      slow: async (delayMs) => unwrap(await this.api.slow(delayMs)),
       injectFrame: async (to, frame) => unwrap(await this.api.injectFrame(to, frame)),
       metrics: async () => unwrap(await this.api.metrics()),
       digest: async () => unwrap(await this.api.digest()),
@@ -272,7 +280,29 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
 
   async propose(command: C): Promise<R> {
     this.checkOpen();
-    return this.client.decode(unwrap(await this.api.propose(this.client.encode(command))));
+    const bytes = this.client.encode(command);
+    const outcome = await new Promise<Outcome<Uint8Array>>((resolve) => {
+      this.proposeQueue.push({ bytes, resolve });
+      if (this.proposeQueue.length === 1) queueMicrotask(() => this.flushProposals());
+    });
+    return this.client.decode(unwrap(outcome));
+  }
+
+  /**
+   * What callers proposed in this task goes to the worker in calls of up to
+   * `proposeBatchMax` commands: one message each way per call instead of per command, which
+   * is what bounds throughput once the log itself batches (DESIGN.md §7).
+   */
+  private flushProposals(): void {
+    const queue = this.proposeQueue;
+    this.proposeQueue = [];
+    for (let i = 0; i < queue.length; i += proposeBatchMax) {
+      const batch = queue.slice(i, i + proposeBatchMax);
+      this.api.proposeMany(batch.map((p) => p.bytes)).then(
+        (outcomes) => batch.forEach((p, k) => p.resolve(outcomes[k] ?? lostOutcome)),
+        (e: unknown) => batch.forEach((p) => p.resolve({ ok: false, error: { code: 'STOPPED', message: `the worker did not answer: ${String(e)}` } })),
+      );
+    }
   }
 
   async read(query: Q, options: { readonly consistency?: ReadConsistency } = {}): Promise<A> {

@@ -47,7 +47,8 @@ interface ClientSession {
 export class ProposalTracker {
   private readonly idle: ClientSession[] = [];
   private sessionCount = 0;
-  private readonly waiting: WaitingCommand[] = [];
+  /** Commands waiting for a session, in order (a FIFO: `shift` on a long array costs O(n)). */
+  private readonly waiting = new Fifo<WaitingCommand>();
   /** In flight, by "clientId:seq". */
   private readonly inFlight = new Map<string, Pending & { session: ClientSession }>();
   /** Registrations in flight, by nonce. */
@@ -84,7 +85,7 @@ export class ProposalTracker {
     while (this.waiting.length > 0) {
       const session = this.idle.pop();
       if (session === undefined) break;
-      const command = this.waiting.shift() as WaitingCommand;
+      const command = this.waiting.shift();
       const seq = session.nextSeq++;
       const bytes = encodeSessionCommand({ type: 'request', clientId: session.clientId, seq, payload: command.payload });
       const pending = { ...command, bytes, lastSubmitMs: this.clock.now(), session };
@@ -172,17 +173,46 @@ export class ProposalTracker {
         this.submit(p.bytes);
       }
     }
-    while (this.waiting.length > 0 && now >= (this.waiting[0] as WaitingCommand).deadlineMs) {
-      (this.waiting.shift() as WaitingCommand).reject(new RuntimeError('TIMEOUT', 'no session could be opened in time'));
+    while (this.waiting.length > 0 && now >= this.waiting.peek().deadlineMs) {
+      this.waiting.shift().reject(new RuntimeError('TIMEOUT', 'no session could be opened in time'));
     }
     this.assignSessions();
   }
 
   failAll(error: RuntimeError): void {
     for (const p of this.inFlight.values()) p.reject(error);
-    for (const w of this.waiting) w.reject(error);
+    while (this.waiting.length > 0) this.waiting.shift().reject(error);
     this.inFlight.clear();
-    this.waiting.length = 0;
     this.registering.clear();
+  }
+}
+
+/** A first-in first-out queue with O(1) `shift`: an array and a head index, compacted now and then. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  peek(): T {
+    if (this.length === 0) throw new RangeError('peek on an empty queue');
+    return this.items[this.head] as T;
+  }
+
+  shift(): T {
+    const item = this.peek();
+    this.items[this.head] = undefined as T;
+    this.head++;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
   }
 }

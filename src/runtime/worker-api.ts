@@ -45,6 +45,12 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
       return host === null ? Promise.resolve(notStarted()) : attemptAsync(() => (host as NodeHost).propose(command));
     },
 
+    proposeMany(commands: readonly Uint8Array[]) {
+      const h = host;
+      if (h === null) return Promise.resolve(commands.map(() => notStarted()));
+      return Promise.all(commands.map((c) => attemptAsync(() => h.propose(c))));
+    },
+
     read(consistency, query) {
       return host === null ? Promise.resolve(notStarted()) : attemptAsync(() => (host as NodeHost).read(consistency, query));
     },
@@ -67,6 +73,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
 
     block: (peers: readonly NodeId[]) => void withHost((h) => h.links.block(peers)),
     unblock: (peers?: readonly NodeId[]) => void withHost((h) => h.links.unblock(peers)),
+    slow: (delayMs: number) => withHost((h) => h.links.slow(delayMs)),
     injectFrame: (to: NodeId, frame: Uint8Array) => withHost((h) => h.injectFrame(to, frame)),
     metrics: () => withHost((h) => h.metrics()),
     digest() {

@@ -117,6 +117,12 @@ export interface MachineDigest {
 export interface WorkerApi {
   start(options: WorkerStartOptions, events: MessagePort): Promise<Outcome<NodeStatus>>;
   propose(command: Uint8Array): Promise<Outcome<Uint8Array>>;
+  /**
+   * Propose several commands in one call (the page batches what its callers propose in one
+   * task: one message each way instead of one per command). Answers each command's outcome, in
+   * order, once all are settled.
+   */
+  proposeMany(commands: readonly Uint8Array[]): Promise<Outcome<Uint8Array>[]>;
   read(consistency: ReadConsistency, query: unknown): Promise<Outcome<unknown>>;
   status(): Outcome<NodeStatus>;
   /**
@@ -139,6 +145,8 @@ export interface WorkerApi {
   block(peers: readonly NodeId[]): void;
   /** Unblock these peers, or all when absent. */
   unblock(peers?: readonly NodeId[]): void;
+  /** Hold every frame this node sends or receives for `delayMs` (0: none): slow links. */
+  slow(delayMs: number): Outcome<void>;
   /** Send raw bytes to `to` on the real link, as if they were a frame (hostile-input tests). */
   injectFrame(to: NodeId, frame: Uint8Array): Outcome<void>;
   metrics(): Outcome<NodeMetrics>;
