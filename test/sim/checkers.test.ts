@@ -290,9 +290,19 @@ function caught(sabotage: Sabotage, nodes: number, seeds: readonly number[], kin
     .filter((r) => (kind === 'safety' ? r.safetyViolations.length > 0 : !r.linearizability.ok));
 }
 
-// The seeds below were found by sweeping with each sabotage on (see the file comment). If the
-// simulator's draws change, find new ones with a sweep like:
-//   for seed in 1..2000: runSimulation({ seed, nodes: 3, sabotage: ['forget-vote'] })
+/**
+ * The first seed, from 1 up to `maxSeed`, whose run with the sabotage is caught. A sweep rather
+ * than recorded seeds: any change to the simulator's draws or timing moves which seeds catch a
+ * rare bug, but a real checker keeps catching it within a few hundred seeds.
+ */
+function firstCaught(sabotage: Sabotage, nodes: number, maxSeed: number, kind: 'safety' | 'linearizability'): SimulationResult | null {
+  for (let seed = 1; seed <= maxSeed; seed++) {
+    const [run] = caught(sabotage, nodes, [seed], kind);
+    if (run !== undefined) return run;
+  }
+  return null;
+}
+
 describe('a deliberately broken driver is caught end to end', () => {
   it('serving reads locally without ReadIndex: stale reads, not linearizable', () => {
     const runs = caught('local-reads', 5, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'linearizability');
@@ -302,16 +312,17 @@ describe('a deliberately broken driver is caught end to end', () => {
   });
 
   it('sending before the write is durable: acknowledgements outlive crashes', () => {
-    const runs = caught('send-before-durable', SEND_BEFORE_DURABLE.nodes, SEND_BEFORE_DURABLE.seeds, 'safety');
-    expect(runs.map((r) => r.seed)).toEqual(SEND_BEFORE_DURABLE.seeds);
+    const run = firstCaught('send-before-durable', 3, 1000, 'safety');
+    expect(run, 'no seed in 1..1000 caught it').not.toBeNull();
+    // The same seed with the correct driver passes.
+    expect(runSimulation({ seed: run?.seed ?? 0, nodes: 3 }).safetyViolations).toEqual([]);
   });
 
   it('forgetting a vote across a restart: two leaders in one term', () => {
-    const runs = caught('forget-vote', FORGET_VOTE.nodes, FORGET_VOTE.seeds, 'safety');
-    expect(runs.map((r) => r.seed)).toEqual(FORGET_VOTE.seeds);
-    expect(runs.flatMap((r) => r.safetyViolations.map((v) => v.property))).toContain('election-safety');
+    const run = firstCaught('forget-vote', 3, 1000, 'safety');
+    expect(run, 'no seed in 1..1000 caught it').not.toBeNull();
+    expect(run?.safetyViolations.map((v) => v.property)).toContain('election-safety');
+    expect(runSimulation({ seed: run?.seed ?? 0, nodes: 3 }).safetyViolations).toEqual([]);
   });
 });
 
-const SEND_BEFORE_DURABLE = { nodes: 3, seeds: [26, 55, 114] };
-const FORGET_VOTE = { nodes: 3, seeds: [44, 84, 454] };
