@@ -44,6 +44,7 @@ export const termZeroMessageTypes: ReadonlySet<MessageType> = new Set<MessageTyp
   'read-index',
   'read-index-response',
   'transfer-leader',
+  'join',
 ]);
 
 // ---- the field set of every type, checked against the core's types at compile time ----------
@@ -68,6 +69,7 @@ const messageFields: { readonly [T in MessageType]: FieldsOf<MessageOf<T>> } = {
   'read-index': { ...head, requestId: true, lease: true },
   'read-index-response': { ...head, requestId: true, index: true },
   'transfer-leader': { ...head, transferee: true },
+  join: { ...head, node: true },
   snapshot: { ...head, meta: true, offset: true, data: true, done: true, commit: true },
   'snapshot-response': { ...head, index: true, received: true, done: true },
 };
@@ -158,6 +160,8 @@ function readBody(type: MessageType, b: WireMap, from: NodeId, to: NodeId, term:
     }
     case 'transfer-leader':
       return { type, from, to, term, transferee: readName(b['transferee'], 'body.transferee', ctx.limits.idCharsMax, 'INVALID_MESSAGE') };
+    case 'join':
+      return { type, from, to, term, node: readName(b['node'], 'body.node', ctx.limits.idCharsMax, 'INVALID_MESSAGE') };
     case 'snapshot':
       return readSnapshot(b, from, to, term, ctx);
     case 'snapshot-response': {

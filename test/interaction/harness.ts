@@ -39,6 +39,7 @@
  *   add-node ID [OPTIONS]    a new node that joins with an empty configuration (`voters: []`)
  *                            and the cluster's options, overridden by those given
  *   add-learner LEADER ID    propose a membership change on LEADER (`proposeConfChange`)
+ *   request-join ID PEER..   ID (not a member) asks PEERs to add it as a learner (`requestJoin`)
  *   promote LEADER ID
  *   remove LEADER ID
  *   compact ID [INDEX]       snapshot the node's state machine at INDEX (default: applied) and
@@ -254,6 +255,11 @@ class Interpreter {
         return this.readIndex(arg(args, 0), Number(arg(args, 1)), args[2] === 'lease');
       case 'transfer-leader':
         return this.transfer(arg(args, 0), arg(args, 1));
+      case 'request-join':
+        return this.withChanges(() => {
+          const sent = this.live(arg(args, 0)).requestJoin(args.slice(1));
+          this.out.push(sent ? `join requested from ${args.slice(1).join(' ')}` : 'already a member: nothing sent');
+        });
       case 'crash':
         return this.crash(arg(args, 0));
       case 'restart':
@@ -1001,6 +1007,8 @@ export function formatMessage(m: Message): string {
       return `${head} id=${m.requestId} ${m.index < 0 ? 'DROPPED' : `index=${m.index}`}`;
     case 'transfer-leader':
       return `${head} to=${m.transferee}`;
+    case 'join':
+      return `${head} node=${m.node}`;
     case 'snapshot':
       return `${head} term=${m.term} snap=${m.meta.index}@${m.meta.term} offset=${m.offset} bytes=${m.data.byteLength}${m.done ? ' done' : ''} commit=${m.commit}`;
     case 'snapshot-response':

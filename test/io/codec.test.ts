@@ -87,6 +87,7 @@ const samples: readonly Message[] = [
   { type: 'read-index-response', from: 'n1', to: 'n2', term: 0, requestId: -7, index: 14 },
   { type: 'read-index-response', from: 'n1', to: 'n2', term: 0, requestId: 2 ** 53 - 1, index: -1 },
   { type: 'transfer-leader', from: 'n2', to: 'n1', term: 0, transferee: 'n3' },
+  { type: 'join', from: 'n2', to: 'n1', term: 0, node: 'tab-x7' },
   {
     type: 'snapshot',
     from: 'n1',
@@ -549,6 +550,7 @@ describe('hostile input: the Raft body', () => {
       case 'from':
       case 'to':
       case 'transferee':
+      case 'node':
         return notAName;
       case 'reject':
       case 'transfer':
@@ -776,7 +778,7 @@ function assertWellFormed(env: Envelope, self: string, frame: Uint8Array): void 
   expect(m.from).toBe(env.from);
   expect(m.to).toBe(env.to);
   expect(messageTypes).toContain(m.type);
-  const forwarded = m.type === 'propose' || m.type === 'read-index' || m.type === 'read-index-response' || m.type === 'transfer-leader';
+  const forwarded = m.type === 'propose' || m.type === 'read-index' || m.type === 'read-index-response' || m.type === 'transfer-leader' || m.type === 'join';
   expect(forwarded ? m.term === 0 : m.term >= 1).toBe(true);
   if (m.type === 'append') {
     m.entries.forEach((e, i) => {

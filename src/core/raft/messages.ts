@@ -2,7 +2,7 @@
  * Messages between Raft nodes. Every message is a readonly object with a string-literal `type`,
  * handled by `switch` with an exhaustive check. `term` is the sender's term, except for the
  * forwarded requests and their answer (`propose`, `read-index`, `read-index-response`,
- * `transfer-leader`), which carry term 0: they are not part of the election protocol and are never
+ * `transfer-leader`, `join`), which carry term 0: they are not part of the election protocol and are never
  * used to learn a term.
  */
 import type { Entry, NodeId, SnapshotMeta } from './types.ts';
@@ -102,6 +102,17 @@ export interface TransferLeaderMessage extends Envelope {
 }
 
 /**
+ * A node that is not a member asks to join as a learner (dissertation §4.2.1: a new server
+ * joins without a vote and catches up first). Sent by the joining node to the members it knows,
+ * forwarded by a follower to its leader, and turned by the leader into an `add-learner` change.
+ * `node` is the joining node (a forwarded request comes `from` the follower).
+ */
+export interface JoinMessage extends Envelope {
+  readonly type: 'join';
+  readonly node: NodeId;
+}
+
+/**
  * InstallSnapshot (dissertation §5.4.1), in chunks of bounded size: `data` is the part of the
  * snapshot's bytes starting at `offset`; `done` marks the last chunk.
  */
@@ -138,7 +149,8 @@ export type Message =
   | ProposeMessage
   | ReadIndexMessage
   | ReadIndexResponseMessage
-  | TransferLeaderMessage;
+  | TransferLeaderMessage
+  | JoinMessage;
 
 export type MessageType = Message['type'];
 
@@ -158,6 +170,7 @@ export const messageTypes: readonly MessageType[] = [
   'read-index',
   'read-index-response',
   'transfer-leader',
+  'join',
 ];
 
 /**

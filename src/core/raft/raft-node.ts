@@ -13,7 +13,7 @@ import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
 import type { Message, VoteMessage } from './messages.ts';
 import { Raft, type RaftCounters } from './raft.ts';
 import { compactLog, shouldSnapshot } from './snapshot-policy.ts';
-import type { ConfChange } from './conf-change.ts';
+import { isMember, type ConfChange } from './conf-change.ts';
 import {
   emptyHardState,
   type BootState,
@@ -247,6 +247,19 @@ export class RaftNode {
   }
 
   /**
+   * Ask `peers` to add this node as a learner (a `join` message each, dissertation §4.2.1). For
+   * a node started with no configuration (`voters: []`) to join a running cluster; the driver
+   * asks again now and then until the configuration it receives includes it. Answers false,
+   * sending nothing, once this node is a member.
+   */
+  requestJoin(peers: readonly NodeId[]): boolean {
+    const r = this.r;
+    if (isMember(r.log.config(), r.id)) return false;
+    for (const to of peers) if (to !== r.id) r.send({ type: 'join', from: r.id, to, term: 0, node: r.id });
+    return true;
+  }
+
+  /**
    * An outside failure detector (the Web Locks oracle between tabs) says `leader` is gone.
    * Forget it and give up the lease it held on this voter, so that this node grants the
    * pre-votes and votes of others at once instead of after an election timeout (etcd's
@@ -358,7 +371,7 @@ export class RaftNode {
 }
 
 function isForwarded(m: Message): boolean {
-  return m.type === 'propose' || m.type === 'read-index' || m.type === 'read-index-response' || m.type === 'transfer-leader';
+  return m.type === 'propose' || m.type === 'read-index' || m.type === 'read-index-response' || m.type === 'transfer-leader' || m.type === 'join';
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

@@ -46,6 +46,7 @@ export function stepCandidate(r: Raft, m: Message): void {
     case 'pre-vote':
     case 'read-index-response':
     case 'transfer-leader':
+    case 'join':
       r.counters.messagesIgnored++;
       return;
     default: {

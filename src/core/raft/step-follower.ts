@@ -34,6 +34,7 @@ export function stepFollower(r: Raft, m: Message): void {
       else r.droppedReads.push(m.requestId);
       return;
     case 'transfer-leader':
+    case 'join':
       if (r.leader !== null && r.leader !== m.from) r.send({ ...m, from: r.id, to: r.leader });
       else r.counters.messagesIgnored++;
       return;

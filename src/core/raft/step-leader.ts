@@ -5,6 +5,7 @@
 import type { AppendResponseMessage, Message, SnapshotResponseMessage } from './messages.ts';
 import type { Progress } from './progress.ts';
 import type { Raft } from './raft.ts';
+import { isMember } from './conf-change.ts';
 import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
 
 export function stepLeader(r: Raft, m: Message): void {
@@ -49,6 +50,11 @@ export function stepLeader(r: Raft, m: Message): void {
       return;
     case 'transfer-leader':
       r.transferLeadership(m.transferee);
+      return;
+    case 'join':
+      // Already a member (a repeated request): nothing to do. A change in progress: the joining
+      // node asks again later.
+      if (!isMember(r.log.config(), m.node) && !r.proposeConfChange({ type: 'add-learner', node: m.node }).ok) r.counters.proposalsDropped++;
       return;
     case 'append':
     case 'snapshot':
