@@ -15,9 +15,10 @@
  * 6. For WebRTC, the page side of the links (links.ts), which transfers data channels to the
  *    worker.
  *
- * Membership, for now: `peers` lists the cluster's initial voters, the same list on every node
- * (a node's id must be one of them). A tab without an id takes the first id of `peers` that no
- * other tab of this browser runs. Learners joining a running cluster come with the demo.
+ * Membership: `peers` lists the cluster's initial voters, the same list on every node. A tab
+ * without an id takes the first id of `peers` that no other tab of this browser runs; when all
+ * of them run, it joins the running cluster as a learner under a new id (`join`), and the
+ * leader promotes it once it has caught up.
  */
 import * as Comlink from 'comlink';
 import type { NodeId } from '../core/raft/types.ts';
@@ -73,12 +74,20 @@ export interface CreateNodeOptions<M extends 'kv' | CustomMachine = 'kv' | Custo
   readonly iceServers?: readonly RTCIceServer[];
   /** Raft settings (`electionTimeoutTicks`, `heartbeatIntervalTicks`...); ticks are `tickMs` long. */
   readonly raft?: RaftTuning;
-  /** Default 10 ms; the election timeout defaults to 20 ticks (200 to 400 ms). */
+  /** Default 10 ms; the election timeout defaults to 15 ticks (150 to 300 ms, randomized per election). */
   readonly tickMs?: number;
   /** How long `propose` and `read` may take before TIMEOUT; default 10 s. */
   readonly proposalTimeoutMs?: number;
   /** How long to wait for this id's liveness lock (a reloading tab releasing it); default 5 s. */
   readonly idLockWaitMs?: number;
+  /**
+   * When every id of `peers` already runs in another tab of this browser (or `id` is not one
+   * of them), join the running cluster as a learner under a new id instead of failing with
+   * ID_IN_USE: the node asks the members of `peers` to add it, copies the log, and is promoted
+   * to voter once it keeps up (DESIGN.md §6). Default true. Over BroadcastChannel any tab can
+   * join; over WebRTC the members must accept links from ids they were not given.
+   */
+  readonly join?: boolean;
   /** A leader hands leadership over on `pagehide` and on `close()`; default true. */
   readonly handOverOnPageHide?: boolean;
   /** Use the Web Locks failure oracle; default true. */
@@ -146,7 +155,9 @@ function checkOptions(options: CreateNodeOptions): void {
     throw new NodeError('CONFIG', 'peers must list the initial voters (non-empty ids)');
   }
   if (new Set(options.peers).size !== options.peers.length) throw new NodeError('CONFIG', 'peers must be distinct');
-  if (options.id !== undefined && !options.peers.includes(options.id)) throw new NodeError('CONFIG', `id ${options.id} is not one of peers`);
+  if (options.id !== undefined && !options.peers.includes(options.id) && options.join === false) {
+    throw new NodeError('CONFIG', `id ${options.id} is not one of peers (and join is false)`);
+  }
 }
 
 function spawnWorker(options: CreateNodeOptions, id: NodeId): Worker {
@@ -159,8 +170,12 @@ function spawnWorker(options: CreateNodeOptions, id: NodeId): Worker {
 async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: MachineSpec, client: MachineClient<C, R, Q, A>): Promise<PeerquorumNode<C, R, Q, A>> {
   checkOptions(options);
   const transport = transportSpec(options.transport);
-  const claimed = await claimNodeId(options.cluster, { id: options.id, peers: options.peers, lockWaitMs: options.idLockWaitMs ?? 5_000 });
-  if (!options.peers.includes(claimed.id)) {
+  const join = options.join !== false;
+  const claimed = await claimNodeId(options.cluster, { id: options.id, peers: options.peers, lockWaitMs: options.idLockWaitMs ?? 5_000, join });
+  // Not one of the initial voters: a node that joins (or joined before this reload: its log
+  // holds the configuration, and it asks no more once it sees itself in it).
+  const joining = !options.peers.includes(claimed.id);
+  if (joining && !join) {
     claimed.hold?.release();
     throw new NodeError('CONFIG', `this tab's node id ${claimed.id} is not one of peers`);
   }
@@ -171,7 +186,8 @@ async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: Machin
   const start: WorkerStartOptions = {
     cluster: options.cluster,
     id: claimed.id,
-    voters: options.peers,
+    voters: joining ? [] : options.peers,
+    ...(joining ? { joinVia: options.peers } : {}),
     transport,
     storage: options.storage ?? 'indexeddb',
     machine,

@@ -34,6 +34,9 @@ export interface WriteReport {
   readonly failed: readonly { readonly key: string; readonly code: string }[];
 }
 
+/** An event with when the page saw it: `performance.timeOrigin + performance.now()` (ms since the epoch, comparable across pages). */
+export type TimedEvent = NodeEvent & { readonly atMs: number };
+
 export interface Harness {
   start(options: HarnessStartOptions): Promise<HarnessResult<NodeStatus>>;
   status(): Promise<HarnessResult<NodeStatus>>;
@@ -54,7 +57,7 @@ export interface Harness {
   metrics(): Promise<HarnessResult<NodeMetrics>>;
   digest(): Promise<HarnessResult<MachineDigest>>;
   /** Events seen since start (commit events are not kept; see `status`). */
-  events(): readonly NodeEvent[];
+  events(): readonly TimedEvent[];
 }
 
 declare global {
@@ -80,7 +83,7 @@ const eventsMax = 10_000;
 
 export function installHarness(): Harness {
   let node: KvNode | null = null;
-  const seen: NodeEvent[] = [];
+  const seen: TimedEvent[] = [];
   let load: { stop: boolean; acked: string[]; failed: { key: string; code: string }[]; workers: Promise<void>[] } | null = null;
 
   const requireNode = (): KvNode => {
@@ -104,7 +107,7 @@ export function installHarness(): Harness {
         const n = await createNode({ ...options, machine: 'kv' });
         for (const type of ['role', 'leader', 'link', 'error'] as const) {
           n.on(type, (e) => {
-            if (seen.length < eventsMax) seen.push(e);
+            if (seen.length < eventsMax) seen.push({ ...e, atMs: performance.timeOrigin + performance.now() });
           });
         }
         node = n;

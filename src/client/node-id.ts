@@ -8,7 +8,9 @@
  *   1. `id` given by the page: wait for its lock (a reloading tab may still be releasing it);
  *   2. the id kept in `sessionStorage`: likewise, but if it stays taken, fall through;
  *   3. the first of `peers` (the cluster's initial voters) whose lock is free: a fixed set of
- *      ids shared out among the tabs of one browser.
+ *      ids shared out among the tabs of one browser;
+ *   4. with `join`, when every one of `peers` runs elsewhere: a fresh id (`<prefix>-` and 6
+ *      random base-36 characters); the node joins the running cluster as a learner.
  */
 import type { NodeId } from '../core/raft/types.ts';
 import { aliveLockName, holdLock, locksAvailable, type LockHold } from './locks.ts';
@@ -50,7 +52,7 @@ async function waitForLock(name: string, waitMs: number): Promise<LockHold | nul
 
 export async function claimNodeId(
   cluster: string,
-  options: { readonly id?: NodeId | undefined; readonly peers: readonly NodeId[]; readonly lockWaitMs: number },
+  options: { readonly id?: NodeId | undefined; readonly peers: readonly NodeId[]; readonly lockWaitMs: number; readonly join?: boolean },
 ): Promise<ClaimedId> {
   const wanted = options.id ?? storedId(cluster);
   if (!locksAvailable()) {
@@ -73,5 +75,22 @@ export async function claimNodeId(
       return { id, hold };
     }
   }
+  if (options.join === true) {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const id = freshId(options.peers);
+      const hold = await holdLock(aliveLockName(cluster, id), { ifAvailable: true });
+      if (hold !== null) {
+        keepId(cluster, id);
+        return { id, hold };
+      }
+    }
+  }
   throw new NodeError('ID_IN_USE', `every node of ${cluster} (${options.peers.join(', ')}) is running in another tab`);
+}
+
+/** A new id for a joining tab: the first peer's prefix (`n` of `n1`, else `t`), a dash, 6 random base-36 characters. */
+function freshId(peers: readonly NodeId[]): NodeId {
+  const prefix = /^[a-z]+/i.exec(peers[0] ?? '')?.[0] ?? 't';
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return `${prefix}-${[...bytes].map((b) => (b % 36).toString(36)).join('')}`;
 }

@@ -251,6 +251,20 @@ export class Cluster {
     return this.startPage(i, await m.context.newPage());
   }
 
+  /**
+   * BroadcastChannel clusters: open one more tab in the cluster's browser context. Every id of
+   * the cluster already runs, so the new node joins as a learner under a new id (and is promoted
+   * once it has caught up). Answers its index.
+   */
+  async join(): Promise<number> {
+    if (this.options.transport !== 'broadcast') throw new Error('join opens a tab in the shared context of a broadcast cluster');
+    const context = this.member(0).context;
+    this.members.push({ context, page: null, id: '' });
+    const i = this.members.length - 1;
+    await this.startPage(i, await context.newPage());
+    return i;
+  }
+
   /** Cut the nodes `group` off from the others, both ways (links blocked on both sides). */
   async partition(group: number | readonly number[]): Promise<void> {
     const inside = new Set(typeof group === 'number' ? [group] : group);

@@ -55,6 +55,12 @@ export interface DriverOptions {
   /** Client sessions this node opens for its callers: at most this many commands in flight (default 1,024). */
   readonly sessionsMax?: number;
   readonly inboxFramesMax?: number;
+  /**
+   * A node started with no configuration (`raft.voters` empty) asks these members to add it as
+   * a learner, every `joinRetryTicks`, until it sees itself in the configuration.
+   */
+  readonly joinVia?: readonly NodeId[];
+  readonly joinRetryTicks?: number;
   /** Seed of the election jitter and request ids; random when absent. */
   readonly seed?: number;
 }
@@ -112,6 +118,8 @@ export class Driver {
   private lastRole: Role | null = null;
   private lastLeader: NodeId | null | undefined = undefined;
   private lastCommit = 0;
+  private joined = false;
+  private ticksToJoinAsk = 0;
   /** Jitter of oracle-triggered campaigns (seeded with the node's seed in `start`). */
   private jitter: Prng = createPrng(0);
 
@@ -201,7 +209,13 @@ export class Driver {
       .voters.filter((v) => v !== leader)
       .sort()
       .indexOf(this.id);
-    const delayMs = Math.max(rank, 0) * 5 * this.tickMs + this.jitter.nextInt(this.tickMs + 1);
+    if (rank < 0) return;
+    if (rank === 0) {
+      node.campaign();
+      this.pump();
+      return;
+    }
+    const delayMs = rank * 5 * this.tickMs + this.jitter.nextInt(this.tickMs + 1);
     this.clock.after(delayMs, () => {
       if (this.stopped || this.node !== node) return;
       const s = node.status();
@@ -277,10 +291,21 @@ export class Driver {
     for (let i = 0; i < due; i++) node.tick();
     this.lastTickAtMs += due * this.tickMs;
     this.metrics.ticks += due;
+    this.askToJoin(node, due);
     this.proposals?.onTimer();
     this.reads?.onTimer();
     this.scheduleTick();
     this.pump();
+  }
+
+  /** A joining node asks again every `joinRetryTicks` (at once on its first tick) until it is a member. */
+  private askToJoin(node: RaftNode, ticks: number): void {
+    const via = this.options.joinVia;
+    if (via === undefined || via.length === 0 || this.joined) return;
+    this.ticksToJoinAsk -= ticks;
+    if (this.ticksToJoinAsk > 0) return;
+    this.ticksToJoinAsk = this.options.joinRetryTicks ?? 20;
+    if (!node.requestJoin(via)) this.joined = true;
   }
 
   /** Run Ready cycles until the core has nothing more to do. One runs at a time. */
@@ -369,6 +394,8 @@ export class Driver {
       this.emit({ type: 'role', role: s.role, term: s.term });
     }
     if (s.leader !== this.lastLeader) {
+      // After a failover, what was proposed to the old leader (or to no one) goes again now.
+      if (s.leader !== null && this.lastLeader !== undefined) this.proposals?.resubmitAll();
       this.lastLeader = s.leader;
       this.emit({ type: 'leader', leader: s.leader, term: s.term });
     }

@@ -174,7 +174,7 @@ export class NodeHost {
     const storage = new BootRecorder(parts.storage ?? (await createStorage(options)));
     let transport: Transport;
     try {
-      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters));
+      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters.length > 0 ? options.voters : (options.joinVia ?? [])));
     } catch (e) {
       await storage.close().catch(() => undefined);
       throw e;
@@ -203,7 +203,11 @@ export class NodeHost {
   ) {
     this.codec = new ProgressWatch(createRaftFrameCodec(options.cluster, options.id));
     const driverOptions = {
-      raft: { electionTimeoutTicks: 20, ...options.raft, id: options.id, voters: options.voters },
+      // 15 ticks of 10 ms: a crashed leader in another browser is replaced in 150 to 300 ms
+      // (randomized, dissertation §3.4); pre-vote and check-quorum keep a starved or hidden tab
+      // that times out early from disrupting a healthy leader (§9.6).
+      // A learner (a tab that joined) that has kept up for 50 ticks (0.5 s) becomes a voter.
+      raft: { electionTimeoutTicks: 15, promoteLearnerAfterTicks: 50, ...options.raft, id: options.id, voters: options.voters },
       storage,
       transport: links,
       codec: this.codec,
@@ -211,6 +215,7 @@ export class NodeHost {
       tickMs: options.tickMs ?? 10,
       ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.voters.length === 0 && options.joinVia !== undefined ? { joinVia: options.joinVia } : {}),
     };
     this.driver = new Driver(driverOptions);
     this.driver.on((e) => {

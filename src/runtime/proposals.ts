@@ -152,6 +152,23 @@ export class ProposalTracker {
     }
   }
 
+  /**
+   * A new leader is known: resubmit everything in flight now rather than after `retryMs` (a
+   * proposal made while there was no leader, or forwarded to the one that went, was dropped).
+   * Copies that did get through are absorbed by the sessions.
+   */
+  resubmitAll(): void {
+    const now = this.clock.now();
+    for (const p of this.registering.values()) {
+      p.lastSubmitMs = now;
+      this.submit(p.bytes);
+    }
+    for (const p of this.inFlight.values()) {
+      p.lastSubmitMs = now;
+      this.submit(p.bytes);
+    }
+  }
+
   /** Called periodically: resubmit what has waited `retryMs`, time out what is past its deadline. */
   onTimer(): void {
     const now = this.clock.now();

@@ -47,6 +47,8 @@ export interface WorkerStartOptions {
   readonly id: NodeId;
   /** The bootstrap voters (including `id`), or empty to join a running cluster as a learner. */
   readonly voters: readonly NodeId[];
+  /** With `voters` empty: the members to ask to add this node (a `join` request, until it is one). */
+  readonly joinVia?: readonly NodeId[];
   readonly transport: TransportSpec;
   readonly storage: StorageSpec;
   readonly machine: MachineSpec;
