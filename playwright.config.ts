@@ -3,17 +3,19 @@
  * as a cluster over WebRTC with a local PeerServer, several tabs over BroadcastChannel, reloads,
  * tab closes and partitions. `npm test` runs them after the Node tests.
  *
- * Two servers, both on 127.0.0.1 only (ports in e2e/config.ts), started before the tests and
+ * Three servers, all on 127.0.0.1 only (ports in e2e/config.ts), started before the tests and
  * stopped when the run ends:
  *   - a build of e2e/pages served by `vite preview` (the harness page of the fixture);
- *   - a PeerJS signaling server (e2e/peer-server.mjs) for the WebRTC tests.
+ *   - a PeerJS signaling server (e2e/peer-server.mjs) for the WebRTC tests;
+ *   - a build of the demo (demo/) served by `vite preview`, with the demo's own PeerServer
+ *     (its Vite plugin starts it), for e2e/demo.spec.ts.
  *
  * The browser is the system Chromium (`apt-get install chromium`, or CHROMIUM_PATH): Playwright
  * never downloads one (.ci/run exports PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
  */
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { baseUrl, e2eHost, peerServerPath, peerServerPort } from './e2e/config.ts';
+import { baseUrl, demoBaseUrl, demoPeerPort, demoPort, e2eHost, peerServerPath, peerServerPort } from './e2e/config.ts';
 
 const isCi = Boolean(process.env.CI) && process.env.CI !== 'false';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,6 +48,15 @@ export default defineConfig({
     {
       command: 'node node_modules/vite/bin/vite.js build --config e2e/vite.config.ts && node node_modules/vite/bin/vite.js preview --config e2e/vite.config.ts',
       url: `${baseUrl}/harness.html`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: 'node node_modules/vite/bin/vite.js build --config demo/vite.config.ts && node node_modules/vite/bin/vite.js preview --config demo/vite.config.ts',
+      url: `${demoBaseUrl}/index.html`,
+      env: { PEERQUORUM_DEMO_PORT: String(demoPort), PEERQUORUM_DEMO_PEER_PORT: String(demoPeerPort) },
       reuseExistingServer: false,
       timeout: 180_000,
       stdout: 'ignore',

@@ -15,3 +15,13 @@ export const peerServerPath = '/peerjs';
 
 /** `signaling` for `createNode` / the fixture's `cluster({ transport: 'webrtc' })`. */
 export const signaling = { host: e2eHost, port: peerServerPort, path: peerServerPath, secure: false, key: 'peerjs' } as const;
+
+/**
+ * The demo (demo/, `npm start`), built and served by `vite preview` for e2e/demo.spec.ts, with
+ * its own PeerServer (started by the demo's Vite plugin). Set PEERQUORUM_DEMO_E2E_PORT or
+ * PEERQUORUM_DEMO_E2E_PEER_PORT to move them; they are handed to the demo's config as
+ * PEERQUORUM_DEMO_PORT and PEERQUORUM_DEMO_PEER_PORT.
+ */
+export const demoPort = Number(process.env.PEERQUORUM_DEMO_E2E_PORT ?? 4733);
+export const demoPeerPort = Number(process.env.PEERQUORUM_DEMO_E2E_PEER_PORT ?? 4734);
+export const demoBaseUrl = `http://${e2eHost}:${demoPort}`;

@@ -19,9 +19,10 @@ const pages = Object.fromEntries(
 
 export default defineConfig({
   root: pagesDir,
-  // Keep the build out of the source tree (and out of git and eslint).
+  // Keep the build out of the source tree (and out of git and eslint); one folder per port, so
+  // that two runs on one machine (PEERQUORUM_E2E_PORT) do not overwrite each other's build.
   build: {
-    outDir: fileURLToPath(new URL('../node_modules/.cache/peerquorum-e2e/', import.meta.url)),
+    outDir: fileURLToPath(new URL(`../node_modules/.cache/peerquorum-e2e-${webPort}/`, import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,

@@ -1,6 +1,6 @@
 /**
- * `npm start` until the browser demo lands: a 5-node Raft cluster simulated in this process,
- * in virtual time, printed as a readable trace. It shows an election, commands being committed,
+ * `npm run sim:trace` (`npm start` before the browser demo): a 5-node Raft cluster simulated
+ * in this process, in virtual time, printed as a readable trace. It shows an election, commands being committed,
  * the leader crashing, a new leader elected by the survivors, and the crashed node coming back
  * and catching up from its durable log.
  *
