@@ -4,7 +4,9 @@
  * from two tabs, one marked done and one moved, show in every tab in the same order; the
  * leader's tab is closed and the two tabs left agree on a new leader within a few seconds, with
  * the board intact and still writable; a reloaded tab comes back from its IndexedDB log and
- * catches up with what was committed meanwhile. The opener's cards follow all of it.
+ * catches up with what was committed meanwhile. "Open one more tab" then revives the closed
+ * leader's id from its log, and once every id runs, opens a tab that joins as a learner under a
+ * new id, is promoted, and writes. The opener's cards follow all of it.
  *
  * The same run saves screenshots (each tab, the opener, and the three tabs side by side) under
  * the test's output directory; with PEERQUORUM_DEMO_SCREENSHOT=<file> it also writes the
@@ -77,7 +79,7 @@ async function sideBySide(context: BrowserContext, shots: readonly Buffer[]): Pr
   return shot;
 }
 
-test('the demo: a 3-tab cluster shares a board, survives the leader tab closing, and a reloaded tab catches up', async ({ page: opener, context }, testInfo) => {
+test('the demo: a 3-tab cluster shares a board, survives the leader tab closing, a reloaded tab catches up, and a new tab joins', async ({ page: opener, context }, testInfo) => {
   await opener.goto(`${demoBaseUrl}/`);
   await opener.getByTestId('cluster-size').selectOption('3');
   await opener.getByTestId('transport').selectOption('broadcast');
@@ -156,4 +158,26 @@ test('the demo: a 3-tab cluster shares a board, survives the leader tab closing,
   await expect.poll(async () => (await reloaded.getByTestId('commit-index').textContent()) === (await other.getByTestId('commit-index').textContent())).toBe(true);
   await expect.poll(() => agreedLeader([reloaded, other])).not.toBeNull();
   await reloaded.screenshot({ path: testInfo.outputPath('after-reload.png') });
+
+  // "Open one more tab": the first takes the id the closed leader left free, and comes back from
+  // that node's log; the next finds every id running, joins as a learner under a new id, and is
+  // promoted once it has caught up.
+  const openOneMore = async (): Promise<Page> => {
+    const opened = context.waitForEvent('page');
+    await opener.getByTestId('open-tab').click();
+    const tab = await opened;
+    await tab.waitForLoadState();
+    return tab;
+  };
+  const revived = await openOneMore();
+  await expect(revived.getByTestId('node-id')).toHaveText(leaderId);
+  await expectBoards([revived], finalItems);
+  const joiner = await openOneMore();
+  await expect(joiner.getByTestId('node-id')).not.toHaveText(/^n\d$/);
+  await expect(joiner.getByTestId('role')).toHaveText(/^(learner|follower)$/);
+  await expectBoards([joiner], finalItems);
+  await expect(joiner.getByTestId('role')).toHaveText('follower', { timeout: 10_000 });
+  await addItem(joiner, 'from the new tab');
+  await expectBoards([revived, reloaded, other, joiner], [...finalItems, 'from the new tab']);
+  await joiner.screenshot({ path: testInfo.outputPath('joined.png') });
 });
