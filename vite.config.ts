@@ -6,11 +6,15 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Relative asset URLs: the client entry starts its worker with
+  // `new Worker(new URL('./assets/worker-*.js', import.meta.url))`, which must resolve next to
+  // dist/client.js wherever the package is installed, not at the site's root.
+  base: './',
   build: {
     target: 'es2022',
     sourcemap: true,
     lib: {
-      entry: { peerquorum: 'src/index.ts', sim: 'src/sim/index.ts', playwright: 'src/playwright/index.ts' },
+      entry: { peerquorum: 'src/index.ts', client: 'src/client/index.ts', sim: 'src/sim/index.ts', playwright: 'src/playwright/index.ts' },
       formats: ['es'],
     },
     rollupOptions: {
