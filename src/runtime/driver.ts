@@ -52,7 +52,7 @@ export interface DriverOptions {
   readonly maxCatchUpTicks?: number;
   readonly proposalTimeoutMs?: number;
   readonly pendingProposalsMax?: number;
-  /** Client sessions this node opens for its callers: at most this many commands in flight (default 1,024). */
+  /** Client sessions this node opens for its callers: at most this many commands in flight (default 4,096). */
   readonly sessionsMax?: number;
   readonly inboxFramesMax?: number;
   /**
@@ -148,7 +148,7 @@ export class Driver {
         timeoutMs: this.options.proposalTimeoutMs ?? 10_000,
         retryMs,
         pendingMax: this.options.pendingProposalsMax ?? 65_536,
-        sessionsMax: this.options.sessionsMax ?? 1024,
+        sessionsMax: this.options.sessionsMax ?? 4096,
       },
       seed,
     );

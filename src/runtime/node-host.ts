@@ -11,6 +11,8 @@
  * - what the node found in storage at boot (term, vote, log), for status and tests;
  * - test hooks: block and unblock links, inject raw bytes on a link, metrics, a state digest.
  */
+import { createPrng } from '../core/prng.ts';
+import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { BootState, NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -25,7 +27,7 @@ import type { Transport } from '../io/transport/transport.ts';
 import { Driver, type DriverEvent, type FrameCodec } from './driver.ts';
 import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
 import { LinkFilter } from './link-filter.ts';
-import { createRaftFrameCodec, type RaftFrameCodec } from './raft-frame-codec.ts';
+import { checkRaftFitsFrames, createRaftFrameCodec, type RaftFrameCodec } from './raft-frame-codec.ts';
 import type { BootSummary, MachineDigest, MachineSpec, NodeMetrics, NodeStatus, ReadConsistency, TransportSpec, WorkerStartOptions } from './worker-protocol.ts';
 
 /** Answers `read` queries against a machine; the KV machine's query is a key. */
@@ -142,6 +144,21 @@ class BootRecorder implements RaftStorage {
   }
 }
 
+/** The node's Raft settings: the runtime's defaults, then the page's tuning, then its identity. */
+function raftSettings(options: WorkerStartOptions): Omit<RaftConfig, 'prng' | 'applied'> {
+  return {
+    // 15 ticks of 10 ms: a crashed leader in another browser is replaced in 150 to 300 ms
+    // (randomized, dissertation §3.4); pre-vote and check-quorum keep a starved or hidden tab
+    // that times out early from disrupting a healthy leader (§9.6).
+    electionTimeoutTicks: 15,
+    // A learner (a tab that joined) that has kept up for 50 ticks (0.5 s) becomes a voter.
+    promoteLearnerAfterTicks: 50,
+    ...options.raft,
+    id: options.id,
+    voters: options.voters,
+  };
+}
+
 /**
  * The frame codec with an eye on append acknowledgements: the highest index each follower has
  * acknowledged since this node last became leader. A hint to pick a transferee, never used for
@@ -170,6 +187,8 @@ export class NodeHost {
   static async start(options: WorkerStartOptions, parts: NodeHostParts = {}): Promise<NodeHost> {
     if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new RuntimeError('CONFIG', 'cluster must be a non-empty string');
     if (typeof options.id !== 'string' || options.id.length === 0) throw new RuntimeError('CONFIG', 'id must be a non-empty string');
+    // Before anything is opened: settings whose messages would not fit a frame are refused.
+    checkRaftFitsFrames(resolveRaftConfig({ ...raftSettings(options), prng: createPrng(0) }));
     const machine = parts.machine ?? (await createMachine(options.machine));
     const storage = new BootRecorder(parts.storage ?? (await createStorage(options)));
     let transport: Transport;
@@ -203,11 +222,7 @@ export class NodeHost {
   ) {
     this.codec = new ProgressWatch(createRaftFrameCodec(options.cluster, options.id));
     const driverOptions = {
-      // 15 ticks of 10 ms: a crashed leader in another browser is replaced in 150 to 300 ms
-      // (randomized, dissertation §3.4); pre-vote and check-quorum keep a starved or hidden tab
-      // that times out early from disrupting a healthy leader (§9.6).
-      // A learner (a tab that joined) that has kept up for 50 ticks (0.5 s) becomes a voter.
-      raft: { electionTimeoutTicks: 15, promoteLearnerAfterTicks: 50, ...options.raft, id: options.id, voters: options.voters },
+      raft: raftSettings(options),
       storage,
       transport: links,
       codec: this.codec,

@@ -5,7 +5,9 @@
  * message } }`, never a throw, DESIGN.md §3), that events flow out on the MessagePort, that
  * proposals and reads of the KV machine work through it, that a leader's hand-over goes to an
  * up-to-date follower, and that the test hooks (block, inject a raw frame, metrics, digest) do
- * what the end-to-end tests rely on.
+ * what the end-to-end tests rely on. Raft settings whose messages would not fit the codec's
+ * frames are refused at startup with CONFIG. Proposals made together (`proposeMany`) answer in
+ * order, and a node started with no voters joins the others as a learner and is promoted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
@@ -83,6 +85,12 @@ describe('worker API', () => {
     const channel = new MessageChannel();
     const bad = await api.start({ cluster: '', id: 'a', voters: ['a'], transport: { kind: 'broadcast' }, storage: 'memory', machine: { kind: 'kv' } }, channel.port1);
     expect(bad).toMatchObject({ ok: false, error: { code: 'CONFIG' } });
+    // Raft settings whose appends would not fit the codec's frames are refused at startup.
+    const tooBig = await api.start(
+      { cluster: 'c', id: 'a', voters: ['a'], transport: { kind: 'broadcast' }, storage: 'memory', machine: { kind: 'kv' }, raft: { maxEntriesPerAppend: 100_000, maxBytesPerAppend: 64 * 1024 * 1024 } },
+      channel.port1,
+    );
+    expect(tooBig).toMatchObject({ ok: false, error: { code: 'CONFIG', message: expect.stringMatching(/maxEntriesPerAppend 100000 > entriesPerFrameMax 4096; maxBytesPerAppend/) } });
     channel.port2.close();
 
     const { members } = await startCluster();
@@ -160,5 +168,43 @@ describe('worker API', () => {
     expect(target.events.some((e) => e.type === 'error' && e.error.code === 'CODEC')).toBe(true);
     value(await target.api.propose(write('after', 'ok')));
     expect(value(await target.api.read('linearizable', 'after'))).toBe('ok');
+  });
+
+  it('answers each of several commands proposed together, in order', async () => {
+    const { members } = await startCluster();
+    await until('a leader', () => leaderOf(members));
+    const follower = members.find((m) => m !== leaderOf(members)) as Member;
+    const outcomes = await follower.api.proposeMany([write('m1', 'a'), encodeKvCommand({ op: 'cas', key: 'm1', expected: 'a', value: 'b' }), write('m2', 'c')]);
+    expect(outcomes.map((o) => decodeKvResult(value(o)))).toEqual([
+      { ok: true, value: { op: 'write' } },
+      { ok: true, value: { op: 'cas', ok: true, observed: 'a' } },
+      { ok: true, value: { op: 'write' } },
+    ]);
+    expect(await createWorkerApi().proposeMany([write('x', 'y')])).toMatchObject([{ ok: false, error: { code: 'STOPPED' } }]);
+  });
+
+  it('a node started with no voters joins through a member as a learner and is promoted', async () => {
+    const { hub, members } = await startCluster();
+    const leader = await until('a leader', () => leaderOf(members));
+    value(await leader.api.propose(write('before', 'yes')));
+    const api = createWorkerApi({ transport: hub.connect('d'), storage: new MemoryRaftStorage() });
+    const channel = new MessageChannel();
+    const joiner: Member = { api, events: [], port: channel.port2 };
+    open.push(joiner);
+    const status = value(
+      await api.start({ cluster: 'test', id: 'd', voters: [], joinVia: ids, transport: { kind: 'broadcast' }, storage: 'memory', machine: { kind: 'kv' }, tickMs: 5, seed: 9 }, channel.port1),
+    );
+    expect(status.voters).toEqual([]);
+    await until('d is a voter on the leader', () => {
+      const s = leaderOf(members)?.api.status();
+      return s?.ok === true && s.value.voters.includes('d') ? true : undefined;
+    });
+    await until('d knows it is a voter', () => {
+      const s = api.status();
+      return s.ok && s.value.voters.includes('d') ? true : undefined;
+    });
+    expect(value(await api.read('linearizable', 'before'))).toBe('yes');
+    value(await api.propose(write('from-d', 'ok')));
+    expect(value(await leader.api.read('linearizable', 'from-d'))).toBe('ok');
   });
 });
