@@ -18,10 +18,23 @@
  * 4. Failures are retried with capped, jittered exponential backoff (webrtc-backoff.ts):
  *    - the PeerServer connection drops (`disconnected`): `peer.reconnect()` with the same id
  *      (existing peer connections keep working meanwhile); a destroyed Peer is recreated;
- *    - a peer connection closes, or does not open within `dialTimeoutMs` (the other node is not
- *      registered yet: the server reports `peer-unavailable`): the dialer redials; the acceptor
- *      waits to be dialed again. A successful open resets that peer's backoff.
- * 5. `close()` destroys the Peer and with it every peer connection and channel.
+ *    - a peer connection closes, fails (its `connectionState` turns `failed`), or does not open
+ *      within `dialTimeoutMs` (the other node is not registered yet: the server reports
+ *      `peer-unavailable`): the dialer redials; the acceptor knocks (5.). A successful open
+ *      resets that peer's backoff.
+ * 5. Knocking: an acceptor with no connection to its dialer (it just started, or lost its side)
+ *    sends the dialer a "knock", a PeerJS connection with the label `peerquorum-knock`. The
+ *    dialer refuses it (2.) but takes it as proof that the acceptor holds no link to it: a
+ *    connection it still thinks open is stale and is replaced, and a pending redial happens at
+ *    once. Without this, a node whose acceptor side restarted never got that link back: a page
+ *    that is crashed or closed sends its peers nothing (measured here, Chromium, 3 contexts: the
+ *    survivor's peer connection went `disconnected` ~5 s after the other page died and its
+ *    `connectionState` `failed` ~10 s later, while its `iceConnectionState` stayed
+ *    `disconnected`, so PeerJS 1.5.5, which closes a DataConnection only on ICE `failed` or
+ *    `closed`, never emitted `close`; its channels stayed `open` for as long as we watched, over
+ *    45 s), so the dialer kept its dead connection and the restarted acceptor waited forever to be
+ *    dialed. The `connectionState` watch (4.) is the backstop for a peer that never comes back.
+ * 6. `close()` destroys the Peer and with it every peer connection and channel.
  *
  * No ICE servers by default: on loopback and a LAN host candidates suffice, and nothing is sent
  * to any address the caller did not configure. Pass STUN/TURN servers in `iceServers` for real
@@ -81,9 +94,14 @@ export interface WebRtcLinksOptions {
 export interface WebRtcLinksStats {
   /** Dials started (first tries and retries). */
   dials: number;
-  /** Incoming connections accepted, and refused (unknown node or wrong direction). */
+  /** Incoming connections accepted, and refused (unknown node or wrong direction, knocks included). */
   accepted: number;
   refused: number;
+  /** Knocks sent (as acceptor), and knocks heard (as dialer) from a known peer. */
+  knocks: number;
+  knocksHeard: number;
+  /** Connections dropped as stale: their peer knocked while they looked open, or they failed. */
+  staleDropped: number;
   /** Channels handed to `onChannel`. */
   channels: number;
   /** Times the PeerServer connection was lost, and times it was (re)opened. */
@@ -94,6 +112,8 @@ export interface WebRtcLinksStats {
 /** The SCTP stream id of the negotiated channel. PeerJS's own channel takes stream 0 or 1. */
 export const negotiatedChannelId = 512;
 export const negotiatedChannelLabel = 'peerquorum';
+/** The label of a knock: an acceptor asking its dialer to dial it (see the module comment, 5.). */
+export const knockLabel = 'peerquorum-knock';
 
 /** PeerJS errors after which retrying with the same settings cannot succeed. */
 const fatalErrorTypes = new Set(['browser-incompatible', 'invalid-id', 'invalid-key', 'ssl-unavailable']);
@@ -106,13 +126,27 @@ interface PeerSlot {
   conn: DataConnection | undefined;
   state: LinkState;
   attempt: number;
+  /** The next dial (dialer) or knock (acceptor). */
   retryTimer: ReturnType<typeof setTimeout> | undefined;
   openTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Acceptor only: the knock in flight, and when it is given up. */
+  knock: DataConnection | undefined;
+  knockTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export class WebRtcLinks {
   readonly peerId: string;
-  readonly stats: WebRtcLinksStats = { dials: 0, accepted: 0, refused: 0, channels: 0, signalingLost: 0, signalingOpened: 0 };
+  readonly stats: WebRtcLinksStats = {
+    dials: 0,
+    accepted: 0,
+    refused: 0,
+    knocks: 0,
+    knocksHeard: 0,
+    staleDropped: 0,
+    channels: 0,
+    signalingLost: 0,
+    signalingOpened: 0,
+  };
   private readonly options: WebRtcLinksOptions;
   private readonly backoff: BackoffOptions;
   private readonly dialTimeoutMs: number;
@@ -155,7 +189,7 @@ export class WebRtcLinks {
     return out;
   }
 
-  /** Change the set of peers (a membership change): new ones are dialed, gone ones closed. */
+  /** Change the set of peers (a membership change): new ones are dialed (or knocked), gone ones closed. */
   setPeers(peers: readonly NodeId[]): void {
     if (this.closed) return;
     const wanted = new Set(peers.filter((p) => p !== this.options.self));
@@ -163,13 +197,13 @@ export class WebRtcLinks {
     for (const node of wanted) {
       if (this.slots.has(node)) continue;
       const slot = this.addSlot(node);
-      if (slot !== undefined && slot.dialer && this.signaling === 'open') this.dial(slot);
+      if (slot !== undefined && this.signaling === 'open') this.retry(slot);
     }
   }
 
   /**
    * Test hook and failure hint: drop the connection to `peer` as if the network broke it. The
-   * dialer side redials (with backoff) as after any other loss.
+   * dialer side redials (with backoff) as after any other loss; the acceptor side knocks.
    */
   dropLink(peer: NodeId): void {
     const slot = this.slots.get(peer);
@@ -198,6 +232,8 @@ export class WebRtcLinks {
       attempt: 0,
       retryTimer: undefined,
       openTimer: undefined,
+      knock: undefined,
+      knockTimer: undefined,
     };
     this.slots.set(node, slot);
     this.slotsByRemoteId.set(remoteId, slot);
@@ -210,6 +246,7 @@ export class WebRtcLinks {
     this.slots.delete(node);
     this.slotsByRemoteId.delete(slot.remoteId);
     this.clearSlotTimers(slot);
+    this.endKnock(slot, false);
     const conn = slot.conn;
     slot.conn = undefined;
     conn?.close();
@@ -245,11 +282,13 @@ export class WebRtcLinks {
     this.stats.signalingOpened++;
     this.setSignaling('open');
     for (const slot of this.slots.values()) {
-      if (!slot.dialer || slot.conn !== undefined) continue;
-      // Dial now rather than wait out a backoff that was only waiting for the server.
+      if (slot.conn !== undefined) continue;
+      // Dial (or knock) now rather than wait out a backoff that was only waiting for the server.
+      // A node that just started knocks on every dialer: one of them may still hold a dead
+      // connection to this node's previous page.
       clearTimeout(slot.retryTimer);
       slot.retryTimer = undefined;
-      this.dial(slot);
+      this.retry(slot);
     }
   }
 
@@ -266,7 +305,10 @@ export class WebRtcLinks {
       if (this.peer.destroyed) {
         // A destroyed Peer cannot reconnect: make a new one with the same id. Its connections
         // are gone with it, so every link is dialed afresh.
-        for (const slot of this.slots.values()) this.detachConnection(slot);
+        for (const slot of this.slots.values()) {
+          this.detachConnection(slot);
+          this.endKnock(slot, false);
+        }
         this.peer = this.createPeer();
         this.setSignaling('connecting');
       } else if (this.peer.disconnected) {
@@ -296,6 +338,9 @@ export class WebRtcLinks {
       const match = /peer (\S+)$/.exec(error.message);
       const slot = match?.[1] === undefined ? undefined : this.slotsByRemoteId.get(match[1]);
       if (slot?.conn !== undefined && !slot.conn.open) this.failConnection(slot, slot.conn);
+      // A knock nobody heard: the dialer is not registered, and dials us when it is; knock
+      // again later in case it registered meanwhile.
+      else if (slot?.knock !== undefined) this.endKnock(slot, true);
     }
     // Everything else (network, socket, server, id taken) ends in `disconnected` or `close`,
     // which retry on their own.
@@ -307,10 +352,56 @@ export class WebRtcLinks {
     this.stats.dials++;
     const conn = this.peer.connect(slot.remoteId, { reliable: true, serialization: 'raw', label: negotiatedChannelLabel });
     if (conn === undefined) {
-      this.scheduleRedial(slot);
+      this.scheduleRetry(slot);
       return;
     }
     this.attach(slot, conn);
+  }
+
+  /** Acceptor: ask the dialer to dial (module comment, 5.). Only while we have no connection. */
+  private knock(slot: PeerSlot): void {
+    if (this.closed || slot.dialer || slot.conn !== undefined || slot.knock !== undefined || this.slots.get(slot.node) !== slot) return;
+    if (this.peer.disconnected || this.peer.destroyed) return; // knocked on the next `open`
+    this.stats.knocks++;
+    const knock = this.peer.connect(slot.remoteId, { reliable: true, serialization: 'raw', label: knockLabel });
+    if (knock === undefined) {
+      this.scheduleRetry(slot);
+      return;
+    }
+    slot.knock = knock;
+    // The dialer closes a knock without answering; its dial, or this timeout, ends it here.
+    knock.on('error', () => undefined);
+    slot.knockTimer = setTimeout(() => this.endKnock(slot, true), this.dialTimeoutMs);
+  }
+
+  /** Close the slot's knock, if any; if no dial came of it, knock again after a backoff. */
+  private endKnock(slot: PeerSlot, unanswered: boolean): void {
+    clearTimeout(slot.knockTimer);
+    slot.knockTimer = undefined;
+    const knock = slot.knock;
+    if (knock === undefined) return;
+    slot.knock = undefined;
+    knock.close();
+    if (unanswered && slot.conn === undefined) this.scheduleRetry(slot);
+  }
+
+  /**
+   * Dialer: the acceptor knocked, so it holds no connection to us. A connection we think open
+   * is stale (the acceptor's page died without a word, see the module comment) and is replaced
+   * now; with none, the pending redial happens now. A dial still in flight is left alone: it
+   * either reaches the acceptor or times out (`dialTimeoutMs`) and is redialed.
+   */
+  private handleKnock(slot: PeerSlot): void {
+    this.stats.knocksHeard++;
+    if (this.closed || (slot.conn !== undefined && !slot.conn.open)) return;
+    if (slot.conn !== undefined) {
+      this.stats.staleDropped++;
+      this.detachConnection(slot);
+    }
+    clearTimeout(slot.retryTimer);
+    slot.retryTimer = undefined;
+    slot.attempt = 0;
+    this.dial(slot);
   }
 
   private handleIncoming(peer: Peer, conn: DataConnection): void {
@@ -319,10 +410,16 @@ export class WebRtcLinks {
     if (slot === undefined || slot.dialer) {
       this.stats.refused++;
       conn.close();
+      // From a peer we dial, an incoming connection is a knock (whatever its label).
+      if (slot !== undefined) this.handleKnock(slot);
       return;
     }
     this.stats.accepted++;
-    // The dialer only dials again when it lost its connection: ours is stale.
+    // The dialer only dials again when it lost its connection (or heard our knock): ours is
+    // stale, and the knock has done its job.
+    this.endKnock(slot, false);
+    clearTimeout(slot.retryTimer);
+    slot.retryTimer = undefined;
     this.detachConnection(slot);
     this.attach(slot, conn);
   }
@@ -340,6 +437,15 @@ export class WebRtcLinks {
     // Connection errors (negotiation failed, ICE closed) are followed by `close`, or by the
     // open timeout when the connection never opened (PeerJS emits no `close` then).
     conn.on('error', () => undefined);
+    // PeerJS closes a connection on ICE `failed` only, which Chromium does not report when the
+    // other page dies: it reports `connectionState` `failed` (module comment, 5.). Watch that
+    // too, with a listener of our own (PeerJS owns the `on...` handlers).
+    const pc = conn.peerConnection as RTCPeerConnection | undefined;
+    pc?.addEventListener('connectionstatechange', () => {
+      if (slot.conn !== conn || (pc.connectionState !== 'failed' && pc.connectionState !== 'closed')) return;
+      this.stats.staleDropped++;
+      this.failConnection(slot, conn);
+    });
   }
 
   private handleConnectionOpen(slot: PeerSlot, conn: DataConnection): void {
@@ -347,6 +453,7 @@ export class WebRtcLinks {
     clearTimeout(slot.openTimer);
     slot.openTimer = undefined;
     slot.attempt = 0;
+    this.endKnock(slot, false);
     let channel: RTCDataChannel;
     try {
       channel = conn.peerConnection.createDataChannel(negotiatedChannelLabel, {
@@ -369,11 +476,11 @@ export class WebRtcLinks {
     }
   }
 
-  /** Close `conn` (if it is still the slot's) and, on the dialing side, redial with backoff. */
+  /** Close `conn` (if it is still the slot's); then redial, or knock, after a backoff. */
   private failConnection(slot: PeerSlot, conn: DataConnection): void {
     if (slot.conn !== conn) return;
     this.detachConnection(slot);
-    if (slot.dialer) this.scheduleRedial(slot);
+    this.scheduleRetry(slot);
   }
 
   /** Forget and close the slot's connection without scheduling anything. */
@@ -387,20 +494,31 @@ export class WebRtcLinks {
     this.setLinkState(slot, 'closed');
   }
 
-  private scheduleRedial(slot: PeerSlot): void {
+  /** Dial (dialer) or knock (acceptor) now. */
+  private retry(slot: PeerSlot): void {
+    if (slot.dialer) this.dial(slot);
+    else this.knock(slot);
+  }
+
+  private scheduleRetry(slot: PeerSlot): void {
     if (this.closed || slot.retryTimer !== undefined || this.slots.get(slot.node) !== slot) return;
-    const delayMs = backoffDelayMs(slot.attempt++, this.backoff, this.random);
+    // An acceptor waits one backoff step longer than a dialer would: the dialer usually sees
+    // the same loss and redials first, and a knock is then not needed.
+    const delayMs = backoffDelayMs(slot.dialer ? slot.attempt : slot.attempt + 1, this.backoff, this.random);
+    slot.attempt++;
     slot.retryTimer = setTimeout(() => {
       slot.retryTimer = undefined;
-      this.dial(slot);
+      this.retry(slot);
     }, delayMs);
   }
 
   private clearSlotTimers(slot: PeerSlot): void {
     clearTimeout(slot.retryTimer);
     clearTimeout(slot.openTimer);
+    clearTimeout(slot.knockTimer);
     slot.retryTimer = undefined;
     slot.openTimer = undefined;
+    slot.knockTimer = undefined;
   }
 
   private setLinkState(slot: PeerSlot, state: LinkState): void {
