@@ -369,8 +369,8 @@ export class Driver {
     node.advance();
     // 4. Snapshot when the policy says so; storage drops what it covers.
     if (node.shouldSnapshot()) {
-      const { snapshot, compactTo } = node.compact(node.status().applied, this.machine.snapshot());
-      await this.options.storage.write({ ...emptyWrite, snapshot, compactTo });
+      const { snapshot, compactTo, hardState } = node.compact(node.status().applied, this.machine.snapshot());
+      await this.options.storage.write({ ...emptyWrite, hardState, snapshot, compactTo });
       this.metrics.snapshotsTaken++;
     }
   }

@@ -594,11 +594,11 @@ export class SimNode {
     // snapshot only when a Ready hands that snapshot over (an engine bug the simulator found).
     if (raft.status().applied !== index) throw new Error(`applied ${index}, the engine says ${raft.status().applied}`);
     const data = this.machine.snapshot();
-    const { snapshot, compactTo } = raft.compact(index, data);
+    const { snapshot, compactTo, hardState } = raft.compact(index, data);
     this.stats.snapshotsTaken++;
     this.o.checkers.onState(this.id, index, fnv1a64Hex(data), this.o.scheduler.nowUs);
     this.note(`snapshot at ${index} (${data.byteLength} bytes), compact to ${compactTo}`);
-    const completesAtUs = this.storage.write({ snapshot, compactTo }, () => undefined);
+    const completesAtUs = this.storage.write({ hardState, snapshot, compactTo }, () => undefined);
     this.o.onWriteBegin?.(this, completesAtUs, false);
   }
 

@@ -617,7 +617,8 @@ class Interpreter {
     const commands = slot.commands.filter((c) => c.index <= index).map((c) => c.text);
     const data = encodeCommands(commands);
     const node = slot.node as RaftNode;
-    const { snapshot, compactTo } = node.compact(index, data);
+    const { snapshot, compactTo, hardState } = node.compact(index, data);
+    if (hardState !== null) slot.storage.hardState = hardState;
     slot.storage.snapshot = snapshot;
     slot.storage.entries = slot.storage.entries.filter((e) => e.index > compactTo);
     const { meta } = snapshot;

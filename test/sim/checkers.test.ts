@@ -241,6 +241,22 @@ describe('compacted logs and snapshots', () => {
     expect(c.violations.map((v) => v.property)).toEqual(['state-machine-safety']);
   });
 
+  it('never records an entry past a hole, and fills the hole from a later report (simulator seed 3, 3 nodes, --snapshots)', () => {
+    const c = new LeaderCompletenessChecker();
+    const entries = log(1, 1, 1, 1, 1);
+    c.observeCommit('n1', 1, 2, at(entries), 1, 100);
+    // n1 snapshotted at 4 before anyone reported 3 or 4 committed: its report of commit 4 stops
+    // at the hole, and its next report (commit 5, from 5 on) must not record entry 5 at index 3.
+    c.observeCommit('n1', 1, 4, (i) => (i <= 4 ? undefined : entries[i - 1]), 3, 200, { index: 4, term: 1 });
+    expect(c.committedIndex).toBe(2);
+    c.observeCommit('n1', 1, 5, (i) => (i <= 4 ? undefined : entries[i - 1]), 5, 300, { index: 4, term: 1 });
+    expect(c.committedIndex).toBe(2);
+    // n2, which still holds 3 and 4, fills the hole; the prefix then grows to 5 in order.
+    c.observeCommit('n2', 1, 5, at(entries), 3, 400);
+    expect(c.violations).toEqual([]);
+    expect(c.committedLog()).toEqual(entries);
+  });
+
   it('checks a state restored from a snapshot against the state others had at that index', () => {
     const c = new StateMachineSafetyChecker();
     for (const e of log(1, 1, 2)) c.observeApplied('n1', e, 1);

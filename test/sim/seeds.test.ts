@@ -86,6 +86,10 @@ describe('simulator seeds with snapshots', () => {
       expect(total(runs, (r) => r.stats.restoresChecked)).toBeGreaterThan(10);
     });
   }
+  // Regression: seed 3 on 3 nodes broke the leader-completeness checker once commit indices
+  // were no longer written on their own (a snapshot made before any report of its entries as
+  // committed left a hole the checker recorded past).
+  it('3 nodes, seeds 1..20', () => void runSeeds(3, 1, 20, { snapshots: true }));
 });
 
 describe('simulator seeds with membership changes', () => {

@@ -229,11 +229,20 @@ export class RaftNode {
   /**
    * The state machine's snapshot at `index` (at most the last applied index): the core keeps it
    * for lagging followers and drops older entries from memory. The driver persists the returned
-   * snapshot and may delete stored entries up to `compactTo`.
+   * snapshot, with `hardState` when it is not null, and may delete stored entries up to
+   * `compactTo`. (`hardState` raises the stored commit index to the snapshot's: a commit index
+   * that alone moved is not written at once, see `ready`, but a snapshot holds committed entries
+   * only.)
    */
-  compact(index: number, data: Uint8Array): { snapshot: Snapshot; compactTo: number } {
+  compact(index: number, data: Uint8Array): { snapshot: Snapshot; compactTo: number; hardState: HardState | null } {
     assert(!this.readyOutstanding || index <= this.r.log.persisted, 'compact beyond durable entries');
-    return compactLog(this.r, index, data);
+    const compacted = compactLog(this.r, index, data);
+    let hardState: HardState | null = null;
+    if (this.prevHardState.commit < index) {
+      hardState = { ...this.prevHardState, commit: index };
+      this.prevHardState = hardState;
+    }
+    return { ...compacted, hardState };
   }
 
   /** The configuration in force (the latest in the log). */
@@ -293,7 +302,7 @@ export class RaftNode {
       r.readStates.length > 0 ||
       r.droppedReads.length > 0 ||
       (r.needsAppendFlush && r.role === 'leader') ||
-      !sameHardState(this.hardState(), this.prevHardState) ||
+      this.mustWriteTermOrVote() ||
       !sameSoftState(this.softState(), this.prevSoftState)
     );
   }
@@ -313,11 +322,17 @@ export class RaftNode {
     }
     const committedEntries = r.log.takeCommitted();
     for (const e of committedEntries) r.appliedBytesSinceSnapshot += e.data.byteLength;
+    const entries = r.log.takeUnstable();
+    // The commit index is volatile state (Raft paper, Figure 2): a node that forgets it learns it
+    // again from the leader. So a commit index that alone moved is not worth a disk write of its
+    // own (on every node, for every batch); it is written with the next term, vote, entries or
+    // snapshot. Term and vote are written as soon as they change: messages depend on them.
+    const writeHardState = this.mustWriteTermOrVote() || (hs.commit !== this.prevHardState.commit && (entries.length > 0 || snapshot !== null));
     const rd: Ready = {
       softState: sameSoftState(ss, this.prevSoftState) ? null : ss,
-      hardState: sameHardState(hs, this.prevHardState) ? null : hs,
+      hardState: writeHardState ? hs : null,
       snapshot,
-      entries: r.log.takeUnstable(),
+      entries,
       committedEntries,
       messages: r.msgs,
       readStates: r.readStates,
@@ -327,7 +342,7 @@ export class RaftNode {
     r.readStates = [];
     r.droppedReads = [];
     r.reads.roundOpen = false;
-    this.prevHardState = hs;
+    if (writeHardState) this.prevHardState = hs;
     this.prevSoftState = ss;
     this.readyOutstanding = true;
     return rd;
@@ -361,6 +376,11 @@ export class RaftNode {
     };
   }
 
+  /** Whether the term or the vote differs from the last hard state handed out to be written. */
+  private mustWriteTermOrVote(): boolean {
+    return this.r.term !== this.prevHardState.term || this.r.vote !== this.prevHardState.vote;
+  }
+
   private hardState(): HardState {
     return { term: this.r.term, vote: this.r.vote, commit: this.r.log.committed };
   }
@@ -372,10 +392,6 @@ export class RaftNode {
 
 function isForwarded(m: Message): boolean {
   return m.type === 'propose' || m.type === 'read-index' || m.type === 'read-index-response' || m.type === 'transfer-leader' || m.type === 'join';
-}
-
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }
 
 function sameSoftState(a: SoftState, b: SoftState): boolean {

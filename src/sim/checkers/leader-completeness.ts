@@ -53,7 +53,9 @@ export class LeaderCompletenessChecker {
     timeUs: number,
     snapshot: SnapshotPoint | null = null,
   ): void {
-    for (let i = fromIndex; i <= commit; i++) {
+    // Start no later than the first index not yet known: an earlier report may have stopped at a
+    // hole (entries covered by the node's snapshot before anyone reported them committed).
+    for (let i = Math.min(fromIndex, this.committed.length + 1); i <= commit; i++) {
       const e = entryAt(i);
       if (e === undefined || e.index !== i) {
         if (snapshot !== null && i <= snapshot.index) {
@@ -82,6 +84,8 @@ export class LeaderCompletenessChecker {
       }
       const known = this.committed[i - 1];
       if (known === undefined) {
+        // The prefix grows one index at a time; never record an entry past a hole.
+        if (i !== this.committed.length + 1) return;
         this.committed.push({ entry: e, termBound: observerTerm });
         continue;
       }
