@@ -354,8 +354,10 @@ export class Driver {
       // 2. Send the rest.
       for (const m of later) this.send(m);
     } else {
-      for (const m of rd.messages) this.send(m);
+      // Nothing to write: answer the callers first, then send (the messages, such as a leader's
+      // news of the new commit index, promise nothing about what is applied here).
       for (let i = 0; i < applyNow; i++) this.apply(rd.committedEntries[i] as Entry);
+      for (const m of rd.messages) this.send(m);
     }
     // 3. Apply the rest: a received snapshot, then entries that this Ready's write made durable.
     if (rd.snapshot !== null) {

@@ -30,6 +30,8 @@ interface Pending {
   readonly reject: (e: RuntimeError) => void;
   readonly deadlineMs: number;
   lastSubmitMs: number;
+  /** Resubmissions so far; each waits twice as long as the one before (up to 8 retryMs). */
+  retries: number;
 }
 
 interface WaitingCommand {
@@ -88,7 +90,7 @@ export class ProposalTracker {
       const command = this.waiting.shift();
       const seq = session.nextSeq++;
       const bytes = encodeSessionCommand({ type: 'request', clientId: session.clientId, seq, payload: command.payload });
-      const pending = { ...command, bytes, lastSubmitMs: this.clock.now(), session };
+      const pending = { ...command, bytes, lastSubmitMs: this.clock.now(), retries: 0, session };
       this.inFlight.set(`${session.clientId}:${seq}`, pending);
       this.submit(bytes);
     }
@@ -105,6 +107,7 @@ export class ProposalTracker {
       reject: () => undefined,
       deadlineMs: this.clock.now() + this.options.timeoutMs,
       lastSubmitMs: this.clock.now(),
+      retries: 0,
     });
     this.submit(bytes);
   }
@@ -169,7 +172,17 @@ export class ProposalTracker {
     }
   }
 
-  /** Called periodically: resubmit what has waited `retryMs`, time out what is past its deadline. */
+  /**
+   * How long `p` waits before it is submitted again: `retryMs`, doubling with each retry up to
+   * 8 times that. A command that is merely slow (a loaded leader, a long queue) must not be
+   * copied into the log again and again: under overload, fixed-interval retries multiply the
+   * load they are waiting on (congestion collapse). A new leader resubmits at once anyway.
+   */
+  private retryDelayMs(p: Pending): number {
+    return this.options.retryMs * 2 ** Math.min(p.retries, 3);
+  }
+
+  /** Called periodically: resubmit what has waited long enough (`retryDelayMs`), time out what is past its deadline. */
   onTimer(): void {
     const now = this.clock.now();
     for (const [key, p] of this.inFlight) {
@@ -178,15 +191,17 @@ export class ProposalTracker {
         // The session may still apply this command later; it must not carry another one.
         this.sessionCount--;
         p.reject(new RuntimeError('TIMEOUT', 'the proposal was not applied in time; it may still be'));
-      } else if (now - p.lastSubmitMs >= this.options.retryMs) {
+      } else if (now - p.lastSubmitMs >= this.retryDelayMs(p)) {
         p.lastSubmitMs = now;
+        p.retries++;
         this.submit(p.bytes);
       }
     }
     for (const [nonce, p] of this.registering) {
       if (now >= p.deadlineMs) this.registering.delete(nonce);
-      else if (now - p.lastSubmitMs >= this.options.retryMs) {
+      else if (now - p.lastSubmitMs >= this.retryDelayMs(p)) {
         p.lastSubmitMs = now;
+        p.retries++;
         this.submit(p.bytes);
       }
     }
