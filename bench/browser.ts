@@ -9,13 +9,15 @@
  *
  * Measures (3 browser contexts over WebRTC with IndexedDB logs, default Raft tuning, unless said):
  *   1. commandsPerSec: `--commands` writes proposed from the leader's page, `--concurrency` in
- *      flight; acknowledged writes / wall time (Node `performance.now()` around the call).
+ *      flight (default 4,096, the node's client sessions); acknowledged writes / wall time (Node
+ *      `performance.now()` around the call).
  *   2. latencyP50Ms / latencyP99Ms: `--latency-writes` writes one after another from the leader's
  *      page, each timed in the page with `performance.now()` (propose until committed+applied).
  *   3. failoverCrashP50Ms / P99Ms: the leader's renderer is crashed (CDP `Page.crash`: no
  *      `pagehide`, no hand-over); time from just before the crash until the first write committed
- *      by a survivor (each survivor's page loops: if it leads, propose). `--crash-trials` trials;
- *      the node is opened again (same context, same id, its IndexedDB) between trials.
+ *      by a survivor (each survivor's page proposes one write just before the crash; a node holds
+ *      it while no leader is known and resubmits it to the new one). `--crash-trials` trials,
+ *      each on a fresh cluster.
  *   4. failoverGracefulP50Ms: the leader's page is closed (`pagehide` runs: it hands over);
  *      same clock, `--graceful-trials` trials.
  *   5. failoverTabsP50Ms: 3 tabs of ONE context over BroadcastChannel (IndexedDB); the leader's tab
@@ -27,6 +29,9 @@
  * the survivor's page (so they include one page-to-Node hop, well under a millisecond locally).
  *
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
+ * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline;
+ * BENCH_PROFILE=throughput|latency profiles the leader's worker during that measure
+ * (bench/cpu-profile.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +39,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { Cluster, type ClusterOptions } from '../src/playwright/index.ts';
+import { profilePage, profileWorkers } from './cpu-profile.ts';
 
 interface BrowserBenchOptions {
   commands: number;
@@ -51,7 +57,7 @@ const measures = ['throughput', 'latency', 'crash', 'graceful', 'tabs', 'peer'] 
 type Measure = (typeof measures)[number];
 
 function parseOptions(args: readonly string[]): BrowserBenchOptions {
-  const o: BrowserBenchOptions = { commands: 10_000, concurrency: 1024, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures) };
+  const o: BrowserBenchOptions = { commands: 40_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures) };
   const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only'>> = {
     '--commands': 'commands',
     '--concurrency': 'concurrency',
@@ -129,50 +135,43 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-// ---- page-side loops -------------------------------------------------------------------------
-
-declare global {
-  interface Window {
-    benchStop?: boolean;
-  }
-}
+// ---- failover --------------------------------------------------------------------------------
 
 /**
- * In each page of `survivors`: loop until this node leads and a write commits (answers true), or
- * until told to stop (answers false). The first to answer true wins.
+ * Each page of `survivors` proposes a write at once, as a client whose write was waiting would;
+ * answers the index of the first whose write commits under a new leader. A proposal made while no
+ * leader is known is held by the node and resubmitted the moment a new leader is known
+ * (src/runtime/proposals.ts), so this measures when the cluster commits again, with no polling.
+ * A write that still committed under the old leader (it was not dead yet) does not count: the
+ * page proposes again.
  */
-function firstCommit(c: Cluster, survivors: readonly number[], key: string): Promise<number> {
+function firstCommit(c: Cluster, survivors: readonly number[], key: string, oldTerm: number): Promise<number> {
   return Promise.any(
     survivors.map(async (i) => {
-      const ok = await c.page(i).evaluate(async (key) => {
-        const h = window.peerquorumHarness;
-        if (h === undefined) return false;
-        window.benchStop = false;
-        const deadline = performance.now() + 20_000;
-        while ((window.benchStop as boolean | undefined) !== true && performance.now() < deadline) {
-          const s = await h.status();
-          if (s.ok && s.value.role === 'leader') {
-            const r = await h.propose({ op: 'write', key, value: 'x' });
-            if (r.ok) return true;
+      const r = await c.page(i).evaluate(
+        async ({ k, oldTerm }) => {
+          const h = window.peerquorumHarness;
+          if (h === undefined) return { ok: false as const, code: 'NO_HARNESS' };
+          for (let n = 0; n < 100; n++) {
+            const result = await h.propose({ op: 'write', key: `${k}-${n}`, value: 'x' });
+            if (!result.ok) return { ok: false as const, code: result.error.code };
+            const s = await h.status();
+            if (s.ok && s.value.term > oldTerm) return { ok: true as const };
           }
-          await new Promise((r) => setTimeout(r, 1));
-        }
-        return false;
-      }, key);
-      if (!ok) throw new Error(`node ${i} stopped`);
+          return { ok: false as const, code: 'OLD_LEADER' };
+        },
+        { k: `${key}-${i}`, oldTerm },
+      );
+      if (!r.ok) throw new Error(`node ${i}: ${r.code}`);
       return i;
     }),
   );
 }
 
-async function stopLoops(c: Cluster, among: readonly number[]): Promise<void> {
-  await Promise.all(among.map((i) => c.page(i).evaluate(() => void (window.benchStop = true)).catch(() => undefined)));
-}
-
 /**
- * One failover trial on a fresh 3-node cluster (the node is recreated by opening a new cluster:
- * reopening the killed node in place over WebRTC did not rejoin in time in this build, see the
- * report): kill the leader (crash or close) and time until a survivor commits.
+ * One failover trial on a fresh 3-node cluster, so that every trial starts from the same state
+ * (a node can also be reopened in place: e2e/webrtc-restart.spec.ts): kill the leader (crash or
+ * close) and time until a survivor's write commits.
  */
 async function failoverTrial(browser: Browser, options: ClusterOptions, trial: string, crash: boolean): Promise<number> {
   const c = await Cluster.open(browser, options, baseURL);
@@ -181,15 +180,22 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
     await c.writeMany(leader, { prefix: `before-${trial}-`, count: 20 });
     await c.waitForConvergence({ minApplied: 20 });
     const survivors = c.alive.filter((i) => i !== leader);
-    await Promise.all(survivors.map((i) => c.page(i).evaluate(() => void (window.benchStop = false))));
-    const race = firstCommit(c, survivors, `after-${trial}`);
+    const oldTerm = (await c.status(leader)).term;
     const t0 = performance.now();
+    const t0EpochMs = performance.timeOrigin + t0;
     const killed = c.kill(leader, { crash });
+    const race = firstCommit(c, survivors, `after-${trial}`, oldTerm);
     if (process.env.BENCH_DEBUG) console.log(`  ${trial}: killing node ${leader}`);
     await race;
     const ms = performance.now() - t0;
-    if (process.env.BENCH_DEBUG) console.log(`  ${trial}: ${ms.toFixed(1)} ms`);
-    await stopLoops(c, survivors);
+    if (process.env.BENCH_DEBUG) {
+      console.log(`  ${trial}: ${ms.toFixed(1)} ms`);
+      for (const i of survivors) {
+        const events = await c.page(i).evaluate(() => window.peerquorumHarness?.events() ?? []);
+        const after = events.filter((e) => e.atMs >= t0EpochMs && e.type !== 'link');
+        console.log(`    node ${i}: ${after.map((e) => `+${(e.atMs - t0EpochMs).toFixed(1)} ${e.type === 'role' ? `${e.role}@${e.term}` : e.type === 'leader' ? `leader=${String(e.leader)}@${e.term}` : e.type}`).join(', ')}`);
+      }
+    }
     await killed;
     return ms;
   } finally {
@@ -208,6 +214,8 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
     await c.writeMany(leader, { prefix: 'warm', count: 500, concurrency: 64 });
 
     if (o.only.has('throughput')) try {
+      const stopProfile = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(leader), 'throughput-leader') : null;
+      const stopProfile2 = process.env.BENCH_PROFILE === 'throughput' ? await profilePage(c.page(leader), 'throughput-leader') : null;
       const t0 = performance.now();
       const report = await c.writeMany(leader, { prefix: 'tp', count: o.commands, concurrency: o.concurrency });
       const sec = (performance.now() - t0) / 1000;
@@ -216,12 +224,19 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
         `throughput: ${report.acked.length} acked, ${report.failed.length} failed of ${o.commands} writes, ${o.concurrency} in flight, ${sec.toFixed(2)} s → ${Math.round(cps)} commands/s`,
       );
       out.commandsPerSec = Math.round(cps);
+      await stopProfile?.();
+      await stopProfile2?.();
+      if (process.env.BENCH_DEBUG) {
+        for (const i of c.alive) console.log(`  node ${i}${i === leader ? ' (leader)' : ''}: ${JSON.stringify((await c.metrics(i)).driver)}`);
+      }
     } catch (e) {
       console.log(`throughput: failed: ${String(e)}`);
     }
 
     if (o.only.has('latency')) try {
       leader = await c.waitForLeader();
+      const stopLatProfile = process.env.BENCH_PROFILE === 'latency' ? await profileWorkers(c.page(leader), 'latency-leader') : null;
+      const stopLatProfile2 = process.env.BENCH_PROFILE === 'latency' ? await profileWorkers(c.page(c.alive.find((i) => i !== leader) as number), 'latency-follower') : null;
       const latencies = await c.page(leader).evaluate(async (n) => {
         const h = window.peerquorumHarness;
         if (h === undefined) throw new Error('no harness');
@@ -234,10 +249,15 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
         }
         return ms;
       }, o.latencyWrites);
+      await stopLatProfile?.();
+      await stopLatProfile2?.();
       const p50 = percentile(latencies, 0.5);
       const p99 = percentile(latencies, 0.99);
       console.log(`latency: ${latencies.length} sequential writes from the leader: p50 ${p50?.toFixed(2)} ms, p99 ${p99?.toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (page performance.now())`);
       out.latencyP50Ms = p50 === null ? null : Math.round(p50 * 100) / 100;
+      if (process.env.BENCH_DEBUG) {
+        for (const i of c.alive) console.log(`  node ${i}${i === leader ? ' (leader)' : ''}: ${JSON.stringify((await c.metrics(i)).driver)}`);
+      }
       out.latencyP99Ms = p99 === null ? null : Math.round(p99 * 100) / 100;
     } catch (e) {
       console.log(`latency: failed: ${String(e)}`);
