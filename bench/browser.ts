@@ -192,8 +192,8 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
       console.log(`  ${trial}: ${ms.toFixed(1)} ms`);
       for (const i of survivors) {
         const events = await c.page(i).evaluate(() => window.peerquorumHarness?.events() ?? []);
-        const after = events.filter((e) => e.atMs >= t0EpochMs && e.type !== 'link');
-        console.log(`    node ${i}: ${after.map((e) => `+${(e.atMs - t0EpochMs).toFixed(1)} ${e.type === 'role' ? `${e.role}@${e.term}` : e.type === 'leader' ? `leader=${String(e.leader)}@${e.term}` : e.type}`).join(', ')}`);
+        const after = events.filter((e) => e.atMs >= t0EpochMs);
+        console.log(`    node ${i}: ${after.map((e) => `+${(e.atMs - t0EpochMs).toFixed(1)} ${e.type === 'role' ? `${e.role}@${e.term}` : e.type === 'leader' ? `leader=${String(e.leader)}@${e.term}` : e.type === 'link' ? `link ${e.peer} ${e.state}` : e.type}`).join(', ')}`);
       }
     }
     await killed;

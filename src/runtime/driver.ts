@@ -188,9 +188,10 @@ export class Driver {
     return query(this.machine.inner);
   }
 
-  transferLeadership(to: NodeId): void {
+  /** See `RaftNode.transferLeadership`; `urgent` when this node is about to go. */
+  transferLeadership(to: NodeId, options: { readonly urgent?: boolean } = {}): void {
     const node = this.requireNode();
-    const r = node.transferLeadership(to);
+    const r = node.transferLeadership(to, options);
     if (!r.ok) throw new RuntimeError('NOT_LEADER', r.error.message);
     this.pump();
   }

@@ -307,7 +307,7 @@ export class NodeHost {
       if (this.driver.status().role !== 'leader') return;
       const target = this.bestTransferee();
       if (target === null) return;
-      this.driver.transferLeadership(target);
+      this.driver.transferLeadership(target, { urgent: true });
       this.transfersStarted++;
     } catch {
       // Stopped meanwhile: nothing to hand over.

@@ -66,7 +66,8 @@
  *   register ID              propose a client-session registration (dissertation §6.3)
  *   session ID C S TEXT      propose TEXT as client C's command number S (exactly-once)
  *   read-index ID REQ [lease]  ask node ID for a linearizable (or lease) read
- *   transfer-leader ID TO    ask node ID to hand leadership to TO
+ *   transfer-leader ID TO [urgent]  ask node ID to hand leadership to TO (urgent: ID is going
+ *                            away, TimeoutNow follows the entries TO lacks without waiting)
  *   crash ID / restart ID    lose the node's memory / boot it from its storage
  *   status [ID...]           role, term, vote, leader, commit, applied, last index@term
  *   log ID                   the node's durable hard state and entries
@@ -254,7 +255,7 @@ class Interpreter {
       case 'read-index':
         return this.readIndex(arg(args, 0), Number(arg(args, 1)), args[2] === 'lease');
       case 'transfer-leader':
-        return this.transfer(arg(args, 0), arg(args, 1));
+        return this.transfer(arg(args, 0), arg(args, 1), args[2] === 'urgent');
       case 'request-join':
         return this.withChanges(() => {
           const sent = this.live(arg(args, 0)).requestJoin(args.slice(1));
@@ -564,8 +565,8 @@ class Interpreter {
     }
   }
 
-  private transfer(id: NodeId, to: NodeId): void {
-    const res = this.live(id).transferLeadership(to);
+  private transfer(id: NodeId, to: NodeId, urgent: boolean): void {
+    const res = this.live(id).transferLeadership(to, { urgent });
     this.out.push(res.ok ? `transfer to ${to} requested` : `refused: ${res.error.message}`);
   }
 

@@ -198,11 +198,16 @@ export class RaftNode {
     return err(new NotLeaderError(r.leader));
   }
 
-  /** Hand leadership to `to` (§3.10). On a follower the request is forwarded to the leader. */
-  transferLeadership(to: NodeId): Result<void, NotLeaderError> {
+  /**
+   * Hand leadership to `to` (§3.10). On a follower the request is forwarded to the leader.
+   * `urgent`: this node is about to go (its page is closing), so there is no time to wait for
+   * `to` to acknowledge the entries it lacks; TimeoutNow follows them at once when every entry
+   * has been sent to it (see `Raft.transferLeadership`).
+   */
+  transferLeadership(to: NodeId, options: { readonly urgent?: boolean } = {}): Result<void, NotLeaderError> {
     const r = this.r;
     if (r.role === 'leader') {
-      r.transferLeadership(to);
+      r.transferLeadership(to, options.urgent === true);
       return ok(undefined);
     }
     if (r.leader !== null) {

@@ -480,17 +480,28 @@ export class Raft {
   }
 
   /** Leader: hand over to `transferee` once its log is up to date (§3.10). */
-  transferLeadership(transferee: NodeId): void {
+  transferLeadership(transferee: NodeId, urgent = false): void {
     assert(this.role === 'leader', 'only the leader transfers leadership');
     if (transferee === this.id || !this.voters.includes(transferee)) return;
-    if (this.leadTransferee === transferee) return;
+    if (this.leadTransferee === transferee && !urgent) return;
     this.leadTransferee = transferee;
     this.transferStartedThisTerm = true;
     // The transfer must finish within an election timeout, or it is abandoned (tickHeartbeat).
     this.electionElapsed = 0;
     const pr = this.progress.get(transferee) as Progress;
-    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(transferee);
-    else this.needsAppendFlush = true;
+    const last = this.log.lastIndex();
+    if (pr.match === last) {
+      this.sendTimeoutNow(transferee);
+      return;
+    }
+    this.needsAppendFlush = true;
+    if (!urgent) return;
+    // A leader that is going away cannot wait for the acknowledgement. Links deliver in order,
+    // so once every entry is on its way to the transferee (appended to the messages before
+    // TimeoutNow), it holds them when it campaigns. If one is lost, its campaign fails on the
+    // voters' log check and an ordinary election follows: slower, never unsafe.
+    this.flushAppends();
+    if (pr.next > last) this.sendTimeoutNow(transferee);
   }
 
   sendTimeoutNow(to: NodeId): void {
