@@ -44,70 +44,12 @@ import { Peer, type DataConnection, type PeerError } from 'peerjs';
 import type { NodeId } from '../core/raft/types.ts';
 import type { LinkState } from '../io/transport/transport.ts';
 import { backoffDefault, backoffDelayMs, type BackoffOptions } from './webrtc-backoff.ts';
+import { emptyWebRtcLinksStats, type SignalingState, type WebRtcLinksOptions, type WebRtcLinksStats } from './webrtc-links-options.ts';
 import { peerJsId } from './webrtc-peer-id.ts';
+import { clearSlotTimers, newPeerSlot, type PeerSlot } from './webrtc-peer-slot.ts';
 
-export interface WebRtcSignaling {
-  readonly host: string;
-  readonly port: number;
-  /** Where the PeerServer is mounted, e.g. `/` or `/peerjs` (the PeerServer's `path` option). */
-  readonly path: string;
-  readonly secure: boolean;
-  /** The PeerServer's key (default `peerjs`, the server's default). */
-  readonly key?: string;
-}
-
-export type SignalingState = 'connecting' | 'open' | 'disconnected' | 'closed';
-
-export interface WebRtcLinksError {
-  readonly code: string;
-  readonly message: string;
-}
-
-export interface WebRtcLinksOptions {
-  readonly cluster: string;
-  readonly self: NodeId;
-  /** The other nodes to link to (self is ignored). `setPeers` changes the set later. */
-  readonly peers: readonly NodeId[];
-  readonly signaling: WebRtcSignaling;
-  /** STUN/TURN servers. None by default: host candidates only, nothing leaves the LAN. */
-  readonly iceServers?: readonly RTCIceServer[];
-  /**
-   * A new channel to `peer`, created this instant and not used yet: transfer it to the worker
-   * now (in this call), or give it to a DataChannelTransport on this thread. It supersedes any
-   * earlier channel to the same peer.
-   */
-  readonly onChannel: (peer: NodeId, channel: RTCDataChannel) => void;
-  /** The PeerJS connection to `peer` (not the channel handshake, which the transport tracks). */
-  readonly onLinkState?: (peer: NodeId, state: LinkState) => void;
-  readonly onSignalingState?: (state: SignalingState) => void;
-  /** Errors that retrying cannot fix (invalid id or key, no WebRTC), and callback failures. */
-  readonly onError?: (error: WebRtcLinksError) => void;
-  readonly backoff?: BackoffOptions;
-  /** A peer connection that has not opened by then is closed and redialed (default 10 s). */
-  readonly dialTimeoutMs?: number;
-  /** For the backoff jitter; returns [0, 1). Default `Math.random`. */
-  readonly random?: () => number;
-  /** PeerJS log level, 0 (none) to 3 (all). Default 0. */
-  readonly debugLevel?: 0 | 1 | 2 | 3;
-}
-
-export interface WebRtcLinksStats {
-  /** Dials started (first tries and retries). */
-  dials: number;
-  /** Incoming connections accepted, and refused (unknown node or wrong direction, knocks included). */
-  accepted: number;
-  refused: number;
-  /** Knocks sent (as acceptor), and knocks heard (as dialer) from a known peer. */
-  knocks: number;
-  knocksHeard: number;
-  /** Connections dropped as stale: their peer knocked while they looked open, or they failed. */
-  staleDropped: number;
-  /** Channels handed to `onChannel`. */
-  channels: number;
-  /** Times the PeerServer connection was lost, and times it was (re)opened. */
-  signalingLost: number;
-  signalingOpened: number;
-}
+// The caller's side of the contract (settings, callbacks, counters) lives in its own module.
+export type { SignalingState, WebRtcLinksError, WebRtcLinksOptions, WebRtcLinksStats, WebRtcSignaling } from './webrtc-links-options.ts';
 
 /** The SCTP stream id of the negotiated channel. PeerJS's own channel takes stream 0 or 1. */
 export const negotiatedChannelId = 512;
@@ -118,35 +60,9 @@ export const knockLabel = 'peerquorum-knock';
 /** PeerJS errors after which retrying with the same settings cannot succeed. */
 const fatalErrorTypes = new Set(['browser-incompatible', 'invalid-id', 'invalid-key', 'ssl-unavailable']);
 
-interface PeerSlot {
-  readonly node: NodeId;
-  readonly remoteId: string;
-  /** True if we dial this peer (our PeerJS id is the lower). */
-  readonly dialer: boolean;
-  conn: DataConnection | undefined;
-  state: LinkState;
-  attempt: number;
-  /** The next dial (dialer) or knock (acceptor). */
-  retryTimer: ReturnType<typeof setTimeout> | undefined;
-  openTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Acceptor only: the knock in flight, and when it is given up. */
-  knock: DataConnection | undefined;
-  knockTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
 export class WebRtcLinks {
   readonly peerId: string;
-  readonly stats: WebRtcLinksStats = {
-    dials: 0,
-    accepted: 0,
-    refused: 0,
-    knocks: 0,
-    knocksHeard: 0,
-    staleDropped: 0,
-    channels: 0,
-    signalingLost: 0,
-    signalingOpened: 0,
-  };
+  readonly stats: WebRtcLinksStats = emptyWebRtcLinksStats();
   private readonly options: WebRtcLinksOptions;
   private readonly backoff: BackoffOptions;
   private readonly dialTimeoutMs: number;
@@ -215,28 +131,16 @@ export class WebRtcLinks {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.signalingTimer);
-    for (const slot of this.slots.values()) this.clearSlotTimers(slot);
+    for (const slot of this.slots.values()) clearSlotTimers(slot);
     this.peer.destroy();
     this.setSignaling('closed');
   }
 
   private addSlot(node: NodeId): PeerSlot | undefined {
     if (node === this.options.self || this.slots.has(node)) return undefined;
-    const remoteId = peerJsId(this.options.cluster, node);
-    const slot: PeerSlot = {
-      node,
-      remoteId,
-      dialer: this.peerId < remoteId,
-      conn: undefined,
-      state: 'connecting',
-      attempt: 0,
-      retryTimer: undefined,
-      openTimer: undefined,
-      knock: undefined,
-      knockTimer: undefined,
-    };
+    const slot = newPeerSlot(node, peerJsId(this.options.cluster, node), this.peerId);
     this.slots.set(node, slot);
-    this.slotsByRemoteId.set(remoteId, slot);
+    this.slotsByRemoteId.set(slot.remoteId, slot);
     return slot;
   }
 
@@ -245,7 +149,7 @@ export class WebRtcLinks {
     if (slot === undefined) return;
     this.slots.delete(node);
     this.slotsByRemoteId.delete(slot.remoteId);
-    this.clearSlotTimers(slot);
+    clearSlotTimers(slot);
     this.endKnock(slot, false);
     const conn = slot.conn;
     slot.conn = undefined;
@@ -510,15 +414,6 @@ export class WebRtcLinks {
       slot.retryTimer = undefined;
       this.retry(slot);
     }, delayMs);
-  }
-
-  private clearSlotTimers(slot: PeerSlot): void {
-    clearTimeout(slot.retryTimer);
-    clearTimeout(slot.openTimer);
-    clearTimeout(slot.knockTimer);
-    slot.retryTimer = undefined;
-    slot.openTimer = undefined;
-    slot.knockTimer = undefined;
   }
 
   private setLinkState(slot: PeerSlot, state: LinkState): void {

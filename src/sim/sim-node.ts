@@ -35,180 +35,40 @@
  * An exception from the engine is a bug in it (protocol input never throws): it is reported to
  * the checkers and the node crashes and restarts from storage, as DESIGN.md prescribes.
  *
- * Observations for the checkers, beyond the Raft ones: for every applied entry, whether the
- * INNER (KV) machine ran and for which (session, seq) (exactly-once), and a digest of the whole
- * state machine after each applied batch, after a snapshot install and at boot (state machine
- * safety across snapshot jumps).
- *
- * Read request ids passed to `readIndex` come from a counter shared by the whole simulation, so
- * they are unique across nodes AND incarnations: a restarted node must not mistake a late answer
- * to its previous life's read for an answer to a new one (that would serve a stale index).
+ * This file is the loop and the faults. The node's other parts, each a concept of its own:
+ *   - sim-node-machine.ts: the state machine, what applying an entry or a snapshot means, and
+ *     what the checkers observe of it;
+ *   - sim-node-requests.ts: the service side of the client protocol (proposals, reads, answers);
+ *   - sim-node-options.ts, sim-node-stats.ts, sim-node-sabotage.ts: its settings and hooks, its
+ *     counters, and its deliberate bugs.
  */
 import { assert } from '../core/assert.ts';
-import type { Prng } from '../core/prng.ts';
-import type { RaftConfig } from '../core/raft/config.ts';
-import { NotLeaderError } from '../core/raft/errors.ts';
 import { sendableBeforePersist, type Message } from '../core/raft/messages.ts';
 import { durableCommitted } from '../core/raft/ready.ts';
 import type { ConfChange } from '../core/raft/conf-change.ts';
 import { RaftNode, type RaftStatus } from '../core/raft/raft-node.ts';
-import type { ConfState, Entry, NodeId, Ready, Role, Snapshot } from '../core/raft/types.ts';
+import type { ConfState, Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
 import { writeForReady } from '../io/storage/storage.ts';
-import { fnv1a64Hex } from '../machines/bytes.ts';
-import { encodeKvResult, KvMachine } from '../machines/kv.ts';
-import {
-  decodeSessionCommand,
-  decodeSessionOutcome,
-  encodeSessionOutcome,
-  SessionMachine,
-  type SessionCommand,
-  type SessionOptions,
-  type SessionOutcome,
-} from '../machines/sessions.ts';
-import type { StateMachine } from '../machines/state-machine.ts';
-import type { RaftCheckers } from './checkers/raft-checkers.ts';
-import {
-  clientEndpoint,
-  type ClientMessage,
-  type ClientOutcome,
-  type ClientRequest,
-  type ClientResponse,
-  type RejectReason,
-} from './client-protocol.ts';
-import type { Distribution } from './distributions.ts';
+import type { SessionMachine } from '../machines/sessions.ts';
+import type { ClientRequest } from './client-protocol.ts';
 import { MemoryStorage } from './memory-storage.ts';
-import type { Network } from './network.ts';
-import type { Scheduler } from './scheduler.ts';
+import { NodeMachine } from './sim-node-machine.ts';
+import type { SimNodeOptions } from './sim-node-options.ts';
+import { RequestService } from './sim-node-requests.ts';
+import type { Sabotage } from './sim-node-sabotage.ts';
+import { emptySimNodeStats, type SimNodeStats } from './sim-node-stats.ts';
 
-/**
- * Deliberate driver bugs, to prove the checkers catch what such bugs cause (tests of the
- * simulator itself; never set in a real sweep):
- * - `send-before-durable`: a Ready's messages leave as soon as its write BEGINS (breaks the Ready
- *   contract: a vote or an acknowledgement can promise state a crash then loses);
- * - `local-reads`: `index` and `lease` reads are served from the local state machine at once,
- *   without asking ReadIndex (stale reads from followers and deposed leaders);
- * - `forget-vote`: a restarting node's storage has lost its vote (the node may vote twice);
- * - `no-tick-catch-up`: a paused node does not catch up the ticks it missed (its lease outlives
- *   real time);
- * - `bypass-sessions`: session commands are applied straight to the inner KV machine, without
- *   the session layer's duplicate detection (a retried command applies twice);
- */
-export type Sabotage = 'send-before-durable' | 'local-reads' | 'forget-vote' | 'no-tick-catch-up' | 'bypass-sessions';
-
-/** Engine settings the simulator may vary per seed (identity, voters and PRNG are its own). */
-export type RaftTuning = Omit<RaftConfig, 'id' | 'voters' | 'prng' | 'applied'>;
-
-export interface SimNodeOptions {
-  readonly id: NodeId;
-  /** The bootstrap configuration's voters; empty for a node that joins a running cluster. */
-  readonly voters: readonly NodeId[];
-  readonly scheduler: Scheduler;
-  readonly prng: Prng;
-  readonly peerNet: Network<Message>;
-  readonly clientNet: Network<ClientMessage>;
-  readonly storageLatency: Distribution;
-  /** This node's tick interval in virtual microseconds (its clock drift is folded in). */
-  readonly tickUs: number;
-  readonly raft: RaftTuning;
-  /** The session layer's expiry settings. */
-  readonly session?: Partial<SessionOptions>;
-  readonly checkers: RaftCheckers;
-  /** Sim-wide unique read request ids (see the file comment). */
-  readonly nextReadId: () => number;
-  /** Processing delay between an input's arrival and the pass that handles it. */
-  readonly cpuDelayUs: number;
-  /** Gap between a write becoming durable and its Ready's messages leaving. */
-  readonly postDurableDelayUs: number;
-  /** Bound on queued inputs; more are dropped (and counted). */
-  readonly inboxMax: number;
-  /** Bound on client requests waiting for an answer; more are refused as `overloaded`. */
-  readonly pendingRequestsMax: number;
-  /**
-   * Called when a write begins (the nemesis arms crashes on writes in flight); `carriesVote`: it
-   * persists a vote not yet durable (a candidate's own, or one granted to a peer).
-   */
-  readonly onWriteBegin?: (node: SimNode, completesAtUs: number, carriesVote: boolean) => void;
-  /** Called when the engine threw and the node crashed; the owner decides when to restart. */
-  readonly onEngineCrash?: (node: SimNode) => void;
-  /** Called for every committed configuration entry the node applies. */
-  readonly onConfigApplied?: (node: SimNode, entry: Entry) => void;
-  /** Deliberate driver bugs (tests of the checkers only). */
-  readonly sabotage?: ReadonlySet<Sabotage>;
-  /** A debugging narrative: role changes, client requests and their fate, crashes, pauses. */
-  readonly trace?: (line: string) => void;
-}
+// The node's settings, counters and deliberate bugs are part of its interface: found here too.
+export type { RaftTuning, SimNodeOptions } from './sim-node-options.ts';
+export type { Sabotage } from './sim-node-sabotage.ts';
+export { emptySimNodeStats, type SimNodeStats } from './sim-node-stats.ts';
 
 type InboxItem = { readonly kind: 'peer'; readonly m: Message } | { readonly kind: 'client'; readonly req: ClientRequest };
-
-interface ProposalWaiter {
-  readonly req: ClientRequest;
-  /** Where the leader put it; -1 when forwarded (then only its application tells). */
-  readonly index: number;
-  readonly term: number;
-}
-
-interface ReadWaiter {
-  readonly req: ClientRequest;
-  readonly key: string;
-  readonly mode: 'index' | 'lease';
-  /** The index the read waits for, -1 until the ReadIndex answer arrives. */
-  index: number;
-}
-
-export interface SimNodeStats {
-  crashes: number;
-  restarts: number;
-  pauses: number;
-  engineErrors: number;
-  inboxDropped: number;
-  droppedWhileDown: number;
-  readies: number;
-  applied: number;
-  /** Proposals a follower forwarded to its leader. */
-  forwarded: number;
-  /**
-   * Session commands the session layer absorbed: already applied (duplicates: the cached result
-   * again), abandoned (stale), or of an unknown session (expired: refused, not applied).
-   */
-  duplicateCommands: number;
-  staleCommands: number;
-  expiredCommands: number;
-  registrations: number;
-  /** Snapshots this node took (and compacted its log behind), and installed from a leader. */
-  snapshotsTaken: number;
-  snapshotsInstalled: number;
-  /** Reads served after ReadIndex, by mode. */
-  indexReads: number;
-  leaseReads: number;
-  rejected: Record<RejectReason, number>;
-}
-
-/** The KV machine under the session layer, noting whether a command reached it. */
-class RecordingMachine implements StateMachine {
-  ran = false;
-  constructor(readonly kv: KvMachine) {}
-
-  apply(command: Uint8Array, index: number): Uint8Array {
-    this.ran = true;
-    return this.kv.apply(command, index);
-  }
-
-  snapshot(): Uint8Array {
-    return this.kv.snapshot();
-  }
-
-  restore(snapshot: Uint8Array): void {
-    this.kv.restore(snapshot);
-  }
-}
 
 export class SimNode {
   readonly id: NodeId;
   readonly storage: MemoryStorage;
   private raft: RaftNode | null = null;
-  private inner = new RecordingMachine(new KvMachine());
-  private machine: SessionMachine;
-  private appliedIndexValue = 0;
   private retiredValue = false;
   /** Bumped on crash and restart: events scheduled for an older life are ignored. */
   private incarnation = 0;
@@ -224,17 +84,23 @@ export class SimNode {
   private owedTicks = 0;
   private lastRole: Role | null = null;
   private lastTerm = -1;
-  private readonly proposals = new Map<string, ProposalWaiter>();
-  private readonly proposalByIndex = new Map<number, string>();
-  private readonly reads = new Map<number, ReadWaiter>();
-  private readsAwaitingApply: ReadWaiter[] = [];
   readonly stats: SimNodeStats = emptySimNodeStats();
-
+  /** The clients' waiting requests and their answers. */
+  private readonly requests: RequestService;
+  /** The state machine and its applied index. */
+  private readonly sm: NodeMachine;
 
   constructor(private readonly o: SimNodeOptions) {
     this.id = o.id;
     this.storage = new MemoryStorage({ scheduler: o.scheduler, prng: o.prng, latency: o.storageLatency, onRefused: (e) => this.storageRefused(e) });
-    this.machine = new SessionMachine(this.inner, o.session);
+    const sabotaged = (bug: Sabotage): boolean => this.sabotaged(bug);
+    const note = (what: string): void => this.note(what);
+    const { id, clientNet, nextReadId, pendingRequestsMax } = o;
+    // Reads are served from what this node shows of its machine (`appliedIndex`, `localRead`);
+    // the machine answers, through the requests, the clients of the commands it applies.
+    this.requests = new RequestService({ id, clientNet, nextReadId, pendingRequestsMax, replica: this, stats: this.stats, sabotaged, tracing: o.trace !== undefined, note });
+    const onConfigApplied = (entry: Entry): void => o.onConfigApplied?.(this, entry);
+    this.sm = new NodeMachine({ id, session: o.session, scheduler: o.scheduler, checkers: o.checkers, stats: this.stats, requests: this.requests, onConfigApplied, sabotaged, note });
   }
 
   // ---- state seen from outside -------------------------------------------------------------
@@ -253,7 +119,7 @@ export class SimNode {
   }
 
   get appliedIndex(): number {
-    return this.appliedIndexValue;
+    return this.sm.appliedIndex;
   }
 
   status(): RaftStatus | null {
@@ -275,12 +141,12 @@ export class SimNode {
 
   /** A hash of the whole state machine (sessions and KV data): equal on converged replicas. */
   digest(): string {
-    return fnv1a64Hex(this.machine.snapshot());
+    return this.sm.digest();
   }
 
-  /** The value of `key` in this replica's KV machine now (tests; not a linearizable read). */
+  /** The value of `key` in this replica's KV machine now (not by itself a linearizable read). */
   localRead(key: string): string | null {
-    return this.inner.kv.read(key);
+    return this.sm.read(key);
   }
 
   /** The configuration in force on this node (the latest in its log), null when down. */
@@ -290,12 +156,7 @@ export class SimNode {
 
   /** The session layer's counters (duplicates absorbed, commands refused as expired, ...). */
   sessionStats(): Readonly<SessionMachine['stats']> {
-    return this.machine.stats;
-  }
-
-  private resetMachine(): void {
-    this.inner = new RecordingMachine(new KvMachine());
-    this.machine = new SessionMachine(this.inner, this.o.session);
+    return this.sm.sessionStats();
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -308,14 +169,12 @@ export class SimNode {
     if (this.sabotaged('forget-vote')) this.storage.forgetVote();
     const boot = this.storage.load();
     this.incarnation++;
-    this.resetMachine();
     const snap = boot.snapshot ?? null;
-    if (snap !== null) this.machine.restore(snap.data);
-    this.appliedIndexValue = snap === null ? 0 : snap.meta.index;
+    this.sm.boot(snap);
     const restored = snap === null ? null : { index: snap.meta.index, digest: this.digest() };
     this.o.checkers.onBoot(this.id, boot.hardState.commit, restored, this.o.scheduler.nowUs);
     try {
-      this.raft = new RaftNode({ ...this.o.raft, id: this.id, voters: this.o.voters, prng: this.o.prng, applied: this.appliedIndexValue }, boot);
+      this.raft = new RaftNode({ ...this.o.raft, id: this.id, voters: this.o.voters, prng: this.o.prng, applied: this.sm.appliedIndex }, boot);
     } catch (error) {
       // The engine refused its own durable state: a bug. The node stays down.
       this.stats.engineErrors++;
@@ -342,18 +201,14 @@ export class SimNode {
     this.pausedValue = false;
     this.incarnation++;
     this.raft = null;
-    this.resetMachine();
-    this.appliedIndexValue = 0;
+    this.sm.reset();
     this.inbox = [];
     this.processScheduled = false;
     this.outstanding = null;
     this.appliedEarly = 0;
     this.durableWaiting = false;
     this.owedTicks = 0;
-    this.proposals.clear();
-    this.proposalByIndex.clear();
-    this.reads.clear();
-    this.readsAwaitingApply = [];
+    this.requests.clear();
     this.storage.crash();
   }
 
@@ -492,7 +347,7 @@ export class SimNode {
     for (const item of items) {
       if (incarnation !== this.incarnation) return; // the engine threw and the node crashed
       if (item.kind === 'peer') this.guard(() => this.raftOrThrow().step(item.m));
-      else this.guard(() => this.handleClientRequest(item.req));
+      else this.guard(() => this.requests.handle(this.raftOrThrow(), item.req));
     }
     if (incarnation === this.incarnation) this.guard(() => this.maybeReady());
   }
@@ -514,8 +369,8 @@ export class SimNode {
     this.sendMessages(rd, this.sabotaged('send-before-durable') ? 'all' : 'early');
     // Committed entries already durable here are applied while the write runs (ready.ts).
     this.appliedEarly = durableCommitted(rd);
-    for (let i = 0; i < this.appliedEarly; i++) this.applyEntry(rd.committedEntries[i] as Entry);
-    if (this.appliedEarly > 0) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
+    for (let i = 0; i < this.appliedEarly; i++) this.sm.applyEntry(rd.committedEntries[i] as Entry);
+    if (this.appliedEarly > 0) this.o.checkers.onState(this.id, this.sm.appliedIndex, this.digest(), this.o.scheduler.nowUs);
     const durable = this.storage.durableHardState();
     const carriesVote = rd.hardState !== null && rd.hardState.vote !== null && (rd.hardState.vote !== durable.vote || rd.hardState.term !== durable.term);
     const incarnation = this.incarnation;
@@ -540,18 +395,18 @@ export class SimNode {
       const wrote = rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null;
       if (!wrote) this.sendMessages(rd, 'all');
       else if (!this.sabotaged('send-before-durable')) this.sendMessages(rd, 'late');
-      if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
-      for (let i = this.appliedEarly; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i] as Entry);
-      if (rd.committedEntries.length > this.appliedEarly) this.o.checkers.onState(this.id, this.appliedIndexValue, this.digest(), this.o.scheduler.nowUs);
-      for (const rs of rd.readStates) this.onReadState(rs.requestId, rs.index);
-      for (const id of rd.droppedReads) this.onReadDropped(id);
+      if (rd.snapshot !== null) this.sm.installSnapshot(rd.snapshot);
+      for (let i = this.appliedEarly; i < rd.committedEntries.length; i++) this.sm.applyEntry(rd.committedEntries[i] as Entry);
+      if (rd.committedEntries.length > this.appliedEarly) this.o.checkers.onState(this.id, this.sm.appliedIndex, this.digest(), this.o.scheduler.nowUs);
+      for (const rs of rd.readStates) this.requests.onReadState(rs.requestId, rs.index);
+      for (const id of rd.droppedReads) this.requests.onReadDropped(id);
       this.outstanding = null;
       this.appliedEarly = 0;
       this.raftOrThrow().advance();
       this.maybeSnapshot();
     });
     if (incarnation !== this.incarnation) return;
-    this.serveReadsUpTo(this.appliedIndexValue);
+    this.requests.serveReadsUpTo(this.sm.appliedIndex);
     this.scheduleProcess();
   }
 
@@ -564,200 +419,17 @@ export class SimNode {
     }
   }
 
-  // ---- the state machine and client requests ---------------------------------------------------
+  // ---- snapshots -------------------------------------------------------------------------------
 
-  /** A snapshot installed from the leader is durable: the state machine becomes its state. */
-  private installSnapshot(snap: Snapshot): void {
-    const index = snap.meta.index;
-    assert(index > this.appliedIndexValue, `${this.id} installs a snapshot at ${index} behind its applied index ${this.appliedIndexValue}`);
-    this.machine.restore(snap.data);
-    this.appliedIndexValue = index;
-    this.stats.snapshotsInstalled++;
-    this.o.checkers.onSnapshotInstalled(this.id, index, this.digest(), this.o.scheduler.nowUs);
-    this.note(`installed a snapshot at (${index}, ${snap.meta.term}), ${snap.data.byteLength} bytes`);
-    // Requests this node placed at indices the snapshot covers: whether they were committed there
-    // is not visible here. Forget them; their clients retry, and the session layer answers.
-    for (const [at, key] of this.proposalByIndex) {
-      if (at > index) continue;
-      this.proposalByIndex.delete(at);
-      const waiter = this.proposals.get(key);
-      if (waiter !== undefined && waiter.index === at) this.proposals.delete(key);
-    }
-  }
-
-  /** The engine's snapshot policy: snapshot the state machine at the applied index and compact. */
+  /**
+   * When the engine's snapshot policy says so, the state machine is snapshotted and the log
+   * compacted (sim-node-machine.ts); the snapshot goes to storage as one more write in the queue.
+   */
   private maybeSnapshot(): void {
-    const raft = this.raftOrThrow();
-    if (!raft.shouldSnapshot()) return;
-    const index = this.appliedIndexValue;
-    // The engine and this driver agree on the applied index: the engine moves it to a leader's
-    // snapshot only when a Ready hands that snapshot over (an engine bug the simulator found).
-    if (raft.status().applied !== index) throw new Error(`applied ${index}, the engine says ${raft.status().applied}`);
-    const data = this.machine.snapshot();
-    const { snapshot, compactTo, hardState } = raft.compact(index, data);
-    this.stats.snapshotsTaken++;
-    this.o.checkers.onState(this.id, index, fnv1a64Hex(data), this.o.scheduler.nowUs);
-    this.note(`snapshot at ${index} (${data.byteLength} bytes), compact to ${compactTo}`);
-    const completesAtUs = this.storage.write({ hardState, snapshot, compactTo }, () => undefined);
+    const write = this.sm.snapshotIfDue(this.raftOrThrow());
+    if (write === null) return;
+    const completesAtUs = this.storage.write(write, () => undefined);
     this.o.onWriteBegin?.(this, completesAtUs, false);
-  }
-
-  private applyEntry(e: Entry): void {
-    const now = this.o.scheduler.nowUs;
-    this.o.checkers.onApplied(this.id, e, now);
-    this.appliedIndexValue = e.index;
-    this.stats.applied++;
-    this.supersedeWaiterAt(e);
-    if (e.kind === 'config') this.o.onConfigApplied?.(this, e);
-    if (e.kind !== 'normal') {
-      this.o.checkers.onInnerApplied(this.id, e.index, null, now);
-      return;
-    }
-    const decoded = decodeSessionCommand(e.data);
-    const command = decoded.ok ? decoded.value : null;
-    this.inner.ran = false;
-    let outcome: SessionOutcome;
-    if (command?.type === 'request' && this.sabotaged('bypass-sessions')) {
-      // The broken driver: straight to the KV machine, duplicates and all.
-      outcome = { status: 'applied', result: this.inner.apply(command.payload, e.index) };
-    } else {
-      // Undecodable bytes are refused by the session layer as `malformed` (nothing applied).
-      outcome = this.machine.applyCommand(e.data, e.index);
-    }
-    const ran = this.inner.ran && command?.type === 'request' ? { session: command.clientId, seq: command.seq } : null;
-    this.o.checkers.onInnerApplied(this.id, e.index, ran, now);
-    if (outcome.status === 'duplicate') this.stats.duplicateCommands++;
-    else if (outcome.status === 'stale') this.stats.staleCommands++;
-    else if (outcome.status === 'expired') this.stats.expiredCommands++;
-    else if (outcome.status === 'registered') this.stats.registrations++;
-    if (command === null) return;
-    const key = commandKey(command);
-    const waiter = this.proposals.get(key);
-    if (waiter === undefined) return;
-    this.forgetProposal(key, waiter);
-    // A stale command's client has moved on and waits for nothing.
-    if (outcome.status !== 'stale') this.respondDone(waiter.req, encodeSessionOutcome(outcome));
-  }
-
-  /** The leader accepted a request at (index, term), but a different entry was applied there. */
-  private supersedeWaiterAt(e: Entry): void {
-    const key = this.proposalByIndex.get(e.index);
-    if (key === undefined) return;
-    this.proposalByIndex.delete(e.index);
-    const waiter = this.proposals.get(key);
-    if (waiter === undefined || waiter.index !== e.index || waiter.term === e.term) return;
-    // Log Matching: an entry at this index of another term was committed, so (index, term) never
-    // will be, and the leader put the command nowhere else. A definite failure: retry is safe.
-    this.proposals.delete(key);
-    this.respondRejected(waiter.req, 'superseded', null);
-  }
-
-  private forgetProposal(key: string, waiter: ProposalWaiter): void {
-    this.proposals.delete(key);
-    if (waiter.index >= 0 && this.proposalByIndex.get(waiter.index) === key) this.proposalByIndex.delete(waiter.index);
-  }
-
-  private handleClientRequest(req: ClientRequest): void {
-    const raft = this.raftOrThrow();
-    if (this.proposals.size + this.reads.size >= this.o.pendingRequestsMax) {
-      this.respondRejected(req, 'overloaded', null);
-      return;
-    }
-    const body = req.body;
-    if (body.kind === 'read') {
-      this.startIndexRead(raft, req, body.key, body.mode);
-      return;
-    }
-    const decoded = decodeSessionCommand(body.command);
-    assert(decoded.ok, `${this.id}: client ${req.clientId} sent bytes that are not a session command`);
-    const result = raft.propose(body.command);
-    if (!result.ok) {
-      const e = result.error;
-      if (e instanceof NotLeaderError) this.respondRejected(req, 'not-leader', e.leaderHint);
-      else this.respondRejected(req, 'proposal-dropped', null);
-      return;
-    }
-    const key = commandKey(decoded.value);
-    const old = this.proposals.get(key);
-    if (old !== undefined) this.forgetProposal(key, old);
-    const v = result.value;
-    if ('index' in v) {
-      this.proposals.set(key, { req, index: v.index, term: v.term });
-      this.proposalByIndex.set(v.index, key);
-      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${key}: proposed at (${v.index}, ${v.term})`);
-    } else {
-      this.stats.forwarded++;
-      this.proposals.set(key, { req, index: -1, term: 0 });
-      if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} ${key}: forwarded to ${v.forwardedTo}`);
-    }
-  }
-
-  private startIndexRead(raft: RaftNode, req: ClientRequest, key: string, mode: 'index' | 'lease'): void {
-    if (this.sabotaged('local-reads')) {
-      this.respondDone(req, encodeKvResult({ op: 'read', value: this.inner.kv.read(key) }));
-      return;
-    }
-    const readId = this.o.nextReadId();
-    const result = raft.readIndex(readId, mode === 'lease' ? 'lease' : 'linearizable');
-    if (!result.ok) {
-      const e = result.error;
-      if (e instanceof NotLeaderError) this.respondRejected(req, 'not-leader', e.leaderHint);
-      else this.respondRejected(req, 'read-dropped', null);
-      return;
-    }
-    this.reads.set(readId, { req, key, mode, index: -1 });
-    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId} read: ReadIndex ${readId} (${mode})`);
-  }
-
-  private onReadState(readId: number, index: number): void {
-    const w = this.reads.get(readId);
-    // Unknown: a duplicate answer, or one for a read this incarnation never asked.
-    if (w === undefined || w.index >= 0) return;
-    this.reads.delete(readId);
-    w.index = index;
-    if (index <= this.appliedIndexValue) this.serveRead(w);
-    else this.readsAwaitingApply.push(w);
-  }
-
-  private onReadDropped(readId: number): void {
-    const w = this.reads.get(readId);
-    if (w === undefined || w.index >= 0) return;
-    this.reads.delete(readId);
-    this.respondRejected(w.req, 'read-dropped', null);
-  }
-
-  private serveReadsUpTo(applied: number): void {
-    if (this.readsAwaitingApply.length === 0) return;
-    const waiting: ReadWaiter[] = [];
-    for (const w of this.readsAwaitingApply) {
-      if (w.index <= applied) this.serveRead(w);
-      else waiting.push(w);
-    }
-    this.readsAwaitingApply = waiting;
-  }
-
-  private serveRead(w: ReadWaiter): void {
-    if (w.mode === 'lease') this.stats.leaseReads++;
-    else this.stats.indexReads++;
-    this.respondDone(w.req, encodeKvResult({ op: 'read', value: this.inner.kv.read(w.key) }));
-  }
-
-  private respondDone(req: ClientRequest, result: Uint8Array): void {
-    if (this.o.trace !== undefined) {
-      const what = req.body.kind === 'read' ? 'read served' : describeOutcome(result);
-      this.note(`client ${req.clientId} request ${req.requestId}: done (${what})`);
-    }
-    this.respond(req, { type: 'done', result });
-  }
-
-  private respondRejected(req: ClientRequest, reason: RejectReason, leaderHint: NodeId | null): void {
-    this.stats.rejected[reason]++;
-    if (this.o.trace !== undefined) this.note(`client ${req.clientId} request ${req.requestId}: rejected ${reason}${leaderHint === null ? '' : ` (try ${leaderHint})`}`);
-    this.respond(req, { type: 'rejected', reason, leaderHint });
-  }
-
-  private respond(req: ClientRequest, outcome: ClientOutcome): void {
-    this.o.clientNet.send(this.id, clientEndpoint(req.clientId), { kind: 'response', response: clientResponse(req, this.id, outcome) });
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -817,52 +489,9 @@ function freezeMessage(m: Message): Message {
   return Object.freeze(m);
 }
 
-/**
- * How a node recognizes a client's command when it is applied (after forwarding, or as a retry
- * placed by another node): a request by its (session, seq), a register by its nonce.
- */
-function commandKey(command: SessionCommand): string {
-  return command.type === 'request' ? `s${command.clientId}:${command.seq}` : `r${command.nonce ?? 0}`;
-}
-
 function describeReady(rd: Ready): string {
   const range = (es: readonly Entry[]): string => (es.length === 0 ? '-' : `${(es[0] as Entry).index}..${(es[es.length - 1] as Entry).index}`);
   const hs = rd.hardState === null ? '' : `hard state (${rd.hardState.term}, ${rd.hardState.vote ?? '-'}, ${rd.hardState.commit}), `;
   const snap = rd.snapshot === null ? '' : `snapshot (${rd.snapshot.meta.index}, ${rd.snapshot.meta.term}), `;
   return `${hs}${snap}entries ${range(rd.entries)}, apply ${range(rd.committedEntries)}, ${rd.messages.length} messages`;
-}
-
-function describeOutcome(bytes: Uint8Array): string {
-  const decoded = decodeSessionOutcome(bytes);
-  if (!decoded.ok) return 'an undecodable outcome';
-  const o = decoded.value;
-  return o.status === 'registered' ? `registered session ${o.clientId}` : o.status;
-}
-
-function clientResponse(req: ClientRequest, node: NodeId, outcome: ClientOutcome): ClientResponse {
-  return { clientId: req.clientId, requestId: req.requestId, attempt: req.attempt, node, outcome };
-}
-
-/** All counters at zero. */
-export function emptySimNodeStats(): SimNodeStats {
-  return {
-    crashes: 0,
-    restarts: 0,
-    pauses: 0,
-    engineErrors: 0,
-    inboxDropped: 0,
-    droppedWhileDown: 0,
-    readies: 0,
-    applied: 0,
-    forwarded: 0,
-    duplicateCommands: 0,
-    staleCommands: 0,
-    expiredCommands: 0,
-    registrations: 0,
-    snapshotsTaken: 0,
-    snapshotsInstalled: 0,
-    indexReads: 0,
-    leaseReads: 0,
-    rejected: { 'not-leader': 0, 'proposal-dropped': 0, 'read-dropped': 0, superseded: 0, overloaded: 0 },
-  };
 }
