@@ -175,8 +175,8 @@ export const messageTypes: readonly MessageType[] = [
 
 /**
  * Whether a message of a Ready may leave BEFORE the Ready's write is durable (Raft dissertation
- * §10.2.1): a leader may send its entries to followers in parallel with writing them to its own
- * disk, which takes one disk write off the commit latency. That is safe because nothing in a
+ * §10.2.1): a leader may send its entries (and TimeoutNow) to followers in parallel with writing
+ * them to its own disk, which takes one disk write off the commit latency. That is safe because nothing in a
  * leader's append, heartbeat or snapshot promises anything about the leader's own disk: the
  * leader counts itself towards a commit only once its entries are durable (the core's self-ack
  * waits for `advance`), and a leader that crashes before its write simply has a shorter log,
@@ -184,5 +184,7 @@ export const messageTypes: readonly MessageType[] = [
  * (votes, vote requests, acknowledgements) promises durable state and waits for the write.
  */
 export function sendableBeforePersist(m: Message): boolean {
-  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
+  // TimeoutNow too: it asks the transferee to campaign on ITS log, and promises nothing about
+  // the leader's (a leader handing over as its page closes must not wait for a write).
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now';
 }

@@ -18,6 +18,7 @@ import { stepFollower } from './step-follower.ts';
 import { stepLeader } from './step-leader.ts';
 import { tickElection, tickHeartbeat } from './tick.ts';
 import { applyConfChange, isMember, makeConfState, type ConfChange } from './conf-change.ts';
+import { transferLeadership } from './leader-transfer.ts';
 import { ProposalDroppedError } from './errors.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { BootState, ConfState, Entry, NodeId, ReadState, Role, Snapshot } from './types.ts';
@@ -480,28 +481,9 @@ export class Raft {
   }
 
   /** Leader: hand over to `transferee` once its log is up to date (§3.10). */
+  /** Leadership transfer (§3.10): see leader-transfer.ts. */
   transferLeadership(transferee: NodeId, urgent = false): void {
-    assert(this.role === 'leader', 'only the leader transfers leadership');
-    if (transferee === this.id || !this.voters.includes(transferee)) return;
-    if (this.leadTransferee === transferee && !urgent) return;
-    this.leadTransferee = transferee;
-    this.transferStartedThisTerm = true;
-    // The transfer must finish within an election timeout, or it is abandoned (tickHeartbeat).
-    this.electionElapsed = 0;
-    const pr = this.progress.get(transferee) as Progress;
-    const last = this.log.lastIndex();
-    if (pr.match === last) {
-      this.sendTimeoutNow(transferee);
-      return;
-    }
-    this.needsAppendFlush = true;
-    if (!urgent) return;
-    // A leader that is going away cannot wait for the acknowledgement. Links deliver in order,
-    // so once every entry is on its way to the transferee (appended to the messages before
-    // TimeoutNow), it holds them when it campaigns. If one is lost, its campaign fails on the
-    // voters' log check and an ordinary election follows: slower, never unsafe.
-    this.flushAppends();
-    if (pr.next > last) this.sendTimeoutNow(transferee);
+    transferLeadership(this, transferee, urgent);
   }
 
   sendTimeoutNow(to: NodeId): void {
