@@ -57,7 +57,7 @@ const measures = ['throughput', 'latency', 'crash', 'graceful', 'tabs', 'peer'] 
 type Measure = (typeof measures)[number];
 
 function parseOptions(args: readonly string[]): BrowserBenchOptions {
-  const o: BrowserBenchOptions = { commands: 40_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures) };
+  const o: BrowserBenchOptions = { commands: 100_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures) };
   const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only'>> = {
     '--commands': 'commands',
     '--concurrency': 'concurrency',
@@ -210,8 +210,8 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
   const c = !o.only.has('throughput') && !o.only.has('latency') ? null : await Cluster.open(browser, options, baseURL);
   if (c !== null) try {
     let leader = await c.waitForLeader();
-    // Warm up the links, the worker and IndexedDB.
-    await c.writeMany(leader, { prefix: 'warm', count: 500, concurrency: 64 });
+    // Warm up the links, the worker, IndexedDB and the client sessions (one per write in flight).
+    await c.writeMany(leader, { prefix: 'warm', count: 2 * o.concurrency, concurrency: o.concurrency });
 
     if (o.only.has('throughput')) try {
       const stopProfile = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(leader), 'throughput-leader') : null;

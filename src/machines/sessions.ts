@@ -183,13 +183,24 @@ export class SessionMachine implements StateMachine {
 
   /** As `apply`, with the outcome decoded. */
   applyCommand(bytes: Uint8Array, index: number): SessionOutcome {
+    return this.applyAndDecode(bytes, index).outcome;
+  }
+
+  /**
+   * As `applyCommand`, and the decoded command too (null when malformed), so that a caller that
+   * tracks its own commands (the runtime's proposals) does not decode every command twice.
+   */
+  applyAndDecode(bytes: Uint8Array, index: number): { readonly outcome: SessionOutcome; readonly command: SessionCommand | null } {
     this.expireBefore(index);
     const decoded = decodeSessionCommand(bytes);
     if (!decoded.ok) {
       this.stats.malformed++;
-      return { status: 'malformed' };
+      return { outcome: { status: 'malformed' }, command: null };
     }
-    const command = decoded.value;
+    return { outcome: this.applyDecoded(decoded.value, index), command: decoded.value };
+  }
+
+  private applyDecoded(command: SessionCommand, index: number): SessionOutcome {
     if (command.type === 'register') {
       this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastActiveIndex: index });
       return { status: 'registered', clientId: index };

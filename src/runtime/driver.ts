@@ -118,6 +118,8 @@ export class Driver {
   private lastRole: Role | null = null;
   private lastLeader: NodeId | null | undefined = undefined;
   private lastCommit = 0;
+  /** The leader in-flight proposals were last (re)submitted for (`noticeLeader`). */
+  private resubmittedFor: NodeId | null | undefined = undefined;
   private joined = false;
   private ticksToJoinAsk = 0;
   /** Jitter of oracle-triggered campaigns (seeded with the node's seed in `start`). */
@@ -264,6 +266,7 @@ export class Driver {
       return;
     }
     this.node.step(decoded.value);
+    this.noticeLeader(this.node.leader());
     this.pump();
   }
 
@@ -385,9 +388,9 @@ export class Driver {
 
   private apply(e: Entry): void {
     if (e.kind !== 'normal') return;
-    const outcome = this.machine.applyCommand(e.data, e.index);
+    const { outcome, command } = this.machine.applyAndDecode(e.data, e.index);
     this.metrics.entriesApplied++;
-    this.proposals?.onApplied(e.data, outcome);
+    this.proposals?.onApplied(command, outcome);
   }
 
   private reportState(node: RaftNode): void {
@@ -396,9 +399,8 @@ export class Driver {
       this.lastRole = s.role;
       this.emit({ type: 'role', role: s.role, term: s.term });
     }
+    this.noticeLeader(s.leader);
     if (s.leader !== this.lastLeader) {
-      // After a failover, what was proposed to the old leader (or to no one) goes again now.
-      if (s.leader !== null && this.lastLeader !== undefined) this.proposals?.resubmitAll();
       this.lastLeader = s.leader;
       this.emit({ type: 'leader', leader: s.leader, term: s.term });
     }
@@ -406,6 +408,17 @@ export class Driver {
       this.lastCommit = s.commit;
       this.emit({ type: 'commit', index: s.commit });
     }
+  }
+
+  /**
+   * After a failover, what was proposed to the old leader (or to no one) goes again at once:
+   * noticed as the message that makes a new leader known is stepped, so that a new leader's
+   * own callers' commands join its first Ready, beside its empty entry.
+   */
+  private noticeLeader(leader: NodeId | null): void {
+    if (leader === this.resubmittedFor) return;
+    if (leader !== null && this.resubmittedFor !== undefined) this.proposals?.resubmitAll();
+    this.resubmittedFor = leader;
   }
 
   private async fail(e: unknown): Promise<void> {

@@ -291,10 +291,20 @@ export class RaftNode {
     return true;
   }
 
-  /** Campaign now, as if the election timeout had expired (tests, and a failure oracle). */
+  /**
+   * Campaign now, as if the election timeout had expired (tests, and a failure oracle). With
+   * pre-vote on, a failure oracle's campaign keeps its pre-vote: a follower whose own signal has
+   * not arrived yet refuses it without moving to a new term, so a later campaign can still win
+   * at once instead of after an election timeout.
+   */
   campaign(): void {
     if (this.r.role === 'leader') return;
     this.r.campaign(this.r.cfg.preVote ? 'pre-election' : 'election');
+  }
+
+  /** The leader this node knows of (itself when it leads), or null. Cheaper than `status()`. */
+  leader(): NodeId | null {
+    return this.r.leader;
   }
 
   hasReady(): boolean {
