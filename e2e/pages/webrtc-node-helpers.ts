@@ -1,7 +1,8 @@
 /**
  * Node-side helpers of the WebRTC specs (e2e/webrtc-*.spec.ts); not loaded by any page.
- * - The transport compliance suite (test/io/transport-compliance.ts) transpiled to CommonJS, to
- *   be evaluated in a page with the Vitest shim, and its test names, read the same way in Node.
+ * - A compliance suite (test/io/*-compliance.ts) transpiled to CommonJS, to be evaluated in a
+ *   page with the Vitest shim, and its tests, listed the same way in Node: the transport suite
+ *   here, the storage suite for e2e/indexeddb-compliance.spec.ts.
  * - Browser contexts opened as nodes on the harness page, with typed calls into `window.pq`.
  * - A PeerServer in a child process that a test can kill and restart (the shared one that
  *   playwright.config.ts starts must stay up for the other tests).
@@ -23,19 +24,41 @@ const repoDir = fileURLToPath(new URL('../../', import.meta.url));
 /** The shared PeerServer that playwright.config.ts starts (e2e/config.ts). */
 export const sharedSignaling: WebRtcSignaling = { host: e2eHost, port: peerServerPort, path: peerServerPath, secure: false, key: 'peerjs' };
 
-export function transpiledComplianceSuite(): string {
-  const source = readFileSync(`${repoDir}test/io/transport-compliance.ts`, 'utf8');
+/** `test/io/<file>` (a Vitest suite that imports only Vitest and our sources) as CommonJS for `loadSuite`. */
+export function transpiledSuite(file: string): string {
+  const source = readFileSync(`${repoDir}test/io/${file}`, 'utf8');
   return ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
-    fileName: 'transport-compliance.ts',
+    fileName: file,
   }).outputText;
 }
 
-/** The suite's test names, in order, found by running its describe function against the shim. */
+/**
+ * The suite's tests, in order, found by calling its describe function `describeName` with
+ * `args` against the shim (nothing runs: the tests are only registered). `modules` answers the
+ * suite's value imports other than Vitest (see `loadSuite`).
+ */
+export function suiteTests(
+  code: string,
+  describeName: string,
+  args: readonly unknown[],
+  modules: Readonly<Record<string, unknown>> = {},
+): { readonly name: string; readonly path: string }[] {
+  const { exports, shim } = loadSuite(code, modules);
+  const describeSuite = exports[describeName];
+  if (typeof describeSuite !== 'function') throw new Error(`the suite exports no function ${describeName}`);
+  (describeSuite as (...a: readonly unknown[]) => void)(...args);
+  return shim.tests.map(({ name, path }) => ({ name, path }));
+}
+
+/** The transport compliance suite (test/io/transport-compliance.ts), transpiled. */
+export function transpiledComplianceSuite(): string {
+  return transpiledSuite('transport-compliance.ts');
+}
+
+/** The transport suite's test names, in order. */
 export function complianceTestNames(code: string): string[] {
-  const { exports, shim } = loadSuite(code);
-  (exports.describeTransportCompliance as (name: string, factory: unknown) => void)('webrtc', {});
-  return shim.tests.map((t) => t.name);
+  return suiteTests(code, 'describeTransportCompliance', ['webrtc', {}]).map((t) => t.name);
 }
 
 /** A page that is one node of a test, with typed access to the harness API. */
