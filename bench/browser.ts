@@ -30,7 +30,7 @@
  *
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
  * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline;
- * BENCH_PROFILE=throughput|latency profiles the leader's worker during that measure
+ * BENCH_PROFILE=throughput|latency profiles the leader's and a follower's workers during that measure
  * (bench/cpu-profile.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +39,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { Cluster, type ClusterOptions } from '../src/playwright/index.ts';
-import { profilePage, profileWorkers } from './cpu-profile.ts';
+import { profileWorkers } from './cpu-profile.ts';
 
 interface BrowserBenchOptions {
   commands: number;
@@ -215,7 +215,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
 
     if (o.only.has('throughput')) try {
       const stopProfile = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(leader), 'throughput-leader') : null;
-      const stopProfile2 = process.env.BENCH_PROFILE === 'throughput' ? await profilePage(c.page(leader), 'throughput-leader') : null;
+      const stopProfile2 = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(c.alive.find((i) => i !== leader) as number), 'throughput-follower') : null;
       const t0 = performance.now();
       const report = await c.writeMany(leader, { prefix: 'tp', count: o.commands, concurrency: o.concurrency });
       const sec = (performance.now() - t0) / 1000;

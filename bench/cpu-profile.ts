@@ -1,7 +1,7 @@
 /**
  * CPU profiles for the browser benchmark (`BENCH_PROFILE=throughput|latency npm run bench --
- * browser`): V8's sampling profiler in a page's dedicated worker (where a node runs) or on its
- * main thread, over the Chrome DevTools Protocol. The profile is written as a `.cpuprofile` file
+ * browser`): V8's sampling profiler in a page's dedicated worker (where a node runs), over the
+ * Chrome DevTools Protocol. The profile is written as a `.cpuprofile` file
  * (open it in Chrome DevTools) to the system temp directory, and the functions with the most
  * self time are printed. A measuring aid, never part of a figure: profiling slows the code down.
  *
@@ -80,19 +80,6 @@ export async function profileWorkers(page: Page, label: string): Promise<() => P
       const r = (await send(s, 'Profiler.stop')) as { profile: Profile };
       report(`${label}-worker${k}`, r.profile);
     }
-    await cdp.detach();
-  };
-}
-
-/** Profile the page's main thread; call the answer to stop and report. */
-export async function profilePage(page: Page, label: string): Promise<() => Promise<void>> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
-  await cdp.send('Profiler.start');
-  return async () => {
-    const r = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
-    report(`${label}-main`, r.profile);
     await cdp.detach();
   };
 }
