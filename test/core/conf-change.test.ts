@@ -160,6 +160,10 @@ describe('proposeConfChange on a node', () => {
   function leader(): RaftNode {
     const node = new RaftNode({ id: '1', voters: ['1'], prng: createPrng(7) });
     node.campaign();
+    // A single voter wins at once but leads only once its new term and vote are durable.
+    expect(node.status().role).toBe('candidate');
+    node.ready();
+    node.advance();
     expect(node.status().role).toBe('leader');
     return node;
   }

@@ -30,6 +30,8 @@ export function transferLeadership(r: Raft, transferee: NodeId, urgent: boolean)
   // so once every entry is on its way to the transferee (appended to the messages before
   // TimeoutNow), it holds them when it campaigns. If one is lost, its campaign fails on the
   // voters' log check and an ordinary election follows: slower, never unsafe.
+  // Only a follower in replicate state has a log known to match up to what was sent (a fresh
+  // leader's probes say nothing yet).
   r.flushAppends();
-  if (pr.next > last) r.sendTimeoutNow(transferee);
+  if (pr.state === 'replicate' && pr.next > last) r.sendTimeoutNow(transferee);
 }

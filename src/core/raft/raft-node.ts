@@ -50,6 +50,8 @@ export class RaftNode {
   private prevHardState: HardState;
   private prevSoftState: SoftState;
   private readyOutstanding = false;
+  /** The term of this node's vote for itself in the outstanding Ready's hard state; 0: none. */
+  private outstandingVoteTerm = 0;
 
   constructor(config: RaftConfig, boot: BootState = { hardState: emptyHardState, entries: [] }) {
     this.r = new Raft(resolveRaftConfig(config), boot);
@@ -358,6 +360,7 @@ export class RaftNode {
     r.droppedReads = [];
     r.reads.roundOpen = false;
     if (writeHardState) this.prevHardState = hs;
+    this.outstandingVoteTerm = writeHardState && hs.vote === r.id ? hs.term : 0;
     this.prevSoftState = ss;
     this.readyOutstanding = true;
     return rd;
@@ -369,6 +372,7 @@ export class RaftNode {
     this.readyOutstanding = false;
     const r = this.r;
     r.log.stableTo();
+    if (this.outstandingVoteTerm > 0) r.ownVoteWritten(this.outstandingVoteTerm);
     // The leader counts its own log only once it is durable: a leader that crashed before its
     // write completed must not have counted itself toward a quorum.
     if (r.role === 'leader') r.maybeCommit();

@@ -7,9 +7,9 @@
  * Nothing here performs I/O or reads a clock: time is `tick()`, randomness the injected PRNG.
  */
 import { assert } from '../assert.ts';
-import { committedIndex, voteResult } from '../quorum/majority.ts';
+import { committedIndex } from '../quorum/majority.ts';
 import type { ResolvedRaftConfig } from './config.ts';
-import type { Message, VoteMessage } from './messages.ts';
+import type { Message } from './messages.ts';
 import { Progress } from './progress.ts';
 import { RaftLog } from './raft-log.ts';
 import { ReadRounds, type PendingRead } from './read-only.ts';
@@ -18,6 +18,7 @@ import { stepFollower } from './step-follower.ts';
 import { stepLeader } from './step-leader.ts';
 import { tickElection, tickHeartbeat } from './tick.ts';
 import { applyConfChange, isMember, makeConfState, type ConfChange } from './conf-change.ts';
+import { campaign, ownVoteWritten, poll } from './election.ts';
 import { transferLeadership } from './leader-transfer.ts';
 import { ProposalDroppedError } from './errors.ts';
 import { err, ok, type Result } from '../result.ts';
@@ -77,6 +78,9 @@ export class Raft {
    * flight must not make us follow it again and renew its lease. Cleared when the term moves.
    */
   forgottenLeader: NodeId | null = null;
+  /** A candidate's term and vote for itself are on disk (see `poll`, `ownVoteWritten`). */
+  ownVoteDurable = false;
+  wonAwaitingOwnVote = false;
   /** Leadership transfer in progress (§3.10): the node asked to take over. */
   leadTransferee: NodeId | null = null;
   /** A transfer was started in this term; lease reads are off until the term ends. */
@@ -152,6 +156,8 @@ export class Raft {
     assert(this.role !== 'leader', 'a leader does not become candidate');
     this.reset(this.term + 1);
     this.vote = this.id;
+    this.ownVoteDurable = false;
+    this.wonAwaitingOwnVote = false;
     this.role = 'candidate';
     this.stepRole = stepCandidate;
     this.tickRole = tickElection;
@@ -173,39 +179,19 @@ export class Raft {
     this.appendEntry('empty', new Uint8Array(0));
   }
 
-  /** Start an election now (or a pre-election when pre-vote is on). */
+  /** Start an election now (or a pre-election when pre-vote is on): see election.ts. */
   campaign(kind: CampaignKind): void {
-    if (!this.isPromotable()) return;
-    let voteType: VoteMessage['type'];
-    let voteTerm: number;
-    if (kind === 'pre-election') {
-      this.becomePreCandidate();
-      voteType = 'pre-vote';
-      voteTerm = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteType = 'vote';
-      voteTerm = this.term;
-    }
-    if (this.poll(this.id, true) === 'won') return;
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const to of this.votingPeers) {
-      this.send({ type: voteType, from: this.id, to, term: voteTerm, lastIndex, lastTerm, transfer: kind === 'transfer' });
-    }
+    campaign(this, kind);
   }
 
-  /** Record a vote; on a decided election move to the next role. */
+  /** The Ready that carried this candidate's term and vote is durable (election.ts). */
+  ownVoteWritten(term: number): void {
+    ownVoteWritten(this, term);
+  }
+
+  /** Record a vote; on a decided election move to the next role (election.ts). */
   poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
-    if (!this.votes.has(from)) this.votes.set(from, granted);
-    const result = voteResult(this.voters, this.votes);
-    if (result === 'won') {
-      if (this.role === 'pre-candidate') this.campaign('election');
-      else this.becomeLeader();
-    } else if (result === 'lost') {
-      this.becomeFollower(this.term, null);
-    }
-    return result;
+    return poll(this, from, granted);
   }
 
   // ---- helpers shared by the roles ---------------------------------------------------------
