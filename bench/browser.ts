@@ -179,6 +179,12 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
     const leader = await c.waitForLeader();
     await c.writeMany(leader, { prefix: `before-${trial}-`, count: 20 });
     await c.waitForConvergence({ minApplied: 20 });
+    // Start from a whole cluster: every link open (over WebRTC the followers' link to each other
+    // may still be connecting just after the cluster opened, and a vote sent on it is lost).
+    await c.until('every link open', async () => {
+      const all = await c.statuses();
+      return [...all.values()].every((s) => c.ids.every((id) => id === s.id || s.links[id] === 'open')) ? true : undefined;
+    });
     const survivors = c.alive.filter((i) => i !== leader);
     const oldTerm = (await c.status(leader)).term;
     const t0 = performance.now();

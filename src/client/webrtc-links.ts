@@ -57,6 +57,9 @@ export const negotiatedChannelLabel = 'peerquorum';
 /** The label of a knock: an acceptor asking its dialer to dial it (see the module comment, 5.). */
 export const knockLabel = 'peerquorum-knock';
 
+/** A knock within this long of our connection opening is taken to have crossed our dial. */
+const knockGraceMs = 2_000;
+
 /** PeerJS errors after which retrying with the same settings cannot succeed. */
 const fatalErrorTypes = new Set(['browser-incompatible', 'invalid-id', 'invalid-key', 'ssl-unavailable']);
 
@@ -298,6 +301,11 @@ export class WebRtcLinks {
   private handleKnock(slot: PeerSlot): void {
     this.stats.knocksHeard++;
     if (this.closed || (slot.conn !== undefined && !slot.conn.open)) return;
+    // A connection that opened moments ago most likely crossed the knock (the acceptor knocked
+    // as it started, before our dial reached it): dropping it would flap a healthy new link
+    // (seen in the browser benchmark as a vote lost right after a cluster started). A knock
+    // that was real comes again after the acceptor's knock times out.
+    if (slot.conn !== undefined && performance.now() - slot.openedAtMs < knockGraceMs) return;
     if (slot.conn !== undefined) {
       this.stats.staleDropped++;
       this.detachConnection(slot);
@@ -371,6 +379,7 @@ export class WebRtcLinks {
       return;
     }
     this.setLinkState(slot, 'open');
+    slot.openedAtMs = performance.now();
     this.stats.channels++;
     // Same task as createDataChannel, nothing sent: the callee may still transfer it.
     try {

@@ -22,6 +22,8 @@ export interface PeerSlot {
   openTimer: ReturnType<typeof setTimeout> | undefined;
   /** Acceptor only: the knock in flight, and when it is given up. */
   knock: DataConnection | undefined;
+  /** When the current connection opened (`performance.now()`); 0 while none is open. */
+  openedAtMs: number;
   knockTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -37,6 +39,7 @@ export function newPeerSlot(node: NodeId, remoteId: string, selfPeerId: string):
     retryTimer: undefined,
     openTimer: undefined,
     knock: undefined,
+    openedAtMs: 0,
     knockTimer: undefined,
   };
 }
