@@ -4,16 +4,12 @@
  */
 import type { Message } from './messages.ts';
 import type { Raft } from './raft.ts';
-import { handleAppend, handleHeartbeat, handleSnapshot } from './step-follower.ts';
+import { handleAppend, handleHeartbeat, handleSnapshot, ignoreForgottenLeader } from './step-follower.ts';
 
 export function stepCandidate(r: Raft, m: Message): void {
-  // A leader a failure oracle declared gone (`forgetLeader`) is not given way to in its term:
-  // its messages still in flight when it went must not pull a campaign it started back under
-  // it, with a fresh lease (found by the driver's oracle test, Node, memory transport).
-  if (m.from === r.forgottenLeader && (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot')) {
-    r.counters.messagesIgnored++;
-    return;
-  }
+  // Found by the driver's oracle test: the gone leader's in-flight messages pulled a campaign
+  // the oracle started back under it, with a fresh lease.
+  if (ignoreForgottenLeader(r, m)) return;
   switch (m.type) {
     case 'append':
       r.becomeFollower(r.term, m.from);

@@ -5,11 +5,19 @@
 import type { AppendMessage, HeartbeatMessage, Message, SnapshotMessage } from './messages.ts';
 import type { Raft } from './raft.ts';
 
+/**
+ * A leader a failure oracle declared gone (`forgetLeader`) is not followed again in its term: its
+ * messages still in flight when it went must not bring back its lease (followers), nor pull a
+ * campaign back under it (pre-candidates). Counts what it ignores.
+ */
+export function ignoreForgottenLeader(r: Raft, m: Message): boolean {
+  if (m.from !== r.forgottenLeader || (m.type !== 'append' && m.type !== 'heartbeat' && m.type !== 'snapshot')) return false;
+  r.counters.messagesIgnored++;
+  return true;
+}
+
 export function stepFollower(r: Raft, m: Message): void {
-  if (m.from === r.forgottenLeader && (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot')) {
-    r.counters.messagesIgnored++;
-    return;
-  }
+  if (ignoreForgottenLeader(r, m)) return;
   switch (m.type) {
     case 'append':
       heardFromLeader(r, m.from);
