@@ -120,6 +120,7 @@ function main(): number {
   let linearizability = 0;
   let liveness = 0;
   let undecided = 0;
+  const aimed = { leadersStruck: 0, staleLeaderTraps: 0, figure8Plays: 0, figure8Strikes: 0, splitElections: 0 };
   const totals = { snapshotsTaken: 0, snapshotsInstalled: 0, restoresUnverified: 0, learnersAdded: 0, promotions: 0, automaticPromotions: 0, removals: 0, automaticRemovals: 0, leaderRemovals: 0, duplicates: 0, expired: 0, retries: 0 };
   const startedMs = performance.now();
   for (let i = 0; i < args.seeds; i++) {
@@ -138,6 +139,7 @@ function main(): number {
     totals.duplicates += s.nodes.duplicateCommands;
     totals.expired += s.clientExpired;
     totals.retries += s.clientRetries;
+    for (const k of Object.keys(aimed) as (keyof typeof aimed)[]) aimed[k] += s.aimed[k];
     if (r.safetyViolations.length > 0) safety++;
     if (!r.linearizability.ok) linearizability++;
     if (r.livenessFailures.length > 0) liveness++;
@@ -155,7 +157,10 @@ function main(): number {
   }
   const seconds = (performance.now() - startedMs) / 1000;
   const t = totals;
-  const parts = [`sessions: ${t.retries} client retries after silence, ${t.duplicates} duplicate commands absorbed, ${t.expired} expired`];
+  const parts = [
+    `sessions: ${t.retries} client retries after silence, ${t.duplicates} duplicate commands absorbed, ${t.expired} expired`,
+    `aimed faults: ${aimed.leadersStruck} new leaders struck, ${aimed.staleLeaderTraps} stale-read traps, ${aimed.figure8Plays} Figure 8 plays (${aimed.figure8Strikes} to the strike), ${aimed.splitElections} split elections`,
+  ];
   if (args.snapshots) {
     parts.push(
       `snapshots: ${t.snapshotsTaken} taken, ${t.snapshotsInstalled} installed from leaders` +

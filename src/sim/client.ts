@@ -79,6 +79,11 @@ export interface SimClientOptions {
   readonly workload: ClientWorkload;
   /** Sim-wide unique register nonces (a node recognizes its own register by it). */
   readonly nextNonce: () => number;
+  /**
+   * A reader for the nemesis's stale-read trap: it issues nothing unless pinned (`pin`), then
+   * only reads outside the log, with no session.
+   */
+  readonly trapReader?: boolean;
 }
 
 export interface ClientStats {
@@ -142,6 +147,12 @@ export class SimClient {
   private home: NodeId;
   /** The last value this client saw per key (for plausible cas expectations). */
   private readonly lastSeen = new Map<string, string | null>();
+  /** Until then, little thought between operations (see `steerAwayFrom`, `steerTo`). */
+  private burstUntilUs = 0;
+  /** Where first attempts go until then (see `steerTo`). */
+  private steeredTo: { readonly node: NodeId; readonly untilUs: number } | null = null;
+  /** Pinned by the nemesis (the stale-read trap): every operation until then is a read sent first there. */
+  private pinned: { readonly node: NodeId; readonly untilUs: number; readonly mode: 'index' | 'lease' } | null = null;
 
   constructor(private readonly o: SimClientOptions) {
     this.id = o.id;
@@ -153,7 +164,7 @@ export class SimClient {
 
   start(): void {
     this.issuing = true;
-    this.scheduleNext();
+    if (this.o.trapReader !== true) this.scheduleNext();
   }
 
   /** No more naps; a nap in progress ends now (the liveness phase). */
@@ -170,6 +181,48 @@ export class SimClient {
     if (this.current?.kind === 'register') this.current = null;
   }
 
+  /**
+   * The stale-read trap (TESTING.md): until `untilUs`, every operation is a `mode` read whose
+   * first attempt goes to `node` (a leader the nemesis cut off from its peers), one after another
+   * with little thought between. A node that may no longer lead must not answer them.
+   */
+  pin(node: NodeId, untilUs: number, mode: 'index' | 'lease'): void {
+    this.pinned = { node, untilUs, mode };
+    // Between operations (thinking, not napping): the first read is called now.
+    if (this.issuing && this.current === null && !this.napping) {
+      this.wakeSeq++;
+      this.begin();
+    }
+  }
+
+  /**
+   * A load balancer's health check failed for `node`: the next attempts go elsewhere, and until
+   * `untilUs` the client works without pause (a burst of traffic while the trap is set).
+   */
+  steerAwayFrom(node: NodeId, untilUs: number): void {
+    this.burstUntilUs = untilUs;
+    if (this.target !== node) return;
+    this.target = this.otherNode(node);
+    // An attempt waiting there goes again elsewhere now (the same session and seq: safe).
+    const cur = this.current;
+    if (cur !== null && cur.awaiting) {
+      cur.awaiting = false;
+      this.sendAttempt();
+    }
+  }
+
+  /** Until `untilUs`, every first attempt goes to `node`, with little thought between operations. */
+  steerTo(node: NodeId, untilUs: number): void {
+    this.burstUntilUs = untilUs;
+    this.target = node;
+    this.steeredTo = { node, untilUs };
+  }
+
+  private pinnedNow(): { readonly node: NodeId; readonly mode: 'index' | 'lease' } | null {
+    if (this.pinned !== null && this.o.scheduler.nowUs >= this.pinned.untilUs) this.pinned = null;
+    return this.pinned;
+  }
+
   get idle(): boolean {
     return this.current === null;
   }
@@ -181,9 +234,11 @@ export class SimClient {
 
   private scheduleNext(): void {
     if (!this.issuing) return;
+    if (this.o.trapReader === true && this.pinnedNow() === null) return;
     const { prng, workload } = this.o;
     const wake = ++this.wakeSeq;
     let delayUs = sample(prng, workload.think);
+    if (this.pinnedNow() !== null || this.o.scheduler.nowUs < this.burstUntilUs) delayUs = Math.min(delayUs, 2000 + prng.nextInt(10_000));
     this.napping = this.napsOn && workload.naps !== null && chance(prng, workload.naps.probability);
     if (this.napping && workload.naps !== null) {
       this.stats.naps++;
@@ -198,7 +253,11 @@ export class SimClient {
 
   private begin(): void {
     this.pickRoute();
-    if (this.session === null) this.beginRegister();
+    // A trap reader reads outside the log (no session), and only while pinned.
+    if (this.o.trapReader === true) {
+      if (this.pinnedNow() !== null) this.beginOp(0);
+    }
+    else if (this.session === null) this.beginRegister();
     else this.beginOp(this.session);
   }
 
@@ -217,6 +276,15 @@ export class SimClient {
       ['write', workload.opWeights.write],
       ['cas', workload.opWeights.cas],
     ] as const);
+    const pin = this.pinnedNow();
+    if (pin !== null) {
+      // The trap: a read at the pinned node, bypassing the log.
+      this.target = pin.node;
+      const record: HistoryOp = { client: this.id, key, output: null, ok: null, call: scheduler.nowUs, ret: null, op: 'read', value: null, expected: null };
+      const op: Operation = { kind: 'op', requestId, command: { op: 'read', key }, session: null, seq: 0, body: { kind: 'read', key, mode: pin.mode }, record, attempt: 0, awaiting: false };
+      this.startOp(op);
+      return;
+    }
     const value = chance(prng, workload.deleteProbability) ? null : `${this.id}.${requestId}`;
     let command: KvCommand;
     let record: HistoryOp;
@@ -245,10 +313,15 @@ export class SimClient {
       const bytes = encodeSessionCommand({ type: 'request', clientId: session, seq, payload: encodeKvCommand(command) });
       op = { kind: 'op', requestId, command, session, seq, body: { kind: 'command', command: bytes }, record, attempt: 0, awaiting: false };
     }
-    this.history.push(record);
+    this.startOp(op);
+  }
+
+  private startOp(op: Operation): void {
+    this.history.push(op.record);
     this.stats.ops++;
     this.current = op;
-    scheduler.after(workload.opTimeoutUs, () => this.deadline(requestId));
+    const requestId = op.requestId;
+    this.o.scheduler.after(this.o.workload.opTimeoutUs, () => this.deadline(requestId));
     this.sendAttempt();
   }
 
@@ -260,6 +333,10 @@ export class SimClient {
       ['random', workload.routingWeights.random],
     ] as const);
     const nodes = this.o.directory();
+    if (this.steeredTo !== null && this.o.scheduler.nowUs < this.steeredTo.untilUs) {
+      this.target = this.steeredTo.node;
+      return;
+    }
     if (!nodes.includes(this.home)) this.home = pick(prng, nodes);
     if (route === 'home') this.target = this.home;
     else if (route === 'random' || !nodes.includes(this.target)) this.target = pick(prng, nodes);

@@ -12,6 +12,7 @@ import type { SessionOptions } from '../machines/sessions.ts';
 import type { ClientWorkload } from './client.ts';
 import { chance, describe, pick, pickWeighted, type Distribution } from './distributions.ts';
 import type { MembershipMix } from './membership.ts';
+import type { AimedMix } from './nemesis-aimed.ts';
 import type { NetworkFaults } from './network.ts';
 import type { RaftTuning } from './sim-node.ts';
 
@@ -66,6 +67,8 @@ export interface FaultMix {
   readonly raft: RaftTuning;
   /** The operator's membership changes (`--membership` only). */
   readonly membership: MembershipMix | null;
+  /** Faults aimed at the moments that matter (nemesis-aimed.ts): leader churn, the stale-read trap. */
+  readonly aimed: AimedMix;
 }
 
 const ms = 1000;
@@ -117,7 +120,10 @@ export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {
     network,
     clientLossRate: calm ? 0 : prng.nextFloat() * 0.05,
     storageLatency: storageDistribution(prng),
-    clockDriftMax: prng.nextFloat() * 0.01,
+    // Clocks that drift apart: on a third of the seeds by up to 8% (the lease tolerates
+    // leaseDriftTicks per election timeout, 20% by default: engine config.ts), which stretches
+    // how long a deposed leader keeps believing in itself.
+    clockDriftMax: prng.nextFloat() * (chance(prng, 1 / 3) ? 0.08 : 0.01),
     partitions: {
       ratePerS: calm ? 0 : prng.nextFloat() * 1.5,
       duration: { kind: 'uniform', minUs: 100 * ms, maxUs: (300 + prng.nextInt(1200)) * ms },
@@ -184,7 +190,7 @@ export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {
       maxEntriesPerAppend: pick(prng, [1, 3, 64, 1024]),
       maxUncommittedEntries: pick(prng, [8, 64, 65_536]),
     },
-  } satisfies Omit<FaultMix, 'membership'>;
+  } satisfies Omit<FaultMix, 'membership' | 'aimed'>;
   let raft: RaftTuning = base.raft;
   if (modes.snapshots === true) {
     raft = {
@@ -216,7 +222,50 @@ export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {
       nodesMax: 16,
     };
   }
-  return { ...base, raft, membership };
+  const aimed: AimedMix = calm ? { churn: null, staleLeader: null, figure8: null, splitElections: null } : drawAimedMix(prng, tightSessions);
+  return { ...base, raft, membership, aimed };
+}
+
+/**
+ * The aimed faults of a seed: leader churn on about half the seeds, in one or two windows of the
+ * safety phase; the stale-read trap on 60% (not on seeds whose reads all go through the
+ * log to keep sessions alive: pinned clients read outside it); Figure 8 plays and split
+ * elections on half each.
+ */
+function drawAimedMix(prng: Prng, tightSessions: boolean): AimedMix {
+  let churn: AimedMix['churn'] = null;
+  if (chance(prng, 0.5)) {
+    const windows: [number, number][] = [];
+    for (let i = 1 + prng.nextInt(2); i > 0; i--) {
+      const startUs = prng.nextInt(4000) * ms;
+      windows.push([startUs, startUs + (500 + prng.nextInt(1500)) * ms]);
+    }
+    churn = {
+      windows,
+      strikeProbability: 0.3 + prng.nextFloat() * 0.6,
+      strikeOnFirstCommitProbability: prng.nextFloat(),
+      strikeAfter: { kind: 'uniform', minUs: 200, maxUs: (1 + prng.nextInt(30)) * ms },
+      partialProbability: prng.nextFloat(),
+      partialFor: { kind: 'uniform', minUs: 2 * ms, maxUs: (5 + prng.nextInt(60)) * ms },
+      downtime: { kind: 'exponential', minUs: 1 * ms, meanUs: (10 + prng.nextInt(100)) * ms, maxUs: 400 * ms },
+    };
+  }
+  let staleLeader: AimedMix['staleLeader'] = null;
+  if (!tightSessions && chance(prng, 0.6)) {
+    staleLeader = {
+      ratePerS: 0.3 + prng.nextFloat() * 1.2,
+      isolation: { kind: 'uniform', minUs: 150 * ms, maxUs: (300 + prng.nextInt(600)) * ms },
+      readMode: pickWeighted(prng, [
+        ['both', 4],
+        ['index', 1],
+        ['lease', 1],
+      ] as const),
+      pauseProbability: prng.nextFloat(),
+    };
+  }
+  const figure8 = chance(prng, 0.5) ? { ratePerS: 0.3 + prng.nextFloat() * 0.7 } : null;
+  const splitElections = chance(prng, 0.5) ? { ratePerS: 0.3 + prng.nextFloat() * 0.7, lateProbability: prng.nextFloat() } : null;
+  return { churn, staleLeader, figure8, splitElections };
 }
 
 export function describeFaultMix(mix: FaultMix): string {
@@ -231,6 +280,10 @@ export function describeFaultMix(mix: FaultMix): string {
     `sessions ${JSON.stringify(mix.session)}`,
     `raft ${JSON.stringify(mix.raft)}`,
     ...(mix.membership === null ? [] : [`membership ${mix.membership.changesPerS.toFixed(2)}/s ${JSON.stringify(mix.membership.weights)}`]),
+    ...(mix.aimed.churn === null ? [] : [`leader churn in ${mix.aimed.churn.windows.map(([a, b]) => `${a / ms}-${b / ms}ms`).join(', ')}, strike ${pct(mix.aimed.churn.strikeProbability)} after ${describe(mix.aimed.churn.strikeAfter)}, partial ${pct(mix.aimed.churn.partialProbability)}`]),
+    ...(mix.aimed.staleLeader === null ? [] : [`stale-read trap ${mix.aimed.staleLeader.ratePerS.toFixed(2)}/s for ${describe(mix.aimed.staleLeader.isolation)} (${mix.aimed.staleLeader.readMode})`]),
+    ...(mix.aimed.figure8 === null ? [] : [`figure 8 plays ${mix.aimed.figure8.ratePerS.toFixed(2)}/s`]),
+    ...(mix.aimed.splitElections === null ? [] : [`split elections ${mix.aimed.splitElections.ratePerS.toFixed(2)}/s`]),
   ].join('; ');
 }
 

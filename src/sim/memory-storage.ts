@@ -56,6 +56,12 @@ export interface MemoryStorageOptions {
    * never runs. Without this hook a refusal throws.
    */
   readonly onRefused?: (error: StorageError) => void;
+  /**
+   * A durable write removed stored entries other than by compaction (a follower's suffix
+   * overwritten, or the log cleared under a snapshot installed from the leader): the entries it
+   * removed that it did not store again unchanged. For the durability checker.
+   */
+  readonly onEntriesDropped?: (dropped: readonly Entry[]) => void;
 }
 
 export interface StorageStats {
@@ -148,6 +154,7 @@ export class MemoryStorage implements LogReader {
       if (plan.clearLog) this.stats.snapshotsInstalled++;
       else this.stats.snapshotsStored++;
     }
+    const removed = this.removedBy(plan);
     const before = this.log.length;
     const dropped = plan.clearLog ? 0 : Math.max(0, Math.min(plan.dropThrough, this.lastIndex()) - this.offset);
     this.offset = applyPlanToLog(this.log, this.offset + 1, plan, plan.entries) - 1;
@@ -155,7 +162,28 @@ export class MemoryStorage implements LogReader {
     this.stats.entriesCompacted += dropped;
     this.stats.entriesWritten += plan.entries.length;
     assert(this.log.length <= before - dropped + plan.entries.length || plan.clearLog, 'storage log grew more than written');
+    if (removed.length > 0) this.options.onEntriesDropped?.(removed);
     return true;
+  }
+
+  /**
+   * The stored entries `plan` removes without storing them again unchanged: under a cleared log,
+   * those after the new snapshot (it covers the rest); under new entries, the old suffix from
+   * their first index that they do not repeat. Compaction (`dropThrough`) removes nothing here.
+   */
+  private removedBy(plan: WritePlan): Entry[] {
+    const last = this.lastIndex();
+    let from: number;
+    if (plan.clearLog) from = (plan.snapshot?.meta.index ?? 0) + 1;
+    else if (plan.entries[0] !== undefined) from = plan.entries[0].index;
+    else return [];
+    const removed: Entry[] = [];
+    for (let i = Math.max(from, this.offset + 1); i <= last; i++) {
+      const old = this.log[i - this.offset - 1] as Entry;
+      const kept = plan.clearLog ? undefined : plan.entries[i - from];
+      if (kept === undefined || kept.term !== old.term) removed.push(old);
+    }
+    return removed;
   }
 
   /** What the storage rules need to know of the stored log. */
@@ -232,6 +260,12 @@ export class MemoryStorage implements LogReader {
     if (first !== undefined && index >= first.index) return pending.entries[index - first.index];
     if (pending.snapshot !== null) return undefined; // the install clears the stored log
     return index > this.offset ? this.log[index - this.offset - 1] : undefined;
+  }
+
+  /** Whether (index, term) is durable here: a stored entry, or covered by the stored snapshot. */
+  holdsDurably(index: number, term: number): boolean {
+    if (this.snapshot !== null && index <= this.snapshot.meta.index) return true;
+    return index > this.offset && this.log[index - this.offset - 1]?.term === term;
   }
 
   /** The snapshot the log starts from after `pending` lands. */

@@ -17,12 +17,13 @@
  */
 import type { Prng } from '../core/prng.ts';
 import type { Message } from '../core/raft/messages.ts';
-import type { NodeId } from '../core/raft/types.ts';
+import type { NodeId, Role } from '../core/raft/types.ts';
 import { chance, pick, pickWeighted, sample, shuffled } from './distributions.ts';
 import type { FaultMix, PartitionKind } from './fault-mix.ts';
 import type { Cut, Network } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { SimNode } from './sim-node.ts';
+import { AimedFaults, type AimedClients, type AimedStats } from './nemesis-aimed.ts';
 
 export interface NemesisStats {
   partitions: number;
@@ -35,12 +36,20 @@ export interface NemesisStats {
   oracleCampaigns: number;
 }
 
+/** The largest share of the safety phase the aimed experiments may take (one at a time). */
+const experimentShareMax = 0.4;
+
 /** How long an armed crash waits for a write before it gives up and strikes anywhere. */
 const armedCrashWaitUsMax = 200_000;
 
 export class Nemesis {
   private active = false;
   private endUs = 0;
+  /** An aimed experiment runs: random faults hold off, and no other experiment begins. */
+  private experimenting = false;
+  /** When the running experiment began, and the time experiments took before it. */
+  private experimentSinceUs = 0;
+  private experimentsUs = 0;
   private armedUntilUs = -1;
   private pauseSeq = 0;
   /** The pause a node is in, so that an old pause's end does not cut a newer one short. */
@@ -48,6 +57,7 @@ export class Nemesis {
   readonly stats: NemesisStats = { partitions: 0, crashes: 0, crashesDuringWrite: 0, correlatedCrashes: 0, restarts: 0, pauses: 0, transfers: 0, oracleCampaigns: 0 };
   /** One line per fault, for a failing seed's report (bounded). */
   readonly log: string[] = [];
+  private readonly aimed: AimedFaults;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -56,7 +66,64 @@ export class Nemesis {
     private readonly live: () => readonly SimNode[],
     private readonly peerNet: Network<Message>,
     private readonly mix: FaultMix,
-  ) {}
+    /** The clients the aimed faults may steer. */
+    clients: AimedClients = { regular: [], readers: [] },
+    /** The engine's election timeout in ticks (the aimed faults time their experiments by it). */
+    electionTimeoutTicks = 10,
+  ) {
+    this.aimed = new AimedFaults(
+      {
+        scheduler,
+        prng,
+        peerNet,
+        electionTimeoutTicks,
+        clients,
+        nodes: () => this.nodes,
+        active: () => this.active,
+        canCrash: () => this.canCrash(),
+        crash: (node, how, downtimeUs) => this.crash(node, how, downtimeUs),
+        restart: (node) => {
+          if (node.up || node.retired) return;
+          node.restart();
+          this.stats.restarts++;
+          this.note(`restart ${node.id}`);
+        },
+        pauseFor: (node, durationUs, isolateUs) => this.pauseFor(node, durationUs, isolateUs),
+        calm: () => this.nodes.every((n) => n.up && !n.paused) && this.peerNet.blockedLinkCount === 0,
+        beginExperiment: () => {
+          // One at a time, and at most a share of the safety phase: the random faults must keep
+          // most of it.
+          const now = this.scheduler.nowUs;
+          if (this.experimenting || this.experimentsUs > experimentShareMax * now) return false;
+          this.experimenting = true;
+          this.experimentSinceUs = now;
+          this.calmDown('calm down for an experiment');
+          return true;
+        },
+        endExperiment: () => {
+          if (!this.experimenting) return;
+          this.experimenting = false;
+          this.experimentsUs += this.scheduler.nowUs - this.experimentSinceUs;
+        },
+        note: (what) => this.note(what),
+      },
+      mix.aimed,
+    );
+  }
+
+  get aimedStats(): Readonly<AimedStats> {
+    return this.aimed.stats;
+  }
+
+  /** A node's role or term changed (hooked into every SimNode): the aimed faults watch it. */
+  onRole(node: SimNode, role: Role, term: number): void {
+    this.aimed.onRole(node, role, term);
+  }
+
+  /** A leader's commit index moved (hooked into every SimNode). */
+  onLeaderCommit(node: SimNode, term: number, commit: number): void {
+    this.aimed.onLeaderCommit(node, term, commit);
+  }
 
   private get nodes(): readonly SimNode[] {
     return this.live();
@@ -70,22 +137,15 @@ export class Nemesis {
     this.every(this.mix.crashes.ratePerS, () => this.crashSomeone());
     this.every(this.mix.pauses.ratePerS, () => this.pauseSomeone());
     this.every(this.mix.transfersPerS, () => this.transfer());
+    this.aimed.start(endUs);
   }
 
   /** Stop injecting, and undo every fault: the network heals, every node runs. */
   healAll(): void {
     this.active = false;
     this.armedUntilUs = -1;
-    this.peerNet.healPartitions();
-    for (const n of this.nodes) {
-      if (!n.up) {
-        n.restart();
-        this.stats.restarts++;
-      } else if (n.paused) {
-        n.resume();
-      }
-    }
-    this.note('heal all');
+    this.aimed.stop();
+    this.calmDown('heal all');
   }
 
   /**
@@ -94,7 +154,8 @@ export class Nemesis {
    * vote (the moment "no node votes twice in a term" depends on).
    */
   onWriteBegin(node: SimNode, completesAtUs: number, carriesVote: boolean, postDurableDelayUs: number): void {
-    if (!this.active || !this.canCrash()) return;
+    if (this.active) this.aimed.onWriteBegin(node, completesAtUs, carriesVote);
+    if (!this.active || !this.canCrash() || this.quiet()) return;
     const armed = this.scheduler.nowUs <= this.armedUntilUs;
     const onVote = carriesVote && chance(this.prng, this.mix.crashes.duringVoteProbability);
     if (!armed && !onVote) return;
@@ -105,7 +166,10 @@ export class Nemesis {
     this.scheduler.at(atUs, () => {
       if (!this.active || !node.up || !this.canCrash()) return;
       this.stats.crashesDuringWrite++;
-      this.crash(node, onVote ? 'while persisting a vote' : 'during a write');
+      // A voter that crashed persisting its vote often comes straight back (a tab reloaded at
+      // once), while the election it voted in is still going on.
+      const quickly = onVote && chance(this.prng, 0.5);
+      this.crash(node, onVote ? `while persisting a vote${quickly ? ', back at once' : ''}` : 'during a write', quickly ? 200 + this.prng.nextInt(5000) : undefined);
     });
   }
 
@@ -113,7 +177,7 @@ export class Nemesis {
     if (ratePerS <= 0) return;
     this.scheduler.after(this.gapUs(ratePerS), () => {
       if (!this.active || this.scheduler.nowUs >= this.endUs) return;
-      action();
+      if (!this.quiet()) action();
       this.every(ratePerS, action);
     });
   }
@@ -124,8 +188,27 @@ export class Nemesis {
     if (ratePerS <= 0) return;
     this.scheduler.after(this.gapUs(ratePerS), () => {
       if (!this.active || this.scheduler.nowUs >= this.endUs) return;
-      this.partition();
+      if (this.quiet()) this.schedulePartition();
+      else this.partition();
     });
+  }
+
+  private quiet(): boolean {
+    return this.experimenting;
+  }
+
+  /** Heal every partition, restart every crashed node, resume every paused one. */
+  private calmDown(why: string): void {
+    this.peerNet.healPartitions();
+    for (const n of this.nodes) {
+      if (!n.up && !n.retired) {
+        n.restart();
+        this.stats.restarts++;
+      } else if (n.paused) {
+        n.resume();
+      }
+    }
+    this.note(why);
   }
 
   /** An exponential gap: faults of one kind arrive as a Poisson process. */
@@ -213,12 +296,12 @@ export class Nemesis {
     if (up.length > 0) this.crash(pick(this.prng, up), 'at random');
   }
 
-  private crash(node: SimNode, how: string): void {
+  private crash(node: SimNode, how: string, downtimeUs = sample(this.prng, this.mix.crashes.downtime)): void {
     const wasLeader = node.isLeader();
     node.crash();
     this.stats.crashes++;
     this.note(`crash ${node.id}${wasLeader ? ' (leader)' : ''} ${how}`);
-    this.scheduler.after(sample(this.prng, this.mix.crashes.downtime), () => {
+    this.scheduler.after(downtimeUs, () => {
       if (!this.active || node.up || node.retired) return;
       node.restart();
       this.stats.restarts++;
@@ -228,8 +311,14 @@ export class Nemesis {
       const others = this.nodes.filter((n) => n.up && n !== node);
       if (others.length === 0) return;
       // Usually every surviving follower hears it at once (as tabs of one browser do); sometimes
-      // only one.
-      const told = chance(this.prng, 0.5) ? others : [pick(this.prng, others)];
+      // only one; sometimes exactly two, which then campaign in the same term (a split election:
+      // the moment a vote forgotten in a crash, or counted in the wrong term, decides).
+      const how = pickWeighted(this.prng, [
+        ['all', 4],
+        ['one', 3],
+        ['two', 3],
+      ] as const);
+      const told = how === 'all' ? others : shuffled(this.prng, others).slice(0, how === 'one' ? 1 : 2);
       for (const follower of told) {
         this.scheduler.after(1000 + this.prng.nextInt(15_000), () => {
           if (!this.active || !follower.up) return;
@@ -246,20 +335,25 @@ export class Nemesis {
     const leader = up.find((n) => n.isLeader());
     const node = leader !== undefined && chance(this.prng, 0.5) ? leader : pick(this.prng, up);
     const isolate = node === leader && chance(this.prng, this.mix.pauses.isolateLeaderProbability);
-    node.pause();
     // A paused leader cut off from its peers: the others elect a new leader while it sleeps, and
     // when it wakes it must not serve anything from its old term (lease reads in particular).
-    const cut = isolate ? this.peerNet.isolate(node.id, this.nodes.map((n) => n.id)) : null;
+    // The isolation outlasts the pause a little: the woken leader first hears no one.
+    const durationUs = sample(this.prng, this.mix.pauses.duration);
+    this.pauseFor(node, durationUs, isolate ? durationUs + this.prng.nextInt(200_000) : 0);
+  }
+
+  /** Pause `node` for `durationUs`; cut it off from its peers for `isolateUs` (0: not at all). */
+  private pauseFor(node: SimNode, durationUs: number, isolateUs: number): void {
+    node.pause();
+    const cut = isolateUs > 0 ? this.peerNet.isolate(node.id, this.nodes.map((n) => n.id)) : null;
     const token = ++this.pauseSeq;
     this.pauseTokens.set(node.id, token);
     this.stats.pauses++;
-    const durationUs = sample(this.prng, this.mix.pauses.duration);
-    this.note(`pause ${node.id}${isolate ? ' (leader, isolated)' : ''} for ${Math.round(durationUs / 1000)}ms`);
+    this.note(`pause ${node.id}${node.isLeader() ? ' (leader' : ' ('}${cut === null ? '' : ', isolated'}) for ${Math.round(durationUs / 1000)}ms`.replace(' ()', ''));
     this.scheduler.after(durationUs, () => {
       if (this.pauseTokens.get(node.id) === token && node.paused) node.resume();
-      // The isolation outlasts the pause a little: the woken leader first hears no one.
-      if (cut !== null) this.scheduler.after(this.prng.nextInt(200_000), () => this.peerNet.heal(cut));
     });
+    if (cut !== null) this.scheduler.after(isolateUs, () => this.peerNet.heal(cut));
   }
 
   private transfer(): void {

@@ -76,6 +76,8 @@ export class Network<T> {
   private readonly blocked = new Map<string, number>();
   private readonly cuts = new Set<Cut>();
   private readonly inFlight = new Map<string, number>();
+  /** Extra one-way delay on slow links (a congested path), by link. */
+  private readonly slowUs = new Map<string, number>();
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, blocked: 0, overflowed: 0, cut: 0 };
   readonly trace: TraceEvent[] = [];
   private readonly recordTrace: boolean;
@@ -149,6 +151,18 @@ export class Network<T> {
     }
   }
 
+  /**
+   * Make the links from `from` to `to` slow: every copy sent on them takes `extraUs` longer.
+   * Returns the function that makes them normal again.
+   */
+  slow(from: readonly string[], to: readonly string[], extraUs: number): () => void {
+    const links = directedLinks(from, to);
+    for (const key of links) this.slowUs.set(key, extraUs);
+    return () => {
+      for (const key of links) if (this.slowUs.get(key) === extraUs) this.slowUs.delete(key);
+    };
+  }
+
   /** Remove every cut. */
   healPartitions(): void {
     this.blocked.clear();
@@ -190,7 +204,7 @@ export class Network<T> {
 
   private schedule(from: string, to: string, key: string, payload: T, seq: number): void {
     this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
-    const delayUs = sample(this.prng, this.faults.delay);
+    const delayUs = sample(this.prng, this.faults.delay) + (this.slowUs.size > 0 ? (this.slowUs.get(key) ?? 0) : 0);
     this.scheduler.after(delayUs, () => {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
       if (this.isBlocked(from, to)) {

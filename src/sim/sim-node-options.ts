@@ -8,7 +8,7 @@
 import type { Prng } from '../core/prng.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
-import type { Entry, NodeId } from '../core/raft/types.ts';
+import type { Entry, NodeId, Role } from '../core/raft/types.ts';
 import type { SessionOptions } from '../machines/sessions.ts';
 import type { RaftCheckers } from './checkers/raft-checkers.ts';
 import type { ClientMessage } from './client-protocol.ts';
@@ -53,6 +53,10 @@ export interface SimNodeOptions {
   readonly onWriteBegin?: (node: SimNode, completesAtUs: number, carriesVote: boolean) => void;
   /** Called when the engine threw and the node crashed; the owner decides when to restart. */
   readonly onEngineCrash?: (node: SimNode) => void;
+  /** Called when the node's role or term changed (its public status; the aimed faults watch it). */
+  readonly onRole?: (node: SimNode, role: Role, term: number) => void;
+  /** Called when, as leader, its commit index moved (its public status). */
+  readonly onLeaderCommit?: (node: SimNode, term: number, commit: number) => void;
   /** Called for every committed configuration entry the node applies. */
   readonly onConfigApplied?: (node: SimNode, entry: Entry) => void;
   /** Deliberate driver bugs (tests of the checkers only). */

@@ -56,6 +56,8 @@ import { NodeMachine } from './sim-node-machine.ts';
 import type { SimNodeOptions } from './sim-node-options.ts';
 import { RequestService } from './sim-node-requests.ts';
 import type { Sabotage } from './sim-node-sabotage.ts';
+import { freezeMessage } from './frozen-message.ts';
+import { describeReady } from './describe-ready.ts';
 import { emptySimNodeStats, type SimNodeStats } from './sim-node-stats.ts';
 
 // The node's settings, counters and deliberate bugs are part of its interface: found here too.
@@ -84,6 +86,8 @@ export class SimNode {
   private owedTicks = 0;
   private lastRole: Role | null = null;
   private lastTerm = -1;
+  /** The commit index last reported as leader (this life). */
+  private leaderCommit = 0;
   readonly stats: SimNodeStats = emptySimNodeStats();
   /** The clients' waiting requests and their answers. */
   private readonly requests: RequestService;
@@ -92,7 +96,8 @@ export class SimNode {
 
   constructor(private readonly o: SimNodeOptions) {
     this.id = o.id;
-    this.storage = new MemoryStorage({ scheduler: o.scheduler, prng: o.prng, latency: o.storageLatency, onRefused: (e) => this.storageRefused(e) });
+    const onEntriesDropped = (removed: readonly Entry[]): void => o.checkers.onEntriesDropped(this.id, removed, o.scheduler.nowUs);
+    this.storage = new MemoryStorage({ scheduler: o.scheduler, prng: o.prng, latency: o.storageLatency, onRefused: (e) => this.storageRefused(e), onEntriesDropped });
     const sabotaged = (bug: Sabotage): boolean => this.sabotaged(bug);
     const note = (what: string): void => this.note(what);
     const { id, clientNet, nextReadId, pendingRequestsMax } = o;
@@ -107,6 +112,11 @@ export class SimNode {
 
   get up(): boolean {
     return this.upValue;
+  }
+
+  /** This node's tick in virtual microseconds (its clock drift folded in). */
+  get tickUs(): number {
+    return this.o.tickUs;
   }
 
   get paused(): boolean {
@@ -183,6 +193,7 @@ export class SimNode {
       return;
     }
     this.upValue = true;
+    this.leaderCommit = 0;
     if (this.incarnation > 1) this.stats.restarts++;
     this.note(
       `boot: term ${boot.hardState.term}, vote ${boot.hardState.vote ?? 'none'}, commit ${boot.hardState.commit}, ` +
@@ -272,14 +283,14 @@ export class SimNode {
 
   /**
    * A failure oracle (Web Locks between tabs) says `leader` is gone: forget it (giving up its
-   * lease, ignoring its messages still in flight) and campaign at once, as the runtime driver
-   * does.
+   * lease, ignoring its messages still in flight) and, with `campaign`, campaign at once, as the
+   * runtime driver does for the first-ranked follower (the others only forget).
    */
-  leaderGone(leader: string): void {
+  leaderGone(leader: string, campaign = true): void {
     if (this.raft === null || this.pausedValue) return;
     this.guard(() => {
       const raft = this.raftOrThrow();
-      if (raft.forgetLeader(leader)) raft.campaign();
+      if (raft.forgetLeader(leader) && campaign) raft.campaign();
     });
     this.scheduleProcess();
   }
@@ -346,7 +357,10 @@ export class SimNode {
     const incarnation = this.incarnation;
     for (const item of items) {
       if (incarnation !== this.incarnation) return; // the engine threw and the node crashed
-      if (item.kind === 'peer') this.guard(() => this.raftOrThrow().step(item.m));
+      if (item.kind === 'peer') {
+        this.o.checkers.onStepped(this.id, item.m);
+        this.guard(() => this.raftOrThrow().step(item.m));
+      }
       else this.guard(() => this.requests.handle(this.raftOrThrow(), item.req));
     }
     if (incarnation === this.incarnation) this.guard(() => this.maybeReady());
@@ -415,6 +429,7 @@ export class SimNode {
     for (const m of rd.messages) {
       if (which !== 'all' && sendableBeforePersist(m) !== (which === 'early')) continue;
       assert(m.from === this.id && m.to !== this.id, `${this.id} sent a message from ${m.from} to ${m.to}`);
+      this.o.checkers.onSent(this.id, m, this.o.scheduler.nowUs);
       this.o.peerNet.send(this.id, m.to, freezeMessage(m));
     }
   }
@@ -461,9 +476,18 @@ export class SimNode {
   private observe(): void {
     if (this.raft === null) return;
     const s = this.raft.status();
-    this.o.checkers.onStatus(this.id, s.role, s.term, this.o.scheduler.nowUs);
-    if (this.o.trace !== undefined && (s.role !== this.lastRole || s.term !== this.lastTerm)) {
-      this.note(`${s.role} in term ${s.term} (leader ${s.leader ?? 'unknown'}, last ${s.lastIndex}, commit ${s.commit})`);
+    const now = this.o.scheduler.nowUs;
+    const voters = s.role === 'leader' ? this.raft.config().voters : [];
+    this.o.checkers.onStatus(this.id, s.role, s.term, voters, now);
+    if (s.role === 'leader' && s.commit > this.leaderCommit) {
+      this.leaderCommit = s.commit;
+      const rd = this.outstanding;
+      this.o.checkers.onLeaderCommit(this.id, s.term, s.commit, voters, this.storage, { snapshot: rd?.snapshot ?? null, entries: rd?.entries ?? [] }, now);
+      this.o.onLeaderCommit?.(this, s.term, s.commit);
+    }
+    if (s.role !== this.lastRole || s.term !== this.lastTerm) {
+      if (this.o.trace !== undefined) this.note(`${s.role} in term ${s.term} (leader ${s.leader ?? 'unknown'}, last ${s.lastIndex}, commit ${s.commit})`);
+      this.o.onRole?.(this, s.role, s.term);
     }
     this.lastRole = s.role;
     this.lastTerm = s.term;
@@ -472,26 +496,4 @@ export class SimNode {
   private note(what: string): void {
     this.o.trace?.(`${this.o.scheduler.nowUs}us ${this.id}: ${what}`);
   }
-}
-
-/**
- * Messages travel by reference in the simulator, where a real transport would copy them; frozen,
- * an engine that mutated a message after sending it (or one it received) throws instead of
- * silently changing what another node sees. (Entry data bytes cannot be frozen.)
- */
-function freezeMessage(m: Message): Message {
-  if (m.type === 'append') {
-    for (const e of m.entries) Object.freeze(e);
-    Object.freeze(m.entries);
-  } else if (m.type === 'propose') {
-    Object.freeze(m.data);
-  }
-  return Object.freeze(m);
-}
-
-function describeReady(rd: Ready): string {
-  const range = (es: readonly Entry[]): string => (es.length === 0 ? '-' : `${(es[0] as Entry).index}..${(es[es.length - 1] as Entry).index}`);
-  const hs = rd.hardState === null ? '' : `hard state (${rd.hardState.term}, ${rd.hardState.vote ?? '-'}, ${rd.hardState.commit}), `;
-  const snap = rd.snapshot === null ? '' : `snapshot (${rd.snapshot.meta.index}, ${rd.snapshot.meta.term}), `;
-  return `${hs}${snap}entries ${range(rd.entries)}, apply ${range(rd.committedEntries)}, ${rd.messages.length} messages`;
 }

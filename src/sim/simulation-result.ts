@@ -8,6 +8,7 @@ import type { Violation } from './checkers/violation.ts';
 import type { HistoryOp } from './history.ts';
 import type { MembershipStats } from './membership.ts';
 import type { NemesisStats } from './nemesis.ts';
+import type { AimedStats } from './nemesis-aimed.ts';
 import type { NetworkStats, TraceEvent } from './network.ts';
 import type { SimNodeStats } from './sim-node.ts';
 
@@ -24,6 +25,8 @@ export interface SimulationStats {
   readonly committedIndex: number;
   readonly network: Readonly<NetworkStats>;
   readonly nemesis: Readonly<NemesisStats>;
+  /** What the aimed faults did (nemesis-aimed.ts). */
+  readonly aimed: Readonly<AimedStats>;
   readonly engineErrors: number;
   readonly entriesLostOnCrash: number;
   /** The nodes' counters, summed (snapshots taken and installed from leaders among them). */

@@ -41,6 +41,7 @@
  */
 import { createPrng, type Prng } from '../core/prng.ts';
 import { makeConfState } from '../core/raft/conf-change.ts';
+import { resolveRaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { ConfState, Entry, NodeId } from '../core/raft/types.ts';
 import { checkAcknowledgedWrites } from './checkers/acknowledged-writes.ts';
@@ -51,6 +52,7 @@ import type { ClientMessage } from './client-protocol.ts';
 import { describeFaultMix, drawFaultMix, type FaultMix } from './fault-mix.ts';
 import { Membership, type MembershipStats } from './membership.ts';
 import { Nemesis } from './nemesis.ts';
+import { trapReadersMax } from './aimed-stale-read.ts';
 import { Network, type NetworkFaults } from './network.ts';
 import { Scheduler } from './scheduler.ts';
 import { emptySimNodeStats, SimNode, type Sabotage, type SimNodeStats } from './sim-node.ts';
@@ -156,14 +158,17 @@ class Run {
       { lossRate: faults ? this.mix.clientLossRate : 0, duplicateRate: 0, delay: network.delay, queuedPerLinkMax: d.queuedPerLinkMax },
       (_from, to, msg) => this.deliverClientMessage(to, msg),
     );
+    this.checkers.setDurableHolds((id, index, term) => this.nodesById.get(id)?.storage.holdsDurably(index, term) ?? false);
     this.initialIds = nodeIds(this.nodeCount);
     for (const id of this.initialIds) this.createNode(id, this.initialIds);
     this.membership =
       this.mix.membership === null
         ? null
         : new Membership(this.scheduler, prng, this.mix.membership, { nodes: () => this.nodes, createJoiningNode: (id) => this.createJoiningNode(id) }, makeConfState(this.initialIds, []));
+    // The mix's clients, then the readers the stale-read trap pins (they issue nothing otherwise).
+    const readers = this.mix.aimed.staleLeader === null ? 0 : trapReadersMax;
     this.clients = Array.from(
-      { length: this.mix.clients },
+      { length: this.mix.clients + readers },
       (_, id) =>
         new SimClient({
           id,
@@ -173,9 +178,12 @@ class Run {
           clientNet: this.clientNet,
           workload: this.mix.workload,
           nextNonce: () => ++this.nonceSeq,
+          trapReader: id >= this.mix.clients,
         }),
     );
-    this.nemesis = new Nemesis(this.scheduler, prng, () => this.liveNodes(), this.peerNet, this.mix);
+    const aimedClients = { regular: this.clients.slice(0, this.mix.clients), readers: this.clients.slice(this.mix.clients) };
+    const electionTimeoutTicks = resolveRaftConfig({ ...this.mix.raft, id: 'n0', voters: [], prng }).electionTimeoutTicks;
+    this.nemesis = new Nemesis(this.scheduler, prng, () => this.liveNodes(), this.peerNet, this.mix, aimedClients, electionTimeoutTicks);
   }
 
   /** A node with bootstrap voters `voters` (empty: it joins a running cluster). */
@@ -201,6 +209,8 @@ class Run {
       pendingRequestsMax: d.pendingRequestsMax,
       onWriteBegin: (n, completesAtUs, carriesVote) => this.nemesis.onWriteBegin(n, completesAtUs, carriesVote, d.postDurableDelayUs),
       onEngineCrash: (n) => this.scheduler.after(50_000, () => n.up || n.restart()),
+      onRole: (n, role, term) => this.nemesis.onRole(n, role, term),
+      onLeaderCommit: (n, term, commit) => this.nemesis.onLeaderCommit(n, term, commit),
       onConfigApplied: (_n, entry) => this.membership?.onConfigApplied(entry),
       sabotage: new Set(this.options.sabotage ?? []),
       ...(this.options.trace === undefined ? {} : { trace: this.options.trace }),
@@ -399,6 +409,7 @@ class Run {
       committedIndex: this.checkers.completeness.committedIndex,
       network: { ...this.peerNet.stats },
       nemesis: { ...this.nemesis.stats },
+      aimed: { ...this.nemesis.aimedStats },
       engineErrors: this.nodes.reduce((acc, n) => acc + n.stats.engineErrors, 0),
       entriesLostOnCrash: this.nodes.reduce((acc, n) => acc + n.storage.stats.entriesLost, 0),
       nodes: sumNodeStats(this.nodes.map((n) => n.stats)),

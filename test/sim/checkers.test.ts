@@ -64,10 +64,10 @@ describe('election safety', () => {
     const c = new RaftCheckers();
     c.onBoot('n1', 0);
     c.onBoot('n2', 0);
-    c.onStatus('n1', 'leader', 2, 10);
-    c.onStatus('n2', 'candidate', 2, 11);
+    c.onStatus('n1', 'leader', 2, [], 10);
+    c.onStatus('n2', 'candidate', 2, [], 11);
     expect(c.violations()).toEqual([]);
-    c.onStatus('n2', 'leader', 2, 12);
+    c.onStatus('n2', 'leader', 2, [], 12);
     expect(c.violations().map((v) => v.property)).toEqual(['election-safety']);
   });
 });
@@ -146,7 +146,7 @@ describe('leader completeness', () => {
     c.onBoot('n1', 0);
     c.onBoot('n2', 0);
     c.onReady('n1', ready({ hardState: { term: 1, vote: 'n1', commit: 3 } }), reader, 10);
-    c.onStatus('n2', 'leader', 2, 20);
+    c.onStatus('n2', 'leader', 2, [], 20);
     // n2's log: only index 1, then its own empty entry at 2. Entries 2 and 3 were committed in term 1.
     const n2 = reading((i, pending) => pending.find((e) => e.index === i) ?? (i === 1 ? entry(1, 1) : undefined));
     c.onReady('n2', ready({ entries: [{ index: 2, term: 2, kind: 'empty', data: new Uint8Array(0) }] }), n2, 21);

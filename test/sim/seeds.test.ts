@@ -10,7 +10,8 @@
  * by autopilot) and with both, on 100 seeds each on 5 nodes (and 40 with both on 3 and on 7);
  * and those blocks show that the paths they are for did run: snapshots installed from leaders,
  * learners added and promoted, voters removed automatically and leaders removed, sessions
- * expired. Seeds are split into blocks so the runner reports progress; a failure names each
+ * expired, and the aimed faults (leader churn, stale-read traps, Figure 8 plays, split elections)
+ * struck. Seeds are split into blocks so the runner reports progress; a failure names each
  * failing seed with the command that reproduces it. (Longer sweeps run on demand:
  * `npm run sim -- --seeds 2000 [--membership] [--snapshots]`.)
  */
@@ -63,6 +64,14 @@ describe('simulator seeds', () => {
       // Clients retried after silences, and the session layer absorbed the duplicates.
       expect(total(runs, (r) => r.stats.clientRetries)).toBeGreaterThan(0);
       expect(total(runs, (r) => r.stats.nodes.duplicateCommands)).toBeGreaterThan(0);
+      // The aimed faults ran: leaders struck by churn, stale-read traps, Figure 8 plays (some as
+      // far as striking a leader at its first commit), split elections.
+      const aimed = (f: (a: SimulationResult['stats']['aimed']) => number): number => total(runs, (r) => f(r.stats.aimed));
+      expect(aimed((a) => a.leadersStruck)).toBeGreaterThan(0);
+      expect(aimed((a) => a.staleLeaderTraps)).toBeGreaterThan(0);
+      expect(aimed((a) => a.figure8Plays)).toBeGreaterThan(0);
+      expect(aimed((a) => a.figure8Strikes)).toBeGreaterThan(0);
+      expect(aimed((a) => a.splitElections)).toBeGreaterThan(0);
     });
   }
   it('3 nodes, seeds 1..40', () => void runSeeds(3, 1, 40));

@@ -150,6 +150,11 @@ export class LeaderCompletenessChecker {
   }
 
   /** The committed log as observed (entries 1..n). */
+  /** The entry known committed at `index`, if any. */
+  committedAt(index: number): Entry | undefined {
+    return this.committed[index - 1]?.entry;
+  }
+
   committedLog(): Entry[] {
     return this.committed.map((c) => c.entry);
   }

@@ -4,13 +4,17 @@
  * applied entry, the durable logs), and that is enough to check every property of the Raft
  * paper's Figure 3.
  */
+import type { Message } from '../../core/raft/messages.ts';
 import type { Entry, NodeId, Ready, Role, Snapshot } from '../../core/raft/types.ts';
+import { CommitQuorumChecker, type DurableHolds } from './commit-quorum.ts';
+import { DurableCommitsChecker } from './durable-commits.ts';
 import { ElectionSafetyChecker } from './election-safety.ts';
 import { ExactlyOnceChecker } from './exactly-once.ts';
 import { LeaderCompletenessChecker, type SnapshotPoint } from './leader-completeness.ts';
 import { LogMatchingChecker } from './log-matching.ts';
 import { StateMachineSafetyChecker } from './state-machine-safety.ts';
 import { pushViolation, type Violation } from './violation.ts';
+import { VoteChecker } from './votes.ts';
 
 /** A write not yet durable: a Ready's snapshot (which replaces the stored log) and entries. */
 export interface PendingLogWrite {
@@ -41,6 +45,11 @@ export class RaftCheckers {
   readonly completeness = new LeaderCompletenessChecker();
   readonly stateMachine = new StateMachineSafetyChecker();
   readonly exactlyOnce = new ExactlyOnceChecker();
+  readonly votes = new VoteChecker();
+  readonly durableCommits = new DurableCommitsChecker();
+  readonly commitQuorum = new CommitQuorumChecker();
+  /** Reads every node's durable storage (set by the simulation; none: the commit-quorum check is off). */
+  private holds: DurableHolds | null = null;
   private readonly other: Violation[] = [];
   private readonly views = new Map<NodeId, NodeView>();
 
@@ -50,6 +59,7 @@ export class RaftCheckers {
    */
   onBoot(node: NodeId, bootCommit: number, restored: { readonly index: number; readonly digest: string } | null = null, timeUs = 0): void {
     this.views.set(node, { role: 'follower', term: 0, commit: bootCommit, pendingLeaderCheck: null });
+    this.votes.onBoot(node);
     if (restored === null) this.stateMachine.restart(node);
     else this.stateMachine.restored(node, restored.index, restored.digest, timeUs);
   }
@@ -72,11 +82,12 @@ export class RaftCheckers {
     this.exactlyOnce.observe(node, index, ran, timeUs);
   }
 
-  /** The node's role and term right after a call into it. */
-  onStatus(node: NodeId, role: Role, term: number, timeUs: number): void {
+  /** The node's role and term right after a call into it, and the voters of its configuration. */
+  onStatus(node: NodeId, role: Role, term: number, voters: readonly NodeId[], timeUs: number): void {
     const v = this.view(node);
     if (role === 'leader' && !(v.role === 'leader' && v.term === term)) {
       this.election.observeLeader(node, term, timeUs);
+      this.votes.observeLeader(node, term, voters, timeUs);
       v.pendingLeaderCheck = { term, upTo: this.completeness.committedBefore(term) };
     }
     v.role = role;
@@ -102,6 +113,41 @@ export class RaftCheckers {
       this.completeness.observeCommit(node, hs.term, hs.commit, entryAt, v.commit + 1, timeUs, snapshot);
       v.commit = hs.commit;
     }
+  }
+
+  /** How to read every node's durable storage, for the commit-quorum check. */
+  setDurableHolds(holds: DurableHolds): void {
+    this.holds = holds;
+  }
+
+  /**
+   * `node`, leader of `term` with `voters`, moved its commit index to `commit`; `entryAt` reads
+   * its log (its entries up to the commit are durable or in the write in flight), which starts
+   * after `snapshot`. Commits known this early feed every checker that relies on them.
+   */
+  onLeaderCommit(node: NodeId, term: number, commit: number, voters: readonly NodeId[], log: LogReader, pending: PendingLogWrite, timeUs: number): void {
+    const v = this.view(node);
+    if (commit <= v.commit) return;
+    const entryAt = (index: number): Entry | undefined => log.entryAfter(index, pending);
+    this.completeness.observeCommit(node, term, commit, entryAt, v.commit + 1, timeUs, log.snapshotAfter(pending));
+    v.commit = commit;
+    const entry = entryAt(commit);
+    if (entry !== undefined && this.holds !== null) this.commitQuorum.observeLeaderCommit(node, term, entry, voters, this.holds, timeUs);
+  }
+
+  /** A message left `node` (a Ready's, once the Ready contract allows it to). */
+  onSent(node: NodeId, m: Message, timeUs: number): void {
+    this.votes.observeSent(node, m, timeUs);
+  }
+
+  /** `node` is about to step `m` into its engine. */
+  onStepped(node: NodeId, m: Message): void {
+    this.votes.observeStepped(node, m);
+  }
+
+  /** A durable write removed `removed` from `node`'s log, other than by compaction. */
+  onEntriesDropped(node: NodeId, removed: readonly Entry[], timeUs: number): void {
+    this.durableCommits.observeDropped(node, removed, (i) => this.completeness.committedAt(i), timeUs);
   }
 
   onApplied(node: NodeId, entry: Entry, timeUs: number): void {
@@ -134,6 +180,9 @@ export class RaftCheckers {
       ...this.completeness.violations,
       ...this.stateMachine.violations,
       ...this.exactlyOnce.violations,
+      ...this.votes.violations,
+      ...this.durableCommits.violations,
+      ...this.commitQuorum.violations,
       ...this.other,
     ].sort((a, b) => a.timeUs - b.timeUs);
   }

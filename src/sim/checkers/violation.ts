@@ -21,6 +21,10 @@ export type SafetyProperty =
   | 'exactly-once'
   /** A committed configuration with fewer voters than the minimum or more members than the maximum. */
   | 'membership-bounds'
+  /** A leader's commit index moved to an entry a majority of its voters did not hold durably. */
+  | 'commit-quorum'
+  /** A node removed a committed entry from its durable log (other than by compaction into its snapshot). */
+  | 'durability'
   /** A write the client saw acknowledged is missing from the final committed log. */
   | 'lost-acknowledged-write'
   /**
