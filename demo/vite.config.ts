@@ -12,12 +12,14 @@
  *   URL: served as TypeScript by the dev server, built to `/board-machine.js` (a build entry
  *   whose exports are kept) for preview.
  *
+ * `npm start` ends its start-up output with the page to open (`peerquorum demo: open ...`).
+ *
  * Ports: PEERQUORUM_DEMO_PORT (default 5173) and PEERQUORUM_DEMO_PEER_PORT (default 5174).
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { PeerServer } from 'peer';
-import { defineConfig, type Connect, type Plugin } from 'vite';
+import { defineConfig, type Connect, type Plugin, type ViteDevServer } from 'vite';
 
 export const demoHost = '127.0.0.1';
 export const demoPort = Number(process.env.PEERQUORUM_DEMO_PORT ?? 5173);
@@ -42,10 +44,27 @@ function configMiddleware(boardMachine: string): Connect.NextHandleFunction {
   };
 }
 
+/**
+ * Makes the page to open the last line of `npm start`'s start-up output, so that the
+ * signaling server's address cannot be taken for it: after Vite's banner and URLs, after its
+ * shortcut hint (Vite's CLI calls `bindCLIShortcuts` last, TTY or not) and after the
+ * PeerServer's line (`peerReady` settles once that is printed).
+ */
+function printPageLast(server: ViteDevServer, peerReady: Promise<unknown>): void {
+  const bindCLIShortcuts = server.bindCLIShortcuts.bind(server);
+  server.bindCLIShortcuts = (options) => {
+    bindCLIShortcuts(options);
+    void peerReady.then(() => {
+      const page = server.resolvedUrls?.local[0] ?? `http://${demoHost}:${demoPort}/`;
+      console.log(`\n  peerquorum demo: open ${page}`);
+    });
+  };
+}
+
 /** Starts the PeerServer when a dev or preview server starts, and closes it with that server. */
 function peerServerPlugin(): Plugin {
   let peer: Promise<Server> | null = null;
-  const start = (httpServer: Server | null): void => {
+  const start = (httpServer: Server | null): Promise<Server> => {
     peer ??= new Promise<Server>((resolve) => {
       PeerServer({ host: demoHost, port: demoPeerPort, path: demoPeerPath, allow_discovery: false }, (server) => {
         console.log(`  peerquorum demo: PeerServer (WebRTC signaling) on http://${demoHost}:${demoPeerPort}${demoPeerPath}`);
@@ -53,6 +72,7 @@ function peerServerPlugin(): Plugin {
       });
     });
     httpServer?.on('close', () => void stop());
+    return peer;
   };
   const stop = async (): Promise<void> => {
     const p = peer;
@@ -65,7 +85,7 @@ function peerServerPlugin(): Plugin {
     name: 'peerquorum-demo-peer-server',
     configureServer(server) {
       server.middlewares.use(configMiddleware('/board-machine.ts'));
-      start(server.httpServer as Server | null);
+      printPageLast(server, start(server.httpServer as Server | null));
     },
     configurePreviewServer(server) {
       server.middlewares.use(configMiddleware('/board-machine.js'));
