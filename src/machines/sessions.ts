@@ -25,10 +25,12 @@
  */
 import { assert } from '../core/assert.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { ByteFormatError, ByteReader, ByteWriter } from './bytes.ts';
+import { ByteFormatError, ByteReader, ByteWriter, decodeUtf8, encodeUtf8 } from './bytes.ts';
 import type { StateMachine } from './state-machine.ts';
 
 export const sessionCommandVersion = 1;
+/** Version 2 of the snapshot records whether each session's last command was rejected. */
+export const sessionSnapshotVersion = 2;
 /** The largest inner command or result a session command may carry. */
 export const sessionPayloadBytesMax = 4 * 1024 * 1024;
 
@@ -56,6 +58,12 @@ export type SessionOutcome =
   | { readonly status: 'applied'; readonly result: Uint8Array }
   /** Applied before: the cached result, the inner machine untouched. */
   | { readonly status: 'duplicate'; readonly result: Uint8Array }
+  /**
+   * The inner machine threw on this command: the same deterministic refusal on every replica
+   * (the machine must be deterministic, so it throws alike everywhere), kept as the session's
+   * result so that a retry gets it again; the error's message, bounded, is the reason.
+   */
+  | { readonly status: 'rejected'; readonly reason: string }
   /** The client has since sent a later command: nothing applied, no result kept. */
   | { readonly status: 'stale' }
   /** No such session (expired or never registered): nothing applied. */
@@ -69,7 +77,10 @@ export class SessionDecodeError extends Error {
 }
 
 const commandTags = { register: 1, request: 2 } as const;
-const outcomeTags = { registered: 1, applied: 2, duplicate: 3, stale: 4, expired: 5, malformed: 6 } as const;
+const outcomeTags = { registered: 1, applied: 2, duplicate: 3, stale: 4, expired: 5, malformed: 6, rejected: 7 } as const;
+
+/** The longest rejection reason kept (a machine's error message, cut). */
+export const rejectionReasonBytesMax = 256;
 
 export function encodeSessionCommand(command: SessionCommand): Uint8Array {
   const w = new ByteWriter(16 + (command.type === 'request' ? command.payload.byteLength : 0));
@@ -110,6 +121,7 @@ export function encodeSessionOutcome(outcome: SessionOutcome): Uint8Array {
   w.u8(outcomeTags[outcome.status]);
   if (outcome.status === 'registered') w.varuint(outcome.clientId);
   else if (outcome.status === 'applied' || outcome.status === 'duplicate') w.bytes(outcome.result);
+  else if (outcome.status === 'rejected') w.bytes(encodeUtf8(outcome.reason));
   return w.finish();
 }
 
@@ -137,6 +149,9 @@ export function decodeSessionOutcome(bytes: Uint8Array): Result<SessionOutcome, 
       case outcomeTags.malformed:
         outcome = { status: 'malformed' };
         break;
+      case outcomeTags.rejected:
+        outcome = { status: 'rejected', reason: decodeUtf8(r.bytes(rejectionReasonBytesMax * 4)) };
+        break;
       default:
         return err(new SessionDecodeError(`unknown session outcome tag ${tag}`));
     }
@@ -151,6 +166,8 @@ export function decodeSessionOutcome(bytes: Uint8Array): Result<SessionOutcome, 
 interface Session {
   lastSeq: number;
   lastResult: Uint8Array;
+  /** The last command was rejected (the inner machine threw); `lastResult` holds the reason, UTF-8. */
+  lastRejected: boolean;
   /** The index of the last command of this session: expiry is by log position. */
   lastActiveIndex: number;
 }
@@ -161,7 +178,7 @@ export class SessionMachine implements StateMachine {
   private readonly sessions = new Map<number, Session>();
   private readonly options: SessionOptions;
   /** Counters for tests and metrics: duplicates absorbed, commands refused as expired. */
-  readonly stats = { applied: 0, duplicates: 0, stale: 0, expired: 0, malformed: 0, sessionsExpired: 0 };
+  readonly stats = { applied: 0, duplicates: 0, stale: 0, expired: 0, malformed: 0, rejected: 0, sessionsExpired: 0 };
 
   constructor(
     readonly inner: StateMachine,
@@ -202,7 +219,7 @@ export class SessionMachine implements StateMachine {
 
   private applyDecoded(command: SessionCommand, index: number): SessionOutcome {
     if (command.type === 'register') {
-      this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastActiveIndex: index });
+      this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastRejected: false, lastActiveIndex: index });
       return { status: 'registered', clientId: index };
     }
     const session = this.sessions.get(command.clientId);
@@ -214,18 +231,31 @@ export class SessionMachine implements StateMachine {
       this.stats.duplicates++;
       session.lastActiveIndex = index;
       this.touch(command.clientId, session);
+      if (session.lastRejected) return { status: 'rejected', reason: decodeUtf8(session.lastResult) };
       return { status: 'duplicate', result: session.lastResult };
     }
     if (command.seq < session.lastSeq) {
       this.stats.stale++;
       return { status: 'stale' };
     }
-    const result = this.inner.apply(command.payload, index);
-    this.stats.applied++;
     session.lastSeq = command.seq;
-    session.lastResult = result;
     session.lastActiveIndex = index;
     this.touch(command.clientId, session);
+    let result: Uint8Array;
+    try {
+      result = this.inner.apply(command.payload, index);
+    } catch (error) {
+      // A deterministic machine throws alike on every replica: the same refusal everywhere,
+      // instead of every replica stopping (and stopping again on every replay of the entry).
+      const reason = rejectionReason(error);
+      this.stats.rejected++;
+      session.lastRejected = true;
+      session.lastResult = encodeUtf8(reason);
+      return { status: 'rejected', reason };
+    }
+    this.stats.applied++;
+    session.lastRejected = false;
+    session.lastResult = result;
     return { status: 'applied', result };
   }
 
@@ -252,14 +282,16 @@ export class SessionMachine implements StateMachine {
   /** The inner machine's snapshot and the sessions, in recency order (equal states, equal bytes). */
   snapshot(): Uint8Array {
     const w = new ByteWriter(256);
-    w.u8(sessionCommandVersion).bytes(this.inner.snapshot()).varuint(this.sessions.size);
-    for (const [clientId, s] of this.sessions) w.varuint(clientId).varuint(s.lastSeq).varuint(s.lastActiveIndex).bytes(s.lastResult);
+    w.u8(sessionSnapshotVersion).bytes(this.inner.snapshot()).varuint(this.sessions.size);
+    for (const [clientId, s] of this.sessions) w.varuint(clientId).varuint(s.lastSeq).varuint(s.lastActiveIndex).u8(s.lastRejected ? 1 : 0).bytes(s.lastResult);
     return w.finish();
   }
 
   restore(snapshot: Uint8Array): void {
     const r = new ByteReader(snapshot);
-    if (r.u8() !== sessionCommandVersion) throw new SessionDecodeError('unknown session snapshot version');
+    const version = r.u8();
+    // Version 1 (before rejections existed) had no rejected flag.
+    if (version !== 1 && version !== sessionSnapshotVersion) throw new SessionDecodeError('unknown session snapshot version');
     const inner = r.bytes(Number.MAX_SAFE_INTEGER);
     const count = r.varuint();
     const sessions: [number, Session][] = [];
@@ -267,12 +299,21 @@ export class SessionMachine implements StateMachine {
       const clientId = r.varuint();
       const lastSeq = r.varuint();
       const lastActiveIndex = r.varuint();
+      const lastRejected = version === 1 ? false : r.u8() === 1;
       const lastResult = r.bytes(sessionPayloadBytesMax);
-      sessions.push([clientId, { lastSeq, lastResult, lastActiveIndex }]);
+      sessions.push([clientId, { lastSeq, lastResult, lastRejected, lastActiveIndex }]);
     }
     if (!r.atEnd()) throw new SessionDecodeError('trailing bytes after a session snapshot');
     this.inner.restore(inner);
     this.sessions.clear();
     for (const [clientId, s] of sessions) this.sessions.set(clientId, s);
   }
+}
+
+function rejectionReason(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // Cut by characters, then by bytes: the reason travels in the outcome and the snapshot.
+  let reason = message.slice(0, rejectionReasonBytesMax);
+  while (encodeUtf8(reason).byteLength > rejectionReasonBytesMax) reason = reason.slice(0, -1);
+  return reason;
 }

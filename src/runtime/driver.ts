@@ -1,34 +1,41 @@
 /**
- * The driver: the one loop that owns all I/O of a Raft node (DESIGN.md §1, §2). It is the only
- * place with timers and awaits. The same driver runs in a dedicated Web Worker (browser) and in
- * Node (tests, edge runtimes).
+ * The driver: the host of one Raft node (DESIGN.md §1, §2), the one place with timers and I/O.
+ * The same driver runs in a dedicated Web Worker (browser), in Node, and inside the
+ * deterministic simulator, which gives it a virtual clock, storage and transport (as
+ * TigerBeetle's simulator runs the real replica).
  *
- * Each turn of the loop: frames that arrived were already stepped into the core as they came
- * (the core accepts messages while a write is in flight); take one Ready; send a leader's
- * appends while PERSISTING it, and wait; only then SEND its other messages; restore a received snapshot and APPLY committed entries through
- * the session layer, answering proposals and reads; `advance()`; take a snapshot when the policy
- * says so. Time reaches the core as ticks counted from a monotonic clock; ticks missed while the
- * tab was throttled are caught up, capped at `maxCatchUpTicks` and counted, and the cap is never
- * below an election timeout so that a paused leader cannot resume inside an expired lease.
+ * Inside, nothing awaits: frames are stepped into the core as they arrive (the core accepts
+ * messages while a write is in flight); Readies go through THE Ready processor
+ * (ready-loop.ts), whose durable write reports back through a callback; callers of `propose`
+ * and `read` are called back. Promises exist only at the edge (`start`, `propose`, `read`,
+ * `stop`), for code that runs on a real event loop. That is what lets the simulator run this
+ * very code event by event in virtual time.
  *
- * A storage failure stops the node cleanly: callers' promises are rejected, the transport is
- * closed, an `error` event is emitted, and a new driver boots from what is durable.
+ * Time reaches the core as ticks counted from the clock; ticks missed while the tab was
+ * throttled (or the simulated node paused) are caught up, capped at `maxCatchUpTicks` and
+ * counted, and the cap is never below an election timeout, so that a paused leader cannot
+ * resume inside an expired lease.
+ *
+ * A storage failure (or a bug: an exception from the core) stops the node cleanly: callers are
+ * answered STOPPED, the transport is closed, an `error` event is emitted, and a new driver boots
+ * from what is durable.
  */
 import { createPrng, type Prng } from '../core/prng.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
-import { sendableBeforePersist, type Message } from '../core/raft/messages.ts';
-import { durableCommitted } from '../core/raft/ready.ts';
+import type { Message } from '../core/raft/messages.ts';
 import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
-import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
-import type { Result } from '../core/result.ts';
-import { SessionMachine, type SessionOptions } from '../machines/sessions.ts';
+import type { BootState, Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
+import type { ConfChange } from '../core/raft/conf-change.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import { SessionMachine, type SessionCommand, type SessionOptions, type SessionOutcome } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
-import { emptyWrite, writeForReady, type RaftStorage } from '../io/storage/storage.ts';
+import { emptyWrite, writeForReady, type RaftStorage, type StorageWrite } from '../io/storage/storage.ts';
 import type { LinkState, Transport } from '../io/transport/transport.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
-import { ProposalTracker } from './proposals.ts';
-import { ReadTracker } from './reads.ts';
+import { ProposalTracker, type ProposalDone } from './proposals.ts';
+import { RaftReadyLoop, type RaftReadyHost } from './ready-loop.ts';
+import { ReadTracker, type ReadDone } from './reads.ts';
 
 /** Turns messages into frames and back; the driver never sees an unvalidated message. */
 export interface FrameCodec {
@@ -36,10 +43,50 @@ export interface FrameCodec {
   decode(from: NodeId, frame: Uint8Array): Result<Message, TaggedError>;
 }
 
+/**
+ * How the driver makes a write durable: begin it, hear when it is. A real adapter reports
+ * through its promise (`writesThrough`); the simulator's storage from virtual time.
+ */
+export interface WriteSink {
+  write(write: StorageWrite, done: () => void, failed: (error: unknown) => void): void;
+}
+
+/** A sink over a storage adapter's promise-returning `write`. */
+export function writesThrough(storage: RaftStorage): WriteSink {
+  return {
+    write(w, done, failed) {
+      storage.write(w).then(done, failed);
+    },
+  };
+}
+
+/**
+ * What the driver lets an observer see (metrics, traces, the simulator's checkers). Every hook
+ * is called synchronously, in the driver's own order.
+ */
+export interface DriverObserver {
+  /** A Ready was taken (before any of it is handled). */
+  onReady?(rd: Ready): void;
+  /** A peer's message, decoded and validated, about to be stepped into the core. */
+  onStep?(m: Message): void;
+  /** A message leaving for a peer. */
+  onSend?(m: Message): void;
+  /** A committed entry was applied: for a normal entry, the session command and its outcome. */
+  onApplied?(entry: Entry, command: SessionCommand | null, outcome: SessionOutcome | null): void;
+  /** The state machine became the leader's snapshot at `index`. */
+  onRestored?(index: number): void;
+  /** This node snapshotted its state machine at `index` (`data` its bytes). */
+  onSnapshot?(index: number, data: Uint8Array): void;
+  /** After each input, tick, Ready or local request: the node's status may have changed. */
+  onChange?(): void;
+}
+
 export interface DriverOptions {
   /** The Raft configuration without the PRNG (the driver seeds one). */
   readonly raft: Omit<RaftConfig, 'prng' | 'applied'>;
   readonly storage: RaftStorage;
+  /** How writes become durable; through `storage.write` when absent. */
+  readonly writes?: WriteSink;
   readonly transport: Transport;
   readonly codec: FrameCodec;
   /** The application's state machine; the driver wraps it in client sessions. */
@@ -54,7 +101,6 @@ export interface DriverOptions {
   readonly pendingProposalsMax?: number;
   /** Client sessions this node opens for its callers: at most this many commands in flight (default 4,096). */
   readonly sessionsMax?: number;
-  readonly inboxFramesMax?: number;
   /**
    * A node started with no configuration (`raft.voters` empty) asks these members to add it as
    * a learner, every `joinRetryTicks`, until it sees itself in the configuration.
@@ -63,6 +109,7 @@ export interface DriverOptions {
   readonly joinRetryTicks?: number;
   /** Seed of the election jitter and request ids; random when absent. */
   readonly seed?: number;
+  readonly observer?: DriverObserver;
 }
 
 export interface DriverMetrics {
@@ -75,9 +122,11 @@ export interface DriverMetrics {
   entriesWritten: number;
   framesSent: number;
   entriesApplied: number;
+  /** Frames refused by the codec (counted here, never one event each). */
   framesDropped: number;
   snapshotsTaken: number;
   snapshotsInstalled: number;
+  commandsRejected: number;
 }
 
 export type DriverEvent =
@@ -101,19 +150,22 @@ export class Driver {
     framesDropped: 0,
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
+    commandsRejected: 0,
   };
   private readonly clock: Clock;
   private readonly tickMs: number;
   private readonly maxCatchUpTicks: number;
+  private readonly maxCommandBytes: number;
   private readonly machine: SessionMachine;
+  private readonly writes: WriteSink;
+  private readonly observer: DriverObserver;
   private node: RaftNode | null = null;
+  private loop: RaftReadyLoop | null = null;
   private proposals: ProposalTracker | null = null;
   private reads: ReadTracker | null = null;
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private lastTickAtMs = 0;
   private cancelTimer: (() => void) | null = null;
-  private pumping = false;
-  private pumpAgain = false;
   private stopped = false;
   private lastRole: Role | null = null;
   private lastLeader: NodeId | null | undefined = undefined;
@@ -129,19 +181,31 @@ export class Driver {
     this.id = options.raft.id;
     this.clock = options.clock ?? systemClock;
     this.tickMs = options.tickMs ?? 10;
-    const election = resolveRaftConfig({ ...options.raft, prng: createPrng(0) }).electionTimeoutTicks;
-    this.maxCatchUpTicks = Math.max(options.maxCatchUpTicks ?? 2 * election, election);
+    const resolved = resolveRaftConfig({ ...options.raft, prng: createPrng(0) });
+    this.maxCatchUpTicks = Math.max(options.maxCatchUpTicks ?? 2 * resolved.electionTimeoutTicks, resolved.electionTimeoutTicks);
+    this.maxCommandBytes = resolved.maxCommandBytes;
     this.machine = new SessionMachine(options.machine, options.sessions);
+    this.writes = options.writes ?? writesThrough(options.storage);
+    this.observer = options.observer ?? {};
   }
 
   /** Load durable state, restore the state machine, and start ticking and receiving. */
   async start(): Promise<void> {
-    const boot = await this.options.storage.boot();
+    this.startFrom(await this.options.storage.boot());
+  }
+
+  /**
+   * Start from `boot` (what storage holds), synchronously: the simulator's storage loads without
+   * awaiting. Throws when the state machine cannot restore the stored snapshot.
+   */
+  startFrom(boot: BootState): void {
     const seed = this.options.seed ?? randomSeed();
     this.jitter = createPrng(seed ^ 0x5bd1e995);
     if (boot.snapshot) this.machine.restore(boot.snapshot.data);
     const applied = boot.snapshot?.meta.index ?? 0;
-    this.node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied }, boot);
+    const node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied }, boot);
+    this.node = node;
+    this.loop = new RaftReadyLoop(node, this.readyHost(node));
     const retryMs = Math.max(this.tickMs * resolveRaftConfig({ ...this.options.raft, prng: createPrng(0) }).electionTimeoutTicks, 50);
     this.proposals = new ProposalTracker(
       (bytes) => this.submit(bytes),
@@ -154,7 +218,7 @@ export class Driver {
       },
       seed,
     );
-    this.reads = new ReadTracker(this.node, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed });
+    this.reads = new ReadTracker(node, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed });
     this.options.transport.onFrame((from, frame) => this.receive(from, frame));
     this.options.transport.onLinkState((peer, state) => this.emit({ type: 'link', peer, state }));
     this.lastTickAtMs = this.clock.now();
@@ -169,10 +233,22 @@ export class Driver {
 
   /** Propose a command; resolves with the state machine's result once applied here. */
   propose(command: Uint8Array): Promise<Uint8Array> {
-    if (this.stopped || this.proposals === null) return Promise.reject(new RuntimeError('STOPPED', 'the node is stopped'));
-    const p = this.proposals.propose(command);
+    return new Promise((resolve, reject) => this.submitCommand(command, (r) => (r.ok ? resolve(r.value) : reject(r.error))));
+  }
+
+  /** `propose`, called back instead of through a promise (the simulator's clients use this). */
+  submitCommand(command: Uint8Array, done: ProposalDone): void {
+    if (this.stopped || this.proposals === null) {
+      done(err(new RuntimeError('STOPPED', 'the node is stopped')));
+      return;
+    }
+    // A command the core would refuse fails now, not after a timeout as "may still be applied".
+    if (command.byteLength > this.maxCommandBytes) {
+      done(err(new RuntimeError('TOO_LARGE', `the command is ${command.byteLength} bytes; the limit is ${this.maxCommandBytes}`)));
+      return;
+    }
+    this.proposals.propose(command, done);
     this.pump();
-    return p;
   }
 
   /**
@@ -180,29 +256,73 @@ export class Driver {
    * `linearizable` (ReadIndex), `lease` (the leader's lease, else ReadIndex), or `local` (now,
    * possibly stale). Then call `query` with the machine.
    */
-  async read<T>(consistency: ReadMode | 'local', query: (machine: StateMachine) => T): Promise<T> {
-    if (this.stopped || this.reads === null) throw new RuntimeError('STOPPED', 'the node is stopped');
-    if (consistency !== 'local') {
-      const p = this.reads.read(consistency);
-      this.pump();
-      await p;
+  read<T>(consistency: ReadMode | 'local', query: (machine: StateMachine) => T): Promise<T> {
+    return new Promise((resolve, reject) =>
+      this.readWhenReady(consistency, (r) => {
+        if (!r.ok) {
+          reject(r.error);
+          return;
+        }
+        try {
+          resolve(query(this.machine.inner));
+        } catch (e) {
+          reject(e);
+        }
+      }),
+    );
+  }
+
+  /** `read`, called back once the machine may be read (the simulator's clients use this). */
+  readWhenReady(consistency: ReadMode | 'local', done: ReadDone): void {
+    if (this.stopped || this.reads === null) {
+      done(err(new RuntimeError('STOPPED', 'the node is stopped')));
+      return;
     }
-    return query(this.machine.inner);
+    if (consistency === 'local') {
+      done(ok(undefined));
+      return;
+    }
+    this.reads.read(consistency, done);
+    this.pump();
+  }
+
+  /** The application's state machine (for reads once `readWhenReady` said so). */
+  get stateMachine(): StateMachine {
+    return this.machine.inner;
+  }
+
+  /** The whole replicated state (sessions and the application's machine), as snapshot bytes. */
+  stateBytes(): Uint8Array {
+    return this.machine.snapshot();
   }
 
   /** See `RaftNode.transferLeadership`; `urgent` when this node is about to go. */
   transferLeadership(to: NodeId, options: { readonly urgent?: boolean } = {}): void {
-    const node = this.requireNode();
-    const r = node.transferLeadership(to, options);
+    const r = this.requireNode().step({ local: 'transfer-leadership', to, urgent: options.urgent === true });
     if (!r.ok) throw new RuntimeError('NOT_LEADER', r.error.message);
     this.pump();
   }
 
-  /** A failure oracle (Web Locks) says the leader is gone: campaign now instead of waiting. */
-  leaderGone(leader: NodeId): void {
+  /** Propose a membership change (an operator, or an autopilot outside the engine). */
+  proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, RuntimeError> {
+    const r = this.requireNode().step({ local: 'conf-change', change });
+    this.pump();
+    if (!r.ok) return err(new RuntimeError(r.error.name === 'NotLeaderError' ? 'NOT_LEADER' : 'PROPOSAL_DROPPED', r.error.message));
+    return r.value.kind === 'appended' ? ok({ index: r.value.index, term: r.value.term }) : err(new RuntimeError('PROPOSAL_DROPPED', 'not appended'));
+  }
+
+  /**
+   * A failure oracle (Web Locks) says the leader is gone: forget it and, unless `campaign` is
+   * false, campaign in rank order instead of waiting for an election timeout.
+   */
+  leaderGone(leader: NodeId, campaign = true): void {
     const node = this.node;
     if (node === null || this.stopped) return;
-    if (!node.forgetLeader(leader)) return;
+    const forgot = node.step({ local: 'forget-leader', leader });
+    if (!forgot.ok || forgot.value.kind !== 'accepted' || !campaign) {
+      this.pump();
+      return;
+    }
     // Every follower hears of the loss at the same instant; campaigning at once would split the
     // vote. The remaining voters go in the order of their ids, a few ticks apart (plus jitter):
     // the first campaigns at once and the others, their lease on the old leader given up, grant
@@ -214,7 +334,7 @@ export class Driver {
       .indexOf(this.id);
     if (rank < 0) return;
     if (rank === 0) {
-      node.campaign();
+      node.step({ local: 'campaign' });
       this.pump();
       return;
     }
@@ -223,10 +343,16 @@ export class Driver {
       if (this.stopped || this.node !== node) return;
       const s = node.status();
       if (s.role === 'follower' && s.leader === null) {
-        node.campaign();
+        node.step({ local: 'campaign' });
         this.pump();
       }
     });
+  }
+
+  /** Campaign now (a failure oracle that already ranked the followers, or a test). */
+  campaign(): void {
+    this.requireNode().step({ local: 'campaign' });
+    this.pump();
   }
 
   status(): RaftStatus & { readonly config: { voters: readonly NodeId[]; learners: readonly NodeId[] } } {
@@ -234,15 +360,39 @@ export class Driver {
     return { ...node.status(), config: node.config() };
   }
 
+  /** Whether a Ready's write is in flight (the simulator aims crashes at it). */
+  get writing(): boolean {
+    return this.loop !== null && this.loop.inFlight !== null;
+  }
+
+  /** Keep what follows a durable write waiting, and stop ticking (a paused simulated node). */
+  hold(): void {
+    this.loop?.hold();
+  }
+
+  release(): void {
+    this.loop?.release();
+  }
+
   async stop(reason = 'closed'): Promise<void> {
+    if (this.stopped) return;
+    this.halt(reason);
+    await this.options.transport.close();
+    await this.options.storage.close();
+  }
+
+  /**
+   * Stop at once without closing anything (a crash: the simulator drops the node's memory, and
+   * its storage keeps what is durable). Callers are answered STOPPED.
+   */
+  halt(reason = 'crashed'): void {
     if (this.stopped) return;
     this.stopped = true;
     this.cancelTimer?.();
+    this.loop?.stop();
     const error = new RuntimeError('STOPPED', `the node stopped: ${reason}`);
     this.proposals?.failAll(error);
     this.reads?.failAll(error);
-    await this.options.transport.close();
-    await this.options.storage.close();
   }
 
   // ---- the loop ------------------------------------------------------------------------------
@@ -260,13 +410,17 @@ export class Driver {
     if (this.stopped || this.node === null) return;
     const decoded = this.options.codec.decode(from, frame);
     if (!decoded.ok) {
-      // Hostile or broken input is dropped and counted, never thrown through the driver.
+      // Hostile or broken input is dropped and counted, never thrown through the driver, and
+      // never one event per frame (a flood of junk must not flood the page).
       this.metrics.framesDropped++;
-      this.emit({ type: 'error', error: decoded.error });
       return;
     }
-    this.node.step(decoded.value);
-    this.noticeLeader(this.node.leader());
+    this.guard(() => {
+      const node = this.node as RaftNode;
+      this.observer.onStep?.(decoded.value);
+      node.step(decoded.value);
+      this.noticeLeader(node.leader());
+    });
     this.pump();
   }
 
@@ -274,7 +428,7 @@ export class Driver {
     const node = this.node;
     if (node === null || this.stopped) return;
     // Refusals (no leader yet, a transfer in progress) are retried by the tracker's timer.
-    node.propose(bytes);
+    this.guard(() => node.step({ local: 'propose', data: bytes }));
   }
 
   private scheduleTick(): void {
@@ -292,7 +446,9 @@ export class Driver {
       this.lastTickAtMs = now - this.maxCatchUpTicks * this.tickMs;
       due = this.maxCatchUpTicks;
     }
-    for (let i = 0; i < due; i++) node.tick();
+    this.guard(() => {
+      for (let i = 0; i < due; i++) node.tick();
+    });
     this.lastTickAtMs += due * this.tickMs;
     this.metrics.ticks += due;
     this.askToJoin(node, due);
@@ -309,87 +465,97 @@ export class Driver {
     this.ticksToJoinAsk -= ticks;
     if (this.ticksToJoinAsk > 0) return;
     this.ticksToJoinAsk = this.options.joinRetryTicks ?? 20;
-    if (!node.requestJoin(via)) this.joined = true;
+    const r = node.step({ local: 'join', via });
+    if (r.ok && r.value.kind === 'unchanged') this.joined = true;
   }
 
-  /** Run Ready cycles until the core has nothing more to do. One runs at a time. */
+  /** Handle Readies until the core has nothing more to do or a write is in flight. */
   private pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
+    if (this.stopped || this.loop === null) return;
+    this.loop.pump();
+    this.observer.onChange?.();
+  }
+
+  /** Run `fn` into the core; an exception there is a bug: the node stops (DESIGN.md §5). */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private readyHost(node: RaftNode): RaftReadyHost {
+    return {
+      onReady: (rd) => {
+        this.metrics.readies++;
+        this.observer.onReady?.(rd);
+      },
+      persist: (rd, done, failed) => {
+        const t0 = this.clock.now();
+        this.writes.write(
+          writeForReady(rd),
+          () => {
+            this.metrics.storageWrites++;
+            this.metrics.storageWriteMs += this.clock.now() - t0;
+            this.metrics.entriesWritten += rd.entries.length;
+            done();
+          },
+          failed,
+        );
+      },
+      send: (m) => this.send(m),
+      restore: (snapshot) => {
+        this.machine.restore(snapshot.data);
+        this.metrics.snapshotsInstalled++;
+        this.observer.onRestored?.(snapshot.meta.index);
+      },
+      apply: (e) => this.apply(e),
+      applied: (rd) => {
+        this.reads?.onReadStates(rd.readStates, rd.droppedReads);
+        if (rd.snapshot !== null || rd.committedEntries.length > 0) this.reads?.onApplied();
+        this.reportState(node);
+      },
+      afterAdvance: (_rd, next) => this.maybeSnapshot(node, next),
+      fail: (e) => void this.fail(e),
+    };
+  }
+
+  /** The snapshot policy: snapshot the machine, compact, and write it before the next Ready. */
+  private maybeSnapshot(node: RaftNode, next: () => void): void {
+    if (!node.shouldSnapshot()) {
+      next();
       return;
     }
-    this.pumping = true;
-    void this.pumpLoop().finally(() => {
-      this.pumping = false;
-    });
-  }
-
-  private async pumpLoop(): Promise<void> {
-    try {
-      do {
-        this.pumpAgain = false;
-        while (!this.stopped && this.node !== null && this.node.hasReady()) await this.handleReady(this.node, this.node.ready());
-      } while (this.pumpAgain && !this.stopped);
-    } catch (e) {
-      await this.fail(e);
-    }
-  }
-
-  private async handleReady(node: RaftNode, rd: Ready): Promise<void> {
-    this.metrics.readies++;
-    const applyNow = durableCommitted(rd);
-    if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
-      // 1. Persist. A leader's appends go out in parallel with its own write (dissertation
-      // §10.2.1, `sendableBeforePersist`), and committed entries this node already holds
-      // durably are applied meanwhile; nothing that depends on the write leaves before it is
-      // durable.
-      const later: Message[] = [];
-      for (const m of rd.messages) {
-        if (sendableBeforePersist(m)) this.send(m);
-        else later.push(m);
-      }
-      for (let i = 0; i < applyNow; i++) this.apply(rd.committedEntries[i] as Entry);
-      const t0 = this.clock.now();
-      await this.options.storage.write(writeForReady(rd));
-      this.metrics.storageWrites++;
-      this.metrics.storageWriteMs += this.clock.now() - t0;
-      this.metrics.entriesWritten += rd.entries.length;
-      if (this.stopped) return;
-      // 2. Send the rest.
-      for (const m of later) this.send(m);
-    } else {
-      // Nothing to write: answer the callers first, then send (the messages, such as a leader's
-      // news of the new commit index, promise nothing about what is applied here).
-      for (let i = 0; i < applyNow; i++) this.apply(rd.committedEntries[i] as Entry);
-      for (const m of rd.messages) this.send(m);
-    }
-    // 3. Apply the rest: a received snapshot, then entries that this Ready's write made durable.
-    if (rd.snapshot !== null) {
-      this.machine.restore(rd.snapshot.data);
-      this.metrics.snapshotsInstalled++;
-    }
-    for (let i = applyNow; i < rd.committedEntries.length; i++) this.apply(rd.committedEntries[i] as Entry);
-    this.reads?.onReadStates(rd.readStates, rd.droppedReads);
-    if (rd.snapshot !== null || rd.committedEntries.length > 0) this.reads?.onApplied();
-    this.reportState(node);
-    node.advance();
-    // 4. Snapshot when the policy says so; storage drops what it covers.
-    if (node.shouldSnapshot()) {
-      const { snapshot, compactTo, hardState } = node.compact(node.status().applied, this.machine.snapshot());
-      await this.options.storage.write({ ...emptyWrite, hardState, snapshot, compactTo });
-      this.metrics.snapshotsTaken++;
-    }
+    const index = node.status().applied;
+    const data = this.machine.snapshot();
+    const { snapshot, compactTo, hardState } = node.compact(index, data);
+    this.observer.onSnapshot?.(index, data);
+    this.writes.write(
+      { ...emptyWrite, hardState, snapshot, compactTo },
+      () => {
+        this.metrics.snapshotsTaken++;
+        next();
+      },
+      (e) => void this.fail(e),
+    );
   }
 
   private send(m: Message): void {
     this.metrics.framesSent++;
+    this.observer.onSend?.(m);
     this.options.transport.send(m.to, this.options.codec.encode(m));
   }
 
   private apply(e: Entry): void {
-    if (e.kind !== 'normal') return;
-    const { outcome, command } = this.machine.applyAndDecode(e.data, e.index);
     this.metrics.entriesApplied++;
+    if (e.kind !== 'normal') {
+      this.observer.onApplied?.(e, null, null);
+      return;
+    }
+    const { outcome, command } = this.machine.applyAndDecode(e.data, e.index);
+    if (outcome.status === 'rejected') this.metrics.commandsRejected++;
+    this.observer.onApplied?.(e, command, outcome);
     this.proposals?.onApplied(command, outcome);
   }
 
@@ -421,10 +587,13 @@ export class Driver {
     this.resubmittedFor = leader;
   }
 
-  private async fail(e: unknown): Promise<void> {
+  private fail(e: unknown): void {
+    if (this.stopped) return;
     const tagged = toTaggedError(e);
+    this.halt(`${tagged.code}: ${tagged.message}`);
     this.emit({ type: 'error', error: tagged });
-    await this.stop(`${tagged.code}: ${tagged.message}`).catch(() => undefined);
+    void this.options.transport.close().catch(() => undefined);
+    void this.options.storage.close().catch(() => undefined);
   }
 }
 

@@ -9,6 +9,10 @@ export type RuntimeErrorCode =
   | 'READ_DROPPED'
   | 'TIMEOUT'
   | 'SESSION_EXPIRED'
+  /** The state machine threw on the command: refused alike on every replica, nothing applied. */
+  | 'REJECTED'
+  /** The command or message is larger than the limit: refused at once, never sent. */
+  | 'TOO_LARGE'
   | 'STOPPED'
   | 'STORAGE'
   | 'CODEC'
@@ -43,6 +47,8 @@ export function fromTaggedError(t: TaggedError): RuntimeError {
     'READ_DROPPED',
     'TIMEOUT',
     'SESSION_EXPIRED',
+    'REJECTED',
+    'TOO_LARGE',
     'STOPPED',
     'STORAGE',
     'CODEC',

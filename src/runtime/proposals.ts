@@ -6,14 +6,22 @@
  * more concurrent callers open more sessions, registering each through the log) and a sequence
  * number. The command is proposed, and proposed again every `retryMs` while it is not applied:
  * the leader may have changed, a forwarded proposal may have been dropped. The session layer
- * applies it once whatever the number of copies committed; the caller's promise resolves with
- * the result the first time this node applies it. After `timeoutMs` the caller gets TIMEOUT:
- * the command may or may not have been applied.
+ * applies it once whatever the number of copies committed; the caller hears the result the
+ * first time this node applies it (REJECTED if the state machine threw on it, alike on every
+ * replica). After `timeoutMs` the caller gets TIMEOUT: the command may or may not have been
+ * applied.
+ *
+ * Callers are called back (`done`), never through promises: the driver runs inside the
+ * deterministic simulator, whose virtual time would not wait for a promise's microtask.
  */
 import { createPrng, type Prng } from '../core/prng.ts';
 import { encodeSessionCommand, type SessionCommand, type SessionOutcome } from '../machines/sessions.ts';
 import type { Clock } from './clock.ts';
+import { err, ok, type Result } from '../core/result.ts';
 import { RuntimeError } from './errors.ts';
+
+/** What a proposal comes to: the state machine's result, or why not (TIMEOUT: maybe applied). */
+export type ProposalDone = (outcome: Result<Uint8Array, RuntimeError>) => void;
 
 export interface ProposalOptions {
   readonly timeoutMs: number;
@@ -26,8 +34,7 @@ export interface ProposalOptions {
 
 interface Pending {
   readonly bytes: Uint8Array;
-  readonly resolve: (result: Uint8Array) => void;
-  readonly reject: (e: RuntimeError) => void;
+  readonly done: ProposalDone;
   readonly deadlineMs: number;
   lastSubmitMs: number;
   /** Resubmissions so far; each waits twice as long as the one before (up to 8 retryMs). */
@@ -36,8 +43,7 @@ interface Pending {
 
 interface WaitingCommand {
   readonly payload: Uint8Array;
-  readonly resolve: (result: Uint8Array) => void;
-  readonly reject: (e: RuntimeError) => void;
+  readonly done: ProposalDone;
   readonly deadlineMs: number;
 }
 
@@ -73,14 +79,13 @@ export class ProposalTracker {
     return this.waiting.length + this.inFlight.size;
   }
 
-  propose(payload: Uint8Array): Promise<Uint8Array> {
+  propose(payload: Uint8Array, done: ProposalDone): void {
     if (this.pendingCount >= this.options.pendingMax) {
-      return Promise.reject(new RuntimeError('PROPOSAL_DROPPED', `too many pending proposals (${this.options.pendingMax})`));
+      done(err(new RuntimeError('PROPOSAL_DROPPED', `too many pending proposals (${this.options.pendingMax})`)));
+      return;
     }
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ payload, resolve, reject, deadlineMs: this.clock.now() + this.options.timeoutMs });
-      this.assignSessions();
-    });
+    this.waiting.push({ payload, done, deadlineMs: this.clock.now() + this.options.timeoutMs });
+    this.assignSessions();
   }
 
   /** Give waiting commands idle sessions, opening new sessions while under the limit. */
@@ -104,8 +109,7 @@ export class ProposalTracker {
     const bytes = encodeSessionCommand({ type: 'register', nonce });
     this.registering.set(nonce, {
       bytes,
-      resolve: () => undefined,
-      reject: () => undefined,
+      done: () => undefined,
       deadlineMs: this.clock.now() + this.options.timeoutMs,
       lastSubmitMs: this.clock.now(),
       retries: 0,
@@ -130,8 +134,14 @@ export class ProposalTracker {
       case 'applied':
       case 'duplicate':
         this.inFlight.delete(key);
-        pending.resolve(outcome.result);
         this.idle.push(pending.session);
+        pending.done(ok(outcome.result));
+        this.assignSessions();
+        return;
+      case 'rejected':
+        this.inFlight.delete(key);
+        this.idle.push(pending.session);
+        pending.done(err(new RuntimeError('REJECTED', `the state machine refused the command: ${outcome.reason}`)));
         this.assignSessions();
         return;
       case 'expired':
@@ -139,7 +149,7 @@ export class ProposalTracker {
         // was is unknown. Drop the session; the caller learns the outcome is unknown.
         this.inFlight.delete(key);
         this.sessionCount--;
-        pending.reject(new RuntimeError('SESSION_EXPIRED', 'the client session expired; the command may or may not have been applied'));
+        pending.done(err(new RuntimeError('SESSION_EXPIRED', 'the client session expired; the command may or may not have been applied')));
         this.assignSessions();
         return;
       case 'stale':
@@ -192,7 +202,7 @@ export class ProposalTracker {
         this.inFlight.delete(key);
         // The session may still apply this command later; it must not carry another one.
         this.sessionCount--;
-        p.reject(new RuntimeError('TIMEOUT', 'the proposal was not applied in time; it may still be'));
+        p.done(err(new RuntimeError('TIMEOUT', 'the proposal was not applied in time; it may still be')));
       } else if (now - p.lastSubmitMs >= this.retryDelayMs(p)) {
         p.lastSubmitMs = now;
         p.retries++;
@@ -208,16 +218,19 @@ export class ProposalTracker {
       }
     }
     while (this.waiting.length > 0 && now >= this.waiting.peek().deadlineMs) {
-      this.waiting.shift().reject(new RuntimeError('TIMEOUT', 'no session could be opened in time'));
+      this.waiting.shift().done(err(new RuntimeError('TIMEOUT', 'no session could be opened in time')));
     }
     this.assignSessions();
   }
 
   failAll(error: RuntimeError): void {
-    for (const p of this.inFlight.values()) p.reject(error);
-    while (this.waiting.length > 0) this.waiting.shift().reject(error);
+    const inFlight = [...this.inFlight.values()];
+    const waiting: WaitingCommand[] = [];
+    while (this.waiting.length > 0) waiting.push(this.waiting.shift());
     this.inFlight.clear();
     this.registering.clear();
+    for (const p of inFlight) p.done(err(error));
+    for (const w of waiting) w.done(err(error));
   }
 }
 

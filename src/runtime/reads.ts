@@ -10,13 +10,16 @@
  */
 import type { RaftNode, ReadMode } from '../core/raft/raft-node.ts';
 import type { ReadState } from '../core/raft/types.ts';
+import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from './clock.ts';
 import { RuntimeError } from './errors.ts';
 
+/** A read may be served now (ok), or it could not be confirmed (TIMEOUT, STOPPED). */
+export type ReadDone = (outcome: Result<void, RuntimeError>) => void;
+
 interface PendingRead {
   readonly mode: ReadMode;
-  readonly resolve: () => void;
-  readonly reject: (e: RuntimeError) => void;
+  readonly done: ReadDone;
   readonly deadlineMs: number;
   lastAskMs: number;
   /** The index to wait for once known, else -1. */
@@ -40,13 +43,12 @@ export class ReadTracker {
     this.epochBase = (options.seed % 0x7fff_ffff) * requestsPerEpoch;
   }
 
-  read(mode: ReadMode): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const now = this.clock.now();
-      const p: PendingRead = { mode, resolve, reject, deadlineMs: now + this.options.timeoutMs, lastAskMs: now, index: -1, ids: [] };
-      this.waiting.add(p);
-      this.ask(p);
-    });
+  /** Called back (never through a promise: see proposals.ts) once a read may be served. */
+  read(mode: ReadMode, done: ReadDone): void {
+    const now = this.clock.now();
+    const p: PendingRead = { mode, done, deadlineMs: now + this.options.timeoutMs, lastAskMs: now, index: -1, ids: [] };
+    this.waiting.add(p);
+    this.ask(p);
   }
 
   private ask(p: PendingRead): void {
@@ -55,7 +57,7 @@ export class ReadTracker {
     p.lastAskMs = this.clock.now();
     this.byId.set(id, p);
     // Without a leader the request is refused; the timer asks again.
-    this.node.readIndex(id, p.mode);
+    this.node.step({ local: 'read', requestId: id, mode: p.mode });
   }
 
   onReadStates(states: readonly ReadState[], dropped: readonly number[]): void {
@@ -80,7 +82,7 @@ export class ReadTracker {
   private maybeResolve(p: PendingRead): void {
     if (p.index < 0 || this.node.status().applied < p.index) return;
     this.finish(p);
-    p.resolve();
+    p.done(ok(undefined));
   }
 
   private finish(p: PendingRead): void {
@@ -93,7 +95,7 @@ export class ReadTracker {
     for (const p of this.waiting) {
       if (now >= p.deadlineMs) {
         this.finish(p);
-        p.reject(new RuntimeError('TIMEOUT', 'the read could not be confirmed in time'));
+        p.done(err(new RuntimeError('TIMEOUT', 'the read could not be confirmed in time')));
       } else if (p.index < 0 && now - p.lastAskMs >= this.options.retryMs) {
         this.ask(p);
       }
@@ -101,8 +103,9 @@ export class ReadTracker {
   }
 
   failAll(error: RuntimeError): void {
-    for (const p of this.waiting) p.reject(error);
+    const waiting = [...this.waiting];
     this.waiting.clear();
     this.byId.clear();
+    for (const p of waiting) p.done(err(error));
   }
 }

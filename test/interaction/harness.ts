@@ -9,8 +9,11 @@
  * - The network is manual: a FIFO queue of messages per destination, and nothing is delivered
  *   until a command says so (`deliver`, `stabilize`). A partition or a crashed destination
  *   drops a message when it is sent; `drop` removes queued ones.
- * - Storage is a `{ hardState, entries, snapshot }` record per node. A Ready is handled in the
- *   contract's order: persist, then send, then apply, then `advance()`. `crash` forgets the
+ * - Storage is a `{ hardState, entries, snapshot }` record per node. A Ready is handled by THE
+ *   Ready processor production uses (src/runtime/ready-loop.ts), whose writes are durable at
+ *   once here: what is already durable is applied and what may leave before the write is sent
+ *   (a leader's appends), then the write, the rest of the sends, the rest of the applies, then
+ *   `advance()`. `crash` forgets the
  *   node's memory (its unprocessed state and queued inbound messages); `restart` boots a new
  *   `RaftNode` from storage alone.
  * - Each node has a state machine: the list of the commands it applied. Its snapshot is that
@@ -79,6 +82,7 @@ import { createPrng } from '../../src/core/prng.ts';
 import type { RaftConfig } from '../../src/core/raft/config.ts';
 import type { Message } from '../../src/core/raft/messages.ts';
 import { RaftNode } from '../../src/core/raft/raft-node.ts';
+import { RaftReadyLoop } from '../../src/runtime/ready-loop.ts';
 import { decodeSessionCommand, encodeSessionCommand, SessionMachine, sessionCommandVersion } from '../../src/machines/sessions.ts';
 import type { ConfChange } from '../../src/core/raft/conf-change.ts';
 import {
@@ -425,11 +429,7 @@ class Interpreter {
 
   private process(ids: NodeId[]): void {
     for (const id of sortIds(ids)) {
-      const node = this.live(id);
-      for (let i = 0; node.hasReady(); i++) {
-        if (i >= readiesPerNodeMax) throw new HarnessError(`${id} keeps producing Readies`);
-        this.handleReady(this.slot(id));
-      }
+      if (this.live(id).hasReady()) this.handleReadies(this.slot(id));
     }
   }
 
@@ -457,10 +457,8 @@ class Interpreter {
       if (round >= stabilizeRoundsMax) throw new HarnessError('stabilize did not settle');
       let busy = false;
       for (const id of this.liveIds().filter(included)) {
-        const node = this.live(id);
-        for (let i = 0; node.hasReady(); i++) {
-          if (i >= readiesPerNodeMax) throw new HarnessError(`${id} keeps producing Readies`);
-          this.handleReady(this.slot(id));
+        if (this.live(id).hasReady()) {
+          this.handleReadies(this.slot(id));
           busy = true;
         }
       }
@@ -698,16 +696,79 @@ class Interpreter {
 
   // ---- the driver: one Ready ----------------------------------------------------------------
 
-  private handleReady(slot: Slot): void {
+  /**
+   * Handle the node's Readies through THE Ready processor (src/runtime/ready-loop.ts), the one
+   * production and the simulator use, with a host that persists at once (the write is durable
+   * when `persist` returns) and prints what it does, in the order the processor does it: apply
+   * what is already durable, send what may leave before the write, persist, send the rest,
+   * restore a snapshot, apply the rest, the reads, then the snapshot policy after `advance()`.
+   */
+  private handleReadies(slot: Slot): void {
     const node = slot.node as RaftNode;
-    const rd: Ready = node.ready();
-    const lines: string[] = [];
-    if (rd.softState !== null) {
-      const ss = rd.softState;
-      lines.push(`  state: ${ss.role} term=${ss.term} leader=${ss.leader ?? '-'}`);
-      if (ss.role === 'leader') this.checkOneLeader(ss.term, slot.id);
-    }
-    // 1. PERSIST (snapshot, hard state, entries) before anything leaves the node.
+    let lines: string[] = [];
+    let applying: Entry[] = [];
+    let readies = 0;
+    let failure: unknown = null;
+    const flushApplied = (): void => {
+      if (applying.length === 0) return;
+      lines.push(`  apply: ${formatApplied(applying)}`, ...this.sessionLines.splice(0));
+      applying = [];
+    };
+    const loop = new RaftReadyLoop(node, {
+      onReady: (rd) => {
+        if (++readies > readiesPerNodeMax) throw new HarnessError(`${slot.id} keeps producing Readies`);
+        lines = [];
+        if (rd.softState !== null) {
+          const ss = rd.softState;
+          lines.push(`  state: ${ss.role} term=${ss.term} leader=${ss.leader ?? '-'}`);
+          if (ss.role === 'leader') this.checkOneLeader(ss.term, slot.id);
+        }
+      },
+      persist: (rd, done) => {
+        flushApplied();
+        this.persist(slot, rd, lines);
+        done();
+      },
+      send: (m) => {
+        flushApplied();
+        lines.push(...this.send(m));
+      },
+      restore: (snapshot) => {
+        this.restoreStateMachine(slot, snapshot);
+        lines.push(`  restore state machine: ${slot.commands.length} commands at ${snapshot.meta.index}@${snapshot.meta.term}`);
+      },
+      apply: (e) => {
+        this.apply(slot, e);
+        applying.push(e);
+      },
+      applied: (rd) => {
+        flushApplied();
+        for (const rs of rd.readStates) {
+          lines.push(`  read ${rs.requestId} ready at index ${rs.index} (applied ${slot.applied})`);
+          this.checkRead(slot.id, rs.requestId, rs.index);
+        }
+        for (const id of rd.droppedReads) {
+          lines.push(`  read ${id} dropped`);
+          this.checkRead(slot.id, id, null);
+        }
+      },
+      afterAdvance: (_rd, next) => {
+        // The snapshot policy (`snapshotevery=N`): asked after each Ready, once applied is durable.
+        if (node.shouldSnapshot()) lines.push(`  ${this.compactNode(slot, slot.applied)}`);
+        if (lines.length > 0) this.out.push(`> ${slot.id} handling Ready`, ...lines);
+        lines = [];
+        next();
+      },
+      fail: (error) => {
+        failure = error;
+      },
+    });
+    loop.pump();
+    if (failure !== null) throw failure;
+  }
+
+  /** Persist a Ready (snapshot, hard state, entries) at once, printing what is written. */
+  private persist(slot: Slot, rd: Ready, lines: string[]): void {
     if (rd.snapshot !== null) {
       // The snapshot replaces the whole stored log: the core dropped every entry it had too.
       const { meta, data } = rd.snapshot;
@@ -720,33 +781,10 @@ class Interpreter {
       slot.storage.hardState = hs;
       lines.push(`  persist hard state: term=${hs.term} vote=${hs.vote ?? '-'} commit=${hs.commit}`);
     }
-    if (rd.entries.length > 0) this.persistEntries(slot, rd.entries);
-    if (rd.entries.length > 0) lines.push(`  persist entries: ${formatEntries(rd.entries)}`);
-    // 2. SEND, only now that the write is durable.
-    for (const m of rd.messages) lines.push(...this.send(m));
-    // 3. APPLY: restore the state machine from the snapshot, then apply what follows it.
-    if (rd.snapshot !== null) {
-      this.restoreStateMachine(slot, rd.snapshot);
-      lines.push(`  restore state machine: ${slot.commands.length} commands at ${rd.snapshot.meta.index}@${rd.snapshot.meta.term}`);
+    if (rd.entries.length > 0) {
+      this.persistEntries(slot, rd.entries);
+      lines.push(`  persist entries: ${formatEntries(rd.entries)}`);
     }
-    if (rd.committedEntries.length > 0) {
-      for (const e of rd.committedEntries) this.apply(slot, e);
-      lines.push(`  apply: ${formatApplied(rd.committedEntries)}`);
-      lines.push(...this.sessionLines.splice(0));
-    }
-    for (const rs of rd.readStates) {
-      lines.push(`  read ${rs.requestId} ready at index ${rs.index} (applied ${slot.applied})`);
-      this.checkRead(slot.id, rs.requestId, rs.index);
-    }
-    for (const id of rd.droppedReads) {
-      lines.push(`  read ${id} dropped`);
-      this.checkRead(slot.id, id, null);
-    }
-    // 4. ADVANCE.
-    node.advance();
-    // The snapshot policy (`snapshotevery=N`): asked after each Ready, once applied is durable.
-    if (node.shouldSnapshot()) lines.push(`  ${this.compactNode(slot, slot.applied)}`);
-    if (lines.length > 0) this.out.push(`> ${slot.id} handling Ready`, ...lines);
   }
 
   /** Entries replace any stored entries at the same or higher indices (the Ready contract). */

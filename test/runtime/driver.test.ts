@@ -161,7 +161,7 @@ describe('Driver', () => {
     expect(leader.driver.metrics.snapshotsTaken).toBeGreaterThan(0);
   });
 
-  it('drops a malformed frame, counts it, reports it, and keeps working', async () => {
+  it('drops a malformed frame, counts it (no event per frame: a flood of junk must not flood the page), and keeps working', async () => {
     const { hub, members } = await startCluster();
     await until('a leader', () => leaderOf(members) !== undefined);
     const target = members.get('a') as Member;
@@ -169,7 +169,7 @@ describe('Driver', () => {
     intruder.send('a', Uint8Array.of(0xc1, 0xff, 0x00, 0x13));
     intruder.send('a', enc('not msgpack at all'));
     await until('the frames to be dropped', () => target.driver.metrics.framesDropped >= 2);
-    expect(target.events.some((e) => e.type === 'error' && e.error.code === 'CODEC')).toBe(true);
+    expect(target.events.some((e) => e.type === 'error')).toBe(false);
     expect(dec(await target.driver.propose(enc('still-alive')))).toBe('1');
     await intruder.close();
   });

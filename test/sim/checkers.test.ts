@@ -44,7 +44,7 @@ function reading(entryAt: (index: number, pending: readonly Entry[]) => Entry | 
 }
 
 function ready(partial: Partial<Ready>): Ready {
-  return { softState: null, hardState: null, snapshot: null, entries: [], committedEntries: [], messages: [], readStates: [], droppedReads: [], ...partial };
+  return { softState: null, hardState: null, snapshot: null, entries: [], committedEntries: [], messages: [], readStates: [], droppedReads: [], mustPersist: false, messagesBeforeWrite: [], messagesAfterWrite: [], appliedBeforeWrite: 0, ...partial };
 }
 
 describe('election safety', () => {

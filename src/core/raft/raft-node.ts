@@ -9,11 +9,14 @@ import { assert } from '../assert.ts';
 import { err, ok, type Result } from '../result.ts';
 import { resolveRaftConfig, type RaftConfig } from './config.ts';
 import { NotLeaderError, ProposalDroppedError, type ReadDroppedError } from './errors.ts';
-import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
-import type { Message, VoteMessage } from './messages.ts';
+import { stepLocal } from './step-local.ts';
+import { isLocalInput, type RaftInput, type RaftLocalInput, type RaftStepAccepted, type RaftStepRefused, type ReadMode } from './local-input.ts';
+import type { Engine } from '../engine.ts';
+import { sendableBeforePersist, type Message, type VoteMessage } from './messages.ts';
+import { durableCommitted } from './ready.ts';
 import { Raft, type RaftCounters } from './raft.ts';
 import { compactLog, shouldSnapshot } from './snapshot-policy.ts';
-import { isMember, type ConfChange } from './conf-change.ts';
+import type { ConfChange } from './conf-change.ts';
 import {
   emptyHardState,
   type BootState,
@@ -28,7 +31,9 @@ import {
 
 export type ProposeAccepted = { readonly index: number; readonly term: number } | { readonly forwardedTo: NodeId };
 
-export type ReadMode = 'linearizable' | 'lease';
+export type { RaftInput, RaftLocalInput, RaftStepAccepted, RaftStepRefused, ReadMode };
+
+const stepped: RaftStepAccepted = { kind: 'stepped' };
 
 export interface RaftStatus {
   readonly id: NodeId;
@@ -44,7 +49,7 @@ export interface RaftStatus {
   readonly counters: Readonly<RaftCounters>;
 }
 
-export class RaftNode {
+export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRefused, Ready> {
   private readonly r: Raft;
   /** The hard state handed to the driver last (what will be durable once it is written). */
   private prevHardState: HardState;
@@ -70,10 +75,17 @@ export class RaftNode {
   }
 
   /**
-   * Feed one message from a peer. Messages for another node, from a non-member, or from a stale
-   * term are ignored and counted; protocol input never throws.
+   * Feed one input: a message from a peer, or a local request (local-input.ts). Messages for
+   * another node or from a stale term are ignored and counted, and a message never throws or is
+   * refused; a local request answers what became of it.
    */
-  step(m: Message): void {
+  step(input: RaftInput): Result<RaftStepAccepted, RaftStepRefused> {
+    if (isLocalInput(input)) return stepLocal(this.r, input);
+    this.stepMessage(input);
+    return ok(stepped);
+  }
+
+  private stepMessage(m: Message): void {
     const r = this.r;
     // Messages from nodes outside our configuration are accepted: a joining node hears from a
     // leader it does not know yet, and only voters' votes and acknowledgements are counted.
@@ -166,66 +178,53 @@ export class RaftNode {
   }
 
   /**
-   * Propose a command. On the leader it is appended and its (index, term) returned: it is
-   * committed when an applied entry at that index has that term. On a follower it is forwarded
-   * to the leader; the caller learns the outcome only by seeing it applied (commands should
-   * carry a request id).
+   * Propose a command (`step({ local: 'propose' })`). On the leader it is appended and its
+   * (index, term) returned: it is committed when an applied entry at that index has that term.
+   * On a follower it is forwarded to the leader; the caller learns the outcome only by seeing it
+   * applied (commands should carry a request id).
    */
   propose(data: Uint8Array): Result<ProposeAccepted, NotLeaderError | ProposalDroppedError> {
-    const r = this.r;
-    if (r.role === 'leader') return proposeAsLeader(r, data);
-    if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
-      if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
-      r.send({ type: 'propose', from: r.id, to: r.leader, term: 0, data: [data] });
-      return ok({ forwardedTo: r.leader });
-    }
-    return err(new NotLeaderError(r.leader));
+    const r = this.step({ local: 'propose', data });
+    if (!r.ok) return r as Result<never, NotLeaderError | ProposalDroppedError>;
+    const v = r.value;
+    if (v.kind === 'appended') return ok({ index: v.index, term: v.term });
+    if (v.kind === 'forwarded') return ok({ forwardedTo: v.to });
+    throw new Error(`unexpected answer to a proposal: ${v.kind}`);
   }
 
   /**
-   * Ask for a linearizable read. The answer comes as a `ReadState` with this `requestId` in a
-   * later Ready (or in `droppedReads`): serve the read once the state machine applied its index.
-   * `lease` lets the leader answer at once while its lease holds (needs check-quorum and clocks
-   * whose drift stays below `leaseDriftTicks` per election timeout); otherwise it confirms
-   * leadership with a heartbeat round first.
+   * Ask for a linearizable read (`step({ local: 'read' })`). The answer comes as a `ReadState`
+   * with this `requestId` in a later Ready (or in `droppedReads`): serve the read once the state
+   * machine applied its index. `lease` lets the leader answer at once while its lease holds
+   * (needs check-quorum and clocks whose drift stays below `leaseDriftTicks` per election
+   * timeout); otherwise it confirms leadership with a heartbeat round first.
    */
   readIndex(requestId: number, mode: ReadMode = 'linearizable'): Result<void, NotLeaderError | ReadDroppedError> {
-    assert(Number.isSafeInteger(requestId), 'requestId must be a safe integer');
-    const r = this.r;
-    if (r.role === 'leader') return readAsLeader(r, requestId, r.id, mode === 'lease');
-    if (r.role === 'follower' && r.leader !== null) {
-      r.send({ type: 'read-index', from: r.id, to: r.leader, term: 0, requestId, lease: mode === 'lease' });
-      return ok(undefined);
-    }
-    return err(new NotLeaderError(r.leader));
+    const r = this.step({ local: 'read', requestId, mode });
+    return r.ok ? ok(undefined) : (r as Result<never, NotLeaderError | ReadDroppedError>);
   }
 
   /**
-   * Hand leadership to `to` (§3.10). On a follower the request is forwarded to the leader.
-   * `urgent`: this node is about to go (its page is closing), so there is no time to wait for
-   * `to` to acknowledge the entries it lacks; TimeoutNow follows them at once when every entry
-   * has been sent to it (see `Raft.transferLeadership`).
+   * Hand leadership to `to` (§3.10; `step({ local: 'transfer-leadership' })`). On a follower the
+   * request is forwarded to the leader. `urgent`: this node is about to go (its page is
+   * closing), so there is no time to wait for `to` to acknowledge the entries it lacks;
+   * TimeoutNow follows them at once when every entry has been sent to it (see
+   * `Raft.transferLeadership`).
    */
   transferLeadership(to: NodeId, options: { readonly urgent?: boolean } = {}): Result<void, NotLeaderError> {
-    const r = this.r;
-    if (r.role === 'leader') {
-      r.transferLeadership(to, options.urgent === true);
-      return ok(undefined);
-    }
-    if (r.leader !== null) {
-      r.send({ type: 'transfer-leader', from: r.id, to: r.leader, term: 0, transferee: to });
-      return ok(undefined);
-    }
-    return err(new NotLeaderError(null));
+    const r = this.step({ local: 'transfer-leadership', to, urgent: options.urgent === true });
+    return r.ok ? ok(undefined) : (r as Result<never, NotLeaderError>);
   }
 
   /**
-   * Propose a membership change (one server at a time, §4.1). Only the leader may, once it has
-   * committed an entry of its term and while no other change is uncommitted.
+   * Propose a membership change (one server at a time, §4.1; `step({ local: 'conf-change' })`).
+   * Only the leader may, once it has committed an entry of its term and while no other change is
+   * uncommitted.
    */
   proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, NotLeaderError | ProposalDroppedError> {
-    if (this.r.role !== 'leader') return err(new NotLeaderError(this.r.leader));
-    return this.r.proposeConfChange(change);
+    const r = this.step({ local: 'conf-change', change });
+    if (!r.ok) return r as Result<never, NotLeaderError | ProposalDroppedError>;
+    return r.value.kind === 'appended' ? ok({ index: r.value.index, term: r.value.term }) : err(new ProposalDroppedError('invalid-config-change'));
   }
 
   /** Whether enough has been applied since the last snapshot that the driver should take one. */
@@ -263,45 +262,38 @@ export class RaftNode {
   }
 
   /**
-   * Ask `peers` to add this node as a learner (a `join` message each, dissertation §4.2.1). For
-   * a node started with no configuration (`voters: []`) to join a running cluster; the driver
-   * asks again now and then until the configuration it receives includes it. Answers false,
-   * sending nothing, once this node is a member.
+   * Ask `peers` to add this node as a learner (a `join` message each, dissertation §4.2.1;
+   * `step({ local: 'join' })`). For a node started with no configuration (`voters: []`) to join
+   * a running cluster; the driver asks again now and then until the configuration it receives
+   * includes it. Answers false, sending nothing, once this node is a member.
    */
   requestJoin(peers: readonly NodeId[]): boolean {
-    const r = this.r;
-    if (isMember(r.log.config(), r.id)) return false;
-    for (const to of peers) if (to !== r.id) r.send({ type: 'join', from: r.id, to, term: 0, node: r.id });
-    return true;
+    const r = this.step({ local: 'join', via: peers });
+    return r.ok && r.value.kind === 'accepted';
   }
 
   /**
-   * An outside failure detector (the Web Locks oracle between tabs) says `leader` is gone.
-   * Forget it and give up the lease it held on this voter, so that this node grants the
-   * pre-votes and votes of others at once instead of after an election timeout (etcd's
-   * `ForgetLeader`). Its messages still in flight are ignored for the rest of the term, so they
-   * cannot renew its lease. Safe: a leader that is gone serves no reads, and one wrongly declared
-   * gone is treated as cut off from this node. Returns whether anything changed.
+   * An outside failure detector (the Web Locks oracle between tabs) says `leader` is gone
+   * (`step({ local: 'forget-leader' })`). Forget it and give up the lease it held on this voter,
+   * so that this node grants the pre-votes and votes of others at once instead of after an
+   * election timeout (etcd's `ForgetLeader`). Its messages still in flight are ignored for the
+   * rest of the term, so they cannot renew its lease. Safe: a leader that is gone serves no
+   * reads, and one wrongly declared gone is treated as cut off from this node. Returns whether
+   * anything changed.
    */
   forgetLeader(leader: NodeId): boolean {
-    const r = this.r;
-    // A follower that has not yet heard who leads (leader unknown) may still hold the lease.
-    if (r.role !== 'follower' || (r.leader !== null && r.leader !== leader)) return false;
-    r.leader = null;
-    r.forgottenLeader = leader;
-    r.lastLeaderContactTick = r.now - r.cfg.electionTimeoutTicks;
-    return true;
+    const r = this.step({ local: 'forget-leader', leader });
+    return r.ok && r.value.kind === 'accepted';
   }
 
   /**
-   * Campaign now, as if the election timeout had expired (tests, and a failure oracle). With
-   * pre-vote on, a failure oracle's campaign keeps its pre-vote: a follower whose own signal has
-   * not arrived yet refuses it without moving to a new term, so a later campaign can still win
-   * at once instead of after an election timeout.
+   * Campaign now, as if the election timeout had expired (`step({ local: 'campaign' })`: tests,
+   * and a failure oracle). With pre-vote on, a failure oracle's campaign keeps its pre-vote: a
+   * follower whose own signal has not arrived yet refuses it without moving to a new term, so a
+   * later campaign can still win at once instead of after an election timeout.
    */
   campaign(): void {
-    if (this.r.role === 'leader') return;
-    this.r.campaign(this.r.cfg.preVote ? 'pre-election' : 'election');
+    this.step({ local: 'campaign' });
   }
 
   /** The leader this node knows of (itself when it leads), or null. Cheaper than `status()`. */
@@ -345,15 +337,24 @@ export class RaftNode {
     // own (on every node, for every batch); it is written with the next term, vote, entries or
     // snapshot. Term and vote are written as soon as they change: messages depend on them.
     const writeHardState = this.mustWriteTermOrVote() || (hs.commit !== this.prevHardState.commit && (entries.length > 0 || snapshot !== null));
+    const mustPersist = writeHardState || entries.length > 0 || snapshot !== null;
+    const messages = r.msgs;
+    const before = mustPersist ? messages.filter(sendableBeforePersist) : messages;
+    const after = mustPersist && before.length < messages.length ? messages.filter((m) => !sendableBeforePersist(m)) : [];
     const rd: Ready = {
       softState: sameSoftState(ss, this.prevSoftState) ? null : ss,
       hardState: writeHardState ? hs : null,
       snapshot,
       entries,
       committedEntries,
-      messages: r.msgs,
+      messages,
       readStates: r.readStates,
       droppedReads: r.droppedReads,
+      mustPersist,
+      messagesBeforeWrite: before,
+      messagesAfterWrite: after,
+      // Committed entries already durable here may be applied while the write runs (ready.ts).
+      appliedBeforeWrite: mustPersist ? durableCommitted({ snapshot, entries, committedEntries }) : committedEntries.length,
     };
     r.msgs = [];
     r.readStates = [];

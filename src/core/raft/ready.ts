@@ -14,7 +14,7 @@ import type { Ready } from './types.ts';
  * the next batch instead of after. None when the Ready carries a snapshot: the state machine
  * must be restored from it first.
  */
-export function durableCommitted(rd: Ready): number {
+export function durableCommitted(rd: Pick<Ready, 'snapshot' | 'entries' | 'committedEntries'>): number {
   if (rd.snapshot !== null) return 0;
   const firstWritten = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
   let n = 0;

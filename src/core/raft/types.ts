@@ -3,6 +3,9 @@
  * Ready batch that tells the driver what to persist, send and apply.
  */
 
+import type { EngineReady } from '../engine.ts';
+import type { Message } from './messages.ts';
+
 /** A node's id: a short printable string (a tab id, a PeerJS id). */
 export type NodeId = string;
 
@@ -81,20 +84,26 @@ export interface DroppedRequest {
 }
 
 /**
- * One batch of work for the driver. The driver MUST handle a Ready in this order:
+ * One batch of work for the driver: the Raft engine's Ready (src/core/engine.ts states the order
+ * every engine's Ready follows; src/runtime/ready-loop.ts is the one processor that follows it).
+ * In Raft's terms:
  *
- *   1. PERSIST `hardState` (when not null) and APPEND `entries` to durable storage. Entries
+ *   1. SEND `messagesBeforeWrite` at once: a leader's appends, heartbeats, snapshot chunks and
+ *      TimeoutNow, which promise nothing about the leader's own disk (dissertation §10.2.1).
+ *      APPLY the first `appliedBeforeWrite` of `committedEntries` at once: committed, and
+ *      already durable here (written by earlier Readies).
+ *   2. PERSIST `hardState` (when not null), `snapshot` and `entries` (`mustPersist`). Entries
  *      replace any stored entries at the same or higher indices (a follower's log suffix can be
  *      overwritten by a new leader).
- *   2. Only AFTER step 1 is durable, SEND `messages`. Votes and append acknowledgements promise
- *      state that must already be on disk; sending them earlier can elect two leaders in one
- *      term or lose a committed entry after a crash.
- *   3. APPLY `committedEntries` to the state machine, in order, and answer `readStates` once
- *      the applied index reaches theirs.
- *   4. Call `advance()`. Only one Ready is outstanding at a time; the driver may keep calling
- *      `step`, `tick`, `propose` and `readIndex` while a write is pending.
+ *   3. Only AFTER step 2 is durable, SEND `messagesAfterWrite`. Votes and append
+ *      acknowledgements promise state that must already be on disk; sending them earlier can
+ *      elect two leaders in one term or lose a committed entry after a crash.
+ *   4. RESTORE the state machine from `snapshot`, APPLY the rest of `committedEntries` in order,
+ *      and answer `readStates` once the applied index reaches theirs.
+ *   5. Call `advance()`. Only one Ready is outstanding at a time; the driver may keep stepping
+ *      and ticking while a write is pending.
  */
-export interface Ready {
+export interface Ready extends EngineReady<Message> {
   readonly softState: SoftState | null;
   readonly hardState: HardState | null;
   /**
@@ -105,7 +114,8 @@ export interface Ready {
   readonly snapshot: Snapshot | null;
   readonly entries: readonly Entry[];
   readonly committedEntries: readonly Entry[];
-  readonly messages: readonly import('./messages.ts').Message[];
+  /** Every message, in order: `messagesBeforeWrite` and `messagesAfterWrite` say when each may leave. */
+  readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
   readonly droppedReads: readonly number[];
 }

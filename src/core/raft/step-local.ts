@@ -1,0 +1,97 @@
+/**
+ * The local requests of a node's own host (local-input.ts), as `RaftNode.step` takes them:
+ * propose, read, campaign, forget a leader, join, hand over leadership, change membership. Each
+ * answers a typed result; none throws on a refusal.
+ */
+import { assert } from '../assert.ts';
+import { err, ok, type Result } from '../result.ts';
+import { isMember } from './conf-change.ts';
+import { NotLeaderError, ProposalDroppedError } from './errors.ts';
+import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
+import type { RaftLocalInput, RaftStepAccepted, RaftStepRefused, ReadMode } from './local-input.ts';
+import type { Raft } from './raft.ts';
+import type { NodeId } from './types.ts';
+
+const accepted: RaftStepAccepted = { kind: 'accepted' };
+const unchanged: RaftStepAccepted = { kind: 'unchanged' };
+
+export function stepLocal(r: Raft, input: RaftLocalInput): Result<RaftStepAccepted, RaftStepRefused> {
+  switch (input.local) {
+    case 'propose':
+      return proposeLocal(r, input.data);
+    case 'read':
+      return readLocal(r, input.requestId, input.mode);
+    case 'campaign':
+      if (r.role === 'leader') return ok(unchanged);
+      r.campaign(r.cfg.preVote ? 'pre-election' : 'election');
+      return ok(accepted);
+    case 'forget-leader':
+      return ok(forgetLeaderLocal(r, input.leader) ? accepted : unchanged);
+    case 'join':
+      return ok(requestJoinLocal(r, input.via) ? accepted : unchanged);
+    case 'transfer-leadership':
+      return transferLocal(r, input.to, input.urgent);
+    case 'conf-change': {
+      if (r.role !== 'leader') return err(new NotLeaderError(r.leader));
+      const changed = r.proposeConfChange(input.change);
+      return changed.ok ? ok({ kind: 'appended', index: changed.value.index, term: changed.value.term }) : changed;
+    }
+    default: {
+      const never: never = input;
+      return never;
+    }
+  }
+}
+
+function proposeLocal(r: Raft, data: Uint8Array): Result<RaftStepAccepted, RaftStepRefused> {
+  if (r.role === 'leader') {
+    const appended = proposeAsLeader(r, data);
+    return appended.ok ? ok({ kind: 'appended', index: appended.value.index, term: appended.value.term }) : appended;
+  }
+  if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
+    if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
+    r.send({ type: 'propose', from: r.id, to: r.leader, term: 0, data: [data] });
+    return ok({ kind: 'forwarded', to: r.leader });
+  }
+  return err(new NotLeaderError(r.leader));
+}
+
+function readLocal(r: Raft, requestId: number, mode: ReadMode): Result<RaftStepAccepted, RaftStepRefused> {
+  assert(Number.isSafeInteger(requestId), 'requestId must be a safe integer');
+  if (r.role === 'leader') {
+    const asked = readAsLeader(r, requestId, r.id, mode === 'lease');
+    return asked.ok ? ok(accepted) : asked;
+  }
+  if (r.role === 'follower' && r.leader !== null) {
+    r.send({ type: 'read-index', from: r.id, to: r.leader, term: 0, requestId, lease: mode === 'lease' });
+    return ok(accepted);
+  }
+  return err(new NotLeaderError(r.leader));
+}
+
+function transferLocal(r: Raft, to: NodeId, urgent: boolean): Result<RaftStepAccepted, RaftStepRefused> {
+  if (r.role === 'leader') {
+    r.transferLeadership(to, urgent);
+    return ok(accepted);
+  }
+  if (r.leader !== null) {
+    r.send({ type: 'transfer-leader', from: r.id, to: r.leader, term: 0, transferee: to });
+    return ok({ kind: 'forwarded', to: r.leader });
+  }
+  return err(new NotLeaderError(null));
+}
+
+function requestJoinLocal(r: Raft, peers: readonly NodeId[]): boolean {
+  if (isMember(r.log.config(), r.id)) return false;
+  for (const to of peers) if (to !== r.id) r.send({ type: 'join', from: r.id, to, term: 0, node: r.id });
+  return true;
+}
+
+function forgetLeaderLocal(r: Raft, leader: NodeId): boolean {
+  // A follower that has not yet heard who leads (leader unknown) may still hold the lease.
+  if (r.role !== 'follower' || (r.leader !== null && r.leader !== leader)) return false;
+  r.leader = null;
+  r.forgottenLeader = leader;
+  r.lastLeaderContactTick = r.now - r.cfg.electionTimeoutTicks;
+  return true;
+}

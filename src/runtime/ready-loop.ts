@@ -1,0 +1,151 @@
+/**
+ * THE Ready processor (DESIGN.md §2): the one piece of code that handles a Raft engine's Readies
+ * in the order the contract states (src/core/engine.ts, `Ready` in src/core/raft/types.ts). The
+ * runtime driver uses it in browsers and Node, the simulator uses it through that same driver,
+ * and the golden interaction scripts use it directly, so what the tests see is the order that
+ * ships.
+ *
+ * It awaits nothing: it is a small state machine whose only asynchronous step, the durable
+ * write, is a call that reports back through `done`. A browser's IndexedDB write reports from a
+ * promise, the simulator's from virtual time, the golden harness at once. That is what lets the
+ * deterministic simulator run the production path event by event.
+ *
+ * Per Ready:
+ *   1. apply the committed entries already durable here (`appliedBeforeWrite`), and send what
+ *      may leave before the write (`messagesBeforeWrite`);
+ *   2. persist (`host.persist`), and wait for `done` (unless nothing needs persisting);
+ *   3. send the rest, restore a snapshot from the leader, apply the rest, hand over the read
+ *      states; `advance()`;
+ *   4. `host.afterAdvance` (the snapshot policy may write a snapshot), then the next Ready.
+ *
+ * `hold()` keeps step 3 waiting after the write is durable (a paused node: its write completes,
+ * its CPU does not run) until `release()`. A failed write or a throw from the host stops the
+ * loop for good (`host.fail`); the node restarts from what is durable.
+ */
+import type { RaftNode } from '../core/raft/raft-node.ts';
+import type { Message } from '../core/raft/messages.ts';
+import type { Entry, Ready, Snapshot } from '../core/raft/types.ts';
+
+export interface RaftReadyHost {
+  /** A Ready was taken (observers: metrics, the simulator's checkers, traces). */
+  onReady?(rd: Ready): void;
+  /** Begin the durable write of `rd`; call `done` once it is durable, or `failed`. */
+  persist(rd: Ready, done: () => void, failed: (error: unknown) => void): void;
+  send(m: Message): void;
+  /** The state machine becomes the leader's snapshot (after it is durable, before later entries). */
+  restore(snapshot: Snapshot): void;
+  /** Apply one committed entry. */
+  apply(entry: Entry): void;
+  /** After the entries of `rd` are applied: its read states and dropped reads, anything else. */
+  applied(rd: Ready): void;
+  /** After `advance()`: more work may begin (a snapshot write); call `next` when the loop may go on. */
+  afterAdvance(rd: Ready, next: () => void): void;
+  /** The loop stopped: a write failed or the host threw. */
+  fail(error: unknown): void;
+}
+
+export class RaftReadyLoop {
+  /** A Ready is being handled (from `ready()` to the end of `afterAdvance`). */
+  private busy = false;
+  private stopped = false;
+  private holding = false;
+  /** The second half of a Ready whose write is durable, waiting for `release`. */
+  private held: (() => void) | null = null;
+  /** The Ready whose write is in flight, if any. */
+  private writing: Ready | null = null;
+
+  constructor(
+    private readonly engine: RaftNode,
+    private readonly host: RaftReadyHost,
+  ) {}
+
+  /** Handle Readies until the engine has none, or one waits on its write. */
+  pump(): void {
+    try {
+      while (!this.busy && !this.stopped && !this.holding && this.engine.hasReady()) this.handle(this.engine.ready());
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** The Ready whose write is in flight (null when none). */
+  get inFlight(): Ready | null {
+    return this.writing;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Keep what follows a durable write waiting (the node is paused). */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Carry on: finish a Ready whose write became durable meanwhile, then pump. */
+  release(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.guard(held);
+    this.pump();
+  }
+
+  /** Stop for good: nothing more is sent, applied or written (a crash, or the node closing). */
+  stop(): void {
+    this.stopped = true;
+    this.held = null;
+  }
+
+  private handle(rd: Ready): void {
+    this.busy = true;
+    this.host.onReady?.(rd);
+    for (let i = 0; i < rd.appliedBeforeWrite; i++) this.host.apply(rd.committedEntries[i] as Entry);
+    for (const m of rd.messagesBeforeWrite) this.host.send(m);
+    if (!rd.mustPersist) {
+      this.finish(rd);
+      return;
+    }
+    this.writing = rd;
+    this.host.persist(
+      rd,
+      () => this.durable(rd),
+      (error) => this.fail(error),
+    );
+  }
+
+  private durable(rd: Ready): void {
+    if (this.stopped || this.writing !== rd) return;
+    this.writing = null;
+    if (this.holding) this.held = () => this.finish(rd);
+    else this.guard(() => this.finish(rd));
+  }
+
+  private finish(rd: Ready): void {
+    for (const m of rd.messagesAfterWrite) this.host.send(m);
+    if (rd.snapshot !== null) this.host.restore(rd.snapshot);
+    for (let i = rd.appliedBeforeWrite; i < rd.committedEntries.length; i++) this.host.apply(rd.committedEntries[i] as Entry);
+    this.host.applied(rd);
+    this.engine.advance();
+    this.host.afterAdvance(rd, () => {
+      if (this.stopped) return;
+      this.busy = false;
+      this.pump();
+    });
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.writing = null;
+    this.host.fail(error);
+  }
+}
