@@ -1,0 +1,74 @@
+/**
+ * Crypto for authenticated links and node identities. This folder is the ONLY place that calls
+ * Web Crypto (a rule of the design); the rest of the library goes through these pieces:
+ *
+ * - sha256.ts            SHA-256, HMAC-SHA256, HKDF-SHA256 in synchronous TypeScript
+ * - link-keys.ts         the key of a link, HKDF from the cluster secret and both ids
+ * - mac.ts               the link MAC, sync and Web Crypto backends with identical tags
+ * - replay-window.ts     per-link anti-replay bitmap
+ * - link-tag-input.ts    exactly which bytes a tag covers
+ * - link-auth.ts         the per-node authenticator (seal / open), synchronous backend
+ * - link-auth-async.ts   the same on Web Crypto, with in-order delivery per link
+ * - identity.ts          the persistent ECDSA P-256 identity key pair, its stores in identity-store.ts
+ */
+export { sha256, hmacSha256, hkdfSha256, hkdfSha256Extract, hkdfSha256Expand, HmacKey, Sha256 } from './sha256.ts';
+export { sha256DigestBytes, sha256BlockBytes, hkdfSha256OutputBytesMax } from './sha256.ts';
+export {
+  linkKeyBytes,
+  linkKeyInfo,
+  linkKeyLabel,
+  linkKeyBytesCount,
+  LinkKeyDeriver,
+  secretBytes,
+  secretBytesMin,
+  type ClusterSecret,
+} from './link-keys.ts';
+export {
+  createSyncMac,
+  createWebCryptoMac,
+  equalBytesConstantTime,
+  linkTagBytes,
+  linkMacKeyBytes,
+  type AsyncLinkMac,
+  type LinkMac,
+  type SyncLinkMac,
+} from './mac.ts';
+export { ReplayWindow, replayWindowMaxDefault, replayWindowMaxCeiling, type ReplayCheck } from './replay-window.ts';
+export { frameTagLabel, LinkHead } from './link-tag-input.ts';
+export {
+  createLinkAuthenticator,
+  linksMaxDefault,
+  openResults,
+  type LinkAuthCounters,
+  type LinkAuthenticator,
+  type LinkAuthOptions,
+  type OpenResult,
+  type SealResult,
+  type SealWithResult,
+  type SyncLinkAuthOptions,
+} from './link-auth.ts';
+export {
+  createAsyncLinkAuthenticator,
+  pendingOpensMaxDefault,
+  type AsyncLinkAuthenticator,
+  type AsyncLinkAuthOptions,
+  type OpenInOrderResult,
+} from './link-auth-async.ts';
+export {
+  generateIdentityKeyPair,
+  identityFingerprintBytes,
+  identityFingerprintOf,
+  identityPublicKeyBytes,
+  identitySignatureBytes,
+  IdentityError,
+  loadOrCreateIdentity,
+  verifyIdentitySignature,
+  type NodeIdentity,
+} from './identity.ts';
+export {
+  identityRecordKey,
+  identityStoreNameDefault,
+  indexedDbIdentityStore,
+  memoryIdentityStore,
+  type IdentityStore,
+} from './identity-store.ts';
