@@ -1,6 +1,6 @@
 /**
- * The msgpack profile of peerquorum frames, checked on the raw bytes BEFORE msgpackr decodes
- * them. Why a second pass over bytes msgpackr parses anyway:
+ * The msgpack profile of peerquorum bodies (and v1 frames), checked on the raw bytes BEFORE
+ * msgpackr decodes them. Why a second pass over bytes msgpackr parses anyway:
  *
  * - msgpackr decodes its own extension types whatever the options (Date, RegExp, Error, Set,
  *   BigInt, typed arrays, "records" defined in-band with fixext 0x72, bundled strings). None of
@@ -14,44 +14,85 @@
  *   native and pure-JS string paths need not agree either. Strict UTF-8 makes every string one
  *   string everywhere, and byte-equal keys mean equal keys.
  * - Nesting is bounded, so a deeply nested frame cannot overflow a recursive decoder's stack.
+ * - The count of values is bounded (`valuesPerFrameMax`), not only the bytes. One byte of msgpack
+ *   (0x80, an empty map) becomes a JavaScript object of about 64 bytes: a 4 MiB frame of empty maps
+ *   cost msgpackr 256 MiB of heap and over a second of CPU (longer than an election timeout)
+ *   before validation could refuse it. Here it costs one pass over at most `valuesPerFrameMax`
+ *   values and no allocation; the scan stops at the first value past the bound, or at once when a
+ *   container declares more elements than the bound, or than the bytes left, can hold.
  *
- * The profile (docs/protocol.md "Encoding"): nil, booleans, integers, floats, str (valid UTF-8),
- * bin, arrays, and maps with str keys, no key twice and at most `mapKeysMax` keys; containers
- * nested at most `msgpackDepthMax` deep; exactly one value filling the frame.
+ * The profile (docs/protocol.md §2 "Body encoding"): nil, booleans, integers, floats, str
+ * (valid UTF-8), bin, arrays, and maps with str keys, no key twice and at most `mapKeysMax` keys;
+ * containers nested at most `msgpackDepthMax` deep; at most `valuesMax` values in all; exactly
+ * one value filling the bytes.
  */
+import { CodecError, type CodecErrorCode } from './codec-error.ts';
 
-/** Deepest nesting of arrays and maps; a v1 frame needs 6 (envelope, body, entries, entry, config, voters). */
+/** Deepest nesting of arrays and maps; a v2 body needs 5 (body, entries, entry, config, voters), a v1 frame 6. */
 export const msgpackDepthMax = 8;
-/** Most keys in one map; the largest v1 map (a `snapshot` body) has 9. */
+/** Most keys in one map; the largest map (a `snapshot` body) has 9. */
 export const mapKeysMax = 16;
 
+/**
+ * Key ranges of the maps being scanned, `mapKeysMax` pairs per depth: one buffer for every scan
+ * (a scan is synchronous and never re-entered), so that checking keys allocates nothing (one
+ * small array per map, as before, made a body of empty maps cost a megabyte of heap to refuse).
+ */
+const keyRanges = new Uint32Array((msgpackDepthMax + 1) * mapKeysMax * 2);
+
 class ProfileViolation {
-  constructor(readonly problem: string) {}
+  constructor(
+    readonly code: CodecErrorCode,
+    readonly problem: string,
+  ) {}
 }
 
-/** Null when `bytes` is exactly one msgpack value within the profile, otherwise what is wrong. */
-export function checkMsgpackProfile(bytes: Uint8Array): string | null {
-  const scan = new Scan(bytes);
+/**
+ * Null when `bytes` is exactly one msgpack value within the profile holding at most `valuesMax`
+ * values, otherwise why not: `TOO_MANY_VALUES` past the count, `MALFORMED` for the rest. Never
+ * throws on any input, and allocates nothing in proportion to what the bytes claim.
+ */
+export function checkMsgpackProfile(bytes: Uint8Array, valuesMax: number): CodecError | null {
+  const scan = new Scan(bytes, valuesMax);
   try {
     scan.value(1);
-    if (scan.pos !== bytes.byteLength) return `${bytes.byteLength - scan.pos} trailing bytes after the frame's value`;
+    if (scan.pos !== bytes.byteLength) return new CodecError('MALFORMED', `${bytes.byteLength - scan.pos} trailing bytes after the msgpack value`);
     return null;
   } catch (e) {
-    if (e instanceof ProfileViolation) return e.problem;
+    if (e instanceof ProfileViolation) return new CodecError(e.code, e.problem);
     throw e;
   }
 }
 
 class Scan {
   pos = 0;
+  /** Values seen so far, this one included. */
+  private values = 0;
   private readonly view: DataView;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly valuesMax: number,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   private fail(at: number, problem: string): never {
-    throw new ProfileViolation(`msgpack byte ${at}: ${problem}`);
+    throw new ProfileViolation('MALFORMED', `msgpack byte ${at}: ${problem}`);
+  }
+
+  private tooMany(at: number): never {
+    throw new ProfileViolation('TOO_MANY_VALUES', `msgpack byte ${at}: more than ${this.valuesMax} values (valuesPerFrameMax)`);
+  }
+
+  /** Count `n` more values, or refuse the frame if that makes more than `valuesMax`. */
+  private count(n: number, at: number): void {
+    this.values += n;
+    if (this.values > this.valuesMax) this.tooMany(at);
+  }
+
+  private get bytesLeft(): number {
+    return this.bytes.byteLength - this.pos;
   }
 
   /** Reserve `n` bytes at the current position and return where they start. */
@@ -76,8 +117,12 @@ class Scan {
 
   /** One value; containers at `depth` (the frame's own value is at depth 1). */
   value(depth: number): void {
+    // The hot path of a hostile frame of tiny values: counting and reading the type byte inline.
     const at = this.pos;
-    const t = this.u8();
+    if (++this.values > this.valuesMax) this.tooMany(at);
+    if (at >= this.bytes.byteLength) this.fail(at, 'truncated');
+    const t = this.bytes[at] as number;
+    this.pos = at + 1;
     if (t <= 0x7f || t >= 0xe0) return; // positive and negative fixint
     if (t <= 0x8f) return this.map(t & 0x0f, depth, at);
     if (t <= 0x9f) return this.array(t & 0x0f, depth, at);
@@ -137,17 +182,23 @@ class Scan {
   private array(length: number, depth: number, at: number): void {
     if (depth > msgpackDepthMax) this.fail(at, `nested deeper than ${msgpackDepthMax}`);
     // Every element takes at least one byte: a longer array cannot fit in what is left.
-    if (length > this.bytes.byteLength - this.pos) this.fail(at, 'truncated');
+    if (length > this.bytesLeft) this.fail(at, `an array of ${length} elements in ${this.bytesLeft} bytes (truncated)`);
+    // Every element is at least one value: refuse now rather than after scanning the bound's worth.
+    if (length > this.valuesMax - this.values) this.count(length, at);
     for (let i = 0; i < length; i++) this.value(depth + 1);
   }
 
   private map(size: number, depth: number, at: number): void {
     if (depth > msgpackDepthMax) this.fail(at, `nested deeper than ${msgpackDepthMax}`);
     if (size > mapKeysMax) this.fail(at, `a map with ${size} keys (at most ${mapKeysMax})`);
-    // Byte ranges of the keys seen so far; UTF-8 is checked, so equal strings are equal bytes.
-    const keys: number[] = [];
+    // A key and its value take at least one byte each.
+    if (2 * size > this.bytesLeft) this.fail(at, `a map of ${size} keys in ${this.bytesLeft} bytes (truncated)`);
+    // Byte ranges (start, length) of this map's keys seen so far, in this depth's slots of
+    // `keyRanges`; UTF-8 is checked, so equal strings are equal bytes.
+    const base = depth * mapKeysMax * 2;
     for (let i = 0; i < size; i++) {
       const keyAt = this.pos;
+      this.count(1, keyAt);
       const t = this.u8();
       let length: number;
       if (t >= 0xa0 && t <= 0xbf) length = t & 0x1f;
@@ -157,12 +208,13 @@ class Scan {
       else this.fail(keyAt, 'map keys must be strings');
       const start = this.pos;
       this.str(length, keyAt);
-      for (let k = 0; k < keys.length; k += 2) {
-        if (sameBytes(this.bytes, keys[k] as number, keys[k + 1] as number, start, length)) {
+      for (let k = base; k < base + 2 * i; k += 2) {
+        if (sameBytes(this.bytes, keyRanges[k] as number, keyRanges[k + 1] as number, start, length)) {
           this.fail(keyAt, 'a map key appears twice');
         }
       }
-      keys.push(start, length);
+      keyRanges[base + 2 * i] = start;
+      keyRanges[base + 2 * i + 1] = length;
       this.value(depth + 1);
     }
   }
@@ -180,7 +232,7 @@ function sameBytes(b: Uint8Array, aStart: number, aLength: number, bStart: numbe
  * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates (U+D800-U+DFFF), nothing above
  * U+10FFFF, no truncated sequences.
  */
-function isUtf8(b: Uint8Array, start: number, end: number): boolean {
+export function isUtf8(b: Uint8Array, start: number, end: number): boolean {
   let i = start;
   while (i < end) {
     const c = b[i] as number;

@@ -1,14 +1,16 @@
 /**
- * The wire codec (DESIGN.md §4): frames of msgpack, an envelope
- * `{ v, family, cluster, from, to, body }` around one protocol message. `docs/protocol.md` is the
- * specification; this module is its reference implementation, and the only one that imports
- * msgpackr (DESIGN.md §1).
+ * The v1 wire codec: frames of msgpack, an envelope `{ v, family, cluster, from, to, body }`
+ * around one Raft message. Protocol v2 (docs/protocol.md) replaces it: a binary envelope
+ * (envelope.ts) with the body as bytes, read by a codec per family (family-codecs.ts,
+ * codec-raft.ts). This module stays, built on the same profile pre-scan, limits and validators,
+ * until the runtime switches to v2; nodes of different versions do not talk.
  *
  * Decoding is where untrusted bytes become typed values, so it is strict and total:
  *
  *   1. Bound the frame's size BEFORE parsing it (FRAME_TOO_LARGE).
  *   2. Check the bytes against the msgpack profile (codec-profile.ts): no extension types, no
- *      duplicate keys, strict UTF-8, bounded nesting (MALFORMED).
+ *      duplicate keys, strict UTF-8, bounded nesting (MALFORMED), at most `valuesPerFrameMax`
+ *      values (TOO_MANY_VALUES).
  *   3. Parse with msgpackr, then validate the envelope (MALFORMED, BAD_VERSION), route it
  *      (WRONG_CLUSTER, WRONG_RECIPIENT, UNSUPPORTED_FAMILY) and validate the body
  *      (UNKNOWN_TYPE, INVALID_MESSAGE), rebuilding it as a fresh `Message`.
@@ -17,27 +19,27 @@
  * drop. `encodeFrame` checks our own messages by the same rules, so that a node never sends a
  * frame its peers would drop; a refusal there is a bug or a misconfiguration, and it throws.
  */
-import { Packr, Unpackr } from 'msgpackr';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { CodecError, codecErrorCodes, type CodecErrorCode } from './codec-error.ts';
+import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
+import { countDecode, type CodecMetrics } from './codec-metrics.ts';
+import { errorText, packBody, unpackBody } from './codec-msgpack.ts';
 import { checkMsgpackProfile } from './codec-profile.ts';
-import { checkKeys, describe, fail, quote, readMap, readName } from './validate-fields.ts';
+import { protocolFamilies, type ProtocolFamily } from './envelope.ts';
+import { checkKeys, describe, fail, quote, readClusterName, readMap, readNodeId } from './validate-fields.ts';
 import { readRaftMessage } from './validate-raft.ts';
 
 export { CodecError, codecErrorCodes, type CodecErrorCode } from './codec-error.ts';
-export { codecLimitsDefault, resolveCodecLimits, type CodecLimits } from './codec-limits.ts';
+export { codecLimitsDefault, indexMax, resolveCodecLimits, roundMax, termMax, valuesPerFrameFloor, type CodecLimits } from './codec-limits.ts';
+export { createCodecMetrics, type CodecMetrics } from './codec-metrics.ts';
 export { mapKeysMax, msgpackDepthMax } from './codec-profile.ts';
+export { protocolFamilies, type ProtocolFamily } from './envelope.ts';
 export { termZeroMessageTypes } from './validate-raft.ts';
 
-/** The wire protocol version this node speaks (docs/protocol.md "Versioning"). */
+/** The version of the frames this module reads and writes: v1 (the v2 envelope is `envelopeVersion`). */
 export const protocolVersion = 1;
-
-/** The families of protocol v1. Only `raft` bodies are defined so far. */
-export const protocolFamilies = ['raft', 'gossip', 'bft', 'client'] as const;
-export type ProtocolFamily = (typeof protocolFamilies)[number];
 
 /** A frame of the `raft` family: one Raft message between two nodes of one cluster. */
 export interface RaftEnvelope {
@@ -59,20 +61,6 @@ export function raftEnvelope(cluster: string, body: Message): RaftEnvelope {
   return { v: protocolVersion, family: 'raft', cluster, from: body.from, to: body.to, body };
 }
 
-// ---- metrics ---------------------------------------------------------------------------------
-
-/** Counters a driver exports: frames accepted, and frames dropped by reason. */
-export interface CodecMetrics {
-  framesDecoded: number;
-  framesDropped: number;
-  readonly droppedByCode: Record<CodecErrorCode, number>;
-}
-
-export function createCodecMetrics(): CodecMetrics {
-  const droppedByCode = Object.fromEntries(codecErrorCodes.map((code) => [code, 0])) as Record<CodecErrorCode, number>;
-  return { framesDecoded: 0, framesDropped: 0, droppedByCode };
-}
-
 // ---- options ---------------------------------------------------------------------------------
 
 export interface CodecOptions {
@@ -92,32 +80,6 @@ export interface DecodeExpect {
   readonly self: NodeId;
 }
 
-// ---- msgpackr --------------------------------------------------------------------------------
-
-/**
- * Encoder options:
- * - `useRecords: false`: plain msgpack maps with string keys, which any msgpack library reads
- *   (records are a msgpackr extension).
- * - `variableMapSize: true`: the smallest map header (fixmap for our maps) rather than always
- *   map16; smaller frames, and still standard msgpack.
- * - `structuredClone: false`, `moreTypes: false`: no msgpackr extension types in output;
- *   `Uint8Array` is written as msgpack bin, never as a typed-array extension.
- * Integers are written in the smallest msgpack int format, strings as str, booleans as bool.
- */
-const packr = new Packr({ useRecords: false, variableMapSize: true, structuredClone: false, moreTypes: false });
-
-/**
- * Decoder options. The profile check has already refused extension types (so no records, dates,
- * structured clones or bundled strings reach msgpackr); these keep the decoder plain anyway:
- * - `useRecords: false`, `mapsAsObjects: true`: maps become plain objects (msgpackr renames a
- *   `__proto__` key, which then fails the field checks as an unexpected field).
- * - `structuredClone: false`: no reference or cycle extensions.
- * - `int64AsType: 'number'`: a 64-bit integer becomes a number, and any value beyond 2^53 - 1
- *   comes out unsafe and is refused by the safe-integer checks (rather than a BigInt).
- * Binary values come out as views into the frame; the validators copy what they keep.
- */
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, int64AsType: 'number' });
-
 // ---- decoding --------------------------------------------------------------------------------
 
 /**
@@ -135,14 +97,7 @@ export function decodeFrame(bytes: Uint8Array, expect: DecodeExpect, options: De
     // could not foresee, and input is never a reason to crash the node.
     result = err(e instanceof CodecError ? e : new CodecError('MALFORMED', `undecodable frame (${errorText(e)})`));
   }
-  const metrics = options.metrics;
-  if (metrics !== undefined) {
-    if (result.ok) metrics.framesDecoded++;
-    else {
-      metrics.framesDropped++;
-      metrics.droppedByCode[result.error.code]++;
-    }
-  }
+  if (options.metrics !== undefined) countDecode(options.metrics, result);
   return result;
 }
 
@@ -151,15 +106,9 @@ function decode(bytes: Uint8Array, expect: DecodeExpect, limits: CodecLimits): R
   if (bytes.byteLength > limits.frameBytesMax) {
     return err(new CodecError('FRAME_TOO_LARGE', `frame of ${bytes.byteLength} bytes, more than frameBytesMax (${limits.frameBytesMax})`));
   }
-  const problem = checkMsgpackProfile(bytes);
-  if (problem !== null) return err(new CodecError('MALFORMED', problem));
-  let value: unknown;
-  try {
-    value = unpackr.unpack(bytes);
-  } catch (e) {
-    return err(new CodecError('MALFORMED', `msgpack: ${errorText(e)}`));
-  }
-  const envelope = readEnvelope(value, limits);
+  const value = unpackBody(bytes, limits);
+  if (!value.ok) return value;
+  const envelope = readEnvelope(value.value, limits);
   if (envelope.cluster !== expect.cluster) {
     fail('WRONG_CLUSTER', 'cluster', `frame for cluster ${quote(envelope.cluster)}, not ${quote(expect.cluster)}`);
   }
@@ -185,9 +134,9 @@ function readEnvelope(value: unknown, limits: CodecLimits): EnvelopeFields {
   checkKeys(map, envelopeKeys, '', 'MALFORMED');
   const family = protocolFamilies.find((f) => f === map['family']);
   if (family === undefined) fail('MALFORMED', 'family', `expected one of ${protocolFamilies.join(', ')}, got ${describe(map['family'])}`);
-  const cluster = readName(map['cluster'], 'cluster', limits.clusterCharsMax, 'MALFORMED');
-  const from = readName(map['from'], 'from', limits.idCharsMax, 'MALFORMED');
-  const to = readName(map['to'], 'to', limits.idCharsMax, 'MALFORMED');
+  const cluster = readClusterName(map['cluster'], 'cluster', limits, 'MALFORMED');
+  const from = readNodeId(map['from'], 'from', limits, 'MALFORMED');
+  const to = readNodeId(map['to'], 'to', limits, 'MALFORMED');
   if (from === to) fail('MALFORMED', 'to', 'a node does not send frames to itself');
   return { family, cluster, from, to, body: map['body'] };
 }
@@ -206,11 +155,6 @@ function readBody(envelope: EnvelopeFields, limits: CodecLimits, copyBytes: bool
   return { v: protocolVersion, family: 'raft', cluster, from, to, body };
 }
 
-function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
-}
-
 // ---- encoding --------------------------------------------------------------------------------
 
 /**
@@ -227,12 +171,13 @@ export function tryEncodeFrame(envelope: Envelope, options: CodecOptions = {}): 
     if (e instanceof CodecError) return err(e);
     throw e;
   }
-  const packed = packr.pack(envelope);
+  const packed = packBody(envelope);
   if (packed.byteLength > limits.frameBytesMax) {
     return err(new CodecError('FRAME_TOO_LARGE', `frame of ${packed.byteLength} bytes, more than frameBytesMax (${limits.frameBytesMax})`));
   }
-  // msgpackr returns a view into its reusable output buffer: copy it out.
-  return ok(new Uint8Array(packed));
+  const problem = checkMsgpackProfile(packed, limits.valuesPerFrameMax);
+  if (problem !== null) return err(problem);
+  return ok(packed);
 }
 
 /** `tryEncodeFrame`, throwing its `CodecError`. */

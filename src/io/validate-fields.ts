@@ -1,12 +1,14 @@
 /**
  * Field readers for decoded frames: each takes an `unknown` from the decoder, checks it against
  * one rule of docs/protocol.md, and returns a fresh typed value, or throws a `CodecError` naming
- * the field. The throw never leaves the codec: `decodeFrame` turns it into a `Result`. (One
- * exception per refused frame keeps the readers short; a frame that passes allocates no error.)
+ * the field. The throw never leaves the codec: `decodeEnvelope`, `decodeRaftBody` and
+ * `decodeFrame` turn it into a `Result`. (One exception per refused frame keeps the readers
+ * short; a frame that passes allocates no error.)
  *
  * Field paths are only built when a field fails, so the happy path allocates nothing for them.
  */
 import { CodecError, type CodecErrorCode } from './codec-error.ts';
+import type { CodecLimits } from './codec-limits.ts';
 
 export type WireMap = Readonly<Record<string, unknown>>;
 
@@ -67,13 +69,14 @@ export function checkKeys(map: WireMap, keys: readonly string[], field: string, 
   }
 }
 
-/** A safe integer at least `min`, normalized (-0 becomes 0). */
-export function readInt(map: WireMap, key: string, parent: string, min: number): number {
+/** A safe integer in [min, max], normalized (-0 becomes 0). */
+export function readInt(map: WireMap, key: string, parent: string, min: number, max: number = Number.MAX_SAFE_INTEGER): number {
   const value = map[key];
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
     fail('INVALID_MESSAGE', fieldPath(parent, key), `expected a safe integer, got ${describe(value)}`);
   }
   if (value < min) fail('INVALID_MESSAGE', fieldPath(parent, key), `must be at least ${min}, got ${value}`);
+  if (value > max) fail('INVALID_MESSAGE', fieldPath(parent, key), `must be at most ${max}, got ${value}`);
   return value === 0 ? 0 : value;
 }
 
@@ -95,36 +98,54 @@ export function readBytes(value: unknown, field: string, bytesMax: number, copy:
 }
 
 /**
- * A printable name (a node id, a cluster): 1 to `charsMax` Unicode code points, none of them a
- * C0 or C1 control character, DEL, a line or paragraph separator, a bidirectional control, a
- * byte order mark, or half of a surrogate pair (docs/protocol.md "Names").
+ * A printable name (a node id, a cluster): 1 to `charsMax` Unicode code points and at most
+ * `bytesMax` bytes of UTF-8, none of them a C0 or C1 control character, DEL, a line or paragraph
+ * separator, a bidirectional control, a byte order mark, or half of a surrogate pair
+ * (docs/protocol.md "Names").
  */
-export function readName(value: unknown, field: string, charsMax: number, code: CodecErrorCode): string {
+export function readName(value: unknown, field: string, charsMax: number, code: CodecErrorCode, bytesMax: number = Number.POSITIVE_INFINITY): string {
   if (typeof value !== 'string') fail(code, field, `expected a string, got ${describe(value)}`);
-  const problem = nameProblem(value, charsMax);
+  const problem = nameProblem(value, charsMax, bytesMax);
   if (problem !== null) fail(code, field, problem);
   return value;
 }
 
-function nameProblem(s: string, charsMax: number): string | null {
+/** A node id within `idCharsMax` and `nodeIdBytesMax`. */
+export function readNodeId(value: unknown, field: string, limits: CodecLimits, code: CodecErrorCode): string {
+  return readName(value, field, limits.idCharsMax, code, limits.nodeIdBytesMax);
+}
+
+/** A cluster name within `clusterCharsMax` and `clusterBytesMax`. */
+export function readClusterName(value: unknown, field: string, limits: CodecLimits, code: CodecErrorCode): string {
+  return readName(value, field, limits.clusterCharsMax, code, limits.clusterBytesMax);
+}
+
+function nameProblem(s: string, charsMax: number, bytesMax: number): string | null {
   if (s.length === 0) return 'must not be empty';
-  // A code point takes at most two UTF-16 units: a string this long has too many either way.
+  // A code point takes at most two UTF-16 units, and each unit at least one byte of UTF-8: a
+  // string this long is too long either way, and is refused before it is walked.
   if (s.length > 2 * charsMax) return `longer than ${charsMax} characters`;
+  if (s.length > bytesMax) return `longer than ${bytesMax} bytes of UTF-8`;
   let chars = 0;
+  let bytes = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
       const next = s.charCodeAt(i + 1);
       if (!(next >= 0xdc00 && next <= 0xdfff)) return `lone surrogate at ${i}`;
       i++;
+      bytes += 4;
     } else if (c >= 0xdc00 && c <= 0xdfff) {
       return `lone surrogate at ${i}`;
     } else if (!isPrintableUnit(c)) {
       return `unprintable character U+${c.toString(16).padStart(4, '0')} at ${i}`;
+    } else {
+      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
     }
     chars++;
   }
   if (chars > charsMax) return `longer than ${charsMax} characters`;
+  if (bytes > bytesMax) return `longer than ${bytesMax} bytes of UTF-8`;
   return null;
 }
 

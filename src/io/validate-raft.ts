@@ -9,11 +9,16 @@
  * "not part of the election protocol"); an append's entries continue its `prevIndex` one index
  * apart with terms that never decrease and never exceed the message's term; a configuration is
  * sorted, repeat-free and has no member that is both voter and learner.
+ *
+ * Every term is at most `termMax` and every log index at most `indexMax` (2^48, codec-limits.ts):
+ * a peer must not hand a node a number it cannot count up from. A term of 2^53 - 1 used to be
+ * adopted from a heartbeat, and the node then stopped at its next election because term + 1 was
+ * no longer a safe integer its own encoder would write.
  */
 import type { Message, MessageType } from '../core/raft/messages.ts';
 import { messageTypes } from '../core/raft/messages.ts';
 import type { ConfState, Entry, EntryKind, NodeId, SnapshotMeta } from '../core/raft/types.ts';
-import type { CodecLimits } from './codec-limits.ts';
+import { indexMax, roundMax, termMax, type CodecLimits } from './codec-limits.ts';
 import {
   checkKeys,
   describe,
@@ -24,7 +29,7 @@ import {
   readBytes,
   readInt,
   readMap,
-  readName,
+  readNodeId,
   type WireMap,
 } from './validate-fields.ts';
 
@@ -100,9 +105,9 @@ export function readRaftMessage(value: unknown, ctx: RaftReadContext): Message {
   // A type from a newer peer is dropped and counted apart from broken messages (protocol.md "Versioning").
   if (!isMessageType(type)) fail('UNKNOWN_TYPE', 'body.type', `unknown message type ${quote(type)}`);
   checkKeys(body, keysByType.get(type) ?? [], 'body', 'INVALID_MESSAGE');
-  const from = readName(body['from'], 'body.from', ctx.limits.idCharsMax, 'INVALID_MESSAGE');
-  const to = readName(body['to'], 'body.to', ctx.limits.idCharsMax, 'INVALID_MESSAGE');
-  const term = readInt(body, 'term', 'body', 0);
+  const from = readNodeId(body['from'], 'body.from', ctx.limits, 'INVALID_MESSAGE');
+  const to = readNodeId(body['to'], 'body.to', ctx.limits, 'INVALID_MESSAGE');
+  const term = readInt(body, 'term', 'body', 0, termMax);
   if (termZeroMessageTypes.has(type)) {
     if (term !== 0) fail('INVALID_MESSAGE', 'body.term', `must be 0 in a forwarded ${type}, got ${term}`);
   } else if (term < 1) {
@@ -114,29 +119,29 @@ export function readRaftMessage(value: unknown, ctx: RaftReadContext): Message {
 function readBody(type: MessageType, b: WireMap, from: NodeId, to: NodeId, term: number, ctx: RaftReadContext): Message {
   switch (type) {
     case 'append': {
-      const prevIndex = readInt(b, 'prevIndex', 'body', 0);
+      const prevIndex = readIndex(b, 'prevIndex', 'body', 0);
       const prevTerm = readTermAtMost(b, 'prevTerm', 'body', 0, term);
       const entries = readEntries(b['entries'], prevIndex, prevTerm, term, ctx);
-      const commit = readInt(b, 'commit', 'body', 0);
+      const commit = readIndex(b, 'commit', 'body', 0);
       return { type, from, to, term, prevIndex, prevTerm, entries, commit };
     }
     case 'append-response': {
-      const index = readInt(b, 'index', 'body', 0);
+      const index = readIndex(b, 'index', 'body', 0);
       const reject = readBool(b, 'reject', 'body');
-      const hintIndex = readInt(b, 'hintIndex', 'body', 0);
+      const hintIndex = readIndex(b, 'hintIndex', 'body', 0);
       const hintTerm = readTermAtMost(b, 'hintTerm', 'body', 0, term);
       return { type, from, to, term, index, reject, hintIndex, hintTerm };
     }
     case 'heartbeat': {
-      const commit = readInt(b, 'commit', 'body', 0);
-      const round = readInt(b, 'round', 'body', 0);
+      const commit = readIndex(b, 'commit', 'body', 0);
+      const round = readInt(b, 'round', 'body', 0, roundMax);
       return { type, from, to, term, commit, round };
     }
     case 'heartbeat-response':
-      return { type, from, to, term, round: readInt(b, 'round', 'body', 0) };
+      return { type, from, to, term, round: readInt(b, 'round', 'body', 0, roundMax) };
     case 'vote':
     case 'pre-vote': {
-      const lastIndex = readInt(b, 'lastIndex', 'body', 0);
+      const lastIndex = readIndex(b, 'lastIndex', 'body', 0);
       const lastTerm = readTermAtMost(b, 'lastTerm', 'body', 0, term);
       const transfer = readBool(b, 'transfer', 'body');
       return { type, from, to, term, lastIndex, lastTerm, transfer };
@@ -156,20 +161,17 @@ function readBody(type: MessageType, b: WireMap, from: NodeId, to: NodeId, term:
     case 'read-index-response': {
       const requestId = readInt(b, 'requestId', 'body', Number.MIN_SAFE_INTEGER);
       // -1: the leader dropped the read.
-      return { type, from, to, term, requestId, index: readInt(b, 'index', 'body', -1) };
+      return { type, from, to, term, requestId, index: readIndex(b, 'index', 'body', -1) };
     }
     case 'transfer-leader':
-      return { type, from, to, term, transferee: readName(b['transferee'], 'body.transferee', ctx.limits.idCharsMax, 'INVALID_MESSAGE') };
+      return { type, from, to, term, transferee: readNodeId(b['transferee'], 'body.transferee', ctx.limits, 'INVALID_MESSAGE') };
     case 'join':
-      return { type, from, to, term, node: readName(b['node'], 'body.node', ctx.limits.idCharsMax, 'INVALID_MESSAGE') };
+      return { type, from, to, term, node: readNodeId(b['node'], 'body.node', ctx.limits, 'INVALID_MESSAGE') };
     case 'snapshot':
       return readSnapshot(b, from, to, term, ctx);
     case 'snapshot-response': {
-      const index = readInt(b, 'index', 'body', 0);
-      const received = readInt(b, 'received', 'body', 0);
-      if (received > ctx.limits.snapshotBytesMax) {
-        fail('INVALID_MESSAGE', 'body.received', `${received} bytes, more than snapshotBytesMax (${ctx.limits.snapshotBytesMax})`);
-      }
+      const index = readIndex(b, 'index', 'body', 0);
+      const received = readInt(b, 'received', 'body', 0, ctx.limits.snapshotBytesMax);
       return { type, from, to, term, index, received, done: readBool(b, 'done', 'body') };
     }
     default: {
@@ -179,9 +181,14 @@ function readBody(type: MessageType, b: WireMap, from: NodeId, to: NodeId, term:
   }
 }
 
-/** A term in [min, term of the message]: nobody knows of a term beyond its own. */
+/** A log index (or commit index) in [min, indexMax]. */
+function readIndex(map: WireMap, key: string, parent: string, min: number): number {
+  return readInt(map, key, parent, min, indexMax);
+}
+
+/** A term in [min, term of the message]: nobody knows of a term beyond its own (nor beyond `termMax`). */
 function readTermAtMost(map: WireMap, key: string, parent: string, min: number, messageTerm: number): number {
-  const value = readInt(map, key, parent, min);
+  const value = readInt(map, key, parent, min, termMax);
   if (value > messageTerm) fail('INVALID_MESSAGE', fieldPath(parent, key), `${value} exceeds the message's term ${messageTerm}`);
   return value;
 }
@@ -189,13 +196,13 @@ function readTermAtMost(map: WireMap, key: string, parent: string, min: number, 
 function readSnapshot(b: WireMap, from: NodeId, to: NodeId, term: number, ctx: RaftReadContext): Message {
   const { limits } = ctx;
   const meta = readSnapshotMeta(b['meta'], term, ctx);
-  const offset = readInt(b, 'offset', 'body', 0);
+  const offset = readInt(b, 'offset', 'body', 0, limits.snapshotBytesMax);
   const data = readBytes(b['data'], 'body.data', limits.snapshotChunkBytesMax, ctx.copyBytes);
   if (offset + data.byteLength > limits.snapshotBytesMax) {
     fail('INVALID_MESSAGE', 'body.offset', `chunk ends at byte ${offset + data.byteLength}, beyond snapshotBytesMax (${limits.snapshotBytesMax})`);
   }
   const done = readBool(b, 'done', 'body');
-  const commit = readInt(b, 'commit', 'body', 0);
+  const commit = readIndex(b, 'commit', 'body', 0);
   return { type: 'snapshot', from, to, term, meta, offset, data, done, commit };
 }
 
@@ -204,7 +211,7 @@ function readSnapshotMeta(value: unknown, term: number, ctx: RaftReadContext): S
   const meta = readMap(value, field, 'INVALID_MESSAGE');
   checkKeys(meta, snapshotMetaKeys, field, 'INVALID_MESSAGE');
   // A snapshot covers at least one entry, so it ends at index 1 or later, in term 1 or later.
-  const index = readInt(meta, 'index', field, 1);
+  const index = readIndex(meta, 'index', field, 1);
   const metaTerm = readTermAtMost(meta, 'term', field, 1, term);
   return { index, term: metaTerm, config: readConfState(meta['config'], `${field}.config`, ctx) };
 }
@@ -223,7 +230,7 @@ function readEntries(value: unknown, prevIndex: number, prevTerm: number, term: 
     const e = readMap(value[i], path, 'INVALID_MESSAGE');
     const kind = readKind(e, path);
     checkKeys(e, kind === 'config' ? configEntryKeys : plainEntryKeys, path, 'INVALID_MESSAGE');
-    const index = readInt(e, 'index', path, 1);
+    const index = readIndex(e, 'index', path, 1);
     if (index !== prevIndex + 1 + i) {
       fail('INVALID_MESSAGE', `${path}.index`, `expected ${prevIndex + 1 + i}, got ${index} (entries follow prevIndex ${prevIndex} one index apart)`);
     }
@@ -233,7 +240,7 @@ function readEntries(value: unknown, prevIndex: number, prevTerm: number, term: 
     }
     termBefore = entryTerm;
     // Command payloads are opaque bytes: checked for type and size, never decoded here.
-    const data = readBytes(e['data'], `${path}.data`, ctx.limits.frameBytesMax, ctx.copyBytes);
+    const data = readBytes(e['data'], `${path}.data`, ctx.limits.entryDataBytesMax, ctx.copyBytes);
     if (kind === 'config') {
       entries.push({ index, term: entryTerm, kind, data, config: readConfState(e['config'], `${path}.config`, ctx) });
     } else {
@@ -258,7 +265,7 @@ function readCommands(value: unknown, ctx: RaftReadContext): Uint8Array[] {
   if (value.length > max) fail('INVALID_MESSAGE', field, `${value.length} commands, more than entriesPerFrameMax (${max})`);
   const commands: Uint8Array[] = [];
   for (let i = 0; i < value.length; i++) {
-    commands.push(readBytes(value[i], `${field}[${i}]`, ctx.limits.frameBytesMax, ctx.copyBytes));
+    commands.push(readBytes(value[i], `${field}[${i}]`, ctx.limits.entryDataBytesMax, ctx.copyBytes));
   }
   return commands;
 }
@@ -287,7 +294,7 @@ function readConfState(value: unknown, field: string, ctx: RaftReadContext): Con
 function readMembers(raw: readonly unknown[], field: string, ctx: RaftReadContext): NodeId[] {
   const members: NodeId[] = [];
   for (let i = 0; i < raw.length; i++) {
-    const id = readName(raw[i], `${field}[${i}]`, ctx.limits.idCharsMax, 'INVALID_MESSAGE');
+    const id = readNodeId(raw[i], `${field}[${i}]`, ctx.limits, 'INVALID_MESSAGE');
     // Sorted as the core sorts (Array.prototype.sort: UTF-16 code unit order), strictly: no repeats.
     if (i > 0 && !((members[i - 1] as string) < id)) {
       fail('INVALID_MESSAGE', `${field}[${i}]`, 'members must be in ascending order (UTF-16 code units) without repeats');

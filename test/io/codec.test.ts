@@ -468,11 +468,16 @@ describe('hostile input: the envelope', () => {
     expectRejected(tamper(m, (env) => (env['cluster'] = value)), 'MALFORMED', 'cluster');
   });
 
-  it('accepts names at the limit: 128 characters, astral ones counted once', () => {
-    for (const name of ['c'.repeat(128), '😀'.repeat(128), 'nœud-ß 東京']) {
+  it('accepts names at the limits: 128 bytes of UTF-8 and 128 characters, astral ones counted once', () => {
+    for (const name of ['c'.repeat(128), '😀'.repeat(32), 'nœud-ß 東京']) {
       const frame = encodeFrame({ ...raftEnvelope(name, m) });
       expect(decodeFrame(frame, { cluster: name, self: 'n2' }).ok).toBe(true);
     }
+    // 32 astral characters are 128 bytes but 32 characters.
+    const limits = resolveCodecLimits({ clusterCharsMax: 32 });
+    expect(decodeFrame(encodeFrame(raftEnvelope('😀'.repeat(32), m), { limits }), { cluster: '😀'.repeat(32), self: 'n2' }, { limits }).ok).toBe(true);
+    // One byte more than clusterBytesMax, in fewer than 128 characters.
+    expectRejected(tamper(m, (env) => (env['cluster'] = `${'😀'.repeat(32)}c`)), 'MALFORMED', 'cluster');
   });
 
   it('a sender or recipient id that is not a printable name, or a frame to oneself: MALFORMED', () => {
@@ -600,8 +605,11 @@ describe('hostile input: the Raft body', () => {
     for (const big of [uint64, int64, max]) {
       expectRejected(tamper(m, (_env, body) => (body['commit'] = big)), 'INVALID_MESSAGE', 'body.commit');
     }
+    // 2^53 - 1 is a safe integer, but above indexMax (2^48): refused too; 2^48 itself passes.
     const safe = new Raw(Uint8Array.of(0xcf, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)); // 2^53 - 1
-    expect(decodeAs(tamper(m, (_env, body) => (body['commit'] = safe)), 'n2').ok).toBe(true);
+    expectRejected(tamper(m, (_env, body) => (body['commit'] = safe)), 'INVALID_MESSAGE', 'body.commit');
+    const ceiling = new Raw(Uint8Array.of(0xcf, 0x00, 0x01, 0, 0, 0, 0, 0, 0)); // 2^48
+    expect(decodeAs(tamper(m, (_env, body) => (body['commit'] = ceiling)), 'n2').ok).toBe(true);
   });
 
   it('term 0 only on forwarded requests and the read answer, and never on them a term', () => {
@@ -979,6 +987,7 @@ describe('metrics', () => {
     expect(metrics.droppedByCode).toEqual({
       FRAME_TOO_LARGE: 0,
       MALFORMED: 2,
+      TOO_MANY_VALUES: 0,
       BAD_VERSION: 0,
       WRONG_CLUSTER: 1,
       WRONG_RECIPIENT: 1,
