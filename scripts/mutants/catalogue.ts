@@ -179,9 +179,10 @@ export const mutants: readonly Mutant[] = [
     source: 'Raft paper §5.1 (only the leader accepts client requests), dissertation §6.2 (a deposed leader steps down)',
     edits: [
       {
-        file: 'src/core/raft/raft-node.ts',
-        find: "if (r.role === 'leader') return proposeAsLeader(r, data);",
-        replace: "if (r.role === 'leader' || (r.role === 'follower' && r.leader === null)) return proposeAsLeader(r, data);",
+        // Local proposals enter through `step` (step-local.ts) since the engine contract.
+        file: 'src/core/raft/step-local.ts',
+        find: "if (r.role === 'leader') {\n    const appended = proposeAsLeader(r, data);",
+        replace: "if (r.role === 'leader' || (r.role === 'follower' && r.leader === null)) {\n    const appended = proposeAsLeader(r, data);",
       },
     ],
     modes: [five, three],
@@ -218,14 +219,9 @@ export const mutants: readonly Mutant[] = [
     source: 'Raft dissertation §5.1 (the snapshot records the last index it covers); 6.5840 TestSnapshotAllCrash3D',
     edits: [
       {
-        file: 'src/sim/sim-node-machine.ts',
-        find: 'const index = this.appliedIndexValue;',
-        replace: 'const index = this.appliedIndexValue - 1;',
-      },
-      {
-        file: 'src/sim/sim-node-machine.ts',
-        find: "if (raft.status().applied !== index) throw new Error(`applied ${index}, the engine says ${raft.status().applied}`);",
-        replace: '',
+        file: 'src/runtime/driver.ts',
+        find: 'const index = node.status().applied;',
+        replace: 'const index = node.status().applied - 1;',
       },
     ],
     modes: [snapshots5, snapshots3],
