@@ -88,7 +88,7 @@ export const raftDefaults = {
   applied: 0,
   learners: [] as readonly NodeId[],
   snapshotChunkBytes: 64 * 1024,
-  maxSnapshotBytes: 256 * 1024 * 1024,
+  maxSnapshotBytes: 64 * 1024 * 1024,
   snapshotEveryEntries: 0,
   snapshotEveryBytes: 0,
   snapshotTrailingEntries: 0,

@@ -9,10 +9,17 @@ import { voteResult } from '../quorum/majority.ts';
 import type { VoteMessage } from './messages.ts';
 import type { CampaignKind, Raft } from './raft.ts';
 import type { NodeId } from './types.ts';
+import { termMax } from './limits.ts';
 
 /** Start an election now (or a pre-election when pre-vote is on). */
 export function campaign(r: Raft, kind: CampaignKind): void {
   if (!r.isPromotable()) return;
+  if (r.term >= termMax) {
+    // The next term could not be sent (the codec refuses terms above termMax, limits.ts): a
+    // node there follows a leader of termMax, and never campaigns (pre-vote included).
+    r.counters.termsRefused++;
+    return;
+  }
   let voteType: VoteMessage['type'];
   let voteTerm: number;
   if (kind === 'pre-election') {

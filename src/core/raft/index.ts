@@ -1,4 +1,6 @@
 export { RaftNode, type ProposeAccepted, type RaftStatus, type ReadMode } from './raft-node.ts';
+export type { RaftCounters } from './counters.ts';
+export { termMax } from './limits.ts';
 export { resolveRaftConfig, raftDefaults, type RaftConfig, type ResolvedRaftConfig } from './config.ts';
 export { NotLeaderError, ProposalDroppedError, ReadDroppedError, ConfigError, type RaftError, type ProposalDroppedReason } from './errors.ts';
 export type { Message, MessageType } from './messages.ts';

@@ -14,7 +14,10 @@ import { isLocalInput, type RaftInput, type RaftLocalInput, type RaftStepAccepte
 import type { Engine } from '../engine.ts';
 import { sendableBeforePersist, type Message, type VoteMessage } from './messages.ts';
 import { durableCommitted } from './ready.ts';
-import { Raft, type RaftCounters } from './raft.ts';
+import { termMax } from './limits.ts';
+import { acceptsForwarded, believesHigherTerm } from './membership-guard.ts';
+import { Raft } from './raft.ts';
+import type { RaftCounters } from './counters.ts';
 import { compactLog, shouldSnapshot } from './snapshot-policy.ts';
 import type { ConfChange } from './conf-change.ts';
 import {
@@ -87,10 +90,17 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
 
   private stepMessage(m: Message): void {
     const r = this.r;
-    // Messages from nodes outside our configuration are accepted: a joining node hears from a
-    // leader it does not know yet, and only voters' votes and acknowledgements are counted.
+    // Who may send what is checked where it matters (membership-guard.ts): a higher term, the
+    // forwarded requests, a second leader in a term, acknowledgements. Otherwise a message from
+    // outside our configuration is stepped: a joining node hears from a leader it does not know
+    // yet, and only voters' votes and members' acknowledgements are ever counted.
     if (m.to !== r.id || m.from === r.id) {
       r.counters.messagesIgnored++;
+      return;
+    }
+    if (m.term > termMax) {
+      // The codec refuses these already; the core must never move to a term it cannot encode.
+      r.counters.termsRefused++;
       return;
     }
     if (m.term === 0) {
@@ -100,6 +110,7 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
         r.counters.messagesIgnored++;
         return;
       }
+      if (!acceptsForwarded(r, m)) return;
       if (m.type === 'read-index-response') {
         if (m.index >= 0) r.readStates.push({ requestId: m.requestId, index: m.index });
         else r.droppedReads.push(m.requestId);
@@ -137,6 +148,8 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
     }
     // A granted pre-vote is answered in the term the pre-candidate would campaign in.
     if (m.type === 'pre-vote-response' && !m.reject) return true;
+    // Everything else would move our term: not on the word of a stranger (membership-guard.ts).
+    if (!believesHigherTerm(r, m)) return false;
     const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
     r.becomeFollower(m.term, fromLeader ? m.from : null);
     return true;

@@ -23,15 +23,10 @@ import { transferLeadership } from './leader-transfer.ts';
 import { ProposalDroppedError } from './errors.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { BootState, ConfState, Entry, NodeId, ReadState, Role, Snapshot } from './types.ts';
+import { createRaftCounters, type RaftCounters } from './counters.ts';
+import { termMax } from './limits.ts';
 
 export type CampaignKind = 'pre-election' | 'election' | 'transfer';
-
-/** Counters a driver exports as metrics. */
-export interface RaftCounters {
-  messagesIgnored: number;
-  proposalsDropped: number;
-  readsDropped: number;
-}
 
 export class Raft {
   readonly id: NodeId;
@@ -93,7 +88,7 @@ export class Raft {
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   droppedReads: number[] = [];
-  readonly counters: RaftCounters = { messagesIgnored: 0, proposalsDropped: 0, readsDropped: 0 };
+  readonly counters: RaftCounters = createRaftCounters();
 
   stepRole: (r: Raft, m: Message) => void = stepFollower;
   tickRole: (r: Raft) => void = tickElection;
@@ -101,6 +96,8 @@ export class Raft {
   constructor(cfg: ResolvedRaftConfig, boot: BootState) {
     this.id = cfg.id;
     this.cfg = cfg;
+    // The term never moves past termMax (limits.ts), so a stored term above it is our bug.
+    assert(boot.hardState.term <= termMax, `boot: term ${boot.hardState.term} above termMax`);
     this.term = boot.hardState.term;
     this.vote = boot.hardState.vote;
     this.snapshot = boot.snapshot ?? null;
@@ -154,6 +151,7 @@ export class Raft {
 
   becomeCandidate(): void {
     assert(this.role !== 'leader', 'a leader does not become candidate');
+    assert(this.term < termMax, 'a candidate never moves past termMax (campaign refuses)');
     this.reset(this.term + 1);
     this.vote = this.id;
     this.ownVoteDurable = false;
@@ -466,7 +464,6 @@ export class Raft {
     for (const [to, pr] of this.progress) this.sendAppends(to, pr);
   }
 
-  /** Leader: hand over to `transferee` once its log is up to date (§3.10). */
   /** Leadership transfer (§3.10): see leader-transfer.ts. */
   transferLeadership(transferee: NodeId, urgent = false): void {
     transferLeadership(this, transferee, urgent);

@@ -4,6 +4,7 @@
  */
 import type { AppendMessage, HeartbeatMessage, Message, SnapshotMessage } from './messages.ts';
 import type { Raft } from './raft.ts';
+import { ignoreSecondLeader } from './membership-guard.ts';
 
 /**
  * A leader a failure oracle declared gone (`forgetLeader`) is not followed again in its term: its
@@ -17,7 +18,7 @@ export function ignoreForgottenLeader(r: Raft, m: Message): boolean {
 }
 
 export function stepFollower(r: Raft, m: Message): void {
-  if (ignoreForgottenLeader(r, m)) return;
+  if (ignoreForgottenLeader(r, m) || ignoreSecondLeader(r, m)) return;
   switch (m.type) {
     case 'append':
       heardFromLeader(r, m.from);
