@@ -14,14 +14,17 @@
  *      voter whose configuration lacks a newly promoted leader still catches up);
  *   3. a follower took a snapshot (its state and voters), appends and heartbeats from a node that
  *      is not the leader it follows in the term, and buffered a snapshot up to 256 MiB;
+ *   4. outsiders became voters without bound: `votersMax`, `learnersMax`, and a join rate limit;
+ *   6. a `propose` message of any size was appended whole, up to 65,536 uncommitted entries.
  *
  * How: small clusters of `RaftNode`s in memory; every Ready is handled at once (written, sent,
  * advanced) and its messages stepped into the live nodes; forged messages are stepped directly.
  */
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../src/core/prng.ts';
-import { makeConfState } from '../../src/core/raft/conf-change.ts';
-import { raftDefaults, type RaftConfig } from '../../src/core/raft/config.ts';
+import { applyConfChange, makeConfState } from '../../src/core/raft/conf-change.ts';
+import { raftDefaults, resolveRaftConfig, type RaftConfig } from '../../src/core/raft/config.ts';
+import { ConfigError } from '../../src/core/raft/errors.ts';
 import { termMax } from '../../src/core/raft/limits.ts';
 import type { Message } from '../../src/core/raft/messages.ts';
 import { RaftNode, type RaftStatus } from '../../src/core/raft/raft-node.ts';
@@ -300,6 +303,89 @@ describe('3. a follower takes appends, heartbeats and snapshots only from its le
     expect(node.hasReady()).toBe(false);
     expect(node.status().commit).toBe(0);
     expect(node.status().counters.messagesIgnored).toBe(ignored + 1);
+  });
+});
+
+describe('4. admission: voters and learners have a ceiling, joins a rate', () => {
+  it('defaults: 7 voters, 16 learners, 2 joins per election timeout', () => {
+    expect(raftDefaults).toMatchObject({ votersMax: 7, learnersMax: 16, joinsPerElectionTimeoutMax: 2 });
+  });
+
+  it('refuses configs whose limits contradict each other or the bootstrap configuration', () => {
+    const base: RaftConfig = { id: '1', voters: ['1', '2', '3'], prng: createPrng(1) };
+    expect(() => resolveRaftConfig({ ...base, votersMax: 2 })).toThrow(ConfigError);
+    expect(() => resolveRaftConfig({ ...base, votersMax: 4, minVoters: 5 })).toThrow(/votersMax/);
+    expect(() => resolveRaftConfig({ ...base, learners: ['4', '5'], learnersMax: 1 })).toThrow(/learnersMax/);
+    expect(() => resolveRaftConfig({ ...base, votersMax: 0 })).toThrow(ConfigError);
+    expect(() => resolveRaftConfig({ ...base, learnersMax: -1 })).toThrow(ConfigError);
+    expect(() => resolveRaftConfig({ ...base, joinsPerElectionTimeoutMax: 1.5 })).toThrow(ConfigError);
+    expect(() => resolveRaftConfig({ ...base, proposalsPerMessageMax: 0 })).toThrow(ConfigError);
+    expect(() => resolveRaftConfig({ ...base, votersMax: 3, learnersMax: 0, joinsPerElectionTimeoutMax: 0 })).not.toThrow();
+  });
+
+  it('applyConfChange refuses a promotion at votersMax and a learner beyond learnersMax', () => {
+    const conf = makeConfState(['1', '2', '3'], ['4']);
+    expect(applyConfChange(conf, { type: 'promote', node: '4' }, { votersMax: 3, learnersMax: 16 })).toEqual({ invalid: 'the configuration has votersMax (3) voters' });
+    expect(applyConfChange(conf, { type: 'add-learner', node: '5' }, { votersMax: 7, learnersMax: 1 })).toEqual({ invalid: 'the configuration has learnersMax (1) learners' });
+    expect('conf' in applyConfChange(conf, { type: 'promote', node: '4' }, { votersMax: 4, learnersMax: 1 })).toBe(true);
+    expect('conf' in applyConfChange(conf, { type: 'add-learner', node: '5' }, { votersMax: 3, learnersMax: 2 })).toBe(true);
+  });
+
+  it('a leader refuses promote at votersMax and add-learner at learnersMax, and the autopilot stops promoting', () => {
+    const c = new Cluster(['1', '2', '3'], { votersMax: 3, learnersMax: 1, promoteLearnerAfterTicks: 2 }, ['4']);
+    const leader = c.elect('1');
+    c.run(3 * raftDefaults.electionTimeoutTicks);
+    expect(leader.config()).toEqual({ voters: ['1', '2', '3'], learners: ['4'] });
+    const promote = leader.proposeConfChange({ type: 'promote', node: '4' });
+    expect(!promote.ok && promote.error.message).toMatch(/votersMax/);
+    const add = leader.proposeConfChange({ type: 'add-learner', node: '5' });
+    expect(!add.ok && add.error.message).toMatch(/learnersMax/);
+    // Below the ceiling the same changes pass.
+    expect(leader.proposeConfChange({ type: 'remove', node: '3' }).ok).toBe(true);
+    c.run(2 * raftDefaults.electionTimeoutTicks);
+    expect(leader.config()).toEqual({ voters: ['1', '2', '4'], learners: [] });
+  });
+
+  it('a leader acts on at most joinsPerElectionTimeoutMax joins per election timeout, counting the rest', () => {
+    const c = new Cluster(['1', '2', '3']);
+    const leader = c.elect('1');
+    for (const id of ['j1', 'j2', 'j3']) {
+      // j3's request comes through a follower: the limit is the leader's, whoever forwards.
+      const via = id === 'j3' ? '2' : '1';
+      c.node(via).step({ type: 'join', from: id, to: via, term: 0, node: id });
+      c.stabilize();
+    }
+    expect(leader.config().learners).toEqual(['j1', 'j2']);
+    expect(counter(leader, 'joinsRefused')).toBe(1);
+    c.run(raftDefaults.electionTimeoutTicks);
+    leader.step({ type: 'join', from: 'j3', to: '1', term: 0, node: 'j3' });
+    c.stabilize();
+    expect(leader.config().learners).toEqual(['j1', 'j2', 'j3']);
+  });
+
+  it('a join beyond learnersMax is refused and counted', () => {
+    const c = new Cluster(['1', '2', '3'], { learnersMax: 1 });
+    const leader = c.elect('1');
+    leader.step({ type: 'join', from: 'j1', to: '1', term: 0, node: 'j1' });
+    c.stabilize();
+    leader.step({ type: 'join', from: 'j2', to: '1', term: 0, node: 'j2' });
+    c.stabilize();
+    expect(leader.config().learners).toEqual(['j1']);
+    expect(counter(leader, 'joinsRefused')).toBe(1);
+  });
+});
+
+describe('6. a forwarded propose message is bounded', () => {
+  it('appends at most proposalsPerMessageMax commands of one message, counting the rest', () => {
+    expect(raftDefaults).toMatchObject({ proposalsPerMessageMax: 256, maxUncommittedEntries: 8192 });
+    const c = new Cluster(['1', '2', '3']);
+    const leader = c.elect('1');
+    const last = leader.status().lastIndex;
+    const data = Array.from({ length: 300 }, (_, i) => text(`c${i}`));
+    leader.step({ type: 'propose', from: '2', to: '1', term: 0, data });
+    c.stabilize();
+    expect(leader.status().lastIndex).toBe(last + 256);
+    expect(counter(leader, 'proposalsRefused')).toBe(44);
   });
 });
 

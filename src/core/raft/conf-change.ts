@@ -5,6 +5,7 @@
  * without joint consensus. New members join as learners and are promoted once caught up
  * (§4.2.1), so that adding a voter never stalls commits while it copies the log.
  */
+import { raftDefaults } from './config.ts';
 import type { ConfState, NodeId } from './types.ts';
 
 export type ConfChange =
@@ -28,15 +29,31 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The configuration after `change`, or why the change is not allowed from `conf`. */
-export function applyConfChange(conf: ConfState, change: ConfChange): { conf: ConfState } | { invalid: string } {
+/** The ceilings a configuration must stay under (`RaftConfig.votersMax`, `learnersMax`). */
+export interface ConfLimits {
+  readonly votersMax: number;
+  readonly learnersMax: number;
+}
+
+/**
+ * The configuration after `change`, or why the change is not allowed from `conf`. The engine
+ * passes its configured `limits`; without them the defaults apply. Only growth is refused at a
+ * ceiling: a configuration already above one (made by nodes with other settings) may shrink.
+ */
+export function applyConfChange(
+  conf: ConfState,
+  change: ConfChange,
+  limits: ConfLimits = raftDefaults,
+): { conf: ConfState } | { invalid: string } {
   const { node } = change;
   switch (change.type) {
     case 'add-learner':
       if (isMember(conf, node)) return { invalid: `${node} is already a member` };
+      if (conf.learners.length >= limits.learnersMax) return { invalid: `the configuration has learnersMax (${limits.learnersMax}) learners` };
       return { conf: makeConfState(conf.voters, [...conf.learners, node]) };
     case 'promote':
       if (!conf.learners.includes(node)) return { invalid: `${node} is not a learner` };
+      if (conf.voters.length >= limits.votersMax) return { invalid: `the configuration has votersMax (${limits.votersMax}) voters` };
       return {
         conf: makeConfState(
           [...conf.voters, node],

@@ -27,8 +27,18 @@ export interface RaftConfig {
   readonly maxBytesPerAppend?: number;
   /** Pipelining: appends in flight to one follower before the leader waits for answers. */
   readonly maxInflightAppends?: number;
-  /** A leader refuses proposals while this many entries are uncommitted (back-pressure). */
+  /**
+   * A leader refuses proposals while this many entries are uncommitted (back-pressure). It also
+   * bounds what a leader holds for proposals it cannot commit (its followers gone): 8,192 by
+   * default, which leaves room for the runtime's 4,096 writes in flight and their retries.
+   */
   readonly maxUncommittedEntries?: number;
+  /**
+   * Commands of one forwarded `propose` message a leader appends; the rest are refused and
+   * counted (`proposalsRefused`). A follower forwards one command a message; the bound keeps one
+   * message from filling the log.
+   */
+  readonly proposalsPerMessageMax?: number;
   /** Bound on linearizable reads waiting for a quorum round. */
   readonly maxPendingReads?: number;
   /** Largest command accepted by `propose`, in bytes. */
@@ -68,6 +78,20 @@ export interface RaftConfig {
    */
   readonly removeUnreachableVoterAfterTicks?: number;
   readonly minVoters?: number;
+  /**
+   * Admission (admission.ts). A configuration never grows past `votersMax` voters (a promotion,
+   * by hand or by the autopilot, is refused at the ceiling) nor past `learnersMax` learners (an
+   * `add-learner`, and so a `join`, is refused). Every majority needs more nodes as voters are
+   * added, and every learner costs the leader a stream of appends.
+   */
+  readonly votersMax?: number;
+  readonly learnersMax?: number;
+  /**
+   * A leader acts on at most this many `join` requests per election timeout (counted in ticks);
+   * the others are ignored and counted (`joinsRefused`), and the joining node asks again later.
+   * Who may join at all is the runtime's business (authenticated links, signed invitations).
+   */
+  readonly joinsPerElectionTimeoutMax?: number;
 }
 
 export type ResolvedRaftConfig = Required<RaftConfig>;
@@ -80,7 +104,8 @@ export const raftDefaults = {
   maxEntriesPerAppend: 1024,
   maxBytesPerAppend: 1024 * 1024,
   maxInflightAppends: 64,
-  maxUncommittedEntries: 65_536,
+  maxUncommittedEntries: 8192,
+  proposalsPerMessageMax: 256,
   maxPendingReads: 4096,
   maxCommandBytes: 1024 * 1024,
   forwardProposals: true,
@@ -96,6 +121,9 @@ export const raftDefaults = {
   promoteLearnerLagEntries: 16,
   removeUnreachableVoterAfterTicks: 0,
   minVoters: 3,
+  votersMax: 7,
+  learnersMax: 16,
+  joinsPerElectionTimeoutMax: 2,
 };
 
 function positiveInt(name: string, value: number): void {
@@ -124,6 +152,8 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     'maxSnapshotBytes',
     'promoteLearnerLagEntries',
     'minVoters',
+    'proposalsPerMessageMax',
+    'votersMax',
   ] as const) {
     positiveInt(name, c[name]);
   }
@@ -133,6 +163,8 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     'snapshotTrailingEntries',
     'promoteLearnerAfterTicks',
     'removeUnreachableVoterAfterTicks',
+    'learnersMax',
+    'joinsPerElectionTimeoutMax',
   ] as const) {
     if (!Number.isSafeInteger(c[name]) || c[name] < 0) throw new ConfigError(`${name} must be >= 0, got ${c[name]}`);
   }
@@ -140,6 +172,7 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     // Removing a voter after less than an election timeout would treat a slow node as dead.
     throw new ConfigError('removeUnreachableVoterAfterTicks must exceed electionTimeoutTicks');
   }
+  checkMembershipLimits(c);
   if (!Number.isSafeInteger(c.applied) || c.applied < 0) throw new ConfigError(`applied must be >= 0, got ${c.applied}`);
   if (!Number.isSafeInteger(c.leaseDriftTicks) || c.leaseDriftTicks < 0) {
     throw new ConfigError(`leaseDriftTicks must be >= 0, got ${c.leaseDriftTicks}`);
@@ -155,4 +188,16 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     throw new ConfigError('leaseDriftTicks must be below electionTimeoutTicks');
   }
   return c;
+}
+
+/** The membership ceilings agree with each other and with the bootstrap configuration. */
+function checkMembershipLimits(c: ResolvedRaftConfig): void {
+  // The autopilot removes voters down to `minVoters`; a ceiling below it could never be met.
+  if (c.votersMax < c.minVoters) throw new ConfigError(`votersMax (${c.votersMax}) must be at least minVoters (${c.minVoters})`);
+  if (c.voters.length > c.votersMax) {
+    throw new ConfigError(`the bootstrap configuration has ${c.voters.length} voters, above votersMax (${c.votersMax})`);
+  }
+  if (c.learners.length > c.learnersMax) {
+    throw new ConfigError(`the bootstrap configuration has ${c.learners.length} learners, above learnersMax (${c.learnersMax})`);
+  }
 }

@@ -24,6 +24,7 @@ import { ProposalDroppedError } from './errors.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { BootState, ConfState, Entry, NodeId, ReadState, Role, Snapshot } from './types.ts';
 import { createRaftCounters, type RaftCounters } from './counters.ts';
+import { JoinWindow } from './admission.ts';
 import { termMax } from './limits.ts';
 
 export type CampaignKind = 'pre-election' | 'election' | 'transfer';
@@ -82,6 +83,8 @@ export class Raft {
   transferStartedThisTerm = false;
 
   readonly reads: ReadRounds;
+  /** Leader: the joins acted on lately (admission.ts). */
+  readonly joinWindow = new JoinWindow();
   /** Leader: new entries or a commit advance wait to be flushed to followers in the next Ready. */
   needsAppendFlush = false;
 
@@ -273,7 +276,7 @@ export class Raft {
       const reason = this.committedInCurrentTerm() ? 'config-change-pending' : 'leader-not-ready';
       return err(new ProposalDroppedError(reason));
     }
-    const next = applyConfChange(this.log.config(), change);
+    const next = applyConfChange(this.log.config(), change, this.cfg);
     if ('invalid' in next) return err(new ProposalDroppedError('invalid-config-change', next.invalid));
     const entry = this.appendConfig(next.conf);
     return ok({ index: entry.index, term: entry.term });

@@ -5,8 +5,8 @@
 import type { AppendResponseMessage, Message, SnapshotResponseMessage } from './messages.ts';
 import type { Progress } from './progress.ts';
 import type { Raft } from './raft.ts';
-import { isMember } from './conf-change.ts';
-import { proposeAsLeader, readAsLeader } from './leader-requests.ts';
+import { admitJoin, proposeForwarded } from './admission.ts';
+import { readAsLeader } from './leader-requests.ts';
 
 export function stepLeader(r: Raft, m: Message): void {
   switch (m.type) {
@@ -39,9 +39,7 @@ export function stepLeader(r: Raft, m: Message): void {
       return;
     }
     case 'propose':
-      for (const data of m.data) {
-        if (!proposeAsLeader(r, data).ok) r.counters.proposalsDropped++;
-      }
+      proposeForwarded(r, m);
       return;
     case 'read-index':
       if (!readAsLeader(r, m.requestId, m.from, m.lease).ok) {
@@ -52,9 +50,7 @@ export function stepLeader(r: Raft, m: Message): void {
       r.transferLeadership(m.transferee);
       return;
     case 'join':
-      // Already a member (a repeated request): nothing to do. A change in progress: the joining
-      // node asks again later.
-      if (!isMember(r.log.config(), m.node) && !r.proposeConfChange({ type: 'add-learner', node: m.node }).ok) r.counters.proposalsDropped++;
+      admitJoin(r, m.node);
       return;
     case 'append':
     case 'snapshot':

@@ -54,7 +54,8 @@ function tickAutopilot(r: Raft): void {
       if (pr === undefined) continue;
       const current = last - pr.match <= r.cfg.promoteLearnerLagEntries && r.now - pr.lastResponseTick <= r.cfg.electionTimeoutTicks;
       pr.caughtUpTicks = current ? pr.caughtUpTicks + 1 : 0;
-      if (promote === null && pr.caughtUpTicks >= r.cfg.promoteLearnerAfterTicks) promote = id;
+      // At `votersMax` voters no learner is promoted (applyConfChange would refuse it anyway).
+      if (promote === null && pr.caughtUpTicks >= r.cfg.promoteLearnerAfterTicks && r.voters.length < r.cfg.votersMax) promote = id;
     }
   }
   if (!r.canChangeConfig()) return;
