@@ -15,6 +15,8 @@
  *   3. a follower took a snapshot (its state and voters), appends and heartbeats from a node that
  *      is not the leader it follows in the term, and buffered a snapshot up to 256 MiB;
  *   4. outsiders became voters without bound: `votersMax`, `learnersMax`, and a join rate limit;
+ *   5. a leader counted an acknowledgement of entries it never sent (or of a snapshot not in
+ *      flight) toward a commit;
  *   6. a `propose` message of any size was appended whole, up to 65,536 uncommitted entries.
  *
  * How: small clusters of `RaftNode`s in memory; every Ready is handled at once (written, sent,
@@ -372,6 +374,76 @@ describe('4. admission: voters and learners have a ceiling, joins a rate', () =>
     c.stabilize();
     expect(leader.config().learners).toEqual(['j1']);
     expect(counter(leader, 'joinsRefused')).toBe(1);
+  });
+});
+
+describe('5. a leader counts only acknowledgements of what it sent', () => {
+  /** A leader whose followers are down, with `a` sent to them and `b` held back by flow control. */
+  function leaderWithUnsentEntry(): { c: Cluster; leader: RaftNode; a: number; b: number } {
+    const c = new Cluster(['1', '2', '3'], { maxInflightAppends: 1 });
+    const leader = c.elect('1');
+    c.down.add('2');
+    c.down.add('3');
+    const a = leader.propose(text('a'));
+    c.stabilize();
+    const b = leader.propose(text('b'));
+    const sent = c.stabilize();
+    if (!a.ok || !b.ok || !('index' in a.value) || !('index' in b.value)) throw new Error('not appended');
+    // Flow control: `b` never left.
+    expect(sent.filter((m) => m.type === 'append' && m.entries.some((e) => e.index === (b.value as { index: number }).index))).toEqual([]);
+    return { c, leader, a: a.value.index, b: b.value.index };
+  }
+
+  it('ignores and counts an append-response acknowledging an index it never sent', () => {
+    const { leader, b } = leaderWithUnsentEntry();
+    const term = leader.status().term;
+    const before = fingerprint(leader);
+    for (const index of [b, b + 50]) {
+      leader.step({ type: 'append-response', from: '2', to: '1', term, index, reject: false, hintIndex: 0, hintTerm: 0 });
+    }
+    leader.step({ type: 'append-response', from: '2', to: '1', term, index: b + 7, reject: true, hintIndex: b + 7, hintTerm: term });
+    expect(fingerprint(leader)).toEqual(before);
+    expect(counter(leader, 'acksRefused')).toBe(3);
+  });
+
+  it('ignores and counts a snapshot-response done for a snapshot not in flight', () => {
+    const { leader, b } = leaderWithUnsentEntry();
+    const term = leader.status().term;
+    const before = fingerprint(leader);
+    leader.step({ type: 'snapshot-response', from: '2', to: '1', term, index: b, received: 1, done: true });
+    expect(fingerprint(leader)).toEqual(before);
+    expect(counter(leader, 'acksRefused')).toBe(1);
+  });
+
+  it('ignores and counts acknowledgements from a non-member', () => {
+    const { leader, b } = leaderWithUnsentEntry();
+    const term = leader.status().term;
+    const before = fingerprint(leader);
+    leader.step({ type: 'append-response', from: 'x', to: '1', term, index: b, reject: false, hintIndex: 0, hintTerm: 0 });
+    leader.step({ type: 'snapshot-response', from: 'x', to: '1', term, index: b, received: 1, done: true });
+    leader.step({ type: 'heartbeat-response', from: 'x', to: '1', term, round: 1 });
+    expect(fingerprint(leader)).toEqual(before);
+    expect(counter(leader, 'messagesFromNonMembers')).toBe(3);
+  });
+
+  it('commits once a real follower acknowledges', () => {
+    const { c, leader, b } = leaderWithUnsentEntry();
+    c.down.delete('2');
+    c.run(3);
+    expect(leader.status().commit).toBe(b);
+    expect(counter(leader, 'acksRefused')).toBe(0);
+  });
+
+  it('a follower acknowledges no more than an append carried, even when it committed more', () => {
+    const node = new RaftNode({ id: '2', voters: ['1', '2', '3'], prng: createPrng(1) });
+    const entries: Entry[] = [1, 2, 3, 4, 5].map((index) => ({ index, term: 1, kind: 'normal', data: new Uint8Array(0) }));
+    node.step({ type: 'append', from: '1', to: '2', term: 1, prevIndex: 0, prevTerm: 0, entries, commit: 5 });
+    node.ready();
+    node.advance();
+    // A delayed duplicate of an earlier append, wholly below the commit index.
+    node.step({ type: 'append', from: '1', to: '2', term: 1, prevIndex: 1, prevTerm: 1, entries: entries.slice(1, 3), commit: 3 });
+    const answers = node.ready().messages;
+    expect(answers.map((m) => m.type === 'append-response' && m.index)).toEqual([3]);
   });
 });
 

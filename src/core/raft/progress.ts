@@ -26,6 +26,11 @@ export class Progress {
   ackedRound = 0;
   /** The commit index last sent to the follower, so a commit advance is propagated once. */
   sentCommit = 0;
+  /**
+   * The highest index an append sent to the follower in this term reached (its last entry, or
+   * its `prevIndex` when empty): no true answer names more (step-leader.ts refuses one that does).
+   */
+  sentIndexMax = 0;
   /** The tick of the last answer from the follower (automatic removal of dead voters). */
   lastResponseTick = 0;
   /** Learners: consecutive ticks the learner has been within the promotion lag. */
@@ -108,6 +113,7 @@ export class Progress {
 
   /** The append just sent ended at `lastIndex` with `count` entries. */
   onAppendSent(lastIndex: number, count: number): void {
+    if (this.sentIndexMax < lastIndex) this.sentIndexMax = lastIndex;
     if (this.state === 'replicate') {
       if (count > 0) {
         this.next = lastIndex + 1;

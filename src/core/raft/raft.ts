@@ -429,6 +429,7 @@ export class Raft {
     const commit = this.log.committed;
     this.send({ type: 'append', from: this.id, to, term: this.term, prevIndex, prevTerm, entries: [], commit });
     pr.sentCommit = commit;
+    if (pr.sentIndexMax < prevIndex) pr.sentIndexMax = prevIndex;
   }
 
   private sendAppend(to: NodeId, pr: Progress): void {

@@ -92,7 +92,11 @@ export function handleAppend(r: Raft, m: AppendMessage): void {
     prevIndex = log.committed;
     prevTerm = log.term(prevIndex) as number;
     if (entries.length === 0) {
-      r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+      // We hold all of it. Acknowledge what the append carried, not our commit index: a leader
+      // refuses an acknowledgement beyond what it sent us (a forged one could commit an entry
+      // no follower holds), and our commit may come from an earlier leader.
+      const index = m.prevIndex + m.entries.length;
+      r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index, reject: false, hintIndex: 0, hintTerm: 0 });
       return;
     }
   }

@@ -5,28 +5,29 @@
 import type { AppendResponseMessage, Message, SnapshotResponseMessage } from './messages.ts';
 import type { Progress } from './progress.ts';
 import type { Raft } from './raft.ts';
+import type { NodeId } from './types.ts';
 import { admitJoin, proposeForwarded } from './admission.ts';
 import { readAsLeader } from './leader-requests.ts';
 
 export function stepLeader(r: Raft, m: Message): void {
   switch (m.type) {
     case 'append-response': {
-      const pr = r.progress.get(m.from);
-      if (pr === undefined) break;
+      const pr = progressOf(r, m.from);
+      if (pr === undefined || refuseAppendAck(r, m, pr)) return;
       heardFrom(r, pr);
       handleAppendResponse(r, m, pr);
       return;
     }
     case 'snapshot-response': {
-      const pr = r.progress.get(m.from);
-      if (pr === undefined) break;
+      const pr = progressOf(r, m.from);
+      if (pr === undefined || refuseSnapshotAck(r, m, pr)) return;
       heardFrom(r, pr);
       handleSnapshotResponse(r, m, pr);
       return;
     }
     case 'heartbeat-response': {
-      const pr = r.progress.get(m.from);
-      if (pr === undefined) break;
+      const pr = progressOf(r, m.from);
+      if (pr === undefined) return;
       heardFrom(r, pr);
       // A probe that went unanswered (lost) may be retried now that the follower is reachable.
       pr.probeSent = false;
@@ -68,6 +69,42 @@ export function stepLeader(r: Raft, m: Message): void {
     }
   }
   r.counters.messagesIgnored++;
+}
+
+/**
+ * The leader's record of a follower. Only members have one (`Raft.refreshConfig` keeps the map
+ * in line with the configuration), so an answer from anyone else is counted and ignored: it
+ * never counts toward a commit, a read's quorum or check-quorum.
+ */
+function progressOf(r: Raft, from: NodeId): Progress | undefined {
+  const pr = r.progress.get(from);
+  if (pr === undefined) r.counters.messagesFromNonMembers++;
+  return pr;
+}
+
+/**
+ * A follower can only acknowledge, or reject, what it was sent: an answer naming an index beyond
+ * the last one this leader sent it (`sentIndexMax`) is refused and counted. Believed, such an
+ * answer raised `match` past what the follower holds, and with the followers gone a forged one
+ * made the leader commit (and report) a write that only the leader held (Raft paper Figure 2:
+ * matchIndex is what the follower is KNOWN to hold).
+ */
+function refuseAppendAck(r: Raft, m: AppendResponseMessage, pr: Progress): boolean {
+  if (m.index <= pr.sentIndexMax) return false;
+  r.counters.acksRefused++;
+  return true;
+}
+
+/**
+ * A follower says it installed a snapshot (or already held all of it) only for a snapshot it was
+ * sent: the one this leader is sending it (`snapshotIndex`). Any other index that would raise
+ * `match` is refused and counted (an answer about an older snapshot this leader has since
+ * replaced is refused too; the follower then takes the newer one).
+ */
+function refuseSnapshotAck(r: Raft, m: SnapshotResponseMessage, pr: Progress): boolean {
+  if (!m.done || m.index <= pr.match || (pr.snapshotIndex > 0 && m.index === pr.snapshotIndex)) return false;
+  r.counters.acksRefused++;
+  return true;
 }
 
 function handleAppendResponse(r: Raft, m: AppendResponseMessage, pr: Progress): void {
