@@ -138,7 +138,7 @@ function main(): number {
     totals.leaderRemovals += s.membership.leaderRemovals;
     totals.duplicates += s.nodes.duplicateCommands;
     totals.expired += s.clientExpired;
-    totals.retries += s.clientRetries;
+    totals.retries += s.clientUnknown;
     for (const k of Object.keys(aimed) as (keyof typeof aimed)[]) aimed[k] += s.aimed[k];
     if (r.safetyViolations.length > 0) safety++;
     if (!r.linearizability.ok) linearizability++;
@@ -158,7 +158,7 @@ function main(): number {
   const seconds = (performance.now() - startedMs) / 1000;
   const t = totals;
   const parts = [
-    `sessions: ${t.retries} client retries after silence, ${t.duplicates} duplicate commands absorbed, ${t.expired} expired`,
+    `clients: ${t.retries} outcomes unknown; sessions: ${t.duplicates} duplicate commands absorbed, ${t.expired} expired`,
     `aimed faults: ${aimed.leadersStruck} new leaders struck, ${aimed.staleLeaderTraps} stale-read traps, ${aimed.figure8Plays} Figure 8 plays (${aimed.figure8Strikes} to the strike), ${aimed.splitElections} split elections`,
   ];
   if (args.snapshots) {

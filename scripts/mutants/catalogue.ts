@@ -219,14 +219,9 @@ export const mutants: readonly Mutant[] = [
     source: 'Raft dissertation §5.1 (the snapshot records the last index it covers); 6.5840 TestSnapshotAllCrash3D',
     edits: [
       {
-        file: 'src/sim/sim-node-machine.ts',
-        find: 'const index = this.appliedIndexValue;',
-        replace: 'const index = this.appliedIndexValue - 1;',
-      },
-      {
-        file: 'src/sim/sim-node-machine.ts',
-        find: "if (raft.status().applied !== index) throw new Error(`applied ${index}, the engine says ${raft.status().applied}`);",
-        replace: '',
+        file: 'src/runtime/driver-ready-host.ts',
+        find: 'const index = node.status().applied;',
+        replace: 'const index = node.status().applied - 1;',
       },
     ],
     modes: [snapshots5, snapshots3],

@@ -1,10 +1,11 @@
 /**
  * Planting a mutant: copy the source aside (`src/` with the package and TypeScript settings it
- * runs under) into a fresh temporary directory and apply the mutant's exact edits there. The
+ * runs under, and a link to the installed packages) into a fresh temporary directory and apply
+ * the mutant's exact edits there. The
  * working tree is never touched. An edit whose text does not occur exactly once is refused with
  * a `PlantError`: the code it targeted moved, and the catalogue must follow it.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MutantEdit } from './catalogue.ts';
@@ -21,6 +22,8 @@ export function plantCopy(root: string, edits: readonly MutantEdit[], label: str
   const dir = mkdtempSync(join(tmpdir(), `peerquorum-mutant-${label}-`));
   try {
     for (const entry of copied) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    // The copy imports what the source imports (msgpackr for the wire codec): the same packages.
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
     for (const edit of edits) applyEdit(dir, edit);
     return dir;
   } catch (error) {

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const mode = request.modes[run % request.modes.length] as SimMode;
     let reason: string | null;
     try {
-      const r = runSimulation({ seed, nodes: mode.nodes, snapshots: mode.snapshots ?? false, membership: mode.membership ?? false });
+      const r = runSimulation({ seed, nodes: mode.nodes, snapshots: mode.snapshots ?? false, membership: mode.membership ?? false, failFast: true });
       reason = r.ok ? null : failureReason(r);
     } catch (error) {
       // The simulator itself threw (outside the nodes, which crash and restart on an engine

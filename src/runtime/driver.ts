@@ -21,137 +21,27 @@
  * from what is durable.
  */
 import { createPrng, type Prng } from '../core/prng.ts';
-import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
+import { resolveRaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
 import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
-import type { BootState, Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
+import type { BootState, NodeId, Role } from '../core/raft/types.ts';
 import type { ConfChange } from '../core/raft/conf-change.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { SessionMachine, type SessionCommand, type SessionOptions, type SessionOutcome } from '../machines/sessions.ts';
+import { SessionMachine, sessionDefaults } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
-import { emptyWrite, writeForReady, type RaftStorage, type StorageWrite } from '../io/storage/storage.ts';
-import type { LinkState, Transport } from '../io/transport/transport.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
+import { RuntimeError, toTaggedError } from './errors.ts';
+import { emptyDriverMetrics, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
 import { ProposalTracker, type ProposalDone } from './proposals.ts';
-import { RaftReadyLoop, type RaftReadyHost } from './ready-loop.ts';
+import { RaftReadyLoop } from './ready-loop.ts';
+import { driverReadyHost } from './driver-ready-host.ts';
 import { ReadTracker, type ReadDone } from './reads.ts';
 
-/** Turns messages into frames and back; the driver never sees an unvalidated message. */
-export interface FrameCodec {
-  encode(message: Message): Uint8Array;
-  decode(from: NodeId, frame: Uint8Array): Result<Message, TaggedError>;
-}
-
-/**
- * How the driver makes a write durable: begin it, hear when it is. A real adapter reports
- * through its promise (`writesThrough`); the simulator's storage from virtual time.
- */
-export interface WriteSink {
-  write(write: StorageWrite, done: () => void, failed: (error: unknown) => void): void;
-}
-
-/** A sink over a storage adapter's promise-returning `write`. */
-export function writesThrough(storage: RaftStorage): WriteSink {
-  return {
-    write(w, done, failed) {
-      storage.write(w).then(done, failed);
-    },
-  };
-}
-
-/**
- * What the driver lets an observer see (metrics, traces, the simulator's checkers). Every hook
- * is called synchronously, in the driver's own order.
- */
-export interface DriverObserver {
-  /** A Ready was taken (before any of it is handled). */
-  onReady?(rd: Ready): void;
-  /** A peer's message, decoded and validated, about to be stepped into the core. */
-  onStep?(m: Message): void;
-  /** A message leaving for a peer. */
-  onSend?(m: Message): void;
-  /** A committed entry was applied: for a normal entry, the session command and its outcome. */
-  onApplied?(entry: Entry, command: SessionCommand | null, outcome: SessionOutcome | null): void;
-  /** The state machine became the leader's snapshot at `index`. */
-  onRestored?(index: number): void;
-  /** This node snapshotted its state machine at `index` (`data` its bytes). */
-  onSnapshot?(index: number, data: Uint8Array): void;
-  /** After each input, tick, Ready or local request: the node's status may have changed. */
-  onChange?(): void;
-}
-
-export interface DriverOptions {
-  /** The Raft configuration without the PRNG (the driver seeds one). */
-  readonly raft: Omit<RaftConfig, 'prng' | 'applied'>;
-  readonly storage: RaftStorage;
-  /** How writes become durable; through `storage.write` when absent. */
-  readonly writes?: WriteSink;
-  readonly transport: Transport;
-  readonly codec: FrameCodec;
-  /** The application's state machine; the driver wraps it in client sessions. */
-  readonly machine: StateMachine;
-  readonly sessions?: Partial<SessionOptions>;
-  readonly clock?: Clock;
-  /** Wall time of one Raft tick. */
-  readonly tickMs?: number;
-  /** The most ticks replayed at once after the loop was held up (at least an election timeout). */
-  readonly maxCatchUpTicks?: number;
-  readonly proposalTimeoutMs?: number;
-  readonly pendingProposalsMax?: number;
-  /** Client sessions this node opens for its callers: at most this many commands in flight (default 4,096). */
-  readonly sessionsMax?: number;
-  /**
-   * A node started with no configuration (`raft.voters` empty) asks these members to add it as
-   * a learner, every `joinRetryTicks`, until it sees itself in the configuration.
-   */
-  readonly joinVia?: readonly NodeId[];
-  readonly joinRetryTicks?: number;
-  /** Seed of the election jitter and request ids; random when absent. */
-  readonly seed?: number;
-  readonly observer?: DriverObserver;
-}
-
-export interface DriverMetrics {
-  ticks: number;
-  missedTicks: number;
-  readies: number;
-  /** Writes to storage (one per Ready that had something to persist), their total wall time, and the entries they carried. */
-  storageWrites: number;
-  storageWriteMs: number;
-  entriesWritten: number;
-  framesSent: number;
-  entriesApplied: number;
-  /** Frames refused by the codec (counted here, never one event each). */
-  framesDropped: number;
-  snapshotsTaken: number;
-  snapshotsInstalled: number;
-  commandsRejected: number;
-}
-
-export type DriverEvent =
-  | { readonly type: 'role'; readonly role: Role; readonly term: number }
-  | { readonly type: 'leader'; readonly leader: NodeId | null; readonly term: number }
-  | { readonly type: 'commit'; readonly index: number }
-  | { readonly type: 'link'; readonly peer: NodeId; readonly state: LinkState }
-  | { readonly type: 'error'; readonly error: TaggedError };
+export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type FrameCodec, type WriteSink } from './driver-options.ts';
 
 export class Driver {
   readonly id: NodeId;
-  readonly metrics: DriverMetrics = {
-    ticks: 0,
-    missedTicks: 0,
-    readies: 0,
-    storageWrites: 0,
-    storageWriteMs: 0,
-    entriesWritten: 0,
-    framesSent: 0,
-    entriesApplied: 0,
-    framesDropped: 0,
-    snapshotsTaken: 0,
-    snapshotsInstalled: 0,
-    commandsRejected: 0,
-  };
+  readonly metrics: DriverMetrics = emptyDriverMetrics();
   private readonly clock: Clock;
   private readonly tickMs: number;
   private readonly maxCatchUpTicks: number;
@@ -205,7 +95,21 @@ export class Driver {
     const applied = boot.snapshot?.meta.index ?? 0;
     const node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied }, boot);
     this.node = node;
-    this.loop = new RaftReadyLoop(node, this.readyHost(node));
+    this.loop = new RaftReadyLoop(
+      node,
+      driverReadyHost(node, {
+        metrics: this.metrics,
+        observer: this.observer,
+        writes: this.writes,
+        clock: this.clock,
+        machine: this.machine,
+        reads: () => this.reads,
+        proposals: () => this.proposals,
+        send: (m) => this.send(m),
+        reportState: () => this.reportState(node),
+        fail: (e) => this.fail(e),
+      }),
+    );
     const retryMs = Math.max(this.tickMs * resolveRaftConfig({ ...this.options.raft, prng: createPrng(0) }).electionTimeoutTicks, 50);
     this.proposals = new ProposalTracker(
       (bytes) => this.submit(bytes),
@@ -215,6 +119,7 @@ export class Driver {
         retryMs,
         pendingMax: this.options.pendingProposalsMax ?? 65_536,
         sessionsMax: this.options.sessionsMax ?? 4096,
+        sessionExpiryEntries: this.options.sessions?.sessionExpiryEntries ?? sessionDefaults.sessionExpiryEntries,
       },
       seed,
     );
@@ -233,7 +138,7 @@ export class Driver {
 
   /** Propose a command; resolves with the state machine's result once applied here. */
   propose(command: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => this.submitCommand(command, (r) => (r.ok ? resolve(r.value) : reject(r.error))));
+    return new Promise((resolve, reject) => this.submitCommand(command, (r) => (r.ok ? resolve(r.value.result) : reject(r.error))));
   }
 
   /** `propose`, called back instead of through a promise (the simulator's clients use this). */
@@ -289,6 +194,11 @@ export class Driver {
   /** The application's state machine (for reads once `readWhenReady` said so). */
   get stateMachine(): StateMachine {
     return this.machine.inner;
+  }
+
+  /** The session layer's counters (applied, duplicates, expired sessions...). */
+  sessionStats(): Readonly<SessionMachine['stats']> {
+    return { ...this.machine.stats };
   }
 
   /** The whole replicated state (sessions and the application's machine), as snapshot bytes. */
@@ -353,6 +263,19 @@ export class Driver {
   campaign(): void {
     this.requireNode().step({ local: 'campaign' });
     this.pump();
+  }
+
+  /** The node's role, term and commit index now (cheaper than `status`). */
+  role(): Role {
+    return this.requireNode().role();
+  }
+
+  term(): number {
+    return this.requireNode().term();
+  }
+
+  commitIndex(): number {
+    return this.requireNode().commitIndex();
   }
 
   status(): RaftStatus & { readonly config: { voters: readonly NodeId[]; learners: readonly NodeId[] } } {
@@ -420,6 +343,7 @@ export class Driver {
       this.observer.onStep?.(decoded.value);
       node.step(decoded.value);
       this.noticeLeader(node.leader());
+      this.observer.onProgress?.();
     });
     this.pump();
   }
@@ -448,6 +372,7 @@ export class Driver {
     }
     this.guard(() => {
       for (let i = 0; i < due; i++) node.tick();
+      if (due > 0) this.observer.onProgress?.();
     });
     this.lastTickAtMs += due * this.tickMs;
     this.metrics.ticks += due;
@@ -473,7 +398,6 @@ export class Driver {
   private pump(): void {
     if (this.stopped || this.loop === null) return;
     this.loop.pump();
-    this.observer.onChange?.();
   }
 
   /** Run `fn` into the core; an exception there is a bug: the node stops (DESIGN.md §5). */
@@ -485,78 +409,10 @@ export class Driver {
     }
   }
 
-  private readyHost(node: RaftNode): RaftReadyHost {
-    return {
-      onReady: (rd) => {
-        this.metrics.readies++;
-        this.observer.onReady?.(rd);
-      },
-      persist: (rd, done, failed) => {
-        const t0 = this.clock.now();
-        this.writes.write(
-          writeForReady(rd),
-          () => {
-            this.metrics.storageWrites++;
-            this.metrics.storageWriteMs += this.clock.now() - t0;
-            this.metrics.entriesWritten += rd.entries.length;
-            done();
-          },
-          failed,
-        );
-      },
-      send: (m) => this.send(m),
-      restore: (snapshot) => {
-        this.machine.restore(snapshot.data);
-        this.metrics.snapshotsInstalled++;
-        this.observer.onRestored?.(snapshot.meta.index);
-      },
-      apply: (e) => this.apply(e),
-      applied: (rd) => {
-        this.reads?.onReadStates(rd.readStates, rd.droppedReads);
-        if (rd.snapshot !== null || rd.committedEntries.length > 0) this.reads?.onApplied();
-        this.reportState(node);
-      },
-      afterAdvance: (_rd, next) => this.maybeSnapshot(node, next),
-      fail: (e) => void this.fail(e),
-    };
-  }
-
-  /** The snapshot policy: snapshot the machine, compact, and write it before the next Ready. */
-  private maybeSnapshot(node: RaftNode, next: () => void): void {
-    if (!node.shouldSnapshot()) {
-      next();
-      return;
-    }
-    const index = node.status().applied;
-    const data = this.machine.snapshot();
-    const { snapshot, compactTo, hardState } = node.compact(index, data);
-    this.observer.onSnapshot?.(index, data);
-    this.writes.write(
-      { ...emptyWrite, hardState, snapshot, compactTo },
-      () => {
-        this.metrics.snapshotsTaken++;
-        next();
-      },
-      (e) => void this.fail(e),
-    );
-  }
-
   private send(m: Message): void {
     this.metrics.framesSent++;
     this.observer.onSend?.(m);
     this.options.transport.send(m.to, this.options.codec.encode(m));
-  }
-
-  private apply(e: Entry): void {
-    this.metrics.entriesApplied++;
-    if (e.kind !== 'normal') {
-      this.observer.onApplied?.(e, null, null);
-      return;
-    }
-    const { outcome, command } = this.machine.applyAndDecode(e.data, e.index);
-    if (outcome.status === 'rejected') this.metrics.commandsRejected++;
-    this.observer.onApplied?.(e, command, outcome);
-    this.proposals?.onApplied(command, outcome);
   }
 
   private reportState(node: RaftNode): void {

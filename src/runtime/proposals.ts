@@ -20,8 +20,15 @@ import type { Clock } from './clock.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { RuntimeError } from './errors.ts';
 
-/** What a proposal comes to: the state machine's result, or why not (TIMEOUT: maybe applied). */
-export type ProposalDone = (outcome: Result<Uint8Array, RuntimeError>) => void;
+/** A proposal applied: the state machine's result, and the session and seq that carried it. */
+export interface ProposalApplied {
+  readonly result: Uint8Array;
+  readonly session: number;
+  readonly seq: number;
+}
+
+/** What a proposal comes to: applied, or why not (TIMEOUT and SESSION_EXPIRED: maybe applied). */
+export type ProposalDone = (outcome: Result<ProposalApplied, RuntimeError>) => void;
 
 export interface ProposalOptions {
   readonly timeoutMs: number;
@@ -30,6 +37,11 @@ export interface ProposalOptions {
   readonly pendingMax: number;
   /** Sessions this node opens for its callers (each carries one command at a time). */
   readonly sessionsMax: number;
+  /**
+   * The session layer's expiry (log entries of disuse); a session idle for half of it is not
+   * reused: its next command could find it expired and get SESSION_EXPIRED for nothing.
+   */
+  readonly sessionExpiryEntries: number;
 }
 
 interface Pending {
@@ -50,6 +62,8 @@ interface WaitingCommand {
 interface ClientSession {
   readonly clientId: number;
   nextSeq: number;
+  /** The index of the last entry this session's commands were applied at (its register's at first). */
+  lastIndex: number;
 }
 
 export class ProposalTracker {
@@ -63,6 +77,8 @@ export class ProposalTracker {
   private readonly registering = new Map<number, Pending>();
   private readonly nonces: Prng;
   private nextScanMs = 0;
+  /** The highest index this node has applied a session command at. */
+  private appliedIndex = 0;
 
   constructor(
     private readonly submit: (bytes: Uint8Array) => void,
@@ -93,6 +109,11 @@ export class ProposalTracker {
     while (this.waiting.length > 0) {
       const session = this.idle.pop();
       if (session === undefined) break;
+      if (this.appliedIndex - session.lastIndex > this.options.sessionExpiryEntries / 2) {
+        // Idle too long: it may expire before this command commits. Open a fresh one instead.
+        this.sessionCount--;
+        continue;
+      }
       const command = this.waiting.shift();
       const seq = session.nextSeq++;
       const bytes = encodeSessionCommand({ type: 'request', clientId: session.clientId, seq, payload: command.payload });
@@ -117,13 +138,14 @@ export class ProposalTracker {
     this.submit(bytes);
   }
 
-  /** A committed entry was applied by this node's session machine: `command` (decoded; null if malformed) with `outcome`. */
-  onApplied(command: SessionCommand | null, outcome: SessionOutcome): void {
+  /** A committed entry at `index` was applied by this node's session machine: `command` (decoded; null if malformed) with `outcome`. */
+  onApplied(command: SessionCommand | null, outcome: SessionOutcome, index: number): void {
+    if (index > this.appliedIndex) this.appliedIndex = index;
     if (command === null || (this.inFlight.size === 0 && this.registering.size === 0)) return;
     if (command.type === 'register') {
       if (command.nonce === undefined || outcome.status !== 'registered' || !this.registering.delete(command.nonce)) return;
       this.sessionCount++;
-      this.idle.push({ clientId: outcome.clientId, nextSeq: 1 });
+      this.idle.push({ clientId: outcome.clientId, nextSeq: 1, lastIndex: index });
       this.assignSessions();
       return;
     }
@@ -134,12 +156,14 @@ export class ProposalTracker {
       case 'applied':
       case 'duplicate':
         this.inFlight.delete(key);
+        pending.session.lastIndex = index;
         this.idle.push(pending.session);
-        pending.done(ok(outcome.result));
+        pending.done(ok({ result: outcome.result, session: command.clientId, seq: command.seq }));
         this.assignSessions();
         return;
       case 'rejected':
         this.inFlight.delete(key);
+        pending.session.lastIndex = index;
         this.idle.push(pending.session);
         pending.done(err(new RuntimeError('REJECTED', `the state machine refused the command: ${outcome.reason}`)));
         this.assignSessions();

@@ -2,7 +2,6 @@
  * What the aimed programs (aimed-*.ts) share: the host they act through (the nemesis and the
  * run), the program contract, their counters, and two helpers.
  */
-import type { Message } from '../core/raft/messages.ts';
 import type { Prng } from '../core/prng.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
 import type { SimClient } from './client.ts';
@@ -30,7 +29,7 @@ export interface AimedClients {
 export interface AimedHost {
   readonly scheduler: Scheduler;
   readonly prng: Prng;
-  readonly peerNet: Network<Message>;
+  readonly peerNet: Network<Uint8Array>;
   /** The engine's election timeout in ticks: also a leader's check-quorum period. */
   readonly electionTimeoutTicks: number;
   readonly clients: AimedClients;

@@ -1,46 +1,48 @@
 /**
- * A simulated client of the replicated KV store, behind client sessions (dissertation §6.3).
- * Each client runs one operation at a time (read, write or compare-and-set on a small key set),
- * and clients run concurrently, so the history has overlapping operations for the
- * linearizability checker.
- *
- * Session: before its first command (and again after its session expired) a client REGISTERS:
- * a register command goes through the log, and its log index becomes the client's session id.
- * A register that gets no answer is retried, with no deadline; a retry that also commits merely
- * opens a session nobody uses, which is harmless. Registrations are not in the history.
+ * A simulated client of the replicated KV store: an application calling a node's driver, as a
+ * page calls the node in its worker. Each client runs one operation at a time (read, write or
+ * compare-and-set on a small key set), and clients run concurrently, so the history has
+ * overlapping operations for the linearizability checker.
  *
  * Per operation:
  *   1. It is recorded in the history at its call time, with a unique value for writes (so the
- *      checker can tell writes apart). A command through the log gets the session's next `seq`.
- *   2. The request goes to the node the client believes leads. A DEFINITE rejection (NotLeader,
- *      a proposal or read dropped before acceptance, an accepted entry superseded at its index)
- *      had no effect; silence for `attemptTimeoutUs` may or may not have. Either way the client
- *      RETRIES THE SAME (session, seq): at the hinted leader if there is one, else at another
- *      node (after a short backoff for a rejection). The session layer applies it at most once,
- *      and a retry of a command that was already applied gets the first result back: a command
- *      retried after a leader change applies exactly once.
- *   3. An answer from any attempt completes the operation (ok, output, return time).
- *   4. Without an answer by the operation's deadline (`opTimeoutUs` after its call) the outcome
- *      is UNKNOWN (ok and ret null): it may have taken effect, at any time after its call, or
- *      never. The client moves on to its next seq; a late copy of the old one is stale and
- *      changes nothing.
- *   5. An `expired` answer (the session was dropped, the command NOT applied by that entry): the
- *      outcome is unknown too (an earlier attempt may have been applied before the session
- *      expired), and the client registers anew before its next operation.
+ *      checker can tell writes apart).
+ *   2. It goes to a node (sticky to the last that answered, the client's own, or any): a write,
+ *      a compare-and-set or a `log` read is proposed through that node's driver, whose client
+ *      sessions make it exactly-once however often the driver resubmits it (dissertation §6.3);
+ *      an `index` or `lease` read waits for the node's ReadIndex or lease, then reads the key in
+ *      that node's state machine. A call and its answer each take a small delay (a postMessage).
+ *   3. A node that is down or paused takes nothing: a DEFINITE refusal, and the same operation
+ *      goes to another node after a short backoff. So does a proposal the driver refused before
+ *      proposing it (too many pending).
+ *   4. An answer completes the operation (ok, output, return time). A driver that gave up
+ *      (TIMEOUT, SESSION_EXPIRED), or stopped (its node crashed) with the operation in flight,
+ *      leaves the outcome UNKNOWN (ok and ret null): it may have taken effect, at any time after
+ *      the call, or never. So does silence until the operation's deadline (`opTimeoutUs`). The
+ *      client moves on to its next operation; it never retries an operation that may have taken
+ *      effect elsewhere (its session lives in the node it went to).
  *
- * Reads served through ReadIndex or the lease change nothing and carry no session.
+ * A client may also be steered by the nemesis (aimed-*.ts): pinned to a node and reading there
+ * (the stale-read trap; a `trapReader` does nothing else), steered away from a node or to it.
  */
 import { assert } from '../core/assert.ts';
 import type { Prng } from '../core/prng.ts';
 import type { NodeId } from '../core/raft/types.ts';
+import type { Result } from '../core/result.ts';
 import { decodeKvResult, encodeKvCommand, type KvCommand, type KvResult } from '../machines/kv.ts';
-import { decodeSessionOutcome, encodeSessionCommand } from '../machines/sessions.ts';
+import type { RuntimeError } from '../runtime/errors.ts';
+import type { ProposalApplied } from '../runtime/proposals.ts';
 import type { AcknowledgedCommand } from './checkers/acknowledged-writes.ts';
-import { clientEndpoint, type ClientMessage, type ClientRequestBody, type ClientResponse, type ReadMode } from './client-protocol.ts';
 import { chance, pick, pickWeighted, sample, type Distribution } from './distributions.ts';
 import type { HistoryOp } from './history.ts';
-import type { Network } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { SimNode } from './sim-node.ts';
+
+/**
+ * How a read is served: `log` proposes a read command through the log; `index` asks ReadIndex
+ * (a quorum heartbeat round) and reads locally once applied; `lease` uses the leader lease.
+ */
+export type ReadMode = 'log' | 'index' | 'lease';
 
 export interface ClientWorkload {
   readonly keys: readonly string[];
@@ -48,23 +50,22 @@ export interface ClientWorkload {
   readonly think: Distribution;
   /** An operation not answered within this (from its call) becomes unknown. */
   readonly opTimeoutUs: number;
-  /** An attempt not answered within this is retried (same session and seq) at another node. */
-  readonly attemptTimeoutUs: number;
-  /** Wait before retrying a definite rejection that named no leader. */
+  /** Wait before trying another node after a definite refusal. */
   readonly retryBackoff: Distribution;
+  /** One way of a call to a node or of its answer (the page to its worker). */
+  readonly callDelay: Distribution;
   readonly opWeights: { readonly read: number; readonly write: number; readonly cas: number };
   readonly readModeWeights: { readonly log: number; readonly index: number; readonly lease: number };
   /** Probability that a write deletes the key (writes null). */
   readonly deleteProbability: number;
   /**
-   * Where an operation's first attempt goes: `sticky` to the node that answered last (a client
-   * that tracks the leader), `home` to the client's own node (a tab talks to its own worker,
-   * which forwards), `random` to any node (a load balancer). Retries follow leader hints.
+   * Where an operation goes: `sticky` to the node that answered last, `home` to the client's
+   * own node (a tab talks to its own worker), `random` to any node (a load balancer).
    */
   readonly routingWeights: { readonly sticky: number; readonly home: number; readonly random: number };
   /**
    * Now and then a client dozes off between operations (a hidden tab), long enough on some seeds
-   * for its session to expire; only until `calm()` (the liveness phase).
+   * for sessions to expire; only until `calm()` (the liveness phase).
    */
   readonly naps: { readonly probability: number; readonly duration: Distribution } | null;
 }
@@ -73,16 +74,11 @@ export interface SimClientOptions {
   readonly id: number;
   /** The nodes a client may talk to now (the cluster's members; it changes with membership). */
   readonly directory: () => readonly NodeId[];
+  readonly node: (id: NodeId) => SimNode | undefined;
   readonly scheduler: Scheduler;
   readonly prng: Prng;
-  readonly clientNet: Network<ClientMessage>;
   readonly workload: ClientWorkload;
-  /** Sim-wide unique register nonces (a node recognizes its own register by it). */
-  readonly nextNonce: () => number;
-  /**
-   * A reader for the nemesis's stale-read trap: it issues nothing unless pinned (`pin`), then
-   * only reads outside the log, with no session.
-   */
+  /** A reader for the nemesis's stale-read trap: it issues nothing unless pinned (`pin`). */
   readonly trapReader?: boolean;
 }
 
@@ -91,57 +87,34 @@ export interface ClientStats {
   ok: number;
   failed: number;
   unknown: number;
-  attempts: number;
+  /** Definite refusals (a node down or paused, a proposal refused before proposing). */
   rejections: number;
-  /** Attempts that got no answer in time and were retried. */
-  attemptTimeouts: number;
-  registrations: number;
-  /** Operations answered `expired` (then unknown; the client registered anew). */
+  /** Operations whose session expired (then unknown). */
   expired: number;
   naps: number;
 }
 
-interface Registration {
-  readonly kind: 'register';
-  readonly requestId: number;
-  readonly body: ClientRequestBody;
-  attempt: number;
-  /** An attempt is out and not yet rejected or timed out. */
-  awaiting: boolean;
-}
-
 interface Operation {
-  readonly kind: 'op';
   readonly requestId: number;
   readonly command: KvCommand;
-  /** Through the log: the session and seq it carries; null for ReadIndex and lease reads. */
-  readonly session: number | null;
-  readonly seq: number;
-  readonly body: ClientRequestBody;
+  /** `log` for commands and log reads; else the read's mode. */
+  readonly mode: ReadMode;
   readonly record: HistoryOp;
-  attempt: number;
-  awaiting: boolean;
 }
-
-type Pending = Registration | Operation;
 
 export class SimClient {
   readonly id: number;
-  readonly endpoint: string;
-  /** Every operation, in call order (records are completed in place when they return). */
   readonly history: HistoryOp[] = [];
-  /** Every command through the log whose outcome the client received. */
+  /** Commands through the log whose outcome this client received, with the session that carried each. */
   readonly acknowledged: AcknowledgedCommand[] = [];
-  readonly stats: ClientStats = { ops: 0, ok: 0, failed: 0, unknown: 0, attempts: 0, rejections: 0, attemptTimeouts: 0, registrations: 0, expired: 0, naps: 0 };
-  private requestIdSeq = 0;
-  private current: Pending | null = null;
+  readonly stats: ClientStats = { ops: 0, ok: 0, failed: 0, unknown: 0, rejections: 0, expired: 0, naps: 0 };
+  private current: Operation | null = null;
   private issuing = false;
   private napsOn = true;
   private napping = false;
+  private requestIdSeq = 0;
   /** Only the latest scheduled wake-up may begin the next operation. */
   private wakeSeq = 0;
-  private session: number | null = null;
-  private seq = 0;
   private target: NodeId;
   /** The client's own node (see `routingWeights`). */
   private home: NodeId;
@@ -149,14 +122,13 @@ export class SimClient {
   private readonly lastSeen = new Map<string, string | null>();
   /** Until then, little thought between operations (see `steerAwayFrom`, `steerTo`). */
   private burstUntilUs = 0;
-  /** Where first attempts go until then (see `steerTo`). */
+  /** Where operations go until then (see `steerTo`). */
   private steeredTo: { readonly node: NodeId; readonly untilUs: number } | null = null;
-  /** Pinned by the nemesis (the stale-read trap): every operation until then is a read sent first there. */
+  /** Pinned by the nemesis (the stale-read trap): every operation until then is a read there. */
   private pinned: { readonly node: NodeId; readonly untilUs: number; readonly mode: 'index' | 'lease' } | null = null;
 
   constructor(private readonly o: SimClientOptions) {
     this.id = o.id;
-    this.endpoint = clientEndpoint(o.id);
     const nodes = o.directory();
     this.home = nodes[o.id % nodes.length] as NodeId;
     this.target = this.home;
@@ -175,16 +147,19 @@ export class SimClient {
     this.scheduleNext();
   }
 
-  /** Issue no new operation; the current one still finishes or times out (a registration stops). */
+  /** Issue no new operation; the current one still finishes or times out. */
   stopIssuing(): void {
     this.issuing = false;
-    if (this.current?.kind === 'register') this.current = null;
+  }
+
+  get idle(): boolean {
+    return this.current === null;
   }
 
   /**
-   * The stale-read trap (TESTING.md): until `untilUs`, every operation is a `mode` read whose
-   * first attempt goes to `node` (a leader the nemesis cut off from its peers), one after another
-   * with little thought between. A node that may no longer lead must not answer them.
+   * The stale-read trap (TESTING.md): until `untilUs`, every operation is a `mode` read at `node`
+   * (a leader the nemesis cut off from its peers), one after another with little thought between.
+   * A node that may no longer lead must not answer them.
    */
   pin(node: NodeId, untilUs: number, mode: 'index' | 'lease'): void {
     this.pinned = { node, untilUs, mode };
@@ -196,22 +171,15 @@ export class SimClient {
   }
 
   /**
-   * A load balancer's health check failed for `node`: the next attempts go elsewhere, and until
+   * A load balancer's health check failed for `node`: the next operations go elsewhere, and until
    * `untilUs` the client works without pause (a burst of traffic while the trap is set).
    */
   steerAwayFrom(node: NodeId, untilUs: number): void {
     this.burstUntilUs = untilUs;
-    if (this.target !== node) return;
-    this.target = this.otherNode(node);
-    // An attempt waiting there goes again elsewhere now (the same session and seq: safe).
-    const cur = this.current;
-    if (cur !== null && cur.awaiting) {
-      cur.awaiting = false;
-      this.sendAttempt();
-    }
+    if (this.target === node) this.target = this.otherNode(node);
   }
 
-  /** Until `untilUs`, every first attempt goes to `node`, with little thought between operations. */
+  /** Until `untilUs`, every operation goes to `node`, with little thought between operations. */
   steerTo(node: NodeId, untilUs: number): void {
     this.burstUntilUs = untilUs;
     this.target = node;
@@ -221,15 +189,6 @@ export class SimClient {
   private pinnedNow(): { readonly node: NodeId; readonly mode: 'index' | 'lease' } | null {
     if (this.pinned !== null && this.o.scheduler.nowUs >= this.pinned.untilUs) this.pinned = null;
     return this.pinned;
-  }
-
-  get idle(): boolean {
-    return this.current === null;
-  }
-
-  /** The session id in use (null before registering, or after it expired). */
-  get sessionId(): number | null {
-    return this.session;
   }
 
   private scheduleNext(): void {
@@ -252,22 +211,20 @@ export class SimClient {
   }
 
   private begin(): void {
+    if (this.o.trapReader === true && this.pinnedNow() === null) return;
     this.pickRoute();
-    // A trap reader reads outside the log (no session), and only while pinned.
-    if (this.o.trapReader === true) {
-      if (this.pinnedNow() !== null) this.beginOp(0);
-    }
-    else if (this.session === null) this.beginRegister();
-    else this.beginOp(this.session);
+    const op = this.newOperation();
+    this.history.push(op.record);
+    this.stats.ops++;
+    this.current = op;
+    const requestId = op.requestId;
+    this.o.scheduler.after(this.o.workload.opTimeoutUs, () => {
+      if (this.current?.requestId === requestId) this.abandon();
+    });
+    this.call(op);
   }
 
-  private beginRegister(): void {
-    const body: ClientRequestBody = { kind: 'command', command: encodeSessionCommand({ type: 'register', nonce: this.o.nextNonce() }) };
-    this.current = { kind: 'register', requestId: ++this.requestIdSeq, body, attempt: 0, awaiting: false };
-    this.sendAttempt();
-  }
-
-  private beginOp(session: number): void {
+  private newOperation(): Operation {
     const { prng, workload, scheduler } = this.o;
     const requestId = ++this.requestIdSeq;
     const key = pick(prng, workload.keys);
@@ -276,160 +233,101 @@ export class SimClient {
       ['write', workload.opWeights.write],
       ['cas', workload.opWeights.cas],
     ] as const);
+    const base = { client: this.id, key, output: null, ok: null, call: scheduler.nowUs, ret: null };
     const pin = this.pinnedNow();
     if (pin !== null) {
-      // The trap: a read at the pinned node, bypassing the log.
+      // The trap: a read at the pinned node, outside the log.
       this.target = pin.node;
-      const record: HistoryOp = { client: this.id, key, output: null, ok: null, call: scheduler.nowUs, ret: null, op: 'read', value: null, expected: null };
-      const op: Operation = { kind: 'op', requestId, command: { op: 'read', key }, session: null, seq: 0, body: { kind: 'read', key, mode: pin.mode }, record, attempt: 0, awaiting: false };
-      this.startOp(op);
-      return;
+      return { requestId, command: { op: 'read', key }, mode: pin.mode, record: { ...base, op: 'read', value: null, expected: null } };
     }
     const value = chance(prng, workload.deleteProbability) ? null : `${this.id}.${requestId}`;
-    let command: KvCommand;
-    let record: HistoryOp;
-    const base = { client: this.id, key, output: null, ok: null, call: scheduler.nowUs, ret: null };
-    if (kind === 'read') {
-      command = { op: 'read', key };
-      record = { ...base, op: 'read', value: null, expected: null };
-    } else if (kind === 'write') {
-      command = { op: 'write', key, value };
-      record = { ...base, op: 'write', value, expected: null };
-    } else {
-      const expected = this.guessExpected(key);
-      command = { op: 'cas', key, expected, value: value ?? `${this.id}.${requestId}` };
-      record = { ...base, op: 'cas', value: command.value, expected };
-    }
     const readMode: ReadMode = pickWeighted(prng, [
       ['log', workload.readModeWeights.log],
       ['index', workload.readModeWeights.index],
       ['lease', workload.readModeWeights.lease],
     ] as const);
-    let op: Operation;
-    if (command.op === 'read' && readMode !== 'log') {
-      op = { kind: 'op', requestId, command, session: null, seq: 0, body: { kind: 'read', key, mode: readMode }, record, attempt: 0, awaiting: false };
-    } else {
-      const seq = ++this.seq;
-      const bytes = encodeSessionCommand({ type: 'request', clientId: session, seq, payload: encodeKvCommand(command) });
-      op = { kind: 'op', requestId, command, session, seq, body: { kind: 'command', command: bytes }, record, attempt: 0, awaiting: false };
-    }
-    this.startOp(op);
+    if (kind === 'read') return { requestId, command: { op: 'read', key }, mode: readMode, record: { ...base, op: 'read', value: null, expected: null } };
+    if (kind === 'write') return { requestId, command: { op: 'write', key, value }, mode: 'log', record: { ...base, op: 'write', value, expected: null } };
+    const expected = this.guessExpected(key);
+    const casValue = value ?? `${this.id}.${requestId}`;
+    return { requestId, command: { op: 'cas', key, expected, value: casValue }, mode: 'log', record: { ...base, op: 'cas', value: casValue, expected } };
   }
 
-  private startOp(op: Operation): void {
-    this.history.push(op.record);
-    this.stats.ops++;
-    this.current = op;
-    const requestId = op.requestId;
-    this.o.scheduler.after(this.o.workload.opTimeoutUs, () => this.deadline(requestId));
-    this.sendAttempt();
+  /** Call the target node (after the call's delay); a node that takes nothing is a definite refusal. */
+  private call(op: Operation): void {
+    const { scheduler, prng, workload } = this.o;
+    scheduler.after(sample(prng, workload.callDelay), () => {
+      if (this.current !== op) return;
+      const node = this.o.node(this.target);
+      const answer = <T>(fn: (r: T) => void) => (r: T): void => {
+        scheduler.after(sample(prng, workload.callDelay), () => {
+          if (this.current === op) fn(r);
+        });
+      };
+      let taken = false;
+      if (node !== undefined) {
+        if (op.mode === 'log') taken = node.submit(encodeKvCommand(op.command), answer((r: Result<ProposalApplied, RuntimeError>) => this.onCommand(op, node.id, r)));
+        else {
+          // The value is read when the node says the read may be served; the answer then takes
+          // its way back (the node may crash meanwhile: what it served stands).
+          const back = answer((r: Result<string | null, RuntimeError>) => this.onRead(op, node.id, r));
+          taken = node.read(op.mode, (r) => back(r.ok ? { ok: true, value: node.localRead(op.record.key) } : r));
+        }
+      }
+      if (!taken) this.refused(op);
+    });
   }
 
-  private pickRoute(): void {
-    const { prng, workload } = this.o;
-    const route = pickWeighted(prng, [
-      ['sticky', workload.routingWeights.sticky],
-      ['home', workload.routingWeights.home],
-      ['random', workload.routingWeights.random],
-    ] as const);
-    const nodes = this.o.directory();
-    if (this.steeredTo !== null && this.o.scheduler.nowUs < this.steeredTo.untilUs) {
-      this.target = this.steeredTo.node;
+  private onCommand(op: Operation, nodeId: NodeId, r: Result<ProposalApplied, RuntimeError>): void {
+    if (!r.ok) {
+      this.onError(op, r.error);
       return;
     }
-    if (!nodes.includes(this.home)) this.home = pick(prng, nodes);
-    if (route === 'home') this.target = this.home;
-    else if (route === 'random' || !nodes.includes(this.target)) this.target = pick(prng, nodes);
+    const decoded = decodeKvResult(r.value.result);
+    assert(decoded.ok, `client ${this.id}: undecodable KV result`);
+    this.complete(op, nodeId, decoded.value);
+    if (op.command.op !== 'read') {
+      this.acknowledged.push({ client: this.id, session: r.value.session, seq: r.value.seq, op: op.command.op, key: op.record.key, ackUs: this.o.scheduler.nowUs });
+    }
   }
 
-  private guessExpected(key: string): string | null {
-    const { prng } = this.o;
-    if (this.lastSeen.has(key) && chance(prng, 0.75)) return this.lastSeen.get(key) ?? null;
-    // Sometimes a value of another client's recent write, or absence.
-    const others = this.history.filter((op) => op.key === key && op.value !== null).slice(-8);
-    if (others.length > 0 && chance(prng, 0.7)) return pick(prng, others).value;
-    return null;
-  }
-
-  private sendAttempt(): void {
-    const p = this.current;
-    if (p === null) return;
-    p.attempt++;
-    p.awaiting = true;
-    this.stats.attempts++;
-    this.o.clientNet.send(this.endpoint, this.target, {
-      kind: 'request',
-      request: { clientId: this.id, requestId: p.requestId, attempt: p.attempt, body: p.body },
-    });
-    const { requestId, attempt } = p;
-    this.o.scheduler.after(this.o.workload.attemptTimeoutUs, () => {
-      const cur = this.current;
-      if (cur === null || cur.requestId !== requestId || cur.attempt !== attempt || !cur.awaiting) return;
-      // Silence: the attempt may have been applied or not. Retrying the same command is safe.
-      this.stats.attemptTimeouts++;
-      cur.awaiting = false;
-      this.target = this.otherNode(this.target);
-      this.sendAttempt();
-    });
-  }
-
-  onResponse(r: ClientResponse): void {
-    const p = this.current;
-    if (p === null || r.requestId !== p.requestId) return; // a late answer to an older operation
-    if (r.outcome.type === 'done') {
-      if (p.kind === 'register') this.registered(r.outcome.result);
-      else this.complete(p, r, r.outcome.result);
+  private onRead(op: Operation, node: NodeId, r: Result<string | null, RuntimeError>): void {
+    if (!r.ok) {
+      this.onError(op, r.error);
       return;
     }
-    // Only a rejection of the attempt in flight counts; an older attempt was already handled.
-    if (r.attempt !== p.attempt || !p.awaiting) return;
-    p.awaiting = false;
-    this.stats.rejections++;
-    const hint = r.outcome.leaderHint;
-    let delayUs: number;
-    if (hint !== null && hint !== r.node && this.o.directory().includes(hint)) {
-      this.target = hint;
-      delayUs = 100 + this.o.prng.nextInt(2000);
-    } else {
-      this.target = this.otherNode(r.node);
-      delayUs = sample(this.o.prng, this.o.workload.retryBackoff);
-    }
-    const { requestId, attempt } = p;
-    this.o.scheduler.after(delayUs, () => {
-      const cur = this.current;
-      if (cur !== null && cur.requestId === requestId && cur.attempt === attempt && !cur.awaiting) this.sendAttempt();
-    });
+    this.complete(op, node, { op: 'read', value: r.value });
   }
 
-  private registered(result: Uint8Array): void {
-    const outcome = decodeSessionOutcome(result);
-    assert(outcome.ok && outcome.value.status === 'registered', `client ${this.id}: a register was answered with ${outcome.ok ? outcome.value.status : 'garbage'}`);
-    this.session = outcome.value.clientId;
-    this.seq = 0;
-    this.stats.registrations++;
-    this.current = null;
-    if (this.issuing) this.beginOp(this.session);
-  }
-
-  private complete(op: Operation, r: ClientResponse, bytes: Uint8Array): void {
-    let resultBytes = bytes;
-    if (op.body.kind === 'command') {
-      const outcome = decodeSessionOutcome(bytes);
-      assert(outcome.ok, `client ${this.id}: undecodable session outcome`);
-      const o = outcome.value;
-      if (o.status === 'expired') {
-        // Not applied by that entry, but an earlier attempt may have been: unknown. New session.
+  private onError(op: Operation, error: RuntimeError): void {
+    switch (error.code) {
+      case 'PROPOSAL_DROPPED':
+        // Refused before it was proposed: nothing happened.
+        this.refused(op);
+        return;
+      case 'SESSION_EXPIRED':
         this.stats.expired++;
         this.abandon();
-        if (this.session === op.session) this.session = null;
         return;
-      }
-      assert(o.status === 'applied' || o.status === 'duplicate', `client ${this.id}: command answered with ${o.status}`);
-      resultBytes = o.result;
+      case 'TIMEOUT':
+      case 'STOPPED':
+        this.abandon();
+        return;
+      default:
+        assert(false, `client ${this.id}: unexpected ${error.code} from a node: ${error.message}`);
     }
-    const decoded = decodeKvResult(resultBytes);
-    assert(decoded.ok, `client ${this.id}: undecodable KV result`);
-    const result: KvResult = decoded.value;
+  }
+
+  /** A definite refusal: the same operation goes to another node after a short backoff. */
+  private refused(op: Operation): void {
+    this.stats.rejections++;
+    if (this.pinnedNow() === null) this.target = this.otherNode(this.target);
+    this.o.scheduler.after(sample(this.o.prng, this.o.workload.retryBackoff), () => {
+      if (this.current === op) this.call(op);
+    });
+  }
+
+  private complete(op: Operation, node: NodeId, result: KvResult): void {
     const rec = op.record;
     const now = this.o.scheduler.nowUs;
     rec.ret = now;
@@ -458,27 +356,43 @@ export class SimClient {
     }
     if (rec.ok) this.stats.ok++;
     else this.stats.failed++;
-    if (op.session !== null) {
-      this.acknowledged.push({ client: this.id, session: op.session, seq: op.seq, op: op.command.op, key: rec.key, ackUs: now });
-    }
-    this.target = r.node;
+    if (this.pinnedNow() === null) this.target = node;
     this.current = null;
     this.scheduleNext();
   }
 
-  /** The operation's deadline passed without an answer: unknown outcome. */
-  private deadline(requestId: number): void {
-    const op = this.current;
-    if (op === null || op.requestId !== requestId) return;
-    this.abandon();
-    this.target = pick(this.o.prng, this.o.directory());
-  }
-
-  /** The current operation's outcome is unknown: ok and ret stay null. Move on. */
+  /** The current operation's outcome is unknown: ok and ret stay null. Move on, elsewhere. */
   private abandon(): void {
     this.stats.unknown++;
     this.current = null;
+    this.target = pick(this.o.prng, this.o.directory());
     this.scheduleNext();
+  }
+
+  private pickRoute(): void {
+    const { prng, workload } = this.o;
+    const route = pickWeighted(prng, [
+      ['sticky', workload.routingWeights.sticky],
+      ['home', workload.routingWeights.home],
+      ['random', workload.routingWeights.random],
+    ] as const);
+    const nodes = this.o.directory();
+    if (this.steeredTo !== null && this.o.scheduler.nowUs < this.steeredTo.untilUs) {
+      this.target = this.steeredTo.node;
+      return;
+    }
+    if (!nodes.includes(this.home)) this.home = pick(prng, nodes);
+    if (route === 'home') this.target = this.home;
+    else if (route === 'random' || !nodes.includes(this.target)) this.target = pick(prng, nodes);
+  }
+
+  private guessExpected(key: string): string | null {
+    const { prng } = this.o;
+    if (this.lastSeen.has(key) && chance(prng, 0.75)) return this.lastSeen.get(key) ?? null;
+    // Sometimes a value of another client's recent write, or absence.
+    const others = this.history.filter((op) => op.key === key && op.value !== null).slice(-8);
+    if (others.length > 0 && chance(prng, 0.7)) return pick(prng, others).value;
+    return null;
   }
 
   private otherNode(not: NodeId): NodeId {

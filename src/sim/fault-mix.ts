@@ -28,8 +28,6 @@ export type PartitionKind = 'halves' | 'isolate-leader' | 'isolate-one' | 'one-w
 
 export interface FaultMix {
   readonly network: NetworkFaults;
-  /** Loss on client links (no partitions, no duplication there). */
-  readonly clientLossRate: number;
   readonly storageLatency: Distribution;
   /** Each node's clock runs at 1 + drift, drift uniform in [-clockDriftMax, clockDriftMax]. */
   readonly clockDriftMax: number;
@@ -118,7 +116,6 @@ export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {
   const tightSessions = chance(prng, 0.25);
   const base = {
     network,
-    clientLossRate: calm ? 0 : prng.nextFloat() * 0.05,
     storageLatency: storageDistribution(prng),
     // Clocks that drift apart: on a third of the seeds by up to 8% (the lease tolerates
     // leaseDriftTicks per election timeout, 20% by default: engine config.ts), which stretches
@@ -159,7 +156,7 @@ export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {
       keys: ['a', 'b', 'c', 'd', 'e'].slice(0, 1 + prng.nextInt(4)),
       think: { kind: 'uniform', minUs: 10 * ms, maxUs: (50 + prng.nextInt(150)) * ms },
       opTimeoutUs: 1000 * ms,
-      attemptTimeoutUs: (150 + prng.nextInt(350)) * ms,
+      callDelay: { kind: 'uniform', minUs: 20, maxUs: 100 + prng.nextInt(900) },
       retryBackoff: { kind: 'uniform', minUs: 5 * ms, maxUs: 40 * ms },
       opWeights: { read: 4, write: 4, cas: 2 },
       readModeWeights: tightSessions
@@ -178,13 +175,12 @@ export function drawFaultMix(prng: Prng, nodes: number, modes: FaultMixModes = {
       ] as const),
       naps: tightSessions ? { probability: 0.06, duration: { kind: 'uniform', minUs: 2000 * ms, maxUs: 8000 * ms } } : null,
     },
-    // A quarter of the seeds expire sessions left idle for 50-90 entries and keep few of them;
-    // their clients doze off now and then during the faults (naps of seconds, cut short when the
-    // cluster heals), so that sessions expire and `expired` answers (and registering anew)
-    // happen. Their reads all go through the log, so that every operation of an active client
-    // keeps its session alive: in the healed cluster a working client's commands are a dozen or
-    // so entries apart, far from expiry, so the liveness phase never sees a session expire.
-    session: tightSessions ? { sessionExpiryEntries: 50 + prng.nextInt(41), sessionsMax: 2 * clients + prng.nextInt(2 * clients) } : {},
+    // A quarter of the seeds expire sessions left idle for 50-90 entries; their clients doze off
+    // now and then during the faults (naps of seconds, cut short when the cluster heals), so that
+    // the drivers' sessions expire and their proposal trackers must not reuse one that may have
+    // (runtime/proposals.ts). Their reads all go through the log. The machine keeps enough
+    // sessions for every node's pool: eviction by count is not what these seeds are about.
+    session: tightSessions ? { sessionExpiryEntries: 50 + prng.nextInt(41), sessionsMax: 16 * 8 * clients } : {},
     raft: {
       maxInflightAppends: pick(prng, [1, 2, 4, 64]),
       maxEntriesPerAppend: pick(prng, [1, 3, 64, 1024]),
@@ -271,7 +267,7 @@ function drawAimedMix(prng: Prng, tightSessions: boolean): AimedMix {
 export function describeFaultMix(mix: FaultMix): string {
   const c = mix.crashes;
   return [
-    `network: loss ${pct(mix.network.lossRate)}, dup ${pct(mix.network.duplicateRate)}, delay ${describe(mix.network.delay)}, client loss ${pct(mix.clientLossRate)}`,
+    `network: loss ${pct(mix.network.lossRate)}, dup ${pct(mix.network.duplicateRate)}, delay ${describe(mix.network.delay)}`,
     `storage: ${describe(mix.storageLatency)}; clock drift <= ${pct(mix.clockDriftMax)}`,
     `partitions ${mix.partitions.ratePerS.toFixed(2)}/s for ${describe(mix.partitions.duration)}`,
     `crashes ${c.ratePerS.toFixed(2)}/s down ${describe(c.downtime)}, <= ${c.downMax} down`,

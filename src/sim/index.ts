@@ -11,9 +11,7 @@ export { sample, maxOf, describe, pick, pickWeighted, chance, shuffled, type Dis
 export { Network, type Cut, type NetworkFaults, type NetworkOptions, type NetworkStats, type TraceEvent, type TraceFate } from './network.ts';
 export { MemoryStorage, type MemoryStorageOptions, type SimStorageWrite, type StorageStats, type StorageWrite } from './memory-storage.ts';
 export { SimNode, type SimNodeOptions, type SimNodeStats, type RaftTuning, type Sabotage } from './sim-node.ts';
-export { SimClient, type ClientWorkload, type SimClientOptions, type ClientStats } from './client.ts';
-export { clientEndpoint } from './client-protocol.ts';
-export type { ClientMessage, ClientOutcome, ClientRequest, ClientRequestBody, ClientResponse, ReadMode, RejectReason } from './client-protocol.ts';
+export { SimClient, type ClientWorkload, type SimClientOptions, type ClientStats, type ReadMode } from './client.ts';
 export { drawFaultMix, describeFaultMix, type FaultMix, type FaultMixModes, type PartitionKind } from './fault-mix.ts';
 export { Membership, type MembershipHost, type MembershipMix, type MembershipStats } from './membership.ts';
 export { Nemesis, type NemesisStats } from './nemesis.ts';

@@ -16,7 +16,6 @@
  * node and restarts every crashed one (except members removed from the cluster and retired).
  */
 import type { Prng } from '../core/prng.ts';
-import type { Message } from '../core/raft/messages.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
 import { chance, pick, pickWeighted, sample, shuffled } from './distributions.ts';
 import type { FaultMix, PartitionKind } from './fault-mix.ts';
@@ -64,7 +63,7 @@ export class Nemesis {
     private readonly prng: Prng,
     /** The nodes in play now (membership changes it; retired nodes are gone for good). */
     private readonly live: () => readonly SimNode[],
-    private readonly peerNet: Network<Message>,
+    private readonly peerNet: Network<Uint8Array>,
     private readonly mix: FaultMix,
     /** The clients the aimed faults may steer. */
     clients: AimedClients = { regular: [], readers: [] },

@@ -36,9 +36,9 @@ export interface SimulationStats {
   /** Snapshot restores whose state was compared with a replica's at that index, and not. */
   readonly restoresChecked: number;
   readonly restoresUnverified: number;
-  /** Client attempts retried after silence, registrations, `expired` answers. */
-  readonly clientRetries: number;
-  readonly clientRegistrations: number;
+  /** Client operations whose outcome stayed unknown; definite refusals (a node down) retried elsewhere; `expired` answers. */
+  readonly clientUnknown: number;
+  readonly clientRejections: number;
   readonly clientExpired: number;
   readonly clientNaps: number;
   /** Membership changes (zeros without the membership mode). */

@@ -42,13 +42,11 @@
 import { createPrng, type Prng } from '../core/prng.ts';
 import { makeConfState } from '../core/raft/conf-change.ts';
 import { resolveRaftConfig } from '../core/raft/config.ts';
-import type { Message } from '../core/raft/messages.ts';
 import type { ConfState, Entry, NodeId } from '../core/raft/types.ts';
 import { checkAcknowledgedWrites } from './checkers/acknowledged-writes.ts';
 import { checkHistory, historyStatesPerKeyMax } from './checkers/linearizable-history.ts';
 import { RaftCheckers } from './checkers/raft-checkers.ts';
 import { SimClient } from './client.ts';
-import type { ClientMessage } from './client-protocol.ts';
 import { describeFaultMix, drawFaultMix, type FaultMix } from './fault-mix.ts';
 import { Membership, type MembershipStats } from './membership.ts';
 import { Nemesis } from './nemesis.ts';
@@ -70,11 +68,9 @@ export const simulationDefaults = {
   logCheckIntervalUs: 250_000,
   /** A runaway guard: no seed comes near this. */
   eventsMax: 20_000_000,
-  cpuDelayUs: 20,
   postDurableDelayUs: 50,
   inboxMax: 4096,
   queuedPerLinkMax: 1024,
-  pendingRequestsMax: 1024,
 } as const;
 
 const calmNetwork: NetworkFaults = { lossRate: 0, duplicateRate: 0, delay: { kind: 'uniform', minUs: 100, maxUs: 2000 } };
@@ -98,6 +94,11 @@ export interface SimulationOptions {
   readonly snapshots?: boolean;
   /** Membership changes under the faults (see MODES above). */
   readonly membership?: boolean;
+  /**
+   * Stop the run at the first safety violation (the mutation harness: whether a seed fails, not
+   * all the ways it does). The result then holds what was found so far.
+   */
+  readonly failFast?: boolean;
   /** Receives a narrative of the run (role changes, client requests, faults) for debugging a seed. */
   readonly trace?: (line: string) => void;
 }
@@ -122,8 +123,8 @@ class Run {
   private readonly prng: Prng;
   private readonly faultsOn: boolean;
   private readonly mix: FaultMix;
-  private readonly peerNet: Network<Message>;
-  private readonly clientNet: Network<ClientMessage>;
+  /** The nodes' frames, encoded and decoded by the real wire codec. */
+  private readonly peerNet: Network<Uint8Array>;
   private readonly initialIds: readonly NodeId[];
   /** Every node ever created, in creation order (joining learners are appended). */
   private readonly nodes: SimNode[] = [];
@@ -132,8 +133,6 @@ class Run {
   private readonly nemesis: Nemesis;
   private readonly membership: Membership | null;
   private readonly livenessFailures: string[] = [];
-  private readSeq = 0;
-  private nonceSeq = 0;
 
   constructor(private readonly options: SimulationOptions) {
     this.seed = options.seed;
@@ -146,17 +145,11 @@ class Run {
     this.mix = drawFaultMix(prng, this.nodeCount, { snapshots: options.snapshots ?? false, membership: options.membership ?? false });
     const d = simulationDefaults;
     const network = faults ? this.mix.network : calmNetwork;
-    this.peerNet = new Network<Message>(
+    this.peerNet = new Network<Uint8Array>(
       this.scheduler,
       prng,
       { ...network, queuedPerLinkMax: d.queuedPerLinkMax, recordTrace: options.recordNetworkTrace ?? false },
-      (_from, to, m) => this.nodesById.get(to)?.deliverPeer(m),
-    );
-    this.clientNet = new Network<ClientMessage>(
-      this.scheduler,
-      prng,
-      { lossRate: faults ? this.mix.clientLossRate : 0, duplicateRate: 0, delay: network.delay, queuedPerLinkMax: d.queuedPerLinkMax },
-      (_from, to, msg) => this.deliverClientMessage(to, msg),
+      (from, to, frame) => this.nodesById.get(to)?.deliver(from, frame),
     );
     this.checkers.setDurableHolds((id, index, term) => this.nodesById.get(id)?.storage.holdsDurably(index, term) ?? false);
     this.initialIds = nodeIds(this.nodeCount);
@@ -173,11 +166,10 @@ class Run {
         new SimClient({
           id,
           directory: () => this.directory(),
+          node: (nodeId) => this.nodesById.get(nodeId),
           scheduler: this.scheduler,
           prng,
-          clientNet: this.clientNet,
           workload: this.mix.workload,
-          nextNonce: () => ++this.nonceSeq,
           trapReader: id >= this.mix.clients,
         }),
     );
@@ -195,18 +187,17 @@ class Run {
       voters,
       scheduler: this.scheduler,
       prng,
+      cluster: 'sim',
       peerNet: this.peerNet,
-      clientNet: this.clientNet,
       storageLatency: this.mix.storageLatency,
+      baseTickUs: tickUs,
       tickUs: Math.round(tickUs * (1 + (prng.nextFloat() * 2 - 1) * (this.faultsOn ? this.mix.clockDriftMax : 0))),
       raft: this.mix.raft,
       session: this.mix.session,
       checkers: this.checkers,
-      nextReadId: () => ++this.readSeq,
-      cpuDelayUs: d.cpuDelayUs,
+      proposalTimeoutMs: this.mix.workload.opTimeoutUs / 1000,
       postDurableDelayUs: d.postDurableDelayUs,
       inboxMax: d.inboxMax,
-      pendingRequestsMax: d.pendingRequestsMax,
       onWriteBegin: (n, completesAtUs, carriesVote) => this.nemesis.onWriteBegin(n, completesAtUs, carriesVote, d.postDurableDelayUs),
       onEngineCrash: (n) => this.scheduler.after(50_000, () => n.up || n.restart()),
       onRole: (n, role, term) => this.nemesis.onRole(n, role, term),
@@ -236,10 +227,6 @@ class Run {
     return this.membership === null ? this.initialIds : this.membership.directory();
   }
 
-  private deliverClientMessage(to: string, msg: ClientMessage): void {
-    if (msg.kind === 'request') this.nodesById.get(to)?.deliverClient(msg.request);
-    else this.clients[msg.response.clientId]?.onResponse(msg.response);
-  }
 
   run(): SimulationResult {
     const d = simulationDefaults;
@@ -271,10 +258,24 @@ class Run {
 
   /** Run to `timeUs`; false (and a liveness failure) if the event budget ran out. */
   private runUntil(timeUs: number): boolean {
+    if (this.options.failFast === true) return this.runUntilViolation(timeUs);
     const budget = simulationDefaults.eventsMax - this.scheduler.eventsRun;
     if (this.scheduler.runUntil(timeUs, budget)) return true;
     this.livenessFailures.push(`event budget of ${simulationDefaults.eventsMax} exhausted at ${this.scheduler.nowUs}us (a message storm?)`);
     return false;
+  }
+
+  /** `failFast`: run to `timeUs` in 50 ms steps, and stop (false) at the first safety violation. */
+  private runUntilViolation(timeUs: number): boolean {
+    while (this.scheduler.nowUs < timeUs) {
+      const budget = simulationDefaults.eventsMax - this.scheduler.eventsRun;
+      if (!this.scheduler.runUntil(Math.min(timeUs, this.scheduler.nowUs + 50_000), budget)) {
+        this.livenessFailures.push(`event budget of ${simulationDefaults.eventsMax} exhausted at ${this.scheduler.nowUs}us (a message storm?)`);
+        return false;
+      }
+      if (this.checkers.hasViolation()) return false;
+    }
+    return true;
   }
 
   /** Run in 10 ms steps while `pending()` holds, at most `boundUs`; true if it stopped holding. */
@@ -292,7 +293,6 @@ class Run {
     for (const c of this.clients) c.calm();
     this.nemesis.healAll();
     this.peerNet.setFaults(calmNetwork);
-    this.clientNet.setFaults(calmNetwork);
   }
 
   private scheduleLogChecks(): void {
@@ -412,12 +412,12 @@ class Run {
       aimed: { ...this.nemesis.aimedStats },
       engineErrors: this.nodes.reduce((acc, n) => acc + n.stats.engineErrors, 0),
       entriesLostOnCrash: this.nodes.reduce((acc, n) => acc + n.storage.stats.entriesLost, 0),
-      nodes: sumNodeStats(this.nodes.map((n) => n.stats)),
+      nodes: sumNodeStats(this.nodes.map((n) => n.statsNow())),
       innerApplies: this.checkers.exactlyOnce.innerApplies,
       restoresChecked: this.checkers.stateMachine.restoresChecked,
       restoresUnverified: this.checkers.stateMachine.restoresUnverified,
-      clientRetries: sum((c) => c.stats.attemptTimeouts),
-      clientRegistrations: sum((c) => c.stats.registrations),
+      clientUnknown: sum((c) => c.stats.unknown),
+      clientRejections: sum((c) => c.stats.rejections),
       clientExpired: sum((c) => c.stats.expired),
       clientNaps: sum((c) => c.stats.naps),
       membership: { ...(this.membership?.stats ?? emptyMembershipStats) },
@@ -444,14 +444,7 @@ class Run {
 
 function sumNodeStats(all: readonly SimNodeStats[]): SimNodeStats {
   const total = emptySimNodeStats();
-
-  for (const s of all) {
-    for (const k of Object.keys(total) as (keyof SimNodeStats)[]) {
-      if (k === 'rejected') continue;
-      total[k] += s[k];
-    }
-    for (const r of Object.keys(total.rejected) as (keyof SimNodeStats['rejected'])[]) total.rejected[r] += s.rejected[r];
-  }
+  for (const s of all) for (const k of Object.keys(total) as (keyof SimNodeStats)[]) total[k] += s[k];
   return total;
 }
 

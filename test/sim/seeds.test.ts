@@ -61,8 +61,9 @@ describe('simulator seeds', () => {
   ] as const) {
     it(`5 nodes, seeds ${from}..${to}`, () => {
       const runs = runSeeds(5, from, to);
-      // Clients retried after silences, and the session layer absorbed the duplicates.
-      expect(total(runs, (r) => r.stats.clientRetries)).toBeGreaterThan(0);
+      // Some outcomes stayed unknown (crashes with commands in flight), drivers resubmitted
+      // commands, and the session layer absorbed the copies that committed.
+      expect(total(runs, (r) => r.stats.clientUnknown)).toBeGreaterThan(0);
       expect(total(runs, (r) => r.stats.nodes.duplicateCommands)).toBeGreaterThan(0);
       // The aimed faults ran: leaders struck by churn, stale-read traps, Figure 8 plays (some as
       // far as striking a leader at its first commit), split elections.
@@ -76,10 +77,10 @@ describe('simulator seeds', () => {
   }
   it('3 nodes, seeds 1..40', () => void runSeeds(3, 1, 40));
   it('7 nodes, seeds 1..40', () => void runSeeds(7, 1, 40));
-  it('sessions expire on some seeds, and their clients register anew', () => {
+  it('sessions expire on some seeds (idle through a nap), and the drivers open new ones', () => {
     const runs = runSeeds(5, 321, 400);
-    expect(total(runs, (r) => r.stats.clientExpired)).toBeGreaterThan(0);
-    expect(total(runs, (r) => r.stats.clientRegistrations)).toBeGreaterThan(total(runs, (r) => r.stats.clientExpired));
+    expect(total(runs, (r) => r.stats.nodes.sessionsExpired)).toBeGreaterThan(0);
+    expect(total(runs, (r) => r.stats.nodes.registrations)).toBeGreaterThan(runs.length * 5);
   });
 });
 

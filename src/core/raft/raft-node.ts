@@ -314,6 +314,19 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
     return this.r.leader;
   }
 
+  /** Role, term and commit index, without building a status (hosts that watch them on every step). */
+  role(): Role {
+    return this.r.role;
+  }
+
+  term(): number {
+    return this.r.term;
+  }
+
+  commitIndex(): number {
+    return this.r.log.committed;
+  }
+
   hasReady(): boolean {
     if (this.readyOutstanding) return false;
     const r = this.r;

@@ -172,6 +172,22 @@ export class RaftCheckers {
     for (const v of violations) pushViolation(this.other, v);
   }
 
+  /** Whether any checker has found a violation yet (cheap: for runs that stop at the first). */
+  hasViolation(): boolean {
+    return (
+      this.election.violations.length +
+        this.logMatching.violations.length +
+        this.completeness.violations.length +
+        this.stateMachine.violations.length +
+        this.exactlyOnce.violations.length +
+        this.votes.violations.length +
+        this.durableCommits.violations.length +
+        this.commitQuorum.violations.length +
+        this.other.length >
+      0
+    );
+  }
+
   /** Every violation found so far, in time order. */
   violations(): Violation[] {
     return [

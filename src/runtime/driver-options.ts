@@ -1,0 +1,137 @@
+/**
+ * What the driver (driver.ts) takes and gives: its options, the parts it is built from (frame
+ * codec, write sink), the observer hooks, its metrics and its events. Apart from the driver so
+ * that each reads as one list.
+ */
+import type { RaftConfig } from '../core/raft/config.ts';
+import type { Message } from '../core/raft/messages.ts';
+import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
+import type { Result } from '../core/result.ts';
+import type { SessionCommand, SessionOptions, SessionOutcome } from '../machines/sessions.ts';
+import type { StateMachine } from '../machines/state-machine.ts';
+import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
+import type { LinkState, Transport } from '../io/transport/transport.ts';
+import type { Clock } from './clock.ts';
+import type { TaggedError } from './errors.ts';
+
+/** Turns messages into frames and back; the driver never sees an unvalidated message. */
+export interface FrameCodec {
+  encode(message: Message): Uint8Array;
+  decode(from: NodeId, frame: Uint8Array): Result<Message, TaggedError>;
+}
+
+/**
+ * How the driver makes a write durable: begin it, hear when it is. A real adapter reports
+ * through its promise (`writesThrough`); the simulator's storage from virtual time.
+ */
+export interface WriteSink {
+  write(write: StorageWrite, done: () => void, failed: (error: unknown) => void): void;
+}
+
+/** A sink over a storage adapter's promise-returning `write`. */
+export function writesThrough(storage: RaftStorage): WriteSink {
+  return {
+    write(w, done, failed) {
+      storage.write(w).then(done, failed);
+    },
+  };
+}
+
+/**
+ * What the driver lets an observer see (metrics, traces, the simulator's checkers). Every hook
+ * is called synchronously, in the driver's own order.
+ */
+export interface DriverObserver {
+  /** A Ready was taken (before any of it is handled). */
+  onReady?(rd: Ready): void;
+  /** A peer's message, decoded and validated, about to be stepped into the core. */
+  onStep?(m: Message): void;
+  /** A message leaving for a peer. */
+  onSend?(m: Message): void;
+  /** A committed entry was applied: for a normal entry, the session command and its outcome. */
+  onApplied?(entry: Entry, command: SessionCommand | null, outcome: SessionOutcome | null): void;
+  /** The state machine became the leader's snapshot at `index`. */
+  onRestored?(index: number): void;
+  /** This node snapshotted its state machine at `index` (`data` its bytes). */
+  onSnapshot?(index: number, data: Uint8Array): void;
+  /** A Ready's entries (and snapshot) were applied, its read states handed over. */
+  onAppliedReady?(rd: Ready): void;
+  /**
+   * After each step, tick and `advance()`: the node's role, term or commit index may have moved
+   * (cheap to ask: `Driver.role()`, `term()`, `commitIndex()`).
+   */
+  onProgress?(): void;
+}
+
+export interface DriverOptions {
+  /** The Raft configuration without the PRNG (the driver seeds one). */
+  readonly raft: Omit<RaftConfig, 'prng' | 'applied'>;
+  readonly storage: RaftStorage;
+  /** How writes become durable; through `storage.write` when absent. */
+  readonly writes?: WriteSink;
+  readonly transport: Transport;
+  readonly codec: FrameCodec;
+  /** The application's state machine; the driver wraps it in client sessions. */
+  readonly machine: StateMachine;
+  readonly sessions?: Partial<SessionOptions>;
+  readonly clock?: Clock;
+  /** Wall time of one Raft tick. */
+  readonly tickMs?: number;
+  /** The most ticks replayed at once after the loop was held up (at least an election timeout). */
+  readonly maxCatchUpTicks?: number;
+  readonly proposalTimeoutMs?: number;
+  readonly pendingProposalsMax?: number;
+  /** Client sessions this node opens for its callers: at most this many commands in flight (default 4,096). */
+  readonly sessionsMax?: number;
+  /**
+   * A node started with no configuration (`raft.voters` empty) asks these members to add it as
+   * a learner, every `joinRetryTicks`, until it sees itself in the configuration.
+   */
+  readonly joinVia?: readonly NodeId[];
+  readonly joinRetryTicks?: number;
+  /** Seed of the election jitter and request ids; random when absent. */
+  readonly seed?: number;
+  readonly observer?: DriverObserver;
+}
+
+export interface DriverMetrics {
+  ticks: number;
+  missedTicks: number;
+  readies: number;
+  /** Writes to storage (one per Ready that had something to persist), their total wall time, and the entries they carried. */
+  storageWrites: number;
+  storageWriteMs: number;
+  entriesWritten: number;
+  framesSent: number;
+  entriesApplied: number;
+  /** Frames refused by the codec (counted here, never one event each). */
+  framesDropped: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  commandsRejected: number;
+}
+
+export type DriverEvent =
+  | { readonly type: 'role'; readonly role: Role; readonly term: number }
+  | { readonly type: 'leader'; readonly leader: NodeId | null; readonly term: number }
+  | { readonly type: 'commit'; readonly index: number }
+  | { readonly type: 'link'; readonly peer: NodeId; readonly state: LinkState }
+  | { readonly type: 'error'; readonly error: TaggedError };
+
+
+export function emptyDriverMetrics(): DriverMetrics {
+  return {
+    ticks: 0,
+    missedTicks: 0,
+    readies: 0,
+    storageWrites: 0,
+    storageWriteMs: 0,
+    entriesWritten: 0,
+    framesSent: 0,
+    entriesApplied: 0,
+    framesDropped: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+    commandsRejected: 0,
+  };
+}
