@@ -1,19 +1,29 @@
 /**
- * The transport compliance suite, written once and run against every adapter (memory,
- * BroadcastChannel, and in the browser PeerJS WebRTC). It proves the `Transport` contract: once
+ * The transport compliance suite, written once and run against every adapter (in Node: memory,
+ * BroadcastChannel, WebRTC data channels over fake channels, the MessagePort relay; in the
+ * browser: PeerJS WebRTC, direct and relayed). It proves the `Transport` contract: once
  * a link is open, a frame reaches its addressee only, with its bytes intact and its true sender,
  * and frames from one sender to one receiver keep flowing in volume (a link opens after a
  * handshake on WebRTC; before that, frames may be dropped, which Raft tolerates); a frame larger than the limit or to nobody is
  * dropped and counted, never thrown; links open when peers appear and close when they leave;
- * nothing is delivered after `close()`. Only Vitest and our sources are imported, so the suite
- * can run in a browser too.
+ * nothing is delivered after `close()`. Where the harness can set a transport's bound on links
+ * (`connectBounded`), it also proves the bound: a node that holds `linksMax` peers refuses a
+ * link to one more and counts it (`linksRefused`), frames between it and the refused peer are
+ * dropped and counted both ways, and the links it holds keep working. Only Vitest and our
+ * sources are imported (types only), so the suite can run in a browser too.
  */
 import { describe, expect, it } from 'vitest';
 import type { Transport } from '../../src/io/transport/transport.ts';
 
-export interface TransportFactory {
+/** How the suite makes the transports it checks (a test harness, not a `TransportFactory`). */
+export interface TransportHarness {
   /** Connect node `id` to a fresh or shared network (per `network` key). */
   connect(network: string, id: string): Promise<Transport>;
+  /**
+   * Connect node `id` with a bound of `linksMax` peers. Optional: without it the bound's test is
+   * not registered (the in-page WebRTC harness of e2e/pages/webrtc-harness.ts has none yet).
+   */
+  connectBounded?(network: string, id: string, linksMax: number): Promise<Transport>;
   /** The frame size limit the adapter was configured with. */
   readonly frameBytesMax: number;
 }
@@ -28,7 +38,7 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 3000): 
 
 let networkCounter = 0;
 
-export function describeTransportCompliance(name: string, factory: TransportFactory): void {
+export function describeTransportCompliance(name: string, factory: TransportHarness): void {
   describe(`transport compliance: ${name}`, () => {
     const fresh = (): string => `net${++networkCounter}-${Math.floor(Math.random() * 1e9)}`;
 
@@ -101,5 +111,36 @@ export function describeTransportCompliance(name: string, factory: TransportFact
       expect(received).toBe(0);
       expect(a.stats.framesDropped).toBeGreaterThanOrEqual(1);
     });
+
+    const connectBounded = factory.connectBounded?.bind(factory);
+    if (connectBounded !== undefined) {
+      it('refuses and counts a link beyond linksMax, drops frames both ways, keeps the links it holds', async () => {
+        const net = fresh();
+        const a = await connectBounded(net, 'a', 1);
+        const atA: string[] = [];
+        a.onFrame((from, frame) => atA.push(`${from}:${frame[0] as number}`));
+        const b = await factory.connect(net, 'b');
+        b.onFrame(() => undefined);
+        await until('the link a->b to open', () => a.links().get('b') === 'open');
+        expect(a.stats.linksRefused).toBe(0);
+        const c = await factory.connect(net, 'c');
+        let atC = 0;
+        c.onFrame(() => atC++);
+        await until('a to refuse c', () => (a.stats.linksRefused ?? 0) >= 1);
+        expect([...a.links().keys()]).toEqual(['b']);
+        const droppedBefore = a.stats.framesDropped;
+        expect(() => a.send('c', Uint8Array.of(4))).not.toThrow();
+        expect(a.stats.framesDropped).toBe(droppedBefore + 1);
+        // c may still think it has a link to a (memory, BroadcastChannel) or not (WebRTC): either way nothing arrives.
+        c.send('a', Uint8Array.of(3));
+        b.send('a', Uint8Array.of(2));
+        await until('b to reach a', () => atA.length >= 1);
+        await new Promise((r) => setTimeout(r, 30));
+        expect(atA).toEqual(['b:2']);
+        expect(atC).toBe(0);
+        expect([...a.links().keys()]).toEqual(['b']);
+        await Promise.all([a.close(), b.close(), c.close()]);
+      });
+    }
   });
 }

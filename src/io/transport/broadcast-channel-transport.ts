@@ -9,17 +9,21 @@
  * oracle in the runtime covers that case.
  *
  * Whatever arrives is checked before it goes anywhere (shape, sender id, frame size): the
- * channel is shared with every script of the origin.
+ * channel is shared with every script of the origin, so any of them can claim to be any number
+ * of peers. The link table (link-table.ts) bounds what that costs: at most `linksMax` peers
+ * (hellos beyond it are refused, counted and not answered; their frames are dropped), and as
+ * many outgoing channels.
  */
 import type { NodeId } from '../../core/raft/types.ts';
-import { frameBytesMaxDefault, type LinkState, type Transport, type TransportStats } from './transport.ts';
+import { LinkTable, type LinkStats } from './link-table.ts';
+import { frameBytesMaxDefault, type LinkState, type Transport } from './transport.ts';
 
 export interface BroadcastChannelTransportOptions {
   readonly cluster: string;
   readonly self: NodeId;
   readonly frameBytesMax?: number;
-  /** Outgoing channels kept open at once (one per peer). */
-  readonly peersMax?: number;
+  /** Peers held at once, and outgoing channels kept open at once (one per peer); default 256. */
+  readonly linksMax?: number;
 }
 
 const idCharsMax = 128;
@@ -40,25 +44,22 @@ export function inboxChannelName(cluster: string, node: NodeId): string {
 
 export class BroadcastChannelTransport implements Transport {
   readonly self: NodeId;
-  readonly stats: TransportStats = { framesSent: 0, framesReceived: 0, framesDropped: 0 };
+  readonly stats: Readonly<LinkStats>;
+  private readonly table: LinkTable;
   private readonly cluster: string;
   private readonly frameBytesMax: number;
-  private readonly peersMax: number;
   private readonly inbox: BroadcastChannel;
   private readonly presence: BroadcastChannel;
   private readonly outboxes = new Map<NodeId, BroadcastChannel>();
-  private readonly linkStates = new Map<NodeId, LinkState>();
-  private readonly linkHandlers: ((peer: NodeId, state: LinkState) => void)[] = [];
-  private frameHandler: ((from: NodeId, frame: Uint8Array) => void) | null = null;
   /** Test hook: peers whose frames are dropped both ways (a partition). */
   private readonly blocked = new Set<NodeId>();
-  private closed = false;
 
   constructor(options: BroadcastChannelTransportOptions) {
     this.cluster = options.cluster;
     this.self = options.self;
+    this.table = new LinkTable({ self: options.self, linksMax: options.linksMax });
+    this.stats = this.table.stats;
     this.frameBytesMax = options.frameBytesMax ?? frameBytesMaxDefault;
-    this.peersMax = options.peersMax ?? 64;
     this.inbox = new BroadcastChannel(inboxChannelName(this.cluster, this.self));
     this.inbox.onmessage = (e: MessageEvent<unknown>) => this.onInbox(e.data);
     this.presence = new BroadcastChannel(`peerquorum/${encodeURIComponent(this.cluster)}/presence`);
@@ -66,15 +67,19 @@ export class BroadcastChannelTransport implements Transport {
     this.post({ kind: 'hello', from: this.self });
   }
 
+  /**
+   * A frame may go to a peer before its hello was heard (a node starting sends at once), so
+   * sending needs room for the peer in the table, not an open link.
+   */
   send(to: NodeId, frame: Uint8Array): void {
-    if (this.closed || to === this.self || this.blocked.has(to) || frame.byteLength > this.frameBytesMax) {
-      this.stats.framesDropped++;
+    if (this.table.closed || to === this.self || this.blocked.has(to) || frame.byteLength > this.frameBytesMax || !this.table.hasRoomFor(to)) {
+      this.table.countDropped();
       return;
     }
     let out = this.outboxes.get(to);
     if (out === undefined) {
-      if (this.outboxes.size >= this.peersMax) {
-        this.stats.framesDropped++;
+      if (this.outboxes.size >= this.table.linksMax) {
+        this.table.countDropped();
         return;
       }
       out = new BroadcastChannel(inboxChannelName(this.cluster, to));
@@ -82,22 +87,22 @@ export class BroadcastChannelTransport implements Transport {
     }
     try {
       out.postMessage({ from: this.self, frame } satisfies FramePost);
-      this.stats.framesSent++;
+      this.table.countSent();
     } catch {
-      this.stats.framesDropped++;
+      this.table.countDropped();
     }
   }
 
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void {
-    this.frameHandler = handler;
+    this.table.onFrame(handler);
   }
 
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
-    this.linkHandlers.push(handler);
+    this.table.onLinkState(handler);
   }
 
   links(): ReadonlyMap<NodeId, LinkState> {
-    return this.linkStates;
+    return this.table.links();
   }
 
   /** Test hook: drop every frame to and from `peer` until `unblock`. */
@@ -114,9 +119,9 @@ export class BroadcastChannelTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.table.closed) return;
     this.post({ kind: 'bye', from: this.self });
-    this.closed = true;
+    this.table.close();
     this.inbox.close();
     this.presence.close();
     for (const out of this.outboxes.values()) out.close();
@@ -132,38 +137,28 @@ export class BroadcastChannelTransport implements Transport {
   }
 
   private onInbox(data: unknown): void {
-    if (this.closed) return;
-    if (!isFramePost(data) || data.frame.byteLength > this.frameBytesMax || this.blocked.has(data.from)) {
-      this.stats.framesDropped++;
+    if (this.table.closed) return;
+    if (!isFramePost(data) || data.frame.byteLength > this.frameBytesMax || this.blocked.has(data.from) || data.from === this.self) {
+      this.table.countDropped();
       return;
     }
-    if (this.frameHandler === null) {
-      this.stats.framesDropped++;
-      return;
-    }
-    this.stats.framesReceived++;
-    this.setLink(data.from, 'open');
-    this.frameHandler(data.from, data.frame);
+    // A frame proves its sender is there; beyond the bound the table refuses it and drops the frame.
+    this.table.setState(data.from, 'open');
+    this.table.deliver(data.from, data.frame);
   }
 
   private onPresence(data: unknown): void {
-    if (this.closed || !isPresencePost(data) || data.from === this.self) return;
+    if (this.table.closed || !isPresencePost(data) || data.from === this.self) return;
     if (data.kind === 'bye') {
-      this.setLink(data.from, 'closed');
+      this.table.setState(data.from, 'closed');
+      this.outboxes.get(data.from)?.close();
+      this.outboxes.delete(data.from);
       return;
     }
-    if (data.kind === 'hello') this.post({ kind: 'hello-reply', from: this.self });
-    this.setLink(data.from, 'open');
-  }
-
-  private setLink(peer: NodeId, state: LinkState): void {
-    if (this.linkStates.get(peer) === state) return;
-    if (!this.linkStates.has(peer) && this.linkStates.size >= this.peersMax) return;
-    this.linkStates.set(peer, state);
-    for (const h of this.linkHandlers) h(peer, state);
+    // A hello beyond the bound is refused (counted) and not answered.
+    if (this.table.setState(data.from, 'open') && data.kind === 'hello') this.post({ kind: 'hello-reply', from: this.self });
   }
 }
-
 function isId(x: unknown): x is string {
   return typeof x === 'string' && x.length > 0 && x.length <= idCharsMax;
 }

@@ -33,6 +33,11 @@
  *   not fit in the queue is dropped whole and counted (Raft tolerates loss; memory must not grow
  *   with a slow or stalled peer). A frame already started is always finished, so the queue holds
  *   at most `sendQueueBytesMax` plus one frame.
+ *
+ * The bookkeeping every transport shares (link states, handlers, counters, the bound of
+ * `linksMax` peers: a channel to one more peer is refused, closed and counted) is the link
+ * table's (link-table.ts); what is per channel (the queue, the reassembler, the hello timer)
+ * stays here, in `Link`.
  */
 import type { NodeId } from '../../core/raft/types.ts';
 import {
@@ -48,7 +53,8 @@ import {
   reassemblyLimitsDefault,
   wireVersion,
 } from './frame-chunker.ts';
-import { frameBytesMaxDefault, type LinkState, type Transport, type TransportStats } from './transport.ts';
+import { LinkTable, linksMaxDefault, type LinkStats } from './link-table.ts';
+import { frameBytesMaxDefault, type LinkState, type Transport } from './transport.ts';
 
 export interface DataChannelTransportOptions {
   readonly self: NodeId;
@@ -69,13 +75,13 @@ export interface DataChannelTransportOptions {
   readonly incompleteAgeMsMax?: number;
   /** How often `hello` is repeated until the peer answers (default 100 ms). */
   readonly helloIntervalMs?: number;
-  /** Links kept at once (default 64). */
-  readonly peersMax?: number;
+  /** Peers held at once, whatever the state of their link (default 256). */
+  readonly linksMax?: number;
   /** Clock for reassembly timeouts (default `performance.now`). */
   readonly nowMs?: () => number;
 }
 
-export interface DataChannelTransportStats extends TransportStats {
+export interface DataChannelTransportStats extends LinkStats {
   /** Of `framesDropped`: sent while no link to the peer was open (or after close). */
   framesDroppedNoLink: number;
   /** Of `framesDropped`: larger than `frameBytesMax`. */
@@ -84,7 +90,7 @@ export interface DataChannelTransportStats extends TransportStats {
   framesDroppedQueueFull: number;
   /** Of `framesDropped`: still queued when their link closed, or the channel refused them. */
   framesDroppedLinkClosed: number;
-  /** Received frames dropped: before `onFrame`, malformed messages, failed reassembly. */
+  /** Of `framesDropped`: received, before `onFrame`, malformed, failed reassembly, or beyond the bound on links. */
   framesDroppedIncoming: number;
   messagesSent: number;
   messagesReceived: number;
@@ -122,42 +128,43 @@ const mebibyte = 1024 * kibibyte;
 
 export class DataChannelTransport implements Transport {
   readonly self: NodeId;
-  readonly stats: DataChannelTransportStats = {
-    framesSent: 0,
-    framesReceived: 0,
-    framesDropped: 0,
-    framesDroppedNoLink: 0,
-    framesDroppedTooLarge: 0,
-    framesDroppedQueueFull: 0,
-    framesDroppedLinkClosed: 0,
-    framesDroppedIncoming: 0,
-    messagesSent: 0,
-    messagesReceived: 0,
-    sendQueueBytesPeak: 0,
-  };
+  readonly stats: Readonly<DataChannelTransportStats>;
+  /** Link states (what `links()` reports: live links, and closed ones while there is room), handlers, counters. */
+  private readonly table: LinkTable<Omit<DataChannelTransportStats, keyof LinkStats>>;
   private readonly limits: DataChannelLimits;
   private readonly nowMs: () => number;
+  /** The live links (their channel is connecting or open): at most `linksMax`. */
   private readonly linkMap = new Map<NodeId, Link>();
-  /** Every peer ever linked, with its last state (what `links()` reports). */
-  private readonly linkStates = new Map<NodeId, LinkState>();
-  private readonly linkHandlers: ((peer: NodeId, state: LinkState) => void)[] = [];
-  private frameHandler: ((from: NodeId, frame: Uint8Array) => void) | null = null;
-  private closed = false;
 
   constructor(options: DataChannelTransportOptions) {
     this.self = options.self;
     this.limits = resolveLimits(options);
     this.nowMs = options.nowMs ?? (() => performance.now());
+    this.table = new LinkTable(
+      { self: options.self, linksMax: this.limits.linksMax },
+      {
+        framesDroppedNoLink: 0,
+        framesDroppedTooLarge: 0,
+        framesDroppedQueueFull: 0,
+        framesDroppedLinkClosed: 0,
+        framesDroppedIncoming: 0,
+        messagesSent: 0,
+        messagesReceived: 0,
+        sendQueueBytesPeak: 0,
+      },
+    );
+    this.stats = this.table.stats;
   }
 
   /**
    * Take ownership of `channel` as the link to `peer` (replacing and closing any previous one).
    * Pass the channel before anything was sent on it; the transport sets its `binaryType` and
    * listeners, and closes it on `removeChannel` or `close`. Returns false (and closes the
-   * channel) if the transport is closed or already holds `peersMax` links.
+   * channel) if the transport is closed or already holds `linksMax` peers (counted in
+   * `linksRefused`).
    */
   addChannel(peer: NodeId, channel: RTCDataChannel): boolean {
-    if (this.closed || peer === this.self || (!this.linkMap.has(peer) && this.linkMap.size >= this.limits.peersMax)) {
+    if (!this.table.admit(peer)) {
       safeClose(channel);
       return false;
     }
@@ -196,7 +203,7 @@ export class DataChannelTransport implements Transport {
       },
     };
     this.linkMap.set(peer, link);
-    this.setLinkState(peer, 'connecting');
+    this.table.setState(peer, 'connecting');
     // A transferred channel may already be open when it reaches us (no `open` event then).
     if (channel.readyState === 'open') this.handleChannelOpen(link);
     else if (channel.readyState !== 'connecting') this.handleChannelClose(link);
@@ -206,12 +213,12 @@ export class DataChannelTransport implements Transport {
   /** Close and forget the link to `peer` (its queued frames are dropped and counted). */
   removeChannel(peer: NodeId): void {
     if (!this.detachLink(peer)) return;
-    this.setLinkState(peer, 'closed');
+    this.table.setState(peer, 'closed');
   }
 
   send(to: NodeId, frame: Uint8Array): void {
     const link = this.linkMap.get(to);
-    if (this.closed || link === undefined || link.state !== 'open') {
+    if (this.table.closed || link === undefined || link.state !== 'open') {
       this.countDrop('framesDroppedNoLink');
       return;
     }
@@ -230,19 +237,19 @@ export class DataChannelTransport implements Transport {
     link.queue.push({ messages, bytes: wireBytes, next: 0 });
     link.queuedBytes += wireBytes;
     this.drain(link);
-    if (link.queuedBytes > this.stats.sendQueueBytesPeak) this.stats.sendQueueBytesPeak = link.queuedBytes;
+    if (link.queuedBytes > this.table.stats.sendQueueBytesPeak) this.table.stats.sendQueueBytesPeak = link.queuedBytes;
   }
 
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void {
-    this.frameHandler = handler;
+    this.table.onFrame(handler);
   }
 
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
-    this.linkHandlers.push(handler);
+    this.table.onLinkState(handler);
   }
 
   links(): ReadonlyMap<NodeId, LinkState> {
-    return this.linkStates;
+    return this.table.links();
   }
 
   /** The send side of the link to `peer`, or undefined if there is none. */
@@ -253,10 +260,10 @@ export class DataChannelTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.table.closed) return;
+    // The table first: detaching the links below then emits nothing.
+    this.table.close();
     for (const peer of [...this.linkMap.keys()]) this.detachLink(peer);
-    this.frameHandler = null;
   }
 
   /** Hand queued messages to the channel until its buffer reaches the high-water mark. */
@@ -273,18 +280,18 @@ export class DataChannelTransport implements Transport {
         this.handleChannelClose(link);
         return;
       }
-      this.stats.messagesSent++;
+      this.table.stats.messagesSent++;
       pending.next++;
       if (pending.next === pending.messages.length) {
         link.queue.shift();
         link.queuedBytes -= pending.bytes;
-        this.stats.framesSent++;
+        this.table.countSent();
       }
     }
   }
 
   private handleChannelOpen(link: Link): void {
-    if (this.closed || this.linkMap.get(link.peer) !== link || link.helloTimer !== undefined || link.state !== 'connecting') return;
+    if (this.table.closed || this.linkMap.get(link.peer) !== link || link.helloTimer !== undefined || link.state !== 'connecting') return;
     this.sendControl(link, encodeHello('hello'));
     link.helloTimer = setInterval(() => {
       if (link.state === 'connecting') this.sendControl(link, encodeHello('hello'));
@@ -295,22 +302,22 @@ export class DataChannelTransport implements Transport {
   private handleChannelClose(link: Link): void {
     if (this.linkMap.get(link.peer) !== link) return;
     this.detachLink(link.peer);
-    if (!this.closed) this.setLinkState(link.peer, 'closed');
+    this.table.setState(link.peer, 'closed');
   }
 
   private handleMessage(link: Link, data: unknown): void {
-    if (this.closed || this.linkMap.get(link.peer) !== link) return;
-    this.stats.messagesReceived++;
+    if (this.table.closed || this.linkMap.get(link.peer) !== link) return;
+    this.table.stats.messagesReceived++;
     const parsed = data instanceof ArrayBuffer ? parseMessage(new Uint8Array(data)) : null;
     if (parsed === null) {
-      this.stats.framesDroppedIncoming++;
+      this.countIncomingDrop();
       return;
     }
     switch (parsed.kind) {
       case 'hello':
       case 'hello-ack':
         if (parsed.version !== wireVersion) {
-          this.stats.framesDroppedIncoming++;
+          this.countIncomingDrop();
           return;
         }
         // Answer every hello: the peer repeats it until it hears from us.
@@ -325,7 +332,7 @@ export class DataChannelTransport implements Transport {
         this.markOpen(link);
         const result = link.reassembler.push(parsed, this.nowMs());
         if (result.type === 'frame') this.deliver(link, result.frame);
-        else if (result.type === 'dropped') this.stats.framesDroppedIncoming++;
+        else if (result.type === 'dropped') this.countIncomingDrop();
         return;
       }
       default: {
@@ -336,12 +343,12 @@ export class DataChannelTransport implements Transport {
   }
 
   private deliver(link: Link, frame: Uint8Array): void {
-    if (frame.byteLength > this.limits.frameBytesMax || this.frameHandler === null) {
-      this.stats.framesDroppedIncoming++;
+    if (frame.byteLength > this.limits.frameBytesMax) {
+      this.countIncomingDrop();
       return;
     }
-    this.stats.framesReceived++;
-    this.frameHandler(link.peer, frame);
+    // The table counts what it drops (no handler yet) in `framesDropped`; the cause is ours to add.
+    if (!this.table.deliver(link.peer, frame)) this.table.stats.framesDroppedIncoming++;
   }
 
   /** Data or a hello from the peer proves its half of the channel exists. */
@@ -349,7 +356,7 @@ export class DataChannelTransport implements Transport {
     if (link.state === 'open') return;
     link.state = 'open';
     this.stopHello(link);
-    this.setLinkState(link.peer, 'open');
+    this.table.setState(link.peer, 'open');
     this.drain(link);
   }
 
@@ -358,7 +365,7 @@ export class DataChannelTransport implements Transport {
     if (link.channel.readyState !== 'open') return;
     try {
       link.channel.send(message);
-      this.stats.messagesSent++;
+      this.table.stats.messagesSent++;
     } catch {
       // Closing: the close event follows.
     }
@@ -386,17 +393,16 @@ export class DataChannelTransport implements Transport {
     return true;
   }
 
-  private setLinkState(peer: NodeId, state: LinkState): void {
-    if (this.linkStates.get(peer) === state) return;
-    this.linkStates.set(peer, state);
-    for (const h of this.linkHandlers) h(peer, state);
-  }
-
   private countDrop(
     reason: 'framesDroppedNoLink' | 'framesDroppedTooLarge' | 'framesDroppedQueueFull' | 'framesDroppedLinkClosed',
   ): void {
-    this.stats.framesDropped++;
-    this.stats[reason]++;
+    this.table.countDropped();
+    this.table.stats[reason]++;
+  }
+
+  private countIncomingDrop(): void {
+    this.table.countDropped();
+    this.table.stats.framesDroppedIncoming++;
   }
 }
 
@@ -422,7 +428,7 @@ function resolveLimits(options: DataChannelTransportOptions): DataChannelLimits 
     incompleteFramesMax: options.incompleteFramesMax ?? reassemblyLimitsDefault.incompleteFramesMax,
     incompleteAgeMsMax: options.incompleteAgeMsMax ?? reassemblyLimitsDefault.incompleteAgeMsMax,
     helloIntervalMs: options.helloIntervalMs ?? 100,
-    peersMax: options.peersMax ?? 64,
+    linksMax: options.linksMax ?? linksMaxDefault,
   };
   for (const [name, value] of Object.entries(limits)) {
     const zeroAllowed = name === 'bufferedAmountLowBytes';

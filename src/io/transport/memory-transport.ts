@@ -1,10 +1,18 @@
 /**
  * An in-process transport: a hub that delivers frames between transports attached to it, on a
  * later task (never synchronously, as a real network would not), with a test hook to cut links.
- * For tests, Node and single-process demos.
+ * For tests, Node and single-process demos. Links follow the hub: open to every node attached,
+ * closed when one detaches; each transport holds at most `linksMax` peers (link-table.ts).
  */
 import type { NodeId } from '../../core/raft/types.ts';
-import { frameBytesMaxDefault, type LinkState, type Transport, type TransportStats } from './transport.ts';
+import { LinkTable, type LinkStats } from './link-table.ts';
+import { frameBytesMaxDefault, type LinkState, type Transport } from './transport.ts';
+
+export interface MemoryTransportOptions {
+  readonly frameBytesMax?: number;
+  /** Peers held at once (default 256); a node attached beyond it gets no link here. */
+  readonly linksMax?: number;
+}
 
 export class MemoryHub {
   private readonly members = new Map<NodeId, MemoryTransport>();
@@ -12,9 +20,9 @@ export class MemoryHub {
   private readonly blocked = new Set<string>();
 
   /** Attach a node; its transport talks to every other node attached to this hub. */
-  connect(self: NodeId, options: { frameBytesMax?: number } = {}): MemoryTransport {
+  connect(self: NodeId, options: MemoryTransportOptions = {}): MemoryTransport {
     if (this.members.has(self)) throw new Error(`node ${self} is already attached to this hub`);
-    const t = new MemoryTransport(this, self, options.frameBytesMax ?? frameBytesMaxDefault);
+    const t = new MemoryTransport(this, self, options);
     this.members.set(self, t);
     for (const other of this.members.values()) {
       if (other !== t) {
@@ -66,57 +74,53 @@ export class MemoryHub {
 }
 
 export class MemoryTransport implements Transport {
-  readonly stats: TransportStats = { framesSent: 0, framesReceived: 0, framesDropped: 0 };
-  private frameHandler: ((from: NodeId, frame: Uint8Array) => void) | null = null;
-  private readonly linkHandlers: ((peer: NodeId, state: LinkState) => void)[] = [];
-  private readonly linkStates = new Map<NodeId, LinkState>();
-  private closed = false;
+  readonly stats: Readonly<LinkStats>;
+  private readonly table: LinkTable;
+  private readonly frameBytesMax: number;
 
   constructor(
     private readonly hub: MemoryHub,
     readonly self: NodeId,
-    private readonly frameBytesMax: number,
-  ) {}
+    options: MemoryTransportOptions = {},
+  ) {
+    this.table = new LinkTable({ self, linksMax: options.linksMax });
+    this.stats = this.table.stats;
+    this.frameBytesMax = options.frameBytesMax ?? frameBytesMaxDefault;
+  }
 
   send(to: NodeId, frame: Uint8Array): void {
-    if (this.closed || frame.byteLength > this.frameBytesMax || !this.hub.deliver(this.self, to, frame)) {
-      this.stats.framesDropped++;
+    if (this.table.closed || frame.byteLength > this.frameBytesMax || !this.table.isOpen(to) || !this.hub.deliver(this.self, to, frame)) {
+      this.table.countDropped();
       return;
     }
-    this.stats.framesSent++;
+    this.table.countSent();
   }
 
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void {
-    this.frameHandler = handler;
+    this.table.onFrame(handler);
   }
 
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
-    this.linkHandlers.push(handler);
+    this.table.onLinkState(handler);
   }
 
   links(): ReadonlyMap<NodeId, LinkState> {
-    return this.linkStates;
+    return this.table.links();
   }
 
   /** @internal */
   receive(from: NodeId, frame: Uint8Array): void {
-    if (this.closed || this.frameHandler === null) {
-      this.stats.framesDropped++;
-      return;
-    }
-    this.stats.framesReceived++;
-    this.frameHandler(from, frame);
+    this.table.deliver(from, frame);
   }
 
   /** @internal */
   linkChanged(peer: NodeId, state: LinkState): void {
-    this.linkStates.set(peer, state);
-    for (const h of this.linkHandlers) h(peer, state);
+    this.table.setState(peer, state);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.table.closed) return;
+    this.table.close();
     this.hub.detach(this);
   }
 }

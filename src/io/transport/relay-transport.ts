@@ -16,10 +16,13 @@
  * larger buffer, none otherwise). The main thread's drops (no link, full queue) are reported
  * back and added to the worker side's `framesDropped`, a little later than they happen;
  * `framesSent` on the worker side counts frames handed to the relay. Every message crossing the
- * port is validated on arrival: the port is ours, but a bug must not crash the other side.
+ * port is validated on arrival: the port is ours, but a bug must not crash the other side. The
+ * worker side keeps its own link table (link-table.ts) of the states the main thread reports,
+ * with its own bound (`linksMax`).
  */
 import type { NodeId } from '../../core/raft/types.ts';
-import { frameBytesMaxDefault, type LinkState, type Transport, type TransportStats } from './transport.ts';
+import { LinkTable, type LinkStats } from './link-table.ts';
+import { frameBytesMaxDefault, type LinkState, type Transport } from './transport.ts';
 
 type ToWorker =
   | { readonly t: 'frame'; readonly from: NodeId; readonly frame: Uint8Array }
@@ -99,59 +102,59 @@ export interface PortTransportOptions {
   /** The worker's end of the port given to `relayTransport` on the main thread. */
   readonly port: MessagePort;
   readonly frameBytesMax?: number;
+  /** Peers held at once (default 256). */
+  readonly linksMax?: number;
 }
 
 /** Worker half: a Transport whose frames go through the main thread's `relayTransport`. */
 export class PortTransport implements Transport {
   readonly self: NodeId;
-  readonly stats: TransportStats = { framesSent: 0, framesReceived: 0, framesDropped: 0 };
+  readonly stats: Readonly<LinkStats>;
+  private readonly table: LinkTable;
   private readonly port: MessagePort;
   private readonly frameBytesMax: number;
-  private readonly linkStates = new Map<NodeId, LinkState>();
-  private readonly linkHandlers: ((peer: NodeId, state: LinkState) => void)[] = [];
-  private frameHandler: ((from: NodeId, frame: Uint8Array) => void) | null = null;
-  private localDropped = 0;
+  /** What the main thread last reported dropped (already added to `framesDropped`). */
   private remoteDropped = 0;
-  private closed = false;
 
   constructor(options: PortTransportOptions) {
     this.self = options.self;
+    this.table = new LinkTable({ self: options.self, linksMax: options.linksMax });
+    this.stats = this.table.stats;
     this.port = options.port;
     this.frameBytesMax = options.frameBytesMax ?? frameBytesMaxDefault;
     this.port.onmessage = (e: MessageEvent<unknown>) => this.handle(e.data);
   }
 
+  /** Needs room for `to` in this side's table (a peer refused here is refused both ways), not an open link. */
   send(to: NodeId, frame: Uint8Array): void {
-    if (this.closed || to === this.self || frame.byteLength > this.frameBytesMax) {
-      this.localDropped++;
-      this.updateDropped();
+    if (this.table.closed || to === this.self || frame.byteLength > this.frameBytesMax || !this.table.hasRoomFor(to)) {
+      this.table.countDropped();
       return;
     }
     const own = frame.slice();
     try {
       this.port.postMessage({ t: 'send', to, frame: own } satisfies ToMain, [own.buffer]);
-      this.stats.framesSent++;
+      this.table.countSent();
     } catch {
-      this.localDropped++;
-      this.updateDropped();
+      this.table.countDropped();
     }
   }
 
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void {
-    this.frameHandler = handler;
+    this.table.onFrame(handler);
   }
 
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
-    this.linkHandlers.push(handler);
+    this.table.onLinkState(handler);
   }
 
   links(): ReadonlyMap<NodeId, LinkState> {
-    return this.linkStates;
+    return this.table.links();
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.table.closed) return;
+    this.table.close();
     try {
       this.port.postMessage({ t: 'close' } satisfies ToMain);
     } catch {
@@ -162,35 +165,28 @@ export class PortTransport implements Transport {
   }
 
   private handle(data: unknown): void {
-    if (this.closed || typeof data !== 'object' || data === null) return;
+    if (this.table.closed || typeof data !== 'object' || data === null) return;
     const m = data as Partial<ToWorker>;
     switch (m.t) {
       case 'frame':
-        if (!isId(m.from) || !(m.frame instanceof Uint8Array) || m.frame.byteLength > this.frameBytesMax || this.frameHandler === null) {
-          this.localDropped++;
-          this.updateDropped();
+        if (!isId(m.from) || !(m.frame instanceof Uint8Array) || m.frame.byteLength > this.frameBytesMax) {
+          this.table.countDropped();
           return;
         }
-        this.stats.framesReceived++;
-        this.frameHandler(m.from, m.frame);
+        this.table.deliver(m.from, m.frame);
         return;
       case 'link':
-        if (!isId(m.peer) || !isLinkState(m.state) || this.linkStates.get(m.peer) === m.state) return;
-        this.linkStates.set(m.peer, m.state);
-        for (const h of this.linkHandlers) h(m.peer, m.state);
+        if (isId(m.peer) && isLinkState(m.state)) this.table.setState(m.peer, m.state);
         return;
       case 'dropped':
+        // Reported relative to the relay's start, so it only grows; add what is new.
         if (typeof m.framesDropped === 'number' && Number.isSafeInteger(m.framesDropped) && m.framesDropped >= this.remoteDropped) {
+          this.table.countDropped(m.framesDropped - this.remoteDropped);
           this.remoteDropped = m.framesDropped;
-          this.updateDropped();
         }
         return;
       default:
         return;
     }
-  }
-
-  private updateDropped(): void {
-    this.stats.framesDropped = this.localDropped + this.remoteDropped;
   }
 }

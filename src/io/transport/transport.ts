@@ -5,7 +5,10 @@
  * never throws from `send` (a frame it cannot send is dropped and counted).
  *
  * Adapters: memory (tests, Node), BroadcastChannel (tabs of one origin), PeerJS WebRTC data
- * channels (browsers). One compliance suite (`test/io/transport-compliance.ts`) checks them all.
+ * channels (browsers), and a relay of any of them over a MessagePort. They share one link table
+ * (link-table.ts: link states, handlers, counters, the bound on peers) and are made by factories
+ * (factory.ts), which is also how a user brings a transport of their own. One compliance suite
+ * (`test/io/transport-compliance.ts`) checks them all.
  */
 import type { NodeId } from '../../core/raft/types.ts';
 
@@ -14,17 +17,26 @@ export type LinkState = 'connecting' | 'open' | 'closed';
 export interface TransportStats {
   framesSent: number;
   framesReceived: number;
-  /** Frames dropped because no link to the node was open, a queue was full, or they were too large. */
+  /**
+   * Frames dropped, sent or received: no link to the node was open, a queue was full, they were
+   * too large, malformed, arrived before `onFrame` or after `close`, or came from a peer beyond
+   * the bound on links.
+   */
   framesDropped: number;
+  /**
+   * Links refused because the transport already held as many peers as it may (`linksMax`). Every
+   * built-in transport counts it; optional so that a transport of one's own need not.
+   */
+  linksRefused?: number;
 }
 
 export interface Transport {
   readonly self: NodeId;
   /** Send one frame to `to`. Never throws; never blocks. */
   send(to: NodeId, frame: Uint8Array): void;
-  /** Register the one receiver of incoming frames (frames before it are dropped). */
+  /** Register the one receiver of incoming frames, replacing any earlier one (frames before it are dropped). */
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void;
-  /** Link state changes, for status displays and failure hints. */
+  /** Register the one listener of link state changes (status displays, failure hints), replacing any earlier one. */
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void;
   /** The state of the link to each peer this transport knows of. */
   links(): ReadonlyMap<NodeId, LinkState>;
