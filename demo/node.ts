@@ -434,6 +434,8 @@ async function start(): Promise<void> {
       transport: spec.transport,
       peers: clusterIds(spec.size),
       machine: { module: config.boardMachine },
+      // Authenticated links: a page without the cluster's secret can neither join, vote nor write.
+      secret: config.secret,
       signaling: { host: location.hostname, port: config.signaling.port, path: config.signaling.path, key: config.signaling.key, secure: location.protocol === 'https:' },
     } as const;
     let n: BytesNode;

@@ -55,6 +55,8 @@ export interface DemoServerConfig {
   readonly signaling: { readonly port: number; readonly path: string; readonly key: string };
   /** The board machine module for the worker: TypeScript in dev, the built chunk in preview. */
   readonly boardMachine: string;
+  /** The cluster secret of this run of the demo (authenticated links). */
+  readonly secret: string;
 }
 
 export async function fetchServerConfig(): Promise<DemoServerConfig> {

@@ -16,6 +16,7 @@
  *
  * Ports: PEERQUORUM_DEMO_PORT (default 5173) and PEERQUORUM_DEMO_PEER_PORT (default 5174).
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { PeerServer } from 'peer';
@@ -32,15 +33,22 @@ const demoDir = fileURLToPath(new URL('./', import.meta.url));
 const repoDir = fileURLToPath(new URL('../', import.meta.url));
 
 /**
- * Answers `demoConfigPath`: where the signaling server is, and the board machine module (the
- * TypeScript source under the dev server, the built chunk under preview).
+ * The demo cluster's secret, new for each run of the server: the pages it serves authenticate
+ * their links with it (a page from anywhere else cannot join, vote or write). A real app would
+ * hand its pages a secret of its own choosing, kept out of reach of strangers.
+ */
+const demoSecret = randomBytes(18).toString('base64url');
+
+/**
+ * Answers `demoConfigPath`: where the signaling server is, the board machine module (the
+ * TypeScript source under the dev server, the built chunk under preview), and the secret.
  */
 function configMiddleware(boardMachine: string): Connect.NextHandleFunction {
   return (req, res, next) => {
     if (req.url?.split('?')[0] !== demoConfigPath) return next();
     res.setHeader('content-type', 'application/json');
     res.setHeader('cache-control', 'no-store');
-    res.end(JSON.stringify({ signaling: { port: demoPeerPort, path: demoPeerPath, key: 'peerjs' }, boardMachine }));
+    res.end(JSON.stringify({ signaling: { port: demoPeerPort, path: demoPeerPath, key: 'peerjs' }, boardMachine, secret: demoSecret }));
   };
 }
 

@@ -94,6 +94,14 @@ export interface CreateNodeOptions<M extends 'kv' | CustomMachine = 'kv' | Custo
   readonly livenessOracle?: boolean;
   /** Where the worker script is, when the bundler does not resolve the default. */
   readonly workerUrl?: string | URL;
+  /**
+   * The cluster secret, the same on every node (at least 16 bytes; a string is taken as UTF-8).
+   * With it every frame is authenticated under a key for its pair of nodes and checked against
+   * replays, so a page without it can neither join, vote nor write (DESIGN.md §4). WITHOUT IT,
+   * LINKS ARE NOT AUTHENTICATED: anyone who reaches the transport (the PeerServer, this origin's
+   * BroadcastChannel) can speak for any node. `status().authenticated` says which.
+   */
+  readonly secret?: string;
 }
 
 export interface NodeTestHooks {
@@ -194,6 +202,7 @@ async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: Machin
     ...(options.raft === undefined ? {} : { raft: options.raft }),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
   };
   const node = new NodeHandle<C, R, Q, A>(options, claimed.id, claimed.hold, worker, api, channel.port1, client, persistence);
   try {

@@ -26,6 +26,7 @@ export interface HarnessStartOptions {
   readonly proposalTimeoutMs?: number;
   readonly handOverOnPageHide?: boolean;
   readonly livenessOracle?: boolean;
+  readonly secret?: string;
 }
 
 /** Writes `key = value` pairs; `acked` are those whose write was acknowledged. */

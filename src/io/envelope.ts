@@ -38,8 +38,12 @@ import { describe, fail, quote, readClusterName, readNodeId } from './validate-f
 /** The first byte of every v2 frame. A v1 frame starts with a msgpack map byte (0x80-0x8f) instead. */
 export const envelopeVersion = 2;
 
-/** The protocol families, in the order of their header byte (`raft` is 1; 0 is no family). */
-export const protocolFamilies = ['raft', 'gossip', 'bft', 'client'] as const;
+/**
+ * The protocol families, in the order of their header byte (`raft` is 1; 0 is no family).
+ * `link` carries the link layer's own control frames (the authenticated `hello` that tells a
+ * peer this node's boot epoch: src/io/crypto/link-guard.ts), never an engine's.
+ */
+export const protocolFamilies = ['raft', 'gossip', 'bft', 'client', 'link'] as const;
 export type ProtocolFamily = (typeof protocolFamilies)[number];
 
 /** Length of the tag of an authenticated frame: HMAC-SHA256. */

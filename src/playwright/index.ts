@@ -53,6 +53,8 @@ export interface ClusterOptions {
   readonly livenessOracle?: boolean;
   /** How long a wait helper waits before it fails (default 30 s). */
   readonly waitTimeoutMs?: number;
+  /** The cluster secret (authenticated links); none by default: links are then unauthenticated. */
+  readonly secret?: string;
 }
 
 /** A failure answered by a node, with its code (`NOT_LEADER`, `TIMEOUT`, `STOPPED`...). */
@@ -378,6 +380,7 @@ export class Cluster {
       ...(o.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: o.proposalTimeoutMs }),
       ...(o.handOverOnPageHide === undefined ? {} : { handOverOnPageHide: o.handOverOnPageHide }),
       ...(o.livenessOracle === undefined ? {} : { livenessOracle: o.livenessOracle }),
+      ...(o.secret === undefined ? {} : { secret: o.secret }),
     };
     const status = await this.invoke(i, 'start', start);
     m.id = status.id;

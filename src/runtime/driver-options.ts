@@ -6,19 +6,13 @@
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
-import type { Result } from '../core/result.ts';
 import type { SessionCommand, SessionOptions, SessionOutcome } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
 import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
-import type { LinkState, Transport } from '../io/transport/transport.ts';
+import type { LinkState } from '../io/transport/transport.ts';
 import type { Clock } from './clock.ts';
 import type { TaggedError } from './errors.ts';
-
-/** Turns messages into frames and back; the driver never sees an unvalidated message. */
-export interface FrameCodec {
-  encode(message: Message): Uint8Array;
-  decode(from: NodeId, frame: Uint8Array): Result<Message, TaggedError>;
-}
+import type { PeerLink } from './frame-router.ts';
 
 /**
  * How the driver makes a write durable: begin it, hear when it is. A real adapter reports
@@ -69,8 +63,11 @@ export interface DriverOptions {
   readonly storage: RaftStorage;
   /** How writes become durable; through `storage.write` when absent. */
   readonly writes?: WriteSink;
-  readonly transport: Transport;
-  readonly codec: FrameCodec;
+  /**
+   * The peers, as messages: the frame router (frame-router.ts) does the envelope, the
+   * authentication and the codec, so the driver never sees an unvalidated message.
+   */
+  readonly link: PeerLink<Message>;
   /** The application's state machine; the driver wraps it in client sessions. */
   readonly machine: StateMachine;
   readonly sessions?: Partial<SessionOptions>;
@@ -104,8 +101,6 @@ export interface DriverMetrics {
   entriesWritten: number;
   framesSent: number;
   entriesApplied: number;
-  /** Frames refused by the codec (counted here, never one event each). */
-  framesDropped: number;
   snapshotsTaken: number;
   snapshotsInstalled: number;
   commandsRejected: number;
@@ -129,7 +124,6 @@ export function emptyDriverMetrics(): DriverMetrics {
     entriesWritten: 0,
     framesSent: 0,
     entriesApplied: 0,
-    framesDropped: 0,
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
     commandsRejected: 0,

@@ -37,7 +37,7 @@ import { RaftReadyLoop } from './ready-loop.ts';
 import { driverReadyHost } from './driver-ready-host.ts';
 import { ReadTracker, type ReadDone } from './reads.ts';
 
-export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type FrameCodec, type WriteSink } from './driver-options.ts';
+export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
 
 export class Driver {
   readonly id: NodeId;
@@ -124,8 +124,8 @@ export class Driver {
       seed,
     );
     this.reads = new ReadTracker(node, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed });
-    this.options.transport.onFrame((from, frame) => this.receive(from, frame));
-    this.options.transport.onLinkState((peer, state) => this.emit({ type: 'link', peer, state }));
+    this.options.link.onMessage((m) => this.receive(m));
+    this.options.link.onLinkState((peer, state) => this.emit({ type: 'link', peer, state }));
     this.lastTickAtMs = this.clock.now();
     this.scheduleTick();
     this.pump();
@@ -300,7 +300,7 @@ export class Driver {
   async stop(reason = 'closed'): Promise<void> {
     if (this.stopped) return;
     this.halt(reason);
-    await this.options.transport.close();
+    await this.options.link.close();
     await this.options.storage.close();
   }
 
@@ -329,19 +329,13 @@ export class Driver {
     for (const l of this.listeners) l(e);
   }
 
-  private receive(from: NodeId, frame: Uint8Array): void {
+  /** A peer's message, decoded, authenticated and validated by the frame router. */
+  private receive(m: Message): void {
     if (this.stopped || this.node === null) return;
-    const decoded = this.options.codec.decode(from, frame);
-    if (!decoded.ok) {
-      // Hostile or broken input is dropped and counted, never thrown through the driver, and
-      // never one event per frame (a flood of junk must not flood the page).
-      this.metrics.framesDropped++;
-      return;
-    }
     this.guard(() => {
       const node = this.node as RaftNode;
-      this.observer.onStep?.(decoded.value);
-      node.step(decoded.value);
+      this.observer.onStep?.(m);
+      node.step(m);
       this.noticeLeader(node.leader());
       this.observer.onProgress?.();
     });
@@ -412,7 +406,7 @@ export class Driver {
   private send(m: Message): void {
     this.metrics.framesSent++;
     this.observer.onSend?.(m);
-    this.options.transport.send(m.to, this.options.codec.encode(m));
+    this.options.link.send(m);
   }
 
   private reportState(node: RaftNode): void {
@@ -448,7 +442,7 @@ export class Driver {
     const tagged = toTaggedError(e);
     this.halt(`${tagged.code}: ${tagged.message}`);
     this.emit({ type: 'error', error: tagged });
-    void this.options.transport.close().catch(() => undefined);
+    void this.options.link.close().catch(() => undefined);
     void this.options.storage.close().catch(() => undefined);
   }
 }

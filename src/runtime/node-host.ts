@@ -24,10 +24,12 @@ import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
 import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
 import { BroadcastChannelTransport } from '../io/transport/broadcast-channel-transport.ts';
 import type { Transport } from '../io/transport/transport.ts';
-import { Driver, type DriverEvent, type FrameCodec } from './driver.ts';
+import { Driver, type DriverEvent } from './driver.ts';
 import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
 import { LinkFilter } from './link-filter.ts';
-import { checkRaftFitsFrames, createRaftFrameCodec, type RaftFrameCodec } from './raft-frame-codec.ts';
+import { checkRaftFitsFrames } from './raft-fits-frames.ts';
+import { FrameRouter } from './frame-router.ts';
+import { LinkGuard } from '../io/crypto/link-guard.ts';
 import type { BootSummary, MachineDigest, MachineSpec, NodeMetrics, NodeStatus, ReadConsistency, TransportSpec, WorkerStartOptions } from './worker-protocol.ts';
 
 /** Answers `read` queries against a machine; the KV machine's query is a key. */
@@ -159,29 +161,6 @@ function raftSettings(options: WorkerStartOptions): Omit<RaftConfig, 'prng' | 'a
   };
 }
 
-/**
- * The frame codec with an eye on append acknowledgements: the highest index each follower has
- * acknowledged since this node last became leader. A hint to pick a transferee, never used for
- * safety.
- */
-class ProgressWatch implements FrameCodec {
-  readonly matched = new Map<NodeId, number>();
-  constructor(readonly inner: RaftFrameCodec) {}
-
-  encode(message: Message): Uint8Array {
-    return this.inner.encode(message);
-  }
-
-  decode(from: NodeId, frame: Uint8Array): Result<Message, TaggedError> {
-    const decoded = this.inner.decode(from, frame);
-    if (decoded.ok) {
-      const m = decoded.value;
-      if (m.type === 'append-response' && !m.reject) this.matched.set(from, Math.max(this.matched.get(from) ?? 0, m.index));
-    }
-    return decoded;
-  }
-}
-
 export class NodeHost {
   /** Build and start a node; rejects with a `RuntimeError` (code `CONFIG`, `STORAGE`...) when it cannot. */
   static async start(options: WorkerStartOptions, parts: NodeHostParts = {}): Promise<NodeHost> {
@@ -209,7 +188,12 @@ export class NodeHost {
   }
 
   readonly driver: Driver;
-  readonly codec: ProgressWatch;
+  readonly router: FrameRouter;
+  /**
+   * The highest index each follower has acknowledged since this node last became leader: a
+   * hint to pick a transferee, never used for safety (watched as messages are stepped).
+   */
+  private readonly matched = new Map<NodeId, number>();
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private leaderGoneSignals = 0;
   private transfersStarted = 0;
@@ -220,12 +204,22 @@ export class NodeHost {
     private readonly storage: BootRecorder,
     readonly links: LinkFilter,
   ) {
-    this.codec = new ProgressWatch(createRaftFrameCodec(options.cluster, options.id));
+    this.router = new FrameRouter({
+      transport: links,
+      cluster: options.cluster,
+      self: options.id,
+      guard: options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self: options.id, epoch: bootEpoch(), mac: 'webcrypto' }),
+      now: () => performance.now(),
+    });
     const driverOptions = {
       raft: raftSettings(options),
       storage,
-      transport: links,
-      codec: this.codec,
+      link: this.router,
+      observer: {
+        onStep: (m: Message) => {
+          if (m.type === 'append-response' && !m.reject) this.matched.set(m.from, Math.max(this.matched.get(m.from) ?? 0, m.index));
+        },
+      },
       machine: adapter.machine,
       tickMs: options.tickMs ?? 10,
       ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
@@ -234,7 +228,7 @@ export class NodeHost {
     };
     this.driver = new Driver(driverOptions);
     this.driver.on((e) => {
-      if (e.type === 'role' && e.role === 'leader') this.codec.matched.clear();
+      if (e.type === 'role' && e.role === 'leader') this.matched.clear();
       for (const l of this.listeners) l(e);
     });
   }
@@ -273,6 +267,7 @@ export class NodeHost {
       learners: [...s.config.learners],
       links: Object.fromEntries(this.links.links()),
       boot: this.storage.summary,
+      authenticated: this.router.authenticated,
     };
   }
 
@@ -283,7 +278,7 @@ export class NodeHost {
     let bestMatch = -1;
     for (const v of s.config.voters) {
       if (v === this.id) continue;
-      const match = this.codec.matched.get(v) ?? 0;
+      const match = this.matched.get(v) ?? 0;
       if (match > bestMatch) {
         best = v;
         bestMatch = match;
@@ -336,10 +331,10 @@ export class NodeHost {
   }
 
   metrics(): NodeMetrics {
-    const codec = this.codec.inner.metrics;
+    const router = this.router.metrics;
     return {
       driver: { ...this.driver.metrics },
-      codec: { ...codec, droppedByCode: { ...codec.droppedByCode } },
+      router: { ...router, dropped: { ...router.dropped } },
       transport: { ...this.links.stats },
       blockedFramesDropped: this.links.blockedFramesDropped,
       leaderGoneSignals: this.leaderGoneSignals,
@@ -371,4 +366,15 @@ export async function attemptAsync<T>(f: () => Promise<T>): Promise<Result<T, Ta
   } catch (e) {
     return err(toTaggedError(e));
   }
+}
+
+/**
+ * This life's link epoch (src/io/crypto/link-guard.ts): it must grow from one life of a node to
+ * the next, so it is made from the wall clock (milliseconds, times 1,024) with random low bits
+ * (two lives started in the same millisecond still differ). Safe up to the year 2255.
+ */
+function bootEpoch(): number {
+  const words = new Uint32Array(1);
+  crypto.getRandomValues(words);
+  return Date.now() * 1024 + ((words[0] as number) % 1024) + 1;
 }

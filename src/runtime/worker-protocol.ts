@@ -9,7 +9,7 @@
  */
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
-import type { CodecMetrics } from '../io/codec.ts';
+import type { RouterMetrics } from './frame-router.ts';
 import type { LinkState, TransportStats } from '../io/transport/transport.ts';
 import type { DriverEvent, DriverMetrics } from './driver.ts';
 import type { TaggedError } from './errors.ts';
@@ -58,6 +58,13 @@ export interface WorkerStartOptions {
   /** How long a proposal or a read may wait before it fails with TIMEOUT. */
   readonly proposalTimeoutMs?: number;
   readonly seed?: number;
+  /**
+   * The cluster secret: every frame is then authenticated under a key per pair of nodes
+   * (HMAC-SHA256, Web Crypto) and checked against replays (DESIGN.md §4). Without one, links
+   * are NOT authenticated: anyone who can reach the transport can speak for any node. At least
+   * 16 bytes (a string is taken as UTF-8).
+   */
+  readonly secret?: string;
 }
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'local';
@@ -91,12 +98,14 @@ export interface NodeStatus {
   readonly learners: readonly NodeId[];
   readonly links: Readonly<Record<NodeId, LinkState>>;
   readonly boot: BootSummary;
+  /** Whether links are authenticated (the cluster has a secret); false: anyone on the transport can speak for any node. */
+  readonly authenticated: boolean;
 }
 
 export interface NodeMetrics {
   readonly driver: Readonly<DriverMetrics>;
-  /** Frames decoded, and frames dropped by the codec, by reason. */
-  readonly codec: Readonly<CodecMetrics>;
+  /** Frames in and out, accepted, and dropped by cause (codec codes, authentication verdicts...). */
+  readonly router: Readonly<RouterMetrics>;
   readonly transport: Readonly<TransportStats>;
   /** Frames dropped by the test hook's blocked links (both ways). */
   readonly blockedFramesDropped: number;

@@ -23,6 +23,8 @@ export interface SimNodeOptions {
   readonly id: NodeId;
   /** The cluster's name (the wire codec refuses frames of another cluster). */
   readonly cluster: string;
+  /** The cluster secret (links authenticated); null: unauthenticated links. */
+  readonly secret: string | null;
   /** The bootstrap configuration's voters; empty for a node that joins a running cluster. */
   readonly voters: readonly NodeId[];
   readonly scheduler: Scheduler;

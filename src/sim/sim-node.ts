@@ -29,7 +29,8 @@ import type { SessionOptions } from '../machines/sessions.ts';
 import { Driver } from '../runtime/driver.ts';
 import type { ProposalDone } from '../runtime/proposals.ts';
 import type { ReadDone } from '../runtime/reads.ts';
-import { createRaftFrameCodec } from '../runtime/raft-frame-codec.ts';
+import { FrameRouter } from '../runtime/frame-router.ts';
+import { LinkGuard } from '../io/crypto/link-guard.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import { RecordingMachine } from './recording-machine.ts';
 import { SimClock } from './sim-clock.ts';
@@ -50,6 +51,7 @@ interface Life {
   readonly driver: Driver;
   readonly clock: SimClock;
   readonly transport: SimTransport;
+  readonly router: FrameRouter;
   readonly machine: RecordingMachine;
   readonly observer: NodeObserver;
 }
@@ -139,14 +141,17 @@ export class SimNode {
     const incarnation = ++this.incarnation;
     const clock = new SimClock(o.scheduler, o.tickUs / o.baseTickUs, this.sabotaged('no-tick-catch-up'));
     const transport = new SimTransport(this.id, o.peerNet, o.inboxMax);
+    // Links authenticated as in production with a secret (the synchronous MAC): hellos, epochs
+    // (virtual time at boot: it grows from life to life) and replay windows run under the faults.
+    const guard = o.secret === null ? null : new LinkGuard({ secret: o.secret, cluster: o.cluster, self: this.id, epoch: o.scheduler.nowUs + 1, mac: 'sync' });
+    const router = new FrameRouter({ transport, cluster: o.cluster, self: this.id, guard, now: () => o.scheduler.nowUs / 1000 });
     const machine = new RecordingMachine();
     const observer = new NodeObserver({ driver: () => (this.life === null || this.incarnation !== incarnation ? null : this.life.driver), node: this, checkers: o.checkers, scheduler: o.scheduler, stats: this.stats, machine, storage: this.storage, onRole: o.onRole, onLeaderCommit: o.onLeaderCommit, onConfigApplied: o.onConfigApplied, note: (w) => this.note(w), tracing: o.trace !== undefined }, boot.snapshot?.meta.index ?? 0);
     const driver = new Driver({
       raft: { ...o.raft, id: this.id, voters: o.voters },
       storage: inertStorage,
       writes: simWrites(this.storage, o.scheduler, o.postDurableDelayUs, () => incarnation === this.incarnation, this.sabotaged('send-before-durable'), (completesAtUs, carriesVote) => o.onWriteBegin?.(this, completesAtUs, carriesVote)),
-      transport,
-      codec: createRaftFrameCodec(o.cluster, this.id),
+      link: router,
       machine,
       ...(o.session === undefined ? {} : { sessions: o.session as Partial<SessionOptions> }),
       clock,
@@ -158,7 +163,7 @@ export class SimNode {
     driver.on((e) => {
       if (e.type === 'error' && incarnation === this.incarnation) this.stopOnBug(new Error(`${e.error.code}: ${e.error.message}`));
     });
-    const life: Life = { driver, clock, transport, machine, observer };
+    const life: Life = { driver, clock, transport, router, machine, observer };
     this.life = life;
     // Before the driver starts: its first Ready replays the stored log, applying entries.
     const snap = boot.snapshot ?? null;

@@ -55,6 +55,9 @@ import { Network, type NetworkFaults } from './network.ts';
 import { Scheduler } from './scheduler.ts';
 import { emptySimNodeStats, SimNode, type Sabotage, type SimNodeStats } from './sim-node.ts';
 
+/** The simulated cluster's secret: its links are authenticated, as a deployment with one is. */
+export const simSecret = 'peerquorum simulated cluster secret';
+
 /** One node tick, in virtual microseconds. */
 export const tickUs = 10_000;
 
@@ -188,6 +191,7 @@ class Run {
       scheduler: this.scheduler,
       prng,
       cluster: 'sim',
+      secret: simSecret,
       peerNet: this.peerNet,
       storageLatency: this.mix.storageLatency,
       baseTickUs: tickUs,

@@ -16,7 +16,7 @@ import type { RaftStorage, StorageWrite } from '../../src/io/storage/storage.ts'
 import { MemoryHub } from '../../src/io/transport/memory-transport.ts';
 import type { StateMachine } from '../../src/machines/state-machine.ts';
 import { Driver, type DriverEvent } from '../../src/runtime/driver.ts';
-import { createRaftFrameCodec } from '../../src/runtime/raft-frame-codec.ts';
+import { FrameRouter } from '../../src/runtime/frame-router.ts';
 
 /** A register of appended strings; a command's result is the register's length after it. */
 class ListMachine implements StateMachine {
@@ -39,6 +39,7 @@ const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 interface Member {
   driver: Driver;
+  router: FrameRouter;
   machine: ListMachine;
   storage: MemoryRaftStorage;
   events: DriverEvent[];
@@ -51,13 +52,18 @@ afterEach(async () => {
   running = [];
 });
 
+/** The peers of a node, through the frame router (no secret: the links of these tests are not authenticated). */
+function linkOf(hub: MemoryHub, id: string): FrameRouter {
+  return new FrameRouter({ transport: hub.connect(id), cluster: 'test', self: id, guard: null, now: () => performance.now() });
+}
+
 async function startMember(hub: MemoryHub, id: string, storage: RaftStorage, seed: number, extra: { snapshotEveryEntries?: number } = {}): Promise<Member> {
   const machine = new ListMachine();
+  const router = linkOf(hub, id);
   const driver = new Driver({
     raft: { id, voters: ids, ...extra },
     storage,
-    transport: hub.connect(id),
-    codec: createRaftFrameCodec('test', id),
+    link: router,
     machine,
     tickMs: 5,
     seed,
@@ -66,7 +72,7 @@ async function startMember(hub: MemoryHub, id: string, storage: RaftStorage, see
   driver.on((e) => events.push(e));
   await driver.start();
   running.push(driver);
-  return { driver, machine, storage: storage as MemoryRaftStorage, events };
+  return { driver, router, machine, storage: storage as MemoryRaftStorage, events };
 }
 
 async function startCluster(extra: { snapshotEveryEntries?: number } = {}): Promise<{ hub: MemoryHub; members: Map<string, Member> }> {
@@ -168,7 +174,7 @@ describe('Driver', () => {
     const intruder = hub.connect('mallory');
     intruder.send('a', Uint8Array.of(0xc1, 0xff, 0x00, 0x13));
     intruder.send('a', enc('not msgpack at all'));
-    await until('the frames to be dropped', () => target.driver.metrics.framesDropped >= 2);
+    await until('the frames to be dropped', () => target.router.metrics.framesDropped >= 2);
     expect(target.events.some((e) => e.type === 'error')).toBe(false);
     expect(dec(await target.driver.propose(enc('still-alive')))).toBe('1');
     await intruder.close();
@@ -212,15 +218,14 @@ describe('Driver', () => {
       const driver = new Driver({
         raft: { id, voters: ids, electionTimeoutTicks: 400 },
         storage: new MemoryRaftStorage(),
-        transport: hub.connect(id),
-        codec: createRaftFrameCodec('test', id),
+        link: linkOf(hub, id),
         machine,
         tickMs: 5,
         seed: seed++,
       });
       await driver.start();
       running.push(driver);
-      members.set(id, { driver, machine, storage: new MemoryRaftStorage(), events: [] });
+      members.set(id, { driver, router: linkOf(new MemoryHub(), id), machine, storage: new MemoryRaftStorage(), events: [] });
     }
     for (const m of members.values()) m.driver.leaderGone('nobody');
     await until('a first leader', () => leaderOf(members) !== undefined, 10_000);

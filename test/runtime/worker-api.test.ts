@@ -162,9 +162,9 @@ describe('worker API', () => {
     value(leader.api.injectFrame(targetId, new Uint8Array([0xc1])));
     const after = await until('the frame dropped', () => {
       const m = value(target.api.metrics());
-      return m.codec.framesDropped > before.codec.framesDropped ? m : undefined;
+      return m.router.framesDropped > before.router.framesDropped ? m : undefined;
     });
-    expect(after.codec.droppedByCode.MALFORMED - before.codec.droppedByCode.MALFORMED).toBe(1);
+    expect((after.router.dropped['BAD_VERSION'] ?? 0) - (before.router.dropped['BAD_VERSION'] ?? 0)).toBe(1);
     // Counted, not posted to the page one event per frame.
     expect(target.events.some((e) => e.type === 'error')).toBe(false);
     value(await target.api.propose(write('after', 'ok')));

@@ -1,0 +1,268 @@
+/**
+ * The frame router (DESIGN.md §4): between a node's transport (frames to and from peers) and its
+ * engines (messages). Everything a peer sends passes here first, and nothing reaches an engine
+ * before it was decoded, authenticated and validated:
+ *
+ *   1. the envelope (src/io/envelope.ts): bounded, strictly parsed; for this cluster and this
+ *      node; and from the peer the transport says it came from (a peer must not speak for
+ *      another);
+ *   2. authentication, when the cluster has a secret (src/io/crypto/link-guard.ts): the tag
+ *      under the pair's key and both nodes' epochs, then the link's replay window; `link`
+ *      frames (hellos) teach the link epochs. Without a secret, frames carry no tag and a
+ *      tagged frame is refused (this node could not check it);
+ *   3. the family's codec (src/io/family-codecs.ts) reads the body: `raft` goes to the Raft
+ *      engine's handler; a family no engine here speaks is refused.
+ *
+ * Every refusal is counted by cause (`metrics.dropped`), never thrown and never one event per
+ * frame. Verification may be asynchronous (Web Crypto): a link's frames are then queued, at
+ * most `inboundPerLinkMax`, and delivered in the order they arrived; with the synchronous MAC
+ * (the simulator, Node) they are delivered at once, in the same order, event for event.
+ *
+ * Sending is the mirror: the family codec encodes, the envelope wraps, the guard tags (a link's
+ * frames leave in order even when tagging is asynchronous), the transport sends. A frame for a
+ * peer whose epoch is not known yet is held back and a hello goes instead: Raft sends again.
+ */
+import type { Message } from '../core/raft/messages.ts';
+import type { NodeId } from '../core/raft/types.ts';
+import { decodeRaftBody, tryEncodeRaftBody } from '../io/codec-raft.ts';
+import { codecLimitsDefault, type CodecLimits } from '../io/codec-limits.ts';
+import { decodeEnvelope, tryEncodeEnvelope, tryPrepareEnvelope, type DecodedEnvelope, type EnvelopeHeader, type ProtocolFamily } from '../io/envelope.ts';
+import type { GuardVerdict, LinkGuard } from '../io/crypto/link-guard.ts';
+import type { LinkState, Transport } from '../io/transport/transport.ts';
+
+/** What an engine's host talks through: messages to and from peers (the router does the rest). */
+export interface PeerLink<M> {
+  send(message: M): void;
+  onMessage(handler: (message: M) => void): void;
+  onLinkState(handler: (peer: NodeId, state: LinkState) => void): void;
+  close(): Promise<void>;
+}
+
+export interface FrameRouterOptions {
+  readonly transport: Transport;
+  readonly cluster: string;
+  readonly self: NodeId;
+  /** The links' authentication; null: the cluster has no secret (links unauthenticated). */
+  readonly guard: LinkGuard | null;
+  /** A monotonic clock in ms (hello pacing). */
+  readonly now: () => number;
+  readonly limits?: CodecLimits;
+  /** Frames of one link waiting for an asynchronous check; more are refused. */
+  readonly inboundPerLinkMax?: number;
+}
+
+export interface RouterMetrics {
+  framesIn: number;
+  /** Frames that reached an engine (or the link layer: hellos). */
+  framesAccepted: number;
+  framesDropped: number;
+  /** Refusals by cause: codec codes, guard verdicts, `wrong-sender`, `unauthenticated`... */
+  readonly dropped: Record<string, number>;
+  framesOut: number;
+  hellosSent: number;
+  hellosTaken: number;
+  /** Frames held back for a peer whose epoch was not known yet (a hello went instead). */
+  framesHeldForEpoch: number;
+}
+
+export const inboundPerLinkMaxDefault = 1024;
+
+interface Inbound {
+  readonly envelope: DecodedEnvelope;
+  readonly verdict: Promise<GuardVerdict | { verdict: GuardVerdict; answer: boolean }>;
+}
+
+export class FrameRouter implements PeerLink<Message> {
+  readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0 };
+  private handler: ((m: Message) => void) | null = null;
+  private readonly limits: CodecLimits;
+  private readonly inboundPerLinkMax: number;
+  /** Asynchronous checks in flight, per link, in arrival order. */
+  private readonly inbound = new Map<NodeId, Inbound[]>();
+  /** Asynchronous tagging in flight, per link: frames leave in order. */
+  private readonly outbound = new Map<NodeId, Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly o: FrameRouterOptions) {
+    this.limits = o.limits ?? codecLimitsDefault;
+    this.inboundPerLinkMax = o.inboundPerLinkMax ?? inboundPerLinkMaxDefault;
+    o.transport.onFrame((from, frame) => this.receive(from, frame));
+  }
+
+  /** Whether links are authenticated (the cluster has a secret). */
+  get authenticated(): boolean {
+    return this.o.guard !== null;
+  }
+
+  onMessage(handler: (m: Message) => void): void {
+    this.handler = handler;
+  }
+
+  onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
+    this.o.transport.onLinkState(handler);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.o.transport.close();
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  send(m: Message): void {
+    if (this.closed) return;
+    const body = tryEncodeRaftBody(m, this.limits);
+    // Our own messages are checked by the same rules as our peers': a refusal is our bug or a
+    // misconfiguration (the driver checks at startup that its settings fit: checkRaftFitsFrames).
+    if (!body.ok) throw body.error;
+    this.sendFrame('raft', m.to, body.value);
+  }
+
+  private sendFrame(family: ProtocolFamily, to: NodeId, body: Uint8Array): void {
+    const guard = this.o.guard;
+    if (guard === null) {
+      this.emit(to, { family, cluster: this.o.cluster, from: this.o.self, to, seq: 0 }, body, null);
+      return;
+    }
+    if (family !== 'link' && guard.peerEpoch(to) === 0) {
+      // Not yet: the peer's epoch is what every tag to it covers. Ask for it; Raft sends again.
+      this.metrics.framesHeldForEpoch++;
+      this.hello(to);
+      return;
+    }
+    const seq = guard.takeSeq(to);
+    if (seq === null) {
+      this.drop('too-many-links');
+      return;
+    }
+    const header: EnvelopeHeader = { family, cluster: this.o.cluster, from: this.o.self, to, seq };
+    const prepared = tryPrepareEnvelope(header, body, this.limits);
+    if (!prepared.ok) throw prepared.error;
+    const tag = family === 'link' ? guard.tagHello(to, seq, prepared.value.authenticated) : guard.tagData(to, seq, prepared.value.authenticated);
+    if (!(tag instanceof Promise)) {
+      this.transmit(to, prepared.value.seal(tag));
+      return;
+    }
+    // Tags computed in parallel, frames sent in order.
+    const before = this.outbound.get(to) ?? Promise.resolve();
+    const sent = Promise.all([before, tag]).then(([, t]) => this.transmit(to, prepared.value.seal(t)));
+    this.outbound.set(to, sent);
+    void sent.finally(() => {
+      if (this.outbound.get(to) === sent) this.outbound.delete(to);
+    });
+  }
+
+  private emit(to: NodeId, header: EnvelopeHeader, body: Uint8Array, tag: Uint8Array | null): void {
+    const frame = tryEncodeEnvelope(header, body, tag, this.limits);
+    if (!frame.ok) throw frame.error;
+    this.transmit(to, frame.value);
+  }
+
+  private transmit(to: NodeId, frame: Uint8Array): void {
+    if (this.closed) return;
+    this.metrics.framesOut++;
+    this.o.transport.send(to, frame);
+  }
+
+  private hello(to: NodeId): void {
+    const guard = this.o.guard;
+    if (guard === null || !guard.helloDue(to, this.o.now())) return;
+    this.metrics.hellosSent++;
+    this.sendFrame('link', to, guard.helloBody(to));
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  private receive(from: NodeId, frame: Uint8Array): void {
+    if (this.closed) return;
+    this.metrics.framesIn++;
+    const decoded = decodeEnvelope(frame, this.limits, { cluster: this.o.cluster, self: this.o.self });
+    if (!decoded.ok) {
+      this.drop(decoded.error.code);
+      return;
+    }
+    const envelope = decoded.value;
+    if (envelope.from !== from) {
+      this.drop('wrong-sender');
+      return;
+    }
+    const guard = this.o.guard;
+    if (guard === null) {
+      // Without a secret this node can check no tag: a tagged frame is not taken on trust.
+      if (envelope.auth !== null) this.drop('unexpected-tag');
+      else this.deliver(envelope);
+      return;
+    }
+    if (envelope.auth === null) {
+      this.drop('unauthenticated');
+      return;
+    }
+    const verdict = envelope.family === 'link' ? guard.openHello(from, envelope.seq, envelope.authenticated, envelope.auth, envelope.body) : guard.openData(from, envelope.seq, envelope.authenticated, envelope.auth);
+    const queue = this.inbound.get(from);
+    if (!(verdict instanceof Promise) && queue === undefined) {
+      this.judged(envelope, verdict);
+      return;
+    }
+    // An asynchronous check: queue behind the link's earlier frames, deliver in arrival order.
+    const q = queue ?? [];
+    if (q.length >= this.inboundPerLinkMax) {
+      this.drop('overloaded');
+      return;
+    }
+    q.push({ envelope, verdict: Promise.resolve(verdict) });
+    if (queue === undefined) {
+      this.inbound.set(from, q);
+      void this.drain(from, q);
+    }
+  }
+
+  private async drain(from: NodeId, q: Inbound[]): Promise<void> {
+    while (q.length > 0) {
+      const next = q[0] as Inbound;
+      const verdict = await next.verdict;
+      q.shift();
+      if (!this.closed) this.judged(next.envelope, verdict);
+    }
+    this.inbound.delete(from);
+  }
+
+  private judged(envelope: DecodedEnvelope, verdict: GuardVerdict | { verdict: GuardVerdict; answer: boolean }): void {
+    if (typeof verdict !== 'string') {
+      // A hello: it taught us the peer's epoch, or it was refused.
+      if (verdict.verdict !== 'ok') {
+        this.drop(`hello-${verdict.verdict}`);
+        return;
+      }
+      this.metrics.hellosTaken++;
+      this.metrics.framesAccepted++;
+      if (verdict.answer) this.hello(envelope.from);
+      return;
+    }
+    if (verdict !== 'ok') {
+      this.drop(verdict);
+      // The sender may not know our epoch (we restarted): tell it, at most so often.
+      if (verdict === 'bad-tag' || verdict === 'unknown-epoch') this.hello(envelope.from);
+      return;
+    }
+    this.deliver(envelope);
+  }
+
+  private deliver(envelope: DecodedEnvelope): void {
+    if (envelope.family !== 'raft') {
+      this.drop(envelope.family === 'link' ? 'link-without-secret' : 'UNSUPPORTED_FAMILY');
+      return;
+    }
+    const message = decodeRaftBody(envelope.body, { from: envelope.from, to: envelope.to, limits: this.limits });
+    if (!message.ok) {
+      this.drop(message.error.code);
+      return;
+    }
+    this.metrics.framesAccepted++;
+    this.handler?.(message.value);
+  }
+
+  private drop(cause: string): void {
+    this.metrics.framesDropped++;
+    this.metrics.dropped[cause] = (this.metrics.dropped[cause] ?? 0) + 1;
+  }
+}
