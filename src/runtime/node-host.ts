@@ -22,7 +22,7 @@ import type { StateMachine } from '../machines/state-machine.ts';
 import { IndexedDbRaftStorage } from '../io/storage/indexeddb-storage.ts';
 import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
 import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
-import { BroadcastChannelTransport } from '../io/transport/broadcast-channel-transport.ts';
+import { broadcastChannelTransport, dataChannelTransport, isTransport, type TransportContext, type TransportFactory } from '../io/transport/factory.ts';
 import type { Transport } from '../io/transport/transport.ts';
 import { Driver, type DriverEvent } from './driver.ts';
 import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
@@ -44,9 +44,9 @@ export interface MachineModule {
   query?(machine: StateMachine, query: unknown): unknown;
 }
 
-/** What a custom transport module exports (`TransportSpec` kind `module`). */
+/** What a custom transport module exports (`TransportSpec` kind `module`): a factory (src/io/transport/factory.ts). */
 export interface TransportModule {
-  createTransport(context: { cluster: string; self: NodeId; peers: readonly NodeId[]; options: unknown }): Transport | Promise<Transport>;
+  readonly createTransport: TransportFactory;
 }
 
 /** A transport that takes WebRTC data channels from the page (src/io/transport/data-channel-transport.ts). */
@@ -56,9 +56,12 @@ export interface ChannelTransport extends Transport {
   removeChannel(peer: NodeId): void;
 }
 
-/** Parts a caller may supply instead of the ones the options name (Node tests). */
+/** Parts a caller may supply instead of the ones the options name (Node code, tests). */
 export interface NodeHostParts {
+  /** A transport made already (it wins over `transportFactory` and the options' transport). */
   readonly transport?: Transport;
+  /** A factory of the node's transport, called with the node's context instead of the options' transport. */
+  readonly transportFactory?: TransportFactory;
   readonly storage?: RaftStorage;
   readonly machine?: MachineAdapter;
 }
@@ -97,25 +100,39 @@ async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
   };
 }
 
-async function createTransport(spec: TransportSpec, cluster: string, self: NodeId, peers: readonly NodeId[]): Promise<Transport> {
-  switch (spec.kind) {
-    case 'broadcast':
-      return new BroadcastChannelTransport({ cluster, self });
-    case 'webrtc': {
-      // Loaded on demand: a BroadcastChannel node never loads it.
-      const { DataChannelTransport } = await import('../io/transport/data-channel-transport.ts');
-      return new DataChannelTransport({ self });
-    }
-    case 'module': {
-      const mod = await importModule<Partial<TransportModule>>(spec.url, 'transport');
-      if (typeof mod.createTransport !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createTransport`);
-      return mod.createTransport({ cluster, self, peers, options: spec.options });
-    }
-    default: {
-      const never: never = spec;
-      throw new RuntimeError('CONFIG', `unknown transport ${JSON.stringify(never)}`);
-    }
+/** The transports a page names by kind (the WebRTC one loads its module only when called). */
+const builtInTransports: Record<Exclude<TransportSpec['kind'], 'module'>, TransportFactory> = {
+  broadcast: broadcastChannelTransport(),
+  webrtc: dataChannelTransport(),
+};
+
+/**
+ * The node's transport, from the factory Node code supplied, else the one the spec names: a
+ * built-in kind, or a module whose `createTransport` is a factory. The spec crossed from the
+ * page and the factory is someone else's code: an unknown kind, or a result that is not a
+ * transport for this node, is a CONFIG error.
+ */
+async function createTransport(spec: TransportSpec, cluster: string, self: NodeId, peers: readonly NodeId[], supplied?: TransportFactory): Promise<Transport> {
+  const context: TransportContext = spec.kind === 'module' ? { cluster, self, peers, options: spec.options } : { cluster, self, peers };
+  let factory = supplied;
+  let what = 'the supplied transport factory';
+  if (factory === undefined && spec.kind === 'module') {
+    const mod = await importModule<Partial<TransportModule>>(spec.url, 'transport');
+    if (typeof mod.createTransport !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createTransport`);
+    factory = mod.createTransport;
+    what = `the createTransport of ${spec.url}`;
+  } else if (factory === undefined) {
+    const kind: unknown = spec.kind;
+    if (typeof kind !== 'string' || !Object.hasOwn(builtInTransports, kind)) throw new RuntimeError('CONFIG', `unknown transport ${JSON.stringify(spec)}`);
+    factory = builtInTransports[kind as keyof typeof builtInTransports];
+    what = `the ${kind} transport`;
   }
+  const transport: unknown = await factory(context);
+  if (!isTransport(transport) || transport.self !== self) {
+    if (isTransport(transport)) await transport.close().catch(() => undefined);
+    throw new RuntimeError('CONFIG', `${what} did not make a transport for ${self}`);
+  }
+  return transport;
 }
 
 async function createStorage(options: WorkerStartOptions): Promise<RaftStorage> {
@@ -172,7 +189,7 @@ export class NodeHost {
     const storage = new BootRecorder(parts.storage ?? (await createStorage(options)));
     let transport: Transport;
     try {
-      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters.length > 0 ? options.voters : (options.joinVia ?? [])));
+      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters.length > 0 ? options.voters : (options.joinVia ?? []), parts.transportFactory));
     } catch (e) {
       await storage.close().catch(() => undefined);
       throw e;
