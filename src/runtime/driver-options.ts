@@ -70,6 +70,15 @@ export interface DriverOptions {
   readonly link: PeerLink<Message>;
   /** The application's state machine; the driver wraps it in client sessions. */
   readonly machine: StateMachine;
+  /**
+   * Makes a fresh instance of the same machine: the SCRATCH machine that a snapshot from the
+   * leader is restored into, inside the session layer, BEFORE any of its Ready is written
+   * (driver-ready-host.ts). A snapshot it cannot restore is never stored: the node stops with
+   * SNAPSHOT_REJECTED and boots again from its old state. Must be synchronous (the check runs
+   * inside a Ready). Absent: only the session layer's envelope of the snapshot is checked, and
+   * bytes the application's machine cannot restore are caught only after they are durable.
+   */
+  readonly createMachine?: () => StateMachine;
   readonly sessions?: Partial<SessionOptions>;
   readonly clock?: Clock;
   /** Wall time of one Raft tick. */

@@ -4,14 +4,22 @@
  * restore a snapshot from the leader into the state machine, apply committed entries through the
  * session layer (answering the node's own callers), hand read states to the read tracker, and,
  * after `advance()`, the snapshot policy.
+ *
+ * A snapshot from the leader is restored into a SCRATCH machine before its Ready is written
+ * (`checkSnapshot`). Written first, a snapshot this node's machine cannot restore stopped the
+ * node, and stopped it again on every boot (a boot restores what is stored): the node was lost
+ * for good. Now such a Ready is not written at all, and the node stops with SNAPSHOT_REJECTED
+ * on its old durable state, from which it boots again.
  */
 import type { Message } from '../core/raft/messages.ts';
 import type { RaftNode } from '../core/raft/raft-node.ts';
-import type { Entry } from '../core/raft/types.ts';
-import type { SessionMachine } from '../machines/sessions.ts';
+import type { Entry, Snapshot } from '../core/raft/types.ts';
+import { SessionMachine } from '../machines/sessions.ts';
+import type { StateMachine } from '../machines/state-machine.ts';
 import { emptyWrite, writeForReady } from '../io/storage/storage.ts';
 import type { Clock } from './clock.ts';
-import type { DriverMetrics, DriverObserver, WriteSink } from './driver-options.ts';
+import type { DriverMetrics, DriverObserver, DriverOptions, WriteSink } from './driver-options.ts';
+import { RuntimeError } from './errors.ts';
 import type { ProposalTracker } from './proposals.ts';
 import type { RaftReadyHost } from './ready-loop.ts';
 import type { ReadTracker } from './reads.ts';
@@ -23,6 +31,8 @@ export interface ReadyHostContext {
   readonly writes: WriteSink;
   readonly clock: Clock;
   readonly machine: SessionMachine;
+  /** How to make the scratch machine a leader's snapshot is checked in (the driver's options). */
+  readonly scratch: Pick<DriverOptions, 'createMachine' | 'sessions'>;
   readonly reads: () => ReadTracker | null;
   readonly proposals: () => ProposalTracker | null;
   send(m: Message): void;
@@ -39,6 +49,12 @@ export function driverReadyHost(node: RaftNode, d: ReadyHostContext): RaftReadyH
       d.observer.onReady?.(rd);
     },
     persist: (rd, done, failed) => {
+      // Before anything of this Ready is written: a snapshot that cannot be restored is refused.
+      const rejected = rd.snapshot === null ? null : checkSnapshot(d, rd.snapshot);
+      if (rejected !== null) {
+        failed(rejected);
+        return;
+      }
       const t0 = d.clock.now();
       d.writes.write(
         writeForReady(rd),
@@ -71,6 +87,34 @@ export function driverReadyHost(node: RaftNode, d: ReadyHostContext): RaftReadyH
     fail: (e) => d.fail(e),
   };
 }
+
+/**
+ * Restore `snapshot` into a fresh machine wrapped in the session layer, as the node's own would
+ * be; null when that works, else the SNAPSHOT_REJECTED error naming the cause. Without a
+ * `createMachine` only the session layer's envelope is parsed (the application's bytes are
+ * taken as they are). The node's own machine is restored again after the write (`restore`): a
+ * second restore, the price of never storing what cannot be restored.
+ */
+function checkSnapshot(d: ReadyHostContext, snapshot: Snapshot): RuntimeError | null {
+  const scratch = new SessionMachine(d.scratch.createMachine?.() ?? envelopeOnly, d.scratch.sessions);
+  try {
+    scratch.restore(snapshot.data);
+    return null;
+  } catch (e) {
+    const cause = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    const { index, term } = snapshot.meta;
+    return new RuntimeError('SNAPSHOT_REJECTED', `the leader's snapshot at index ${index} (term ${term}) cannot be restored by this node's state machine (${cause}); nothing of it was stored`);
+  }
+}
+
+/** The inner machine of an envelope-only check: takes any bytes. */
+const envelopeOnly: StateMachine = {
+  apply: () => {
+    throw new Error('the envelope check machine applies nothing');
+  },
+  snapshot: () => new Uint8Array(0),
+  restore: () => undefined,
+};
 
 /** The snapshot policy: snapshot the machine, compact, and write it before the next Ready. */
 function maybeSnapshot(node: RaftNode, d: ReadyHostContext, next: () => void): void {

@@ -103,6 +103,7 @@ export class Driver {
         writes: this.writes,
         clock: this.clock,
         machine: this.machine,
+        scratch: this.options,
         reads: () => this.reads,
         proposals: () => this.proposals,
         send: (m) => this.send(m),

@@ -35,6 +35,8 @@ import type { BootSummary, MachineDigest, MachineSpec, NodeMetrics, NodeStatus, 
 /** Answers `read` queries against a machine; the KV machine's query is a key. */
 export interface MachineAdapter {
   readonly machine: StateMachine;
+  /** A fresh instance of the same machine, at once: the scratch a leader's snapshot is checked in (`DriverOptions.createMachine`). */
+  readonly createScratch?: () => StateMachine;
   query(machine: StateMachine, query: unknown): unknown;
 }
 
@@ -70,6 +72,7 @@ export interface NodeHostParts {
 export function kvAdapter(): MachineAdapter {
   return {
     machine: new KvMachine(),
+    createScratch: () => new KvMachine(),
     query(machine, query) {
       if (typeof query !== 'string') throw new RuntimeError('CONFIG', 'a key-value read takes a string key');
       return (machine as KvMachine).read(query);
@@ -89,10 +92,20 @@ async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
   if (spec.kind === 'kv') return kvAdapter();
   const mod = await importModule<Partial<MachineModule>>(spec.url, 'machine');
   if (typeof mod.createMachine !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createMachine`);
-  const machine = await mod.createMachine(spec.options);
+  const made = mod.createMachine(spec.options);
+  const machine = await made;
   const query = mod.query;
+  // Only a createMachine that answers at once can make scratch machines (the snapshot check runs
+  // inside a Ready); an async one leaves the check to the session envelope (driver-options.ts).
+  const create = mod.createMachine.bind(mod);
+  const createScratch = (): StateMachine => {
+    const m = create(spec.options);
+    if (m instanceof Promise) throw new RuntimeError('CONFIG', `${spec.url}: createMachine answered at once at start, and a promise now`);
+    return m;
+  };
   return {
     machine,
+    ...(made instanceof Promise ? {} : { createScratch }),
     query(m, q) {
       if (query === undefined) throw new RuntimeError('CONFIG', `${spec.url} does not export query: reads are not supported`);
       return query(m, q);
@@ -238,6 +251,7 @@ export class NodeHost {
         },
       },
       machine: adapter.machine,
+      ...(adapter.createScratch === undefined ? {} : { createMachine: adapter.createScratch }),
       tickMs: options.tickMs ?? 10,
       ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
