@@ -40,9 +40,22 @@ export interface TaggedError {
 
 export function toTaggedError(e: unknown): TaggedError {
   if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') {
-    return { code: e.code, message: e instanceof Error ? e.message : String(e) };
+    return { code: e.code, message: messageOf(e) };
   }
-  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'INTERNAL', message: messageOf(e) };
+}
+
+/**
+ * An error's message, with its `cause` when the message does not already name it: a `cause`
+ * does not cross to the page (tagged data is `{ code, message }`), and "write failed" without
+ * the `QuotaExceededError` under it tells the page nothing it can act on.
+ */
+function messageOf(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause: unknown = e.cause;
+  if (cause === undefined || cause === null) return e.message;
+  const why = cause instanceof Error || cause instanceof DOMException ? (cause.message.length > 0 ? `${cause.name}: ${cause.message}` : cause.name) : String(cause);
+  return e.message.includes(why) ? e.message : `${e.message} (cause: ${why})`;
 }
 
 export function fromTaggedError(t: TaggedError): RuntimeError {

@@ -36,11 +36,13 @@
  * finds the database gone (it would have to be created again) fails instead of starting an
  * empty log under a node that has voted: that would be a node with amnesia. A transaction that
  * a forced close aborts rejects its write with `StorageError` and leaves nothing behind; the
- * node restarts from what is durable, like after any storage error.
+ * node restarts from what is durable, like after any storage error. Every `StorageError` names
+ * its cause in its message (a DOMException's name and message: `QuotaExceededError: ...`) and
+ * keeps it as `cause`, so that the page learns why its node stopped (`describeError`).
  *
  * Writes and boots run one at a time, in call order.
  */
-import { entries as readAll, promisifyRequest, type UseStore } from 'idb-keyval';
+import { entries as readAll, type UseStore } from 'idb-keyval';
 import type { BootState } from '../../core/raft/types.ts';
 export { crc32, idbLayout } from './indexeddb-records.ts';
 import { decodeStore, idbLayout, toSegmentRecord, toSnapshotRecord, viewOf, type MetaRecord, type Mirror, type StoredData } from './indexeddb-records.ts';
@@ -85,7 +87,40 @@ export async function requestPersistence(): Promise<PersistenceResult> {
 // ---- the adapter -----------------------------------------------------------------------------
 
 function asStorageError(e: unknown, message: string): StorageError {
-  return e instanceof StorageError ? e : new StorageError(message, { cause: e });
+  return e instanceof StorageError ? e : new StorageError(`${message} (${describeError(e)})`, { cause: e });
+}
+
+/**
+ * What went wrong, for a message the page will read: a DOMException's name and message
+ * (`QuotaExceededError: ...`), which `StorageError.cause` also keeps; `aborted` for none.
+ */
+export function describeError(e: unknown): string {
+  if (e === null || e === undefined) return 'aborted';
+  if (typeof e === 'object' && 'name' in e && typeof e.name === 'string') {
+    const message = 'message' in e && typeof e.message === 'string' ? e.message : '';
+    return message.length > 0 ? `${e.name}: ${message}` : e.name;
+  }
+  return String(e);
+}
+
+/**
+ * Resolves when `tx` commits; rejects, when it aborts, with what made it abort. Not idb-keyval's
+ * `promisifyRequest`: a failed request's `error` event bubbles to the transaction BEFORE the
+ * transaction aborts and sets its `error`, so that rejected with null, and a write refused for
+ * quota (`QuotaExceededError` on a `put`) reached the page as "aborted". The cause is the first
+ * request's own failure (not the AbortError every pending request gets once the transaction
+ * aborts), else the transaction's error (a quota or I/O failure at commit), else that AbortError.
+ */
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed: DOMException | null = null;
+    tx.addEventListener('error', (event) => {
+      const error = (event.target as Partial<IDBRequest> | null)?.error ?? null;
+      if (failed === null || (failed.name === 'AbortError' && error !== null && error.name !== 'AbortError')) failed = error;
+    });
+    tx.addEventListener('complete', () => resolve());
+    tx.addEventListener('abort', () => reject(failed !== null && failed.name !== 'AbortError' ? failed : (tx.error ?? failed)));
+  });
 }
 
 export class IndexedDbRaftStorage implements RaftStorage {
@@ -169,10 +204,9 @@ export class IndexedDbRaftStorage implements RaftStorage {
           store.transaction.abort();
           throw e;
         }
-        return promisifyRequest(store.transaction).catch((e: unknown) => {
+        return committed(store.transaction).catch((e: unknown) => {
           // An aborted transaction commits nothing: the write is wholly absent, as after a crash.
-          const why = e instanceof Error ? e.name : 'aborted';
-          throw new StorageError(`write to ${this.name} was not committed (${why}); nothing of it was stored`, { cause: e });
+          throw new StorageError(`write to ${this.name} was not committed (${describeError(e)}); nothing of it was stored`, { cause: e });
         });
       });
       // Durable: only now does the mirror move on (a failed write changed nothing).
@@ -278,7 +312,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       try {
         request = this.factory.open(this.name, idbLayout.version);
       } catch (e) {
-        reject(new StorageError(`cannot open ${this.name}`, { cause: e }));
+        reject(new StorageError(`cannot open ${this.name} (${describeError(e)})`, { cause: e }));
         return;
       }
       let vanished = false;
@@ -305,7 +339,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       request.onerror = () => {
         const message = vanished
           ? `${this.name} was deleted while in use (site data cleared?); it is not created again under a running node`
-          : `cannot open ${this.name}`;
+          : `cannot open ${this.name} (${describeError(request.error)})`;
         reject(new StorageError(message, { cause: request.error }));
       };
     });
