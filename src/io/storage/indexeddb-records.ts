@@ -129,7 +129,8 @@ export function viewOf(m: Mirror): StoredLogView {
 
 // ---- decoding what was read ------------------------------------------------------------------
 
-function decodeMeta(value: unknown, what: string): MetaRecord {
+/** The meta record, checked (shape, format, hard state, snapshot sizes, log bounds). */
+export function decodeMeta(value: unknown, what: string): MetaRecord {
   if (!isRecord(value)) throw new StorageError(`${what}: the meta record is not an object`);
   if (value.format !== idbLayout.format) throw new StorageError(`${what}: unknown format ${String(value.format)} (written by a newer version?)`);
   checkHardState(value.hardState, what);
