@@ -4,7 +4,9 @@
  * main-thread side (DESIGN.md §3, §6):
  *
  * 1. The id: from the page, else this tab's `sessionStorage`, else the first free one of
- *    `peers`; held with the id's liveness lock for the node's life (node-id.ts, locks.ts).
+ *    `peers`; held with the id's liveness lock for the node's life (node-id.ts, locks.ts). A
+ *    tab whose node's stored state the browser evicted does not run that id again: it joins
+ *    under a new one (`rejoinedAfterEviction`, node-id.ts).
  * 2. `navigator.storage.persist()`, which exists on the main thread only, so that the browser
  *    does not evict the log under storage pressure.
  * 3. The worker, started over comlink; its events come back on a MessagePort.
@@ -24,6 +26,7 @@ import * as Comlink from 'comlink';
 import type { NodeId } from '../core/raft/types.ts';
 import { requestPersistence, type PersistenceResult } from '../io/storage/indexeddb-storage.ts';
 import type {
+  BootSummary,
   MachineDigest,
   MachineSpec,
   NodeEvent,
@@ -40,7 +43,7 @@ import type {
 import { bytesClient, kvClient, type MachineClient } from './machine-client.ts';
 import { LeaderWatch, type LockHold } from './locks.ts';
 import { linksFactory, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
-import { claimNodeId } from './node-id.ts';
+import { claimNodeId, eventShowsDurableState, evictedAtBoot, evictedAtStart, isEmptyBoot, markDurable, rejoinUnderNewId, type ClaimedId, type Rejoined } from './node-id.ts';
 import { NodeError, unwrap } from './node-error.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
 
@@ -121,6 +124,12 @@ export interface PeerquorumNode<Command, Result, Query, Answer> {
   readonly cluster: string;
   /** What `navigator.storage.persist()` answered. */
   readonly persistence: Promise<PersistenceResult>;
+  /**
+   * Set when this tab's node ran under `oldId` before and its stored state was gone at start
+   * (the browser evicted its database): it did not run as its old self, and joined the cluster
+   * as a learner under `newId` (also in `status().rejoinedAfterEviction`).
+   */
+  readonly rejoinedAfterEviction: Rejoined | null;
   /** Apply a command through the log, exactly once; resolves with the machine's result. */
   propose(command: Command): Promise<Result>;
   /** Read the local replica once `consistency` allows (default `linearizable`). */
@@ -179,7 +188,29 @@ async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: Machin
   checkOptions(options);
   const transport = transportSpec(options.transport);
   const join = options.join !== false;
-  const claimed = await claimNodeId(options.cluster, { id: options.id, peers: options.peers, lockWaitMs: options.idLockWaitMs ?? 5_000, join });
+  let claimed = await claimNodeId(options.cluster, { id: options.id, peers: options.peers, lockWaitMs: options.idLockWaitMs ?? 5_000, join });
+  const storage = options.storage ?? 'indexeddb';
+  // A node whose durable state the browser evicted does not run as its old self (node-id.ts).
+  let rejoined: Rejoined | null = null;
+  if (await evictedAtStart(options.cluster, claimed, storage)) ({ claimed, rejoined } = await rejoinUnderNewId(options.cluster, options.peers, claimed, join, true));
+  const started = await launch(options, machine, client, transport, claimed, rejoined);
+  if (rejoined !== null || !evictedAtBoot(options.cluster, claimed, storage, started.boot)) return started.node;
+  // The backstop: the database vanished between the look and the worker's boot (or the look
+  // could not tell), and the worker booted empty under the old id. Stop it at once; rejoin.
+  await started.node.close();
+  ({ claimed, rejoined } = await rejoinUnderNewId(options.cluster, options.peers, claimed, join, false));
+  return (await launch(options, machine, client, transport, claimed, rejoined)).node;
+}
+
+async function launch<C, R, Q, A>(
+  options: CreateNodeOptions,
+  machine: MachineSpec,
+  client: MachineClient<C, R, Q, A>,
+  transport: TransportSpec,
+  claimed: ClaimedId,
+  rejoined: Rejoined | null,
+): Promise<{ node: NodeHandle<C, R, Q, A>; boot: BootSummary }> {
+  const join = options.join !== false;
   // Not one of the initial voters: a node that joins (or joined before this reload: its log
   // holds the configuration, and it asks no more once it sees itself in it).
   const joining = !options.peers.includes(claimed.id);
@@ -204,15 +235,18 @@ async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: Machin
     ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
   };
-  const node = new NodeHandle<C, R, Q, A>(options, claimed.id, claimed.hold, worker, api, channel.port1, client, persistence);
+  const node = new NodeHandle<C, R, Q, A>(options, claimed.id, claimed.hold, worker, api, channel.port1, client, persistence, rejoined);
   try {
-    unwrap(await api.start(start, Comlink.transfer(channel.port2, [channel.port2])));
-    await node.startLinks(transport);
+    const status = unwrap(await api.start(start, Comlink.transfer(channel.port2, [channel.port2])));
+    if (!evictedAtBoot(options.cluster, claimed, options.storage ?? 'indexeddb', status.boot)) {
+      node.noteBoot(status.boot);
+      await node.startLinks(transport);
+    }
+    return { node, boot: status.boot };
   } catch (e) {
     await node.close();
     throw e instanceof NodeError ? e : new NodeError('INTERNAL', e instanceof Error ? e.message : String(e));
   }
-  return node;
 }
 
 class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
@@ -222,6 +256,8 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   private role: NodeStatus['role'] = 'follower';
   private links: Links | null = null;
   private closing: Promise<void> | null = null;
+  /** Until this node is known to have durable state, its events are watched for it (node-id.ts). */
+  private awaitingDurable: boolean;
   private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Outcome<Uint8Array>) => void }[] = [];
   private readonly onPageHide = (): void => {
     if (this.role === 'leader') void this.api.handOver().catch(() => undefined);
@@ -236,7 +272,9 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     private readonly events: MessagePort,
     private readonly client: MachineClient<C, R, Q, A>,
     readonly persistence: Promise<PersistenceResult>,
+    readonly rejoinedAfterEviction: Rejoined | null,
   ) {
+    this.awaitingDurable = (options.storage ?? 'indexeddb') === 'indexeddb';
     this.watch = options.livenessOracle === false ? null : new LeaderWatch(options.cluster, id, (leader) => void this.api.leaderGone(leader));
     events.onmessage = (e: MessageEvent<NodeEvent>) => this.dispatch(e.data);
     if (options.handOverOnPageHide !== false) addEventListener('pagehide', this.onPageHide);
@@ -273,7 +311,18 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     });
   }
 
+  /** What the worker's storage held at boot: stored state now is durable state to remember. */
+  noteBoot(boot: BootSummary): void {
+    if (this.awaitingDurable && !isEmptyBoot(boot)) this.markDurable();
+  }
+
+  private markDurable(): void {
+    this.awaitingDurable = false;
+    markDurable(this.options.cluster, this.id);
+  }
+
   private dispatch(e: NodeEvent): void {
+    if (this.awaitingDurable && eventShowsDurableState(e)) this.markDurable();
     if (e.type === 'role') this.role = e.role;
     if (e.type === 'leader') this.watch?.follow(e.leader);
     for (const l of this.listeners.get(e.type) ?? []) {
@@ -337,7 +386,8 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
 
   async status(): Promise<NodeStatus> {
     this.checkOpen();
-    return unwrap(await this.api.status());
+    const status = unwrap(await this.api.status());
+    return this.rejoinedAfterEviction === null ? status : { ...status, rejoinedAfterEviction: this.rejoinedAfterEviction };
   }
 
   async transferLeadership(to?: NodeId): Promise<NodeId> {

@@ -98,6 +98,13 @@ export interface NodeStatus {
   readonly learners: readonly NodeId[];
   readonly links: Readonly<Record<NodeId, LinkState>>;
   readonly boot: BootSummary;
+  /**
+   * Set by the page's side (src/client/create-node.ts), never by the worker: this tab ran its
+   * node as `oldId` before, that node's durable state was gone (the browser evicted its
+   * database), so it did not run as its old self (it could have voted twice in one term) and
+   * joined the cluster as a learner under `newId`.
+   */
+  readonly rejoinedAfterEviction?: { readonly oldId: NodeId; readonly newId: NodeId };
   /** Whether links are authenticated (the cluster has a secret); false: anyone on the transport can speak for any node. */
   readonly authenticated: boolean;
 }
