@@ -197,18 +197,20 @@ export class FrameRouter implements PeerLink<Message> {
       this.drop('unauthenticated');
       return;
     }
-    const verdict = envelope.family === 'link' ? guard.openHello(from, envelope.seq, envelope.authenticated, envelope.auth, envelope.body) : guard.openData(from, envelope.seq, envelope.authenticated, envelope.auth);
     const queue = this.inbound.get(from);
+    // The bound first: a frame refused here must start no check (a verification in flight
+    // holds a copy of the frame, and would still take its seq into the replay window).
+    if (queue !== undefined && queue.length >= this.inboundPerLinkMax) {
+      this.drop('overloaded');
+      return;
+    }
+    const verdict = envelope.family === 'link' ? guard.openHello(from, envelope.seq, envelope.authenticated, envelope.auth, envelope.body) : guard.openData(from, envelope.seq, envelope.authenticated, envelope.auth);
     if (!(verdict instanceof Promise) && queue === undefined) {
       this.judged(envelope, verdict);
       return;
     }
     // An asynchronous check: queue behind the link's earlier frames, deliver in arrival order.
     const q = queue ?? [];
-    if (q.length >= this.inboundPerLinkMax) {
-      this.drop('overloaded');
-      return;
-    }
     q.push({ envelope, verdict: Promise.resolve(verdict) });
     if (queue === undefined) {
       this.inbound.set(from, q);
