@@ -68,6 +68,66 @@ export class ClusterNodeError extends Error {
   }
 }
 
+/** A page started beside a cluster by `Cluster.startStranger`: not one of its nodes. */
+export interface StrangerOptions {
+  /** Its node id: a member's (an impostor: the PeerServer lets it register only while that member is down) or a new one. */
+  readonly id: string;
+  /** Its cluster secret: a wrong one, or none (absent: its links are unauthenticated). */
+  readonly secret?: string;
+  /** Default `memory`: it has no log worth keeping. */
+  readonly storage?: 'indexeddb' | 'memory';
+  /** Default: the cluster's. */
+  readonly proposalTimeoutMs?: number;
+}
+
+/** A node in a page of its own context, started by `Cluster.startStranger`; driven like a cluster's node. */
+export class Stranger {
+  constructor(
+    readonly id: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {}
+
+  /** Call a harness method in its page; a failed answer throws `ClusterNodeError` (as `Cluster.invoke`). */
+  async invoke<K extends keyof Harness>(method: K, ...args: Parameters<Harness[K]>): Promise<Unwrapped<ReturnType<Harness[K]>>> {
+    const answer = await this.page.evaluate(
+      async ({ method, args }) => {
+        const h = window.peerquorumHarness;
+        if (h === undefined) return { ok: false, error: { code: 'NO_HARNESS', message: 'this page did not install the peerquorum harness' } };
+        return (h[method] as (...a: unknown[]) => unknown)(...args);
+      },
+      { method, args: args as unknown[] },
+    );
+    if (typeof answer === 'object' && answer !== null && 'ok' in answer) {
+      const r = answer as HarnessResult<unknown>;
+      if (!r.ok) throw new ClusterNodeError(r.error.code, `stranger ${this.id}: ${r.error.code}: ${r.error.message}`);
+      return r.value as Unwrapped<ReturnType<Harness[K]>>;
+    }
+    return answer as Unwrapped<ReturnType<Harness[K]>>;
+  }
+
+  status(): Promise<NodeStatus> {
+    return this.invoke('status');
+  }
+
+  async write(key: string, value: string | null): Promise<void> {
+    await this.invoke('propose', { op: 'write', key, value });
+  }
+
+  read(key: string, consistency: ReadConsistency = 'local'): Promise<string | null> {
+    return this.invoke('read', key, consistency);
+  }
+
+  metrics(): Promise<NodeMetrics> {
+    return this.invoke('metrics');
+  }
+
+  /** Close its page and context (its node stops with them). */
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+  }
+}
+
 type Value<R> = R extends { readonly ok: true; readonly value: infer V } ? V : R extends { readonly ok: false } ? never : R;
 type Unwrapped<T> = Value<Awaited<T>>;
 
@@ -105,6 +165,7 @@ export class Cluster {
 
   readonly name: string;
   private readonly members: Member[] = [];
+  private readonly strangers: Stranger[] = [];
   private readonly waitTimeoutMs: number;
 
   private constructor(
@@ -267,6 +328,37 @@ export class Cluster {
     return i;
   }
 
+  /**
+   * Open a page in a browser context of its own (its own storage, like another browser) running
+   * a node with this cluster's settings but `options`' id, secret and storage: an outsider who
+   * tries to join, or an impostor under a member's id. It is not one of the cluster's nodes
+   * (`size`, `alive` and the wait helpers ignore it); `close()` closes it with the cluster.
+   */
+  async startStranger(options: StrangerOptions): Promise<Stranger> {
+    const context = await this.browser.newContext();
+    const stranger = new Stranger(options.id, context, await context.newPage());
+    this.strangers.push(stranger);
+    const o = this.options;
+    const proposalTimeoutMs = options.proposalTimeoutMs ?? o.proposalTimeoutMs;
+    const start: HarnessStartOptions = {
+      cluster: this.name,
+      id: options.id,
+      peers: this.initialIds,
+      transport: o.transport,
+      storage: options.storage ?? 'memory',
+      ...(o.signaling === undefined ? {} : { signaling: o.signaling }),
+      ...(o.iceServers === undefined ? {} : { iceServers: o.iceServers }),
+      ...(o.raft === undefined ? {} : { raft: o.raft }),
+      ...(o.tickMs === undefined ? {} : { tickMs: o.tickMs }),
+      ...(proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs }),
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    };
+    await stranger.page.goto(this.url);
+    await stranger.page.waitForFunction(() => window.peerquorumHarness !== undefined);
+    await stranger.invoke('start', start);
+    return stranger;
+  }
+
   /** Cut the nodes `group` off from the others, both ways (links blocked on both sides). */
   async partition(group: number | readonly number[]): Promise<void> {
     const inside = new Set(typeof group === 'number' ? [group] : group);
@@ -347,6 +439,7 @@ export class Cluster {
 
   /** Close every page and context. */
   async close(): Promise<void> {
+    for (const s of this.strangers) await s.close();
     const contexts = new Set(this.members.map((m) => m.context));
     for (const m of this.members) m.page = null;
     for (const c of contexts) await c.close().catch(() => undefined);
