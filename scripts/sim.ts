@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--history FILE]`
+ * `npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]`
  *
  * Runs N simulator seeds from S (default 1) on a cluster of K nodes (default 5). `--snapshots`
  * makes nodes snapshot and compact every few dozen entries and send snapshots in small chunks;
@@ -11,7 +11,10 @@
  *
  *   sim: N seeds, V safety violations, L linearizability failures, U liveness failures
  *
- * where each count is the number of seeds that failed in that way. Exit status 1 when any count
+ * where each count is the number of seeds that failed in that way; with `--intruder` (a stranger
+ * without the cluster secret forging, replaying and garbling frames during the faults,
+ * src/sim/intruder.ts) it goes on `, F forged frames accepted, R replayed frames accepted`, the
+ * frames of each kind whose message reached an engine. Exit status 1 when any count
  * is above 0, 2 on bad arguments. `--history FILE` (one seed only) writes that seed's client
  * history as JSON lines (src/sim/history.ts), for outside checkers. Progress goes to stderr
  * every 100 seeds.
@@ -19,6 +22,7 @@
 import { writeFileSync } from 'node:fs';
 import { encodeHistory } from '../src/sim/history.ts';
 import { runSimulation, simulationDefaults, summarizeRun, type SimulationResult } from '../src/sim/simulation.ts';
+import { intruderMixDefault } from '../src/sim/intruder.ts';
 
 interface Args {
   seeds: number;
@@ -27,9 +31,10 @@ interface Args {
   history: string | null;
   membership: boolean;
   snapshots: boolean;
+  intruder: boolean;
 }
 
-const usage = 'usage: npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--history FILE]';
+const usage = 'usage: npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]';
 
 class UsageError extends Error {}
 
@@ -42,7 +47,7 @@ function parseIntArg(flag: string, value: string | undefined, min: number): numb
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: -1, start: 1, nodes: simulationDefaults.nodes, history: null, membership: false, snapshots: false };
+  const args: Args = { seeds: -1, start: 1, nodes: simulationDefaults.nodes, history: null, membership: false, snapshots: false, intruder: false };
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
@@ -74,6 +79,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--snapshots':
         args.snapshots = true;
         break;
+      case '--intruder':
+        args.intruder = true;
+        break;
       case '--help':
       case '-h':
         console.log(usage);
@@ -91,7 +99,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 function reproduce(r: SimulationResult): string {
   const nodes = r.nodes === simulationDefaults.nodes ? '' : ` --nodes ${r.nodes}`;
-  const modes = `${r.membership ? ' --membership' : ''}${r.snapshots ? ' --snapshots' : ''}`;
+  const modes = `${r.membership ? ' --membership' : ''}${r.snapshots ? ' --snapshots' : ''}${r.stats.intruder !== null ? ' --intruder' : ''}`;
   return `reproduce: npm run sim -- --seeds 1 --start ${r.seed}${nodes}${modes}`;
 }
 
@@ -120,12 +128,23 @@ function main(): number {
   let linearizability = 0;
   let liveness = 0;
   let undecided = 0;
+  const intruder = { sent: 0, forged: 0, replayed: 0, junk: 0, forgedAccepted: 0, replayedAccepted: 0, junkAccepted: 0 };
   const aimed = { leadersStruck: 0, staleLeaderTraps: 0, figure8Plays: 0, figure8Strikes: 0, splitElections: 0 };
   const totals = { snapshotsTaken: 0, snapshotsInstalled: 0, restoresUnverified: 0, learnersAdded: 0, promotions: 0, automaticPromotions: 0, removals: 0, automaticRemovals: 0, leaderRemovals: 0, duplicates: 0, expired: 0, retries: 0 };
   const startedMs = performance.now();
   for (let i = 0; i < args.seeds; i++) {
     const seed = args.start + i;
-    const r = runSimulation({ seed, nodes: args.nodes, membership: args.membership, snapshots: args.snapshots });
+    const r = runSimulation({ seed, nodes: args.nodes, membership: args.membership, snapshots: args.snapshots, ...(args.intruder ? { intruder: intruderMixDefault } : {}) });
+    const is = r.stats.intruder;
+    if (is !== null) {
+      intruder.sent += is.sent;
+      intruder.forged += is.forgedSent;
+      intruder.replayed += is.replayedSent;
+      intruder.junk += is.junkSent;
+      intruder.forgedAccepted += is.forgedAccepted;
+      intruder.replayedAccepted += is.replayedAccepted;
+      intruder.junkAccepted += is.junkAccepted;
+    }
     const s = r.stats;
     totals.snapshotsTaken += s.nodes.snapshotsTaken;
     totals.snapshotsInstalled += s.nodes.snapshotsInstalled;
@@ -173,12 +192,19 @@ function main(): number {
         `${t.removals} removals (${t.automaticRemovals} automatic, ${t.leaderRemovals} of the leader)`,
     );
   }
+  if (args.intruder) {
+    parts.push(
+      `intruder: ${intruder.sent} frames sent (${intruder.forged} forged, ${intruder.replayed} replayed, ${intruder.junk} junk); ` +
+        `reached an engine: ${intruder.forgedAccepted} forged, ${intruder.replayedAccepted} replayed, ${intruder.junkAccepted} junk`,
+    );
+  }
   console.log(`sim: totals: ${parts.join('; ')}`);
   console.log(
     `sim: ${(args.seeds / seconds).toFixed(1)} seeds/s (${seconds.toFixed(1)} s)${undecided > 0 ? `; ${undecided} seeds with undecided keys` : ''}`,
   );
-  console.log(`sim: ${args.seeds} seeds, ${safety} safety violations, ${linearizability} linearizability failures, ${liveness} liveness failures`);
-  return safety + linearizability + liveness > 0 ? 1 : 0;
+  const intruderCounts = args.intruder ? `, ${intruder.forgedAccepted} forged frames accepted, ${intruder.replayedAccepted} replayed frames accepted` : '';
+  console.log(`sim: ${args.seeds} seeds, ${safety} safety violations, ${linearizability} linearizability failures, ${liveness} liveness failures${intruderCounts}`);
+  return safety + linearizability + liveness + intruder.forgedAccepted + intruder.replayedAccepted + intruder.junkAccepted > 0 ? 1 : 0;
 }
 
 process.exitCode = main();

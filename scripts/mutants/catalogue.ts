@@ -22,6 +22,8 @@ export interface SimMode {
   readonly nodes: number;
   readonly snapshots?: boolean;
   readonly membership?: boolean;
+  /** A stranger forging, replaying and garbling frames on the network (src/sim/intruder.ts). */
+  readonly intruder?: boolean;
 }
 
 export interface Mutant {
@@ -41,6 +43,8 @@ const three: SimMode = { nodes: 3 };
 const snapshots5: SimMode = { nodes: 5, snapshots: true };
 const snapshots3: SimMode = { nodes: 3, snapshots: true };
 const membership5: SimMode = { nodes: 5, membership: true };
+const intruder5: SimMode = { nodes: 5, intruder: true };
+const intruder3: SimMode = { nodes: 3, intruder: true };
 
 export const mutants: readonly Mutant[] = [
   {
@@ -251,5 +255,45 @@ export const mutants: readonly Mutant[] = [
       },
     ],
     modes: [five, three],
+  },
+  {
+    name: 'replay-window-ignored',
+    bug: 'a link accepts a frame whose sequence number it already accepted (its replay window answers, and is not heeded)',
+    source: 'RFC 4303 §3.4.3 (anti-replay window); docs/protocol.md (link authentication)',
+    edits: [
+      {
+        file: 'src/io/crypto/link-guard.ts',
+        find: "if (check === 'fresh') {\n    window.accept(seq);",
+        replace: "if (check === 'fresh' || check === 'replayed') {\n    if (check === 'fresh') window.accept(seq);",
+      },
+    ],
+    modes: [intruder5, intruder3],
+  },
+  {
+    name: 'link-tag-not-checked',
+    bug: "a link lets a data frame through whatever its tag, so anyone who can reach a node speaks for its peers",
+    source: 'Castro and Liskov, PBFT (OSDI 1999) §4: authenticators on every message; docs/protocol.md (link authentication)',
+    edits: [
+      {
+        file: 'src/io/crypto/link-guard.ts',
+        find: "if (!ok || p.epoch !== epoch) return 'bad-tag';",
+        replace: "if (p.epoch !== epoch) return 'bad-tag';",
+      },
+    ],
+    modes: [intruder5, intruder3],
+  },
+  {
+    name: 'stale-hello-adopted',
+    bug: "a link adopts the epoch of a replayed hello from a peer's earlier life, and with it a fresh replay window for that life's frames",
+    source: 'docs/protocol.md (link authentication: boot epochs); the replay after restart of Aardvark §4 and TESTING.md (hostile peers)',
+    edits: [
+      {
+        file: 'src/io/crypto/link-guard.ts',
+        find: `      if (epoch < p.epoch) return { verdict: 'stale-hello', answer: false };
+      if (epoch > p.epoch) {`,
+        replace: `      if (epoch !== p.epoch) {`,
+      },
+    ],
+    modes: [intruder5, intruder3],
   },
 ];

@@ -70,7 +70,7 @@ export function selectMutants(only: readonly string[] | undefined): Mutant[] {
 }
 
 export function describeMode(mode: SimMode): string {
-  return `--nodes ${mode.nodes}${mode.snapshots === true ? ' --snapshots' : ''}${mode.membership === true ? ' --membership' : ''}`;
+  return `--nodes ${mode.nodes}${mode.snapshots === true ? ' --snapshots' : ''}${mode.membership === true ? ' --membership' : ''}${mode.intruder === true ? ' --intruder' : ''}`;
 }
 
 /** One line per mutant: `NAME: caught after K seeds (seed S, MODE): REASON` or `NAME: SURVIVED N seeds`. */

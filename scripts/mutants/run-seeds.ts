@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SimMode } from './catalogue.ts';
 import type { SimulationOptions, SimulationResult } from '../../src/sim/simulation.ts';
+import type { IntruderMix } from '../../src/sim/intruder.ts';
 
 export interface SeedsRequest {
   /** The source copy's root (holds `src/`). */
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? '') as SeedsRequest;
   const url = pathToFileURL(join(request.root, 'src', 'sim', 'simulation.ts')).href;
   const { runSimulation } = (await import(url)) as { runSimulation: RunSimulation };
+  const { intruderMixDefault } = (await import(pathToFileURL(join(request.root, 'src', 'sim', 'intruder.ts')).href)) as { intruderMixDefault: IntruderMix };
   const startedMs = performance.now();
   let outcome: SeedsOutcome | null = null;
   let first: { seed: number; mode: SimMode; reason: string; seedsRun: number } | null = null;
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     const mode = request.modes[run % request.modes.length] as SimMode;
     let reason: string | null;
     try {
-      const r = runSimulation({ seed, nodes: mode.nodes, snapshots: mode.snapshots ?? false, membership: mode.membership ?? false, failFast: true });
+      const r = runSimulation({ seed, nodes: mode.nodes, snapshots: mode.snapshots ?? false, membership: mode.membership ?? false, ...(mode.intruder === true ? { intruder: intruderMixDefault } : {}), failFast: true });
       reason = r.ok ? null : failureReason(r);
     } catch (error) {
       // The simulator itself threw (outside the nodes, which crash and restart on an engine

@@ -72,11 +72,12 @@ export interface DriverOptions {
   readonly machine: StateMachine;
   /**
    * Makes a fresh instance of the same machine: the SCRATCH machine that a snapshot from the
-   * leader is restored into, inside the session layer, BEFORE any of its Ready is written
-   * (driver-ready-host.ts). A snapshot it cannot restore is never stored: the node stops with
-   * SNAPSHOT_REJECTED and boots again from its old state. Must be synchronous (the check runs
-   * inside a Ready). Absent: only the session layer's envelope of the snapshot is checked, and
-   * bytes the application's machine cannot restore are caught only after they are durable.
+   * leader is restored into, inside the session layer, as soon as it has arrived whole and
+   * before it changes anything (driver-ready-host.ts). A snapshot it cannot restore is refused
+   * and counted (`snapshotsRefused` in the node's counters); the node keeps its state. Must be
+   * synchronous (the check runs inside a step). Absent: only the session layer's envelope of the
+   * snapshot is checked, and bytes the application's machine cannot restore are caught only
+   * when the node restores them (it then stops).
    */
   readonly createMachine?: () => StateMachine;
   readonly sessions?: Partial<SessionOptions>;

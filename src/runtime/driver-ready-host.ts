@@ -5,11 +5,12 @@
  * session layer (answering the node's own callers), hand read states to the read tracker, and,
  * after `advance()`, the snapshot policy.
  *
- * A snapshot from the leader is restored into a SCRATCH machine before its Ready is written
- * (`checkSnapshot`). Written first, a snapshot this node's machine cannot restore stopped the
- * node, and stopped it again on every boot (a boot restores what is stored): the node was lost
- * for good. Now such a Ready is not written at all, and the node stops with SNAPSHOT_REJECTED
- * on its old durable state, from which it boots again.
+ * A snapshot from the leader is restored into a SCRATCH machine as soon as it has arrived whole,
+ * before it changes anything (`snapshotRefusal`, the core's `checkSnapshot`). Installed first, a
+ * snapshot this node's machine cannot restore (junk from a peer, or a machine of another
+ * version) stopped the node, and stopped it again on every boot, since a boot restores what is
+ * stored: the node was lost for good. Now it is refused and counted (`snapshotsRefused`), the
+ * node keeps its state and goes on, and the leader sends its snapshot again later.
  */
 import type { Message } from '../core/raft/messages.ts';
 import type { RaftNode } from '../core/raft/raft-node.ts';
@@ -19,7 +20,6 @@ import type { StateMachine } from '../machines/state-machine.ts';
 import { emptyWrite, writeForReady } from '../io/storage/storage.ts';
 import type { Clock } from './clock.ts';
 import type { DriverMetrics, DriverObserver, DriverOptions, WriteSink } from './driver-options.ts';
-import { RuntimeError } from './errors.ts';
 import type { ProposalTracker } from './proposals.ts';
 import type { RaftReadyHost } from './ready-loop.ts';
 import type { ReadTracker } from './reads.ts';
@@ -31,8 +31,6 @@ export interface ReadyHostContext {
   readonly writes: WriteSink;
   readonly clock: Clock;
   readonly machine: SessionMachine;
-  /** How to make the scratch machine a leader's snapshot is checked in (the driver's options). */
-  readonly scratch: Pick<DriverOptions, 'createMachine' | 'sessions'>;
   readonly reads: () => ReadTracker | null;
   readonly proposals: () => ProposalTracker | null;
   send(m: Message): void;
@@ -49,12 +47,6 @@ export function driverReadyHost(node: RaftNode, d: ReadyHostContext): RaftReadyH
       d.observer.onReady?.(rd);
     },
     persist: (rd, done, failed) => {
-      // Before anything of this Ready is written: a snapshot that cannot be restored is refused.
-      const rejected = rd.snapshot === null ? null : checkSnapshot(d, rd.snapshot);
-      if (rejected !== null) {
-        failed(rejected);
-        return;
-      }
       const t0 = d.clock.now();
       d.writes.write(
         writeForReady(rd),
@@ -90,20 +82,20 @@ export function driverReadyHost(node: RaftNode, d: ReadyHostContext): RaftReadyH
 
 /**
  * Restore `snapshot` into a fresh machine wrapped in the session layer, as the node's own would
- * be; null when that works, else the SNAPSHOT_REJECTED error naming the cause. Without a
- * `createMachine` only the session layer's envelope is parsed (the application's bytes are
- * taken as they are). The node's own machine is restored again after the write (`restore`): a
- * second restore, the price of never storing what cannot be restored.
+ * be: null when that works, else why not. Without a `createMachine` only the session layer's
+ * envelope is parsed (the application's bytes are taken as they are). The node's own machine is
+ * restored again once the snapshot is durable (`restore`): a second restore, the price of never
+ * installing what cannot be restored.
  */
-function checkSnapshot(d: ReadyHostContext, snapshot: Snapshot): RuntimeError | null {
-  const scratch = new SessionMachine(d.scratch.createMachine?.() ?? envelopeOnly, d.scratch.sessions);
+export function snapshotRefusal(scratch: Pick<DriverOptions, 'createMachine' | 'sessions'>, snapshot: Snapshot): string | null {
+  const machine = new SessionMachine(scratch.createMachine?.() ?? envelopeOnly, scratch.sessions);
   try {
-    scratch.restore(snapshot.data);
+    machine.restore(snapshot.data);
     return null;
   } catch (e) {
     const cause = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     const { index, term } = snapshot.meta;
-    return new RuntimeError('SNAPSHOT_REJECTED', `the leader's snapshot at index ${index} (term ${term}) cannot be restored by this node's state machine (${cause}); nothing of it was stored`);
+    return `the leader's snapshot at index ${index} (term ${term}) cannot be restored by this node's state machine (${cause})`;
   }
 }
 

@@ -24,7 +24,7 @@ import { createPrng, type Prng } from '../core/prng.ts';
 import { resolveRaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
 import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
-import type { BootState, NodeId, Role } from '../core/raft/types.ts';
+import type { BootState, NodeId, Role, Snapshot } from '../core/raft/types.ts';
 import type { ConfChange } from '../core/raft/conf-change.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { SessionMachine, sessionDefaults } from '../machines/sessions.ts';
@@ -34,7 +34,7 @@ import { RuntimeError, toTaggedError } from './errors.ts';
 import { emptyDriverMetrics, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
 import { ProposalTracker, type ProposalDone } from './proposals.ts';
 import { RaftReadyLoop } from './ready-loop.ts';
-import { driverReadyHost } from './driver-ready-host.ts';
+import { driverReadyHost, snapshotRefusal } from './driver-ready-host.ts';
 import { ReadTracker, type ReadDone } from './reads.ts';
 
 export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
@@ -93,7 +93,8 @@ export class Driver {
     this.jitter = createPrng(seed ^ 0x5bd1e995);
     if (boot.snapshot) this.machine.restore(boot.snapshot.data);
     const applied = boot.snapshot?.meta.index ?? 0;
-    const node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied }, boot);
+    const checkSnapshot = (snapshot: Snapshot): string | null => snapshotRefusal(this.options, snapshot);
+    const node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied, checkSnapshot }, boot);
     this.node = node;
     this.loop = new RaftReadyLoop(
       node,
@@ -103,7 +104,6 @@ export class Driver {
         writes: this.writes,
         clock: this.clock,
         machine: this.machine,
-        scratch: this.options,
         reads: () => this.reads,
         proposals: () => this.proposals,
         send: (m) => this.send(m),

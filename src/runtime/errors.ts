@@ -15,11 +15,6 @@ export type RuntimeErrorCode =
   | 'TOO_LARGE'
   | 'STOPPED'
   | 'STORAGE'
-  /**
-   * A snapshot from the leader that this node's state machine cannot restore: refused before
-   * any of it was written, so the node stops and boots again from its old state (driver-ready-host.ts).
-   */
-  | 'SNAPSHOT_REJECTED'
   | 'CODEC'
   | 'CONFIG'
   | 'INTERNAL';
@@ -69,7 +64,6 @@ export function fromTaggedError(t: TaggedError): RuntimeError {
     'TOO_LARGE',
     'STOPPED',
     'STORAGE',
-    'SNAPSHOT_REJECTED',
     'CODEC',
     'CONFIG',
   ];

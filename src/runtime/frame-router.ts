@@ -118,6 +118,15 @@ export class FrameRouter implements PeerLink<Message> {
     this.sendFrame('raft', m.to, body.value);
   }
 
+  /**
+   * Send an encoded body of `family` to `to` (an engine whose family codec lives with it: the
+   * gossip and BFT engines to come; the simulator's stranger). The envelope and the tag are the
+   * router's, as for every frame.
+   */
+  sendBody(family: ProtocolFamily, to: NodeId, body: Uint8Array): void {
+    if (!this.closed) this.sendFrame(family, to, body);
+  }
+
   private sendFrame(family: ProtocolFamily, to: NodeId, body: Uint8Array): void {
     const guard = this.o.guard;
     if (guard === null) {

@@ -29,6 +29,7 @@ export interface NodeObserverOptions {
   readonly onRole: ((node: SimNode, role: Role, term: number) => void) | undefined;
   readonly onLeaderCommit: ((node: SimNode, term: number, commit: number) => void) | undefined;
   readonly onConfigApplied: ((node: SimNode, entry: Entry) => void) | undefined;
+  readonly onFrameAccepted: ((frame: Uint8Array) => void) | undefined;
   /** A narrative line for a seed's trace; `tracing` says whether anyone reads it. */
   readonly note: (what: string) => void;
   readonly tracing: boolean;
@@ -83,6 +84,8 @@ export class NodeObserver implements DriverObserver {
 
   onStep(m: Message): void {
     this.o.checkers.onStepped(this.id, m);
+    const frame = this.o.node.deliveringFrame;
+    if (frame !== null) this.o.onFrameAccepted?.(frame);
   }
 
   onSend(m: Message): void {

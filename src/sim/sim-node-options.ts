@@ -57,6 +57,8 @@ export interface SimNodeOptions {
   readonly onRole?: (node: SimNode, role: Role, term: number) => void;
   /** Called when, as leader, its commit index moved (its public status). */
   readonly onLeaderCommit?: (node: SimNode, term: number, commit: number) => void;
+  /** Called when a message that came in `frame` reached the node's engine (the intruder counts its own). */
+  readonly onFrameAccepted?: (frame: Uint8Array) => void;
   /** Called for every committed configuration entry the node applies. */
   readonly onConfigApplied?: (node: SimNode, entry: Entry) => void;
   /** Deliberate bugs around the driver (tests of the checkers only). */

@@ -65,6 +65,8 @@ export class SimNode {
   private pausedValue = false;
   /** Bumped per life: callbacks of an older life are void. */
   private incarnation = 0;
+  /** The frame being handed to the driver now (what a message stepped into the engine came in). */
+  deliveringFrame: Uint8Array | null = null;
 
   constructor(private readonly o: SimNodeOptions) {
     this.id = o.id;
@@ -140,13 +142,15 @@ export class SimNode {
     const boot = this.storage.load();
     const incarnation = ++this.incarnation;
     const clock = new SimClock(o.scheduler, o.tickUs / o.baseTickUs, this.sabotaged('no-tick-catch-up'));
-    const transport = new SimTransport(this.id, o.peerNet, o.inboxMax);
+    const transport = new SimTransport(this.id, o.peerNet, o.inboxMax, undefined, (frame) => {
+      this.deliveringFrame = frame;
+    });
     // Links authenticated as in production with a secret (the synchronous MAC): hellos, epochs
     // (virtual time at boot: it grows from life to life) and replay windows run under the faults.
     const guard = o.secret === null ? null : new LinkGuard({ secret: o.secret, cluster: o.cluster, self: this.id, epoch: o.scheduler.nowUs + 1, mac: 'sync' });
     const router = new FrameRouter({ transport, cluster: o.cluster, self: this.id, guard, now: () => o.scheduler.nowUs / 1000 });
     const machine = new RecordingMachine();
-    const observer = new NodeObserver({ driver: () => (this.life === null || this.incarnation !== incarnation ? null : this.life.driver), node: this, checkers: o.checkers, scheduler: o.scheduler, stats: this.stats, machine, storage: this.storage, onRole: o.onRole, onLeaderCommit: o.onLeaderCommit, onConfigApplied: o.onConfigApplied, note: (w) => this.note(w), tracing: o.trace !== undefined }, boot.snapshot?.meta.index ?? 0);
+    const observer = new NodeObserver({ driver: () => (this.life === null || this.incarnation !== incarnation ? null : this.life.driver), node: this, checkers: o.checkers, scheduler: o.scheduler, stats: this.stats, machine, storage: this.storage, onRole: o.onRole, onLeaderCommit: o.onLeaderCommit, onConfigApplied: o.onConfigApplied, onFrameAccepted: o.onFrameAccepted, note: (w) => this.note(w), tracing: o.trace !== undefined }, boot.snapshot?.meta.index ?? 0);
     const driver = new Driver({
       raft: { ...o.raft, id: this.id, voters: o.voters },
       storage: inertStorage,

@@ -20,11 +20,16 @@ export class SimTransport implements Transport {
     readonly self: NodeId,
     private readonly network: Network<Uint8Array>,
     private readonly inboxFramesMax: number,
+    /** Sees every frame this transport sends (the intruder marks its stranger's frames). */
+    private readonly onSend?: (frame: Uint8Array) => void,
+    /** Sees each frame as it is handed to the node, and null once the node is done with it. */
+    private readonly onDeliver?: (frame: Uint8Array | null) => void,
   ) {}
 
   send(to: NodeId, frame: Uint8Array): void {
     if (this.closed) return;
     this.stats.framesSent++;
+    this.onSend?.(frame);
     this.network.send(this.self, to, frame);
   }
 
@@ -56,7 +61,12 @@ export class SimTransport implements Transport {
       return;
     }
     this.stats.framesReceived++;
-    this.handler(from, frame);
+    this.onDeliver?.(frame);
+    try {
+      this.handler(from, frame);
+    } finally {
+      this.onDeliver?.(null);
+    }
   }
 
   /** Hold arriving frames (the node is paused). */

@@ -9,6 +9,7 @@ import type { HistoryOp } from './history.ts';
 import type { MembershipStats } from './membership.ts';
 import type { NemesisStats } from './nemesis.ts';
 import type { AimedStats } from './nemesis-aimed.ts';
+import type { IntruderStats } from './intruder.ts';
 import type { NetworkStats, TraceEvent } from './network.ts';
 import type { SimNodeStats } from './sim-node.ts';
 
@@ -25,6 +26,8 @@ export interface SimulationStats {
   readonly committedIndex: number;
   readonly network: Readonly<NetworkStats>;
   readonly nemesis: Readonly<NemesisStats>;
+  /** What the intruder sent and what got through (`intruder` option; null without). */
+  readonly intruder: Readonly<IntruderStats> | null;
   /** What the aimed faults did (nemesis-aimed.ts). */
   readonly aimed: Readonly<AimedStats>;
   readonly engineErrors: number;
@@ -64,4 +67,22 @@ export interface SimulationResult {
   readonly membership: boolean;
   readonly stats: SimulationStats;
   readonly networkTrace: readonly TraceEvent[];
+}
+
+/** One line about a run: what it did and what it found. */
+export function summarizeRun(r: SimulationResult): string {
+  const s = r.stats;
+  const verdict = r.ok ? 'ok' : 'FAILED';
+  const modes = [
+    ...(r.snapshots ? [`${s.nodes.snapshotsTaken} snapshots taken, ${s.nodes.snapshotsInstalled} installed from leaders`] : []),
+    ...(r.membership
+      ? [`${s.membership.learnersAdded} learners added, ${s.membership.promotions} promotions, ${s.membership.removals} removals (${s.membership.automaticRemovals} automatic, ${s.membership.leaderRemovals} of the leader)`]
+      : []),
+  ];
+  return (
+    `seed ${r.seed} (${r.nodes} nodes): ${verdict}; ${s.ops} ops (${s.opsOk} ok, ${s.opsFailed} failed cas, ${s.opsUnknown} unknown), ` +
+    `commit ${s.committedIndex}, ${s.termsWithLeader} leader terms, ${s.nemesis.crashes} crashes, ${s.nemesis.partitions} partitions, ` +
+    `${s.nemesis.pauses} pauses, ${s.network.sent} msgs, ${s.events} events, ${(s.virtualUs / 1e6).toFixed(2)}s virtual` +
+    modes.map((m) => `; ${m}`).join('')
+  );
 }

@@ -50,6 +50,7 @@ import { SimClient } from './client.ts';
 import { describeFaultMix, drawFaultMix, type FaultMix } from './fault-mix.ts';
 import { Membership, type MembershipStats } from './membership.ts';
 import { Nemesis } from './nemesis.ts';
+import { Intruder, type IntruderMix } from './intruder.ts';
 import { trapReadersMax } from './aimed-stale-read.ts';
 import { Network, type NetworkFaults } from './network.ts';
 import { Scheduler } from './scheduler.ts';
@@ -57,6 +58,7 @@ import { emptySimNodeStats, SimNode, type Sabotage, type SimNodeStats } from './
 
 /** The simulated cluster's secret: its links are authenticated, as a deployment with one is. */
 export const simSecret = 'peerquorum simulated cluster secret';
+export const simCluster = 'sim';
 
 /** One node tick, in virtual microseconds. */
 export const tickUs = 10_000;
@@ -102,6 +104,11 @@ export interface SimulationOptions {
    * all the ways it does). The result then holds what was found so far.
    */
   readonly failFast?: boolean;
+  /**
+   * A stranger without the secret on the network, forging, replaying and garbling frames during
+   * the safety phase (intruder.ts); the result counts what it sent and what got through.
+   */
+  readonly intruder?: IntruderMix;
   /** Receives a narrative of the run (role changes, client requests, faults) for debugging a seed. */
   readonly trace?: (line: string) => void;
 }
@@ -109,6 +116,7 @@ export interface SimulationOptions {
 import type { SimulationResult, SimulationStats } from './simulation-result.ts';
 
 export type { SimulationResult, SimulationStats };
+export { summarizeRun } from './simulation-result.ts';
 
 export function nodeIds(count: number): NodeId[] {
   return Array.from({ length: count }, (_, i) => `n${i + 1}`);
@@ -135,6 +143,8 @@ class Run {
   private readonly clients: SimClient[];
   private readonly nemesis: Nemesis;
   private readonly membership: Membership | null;
+  /** A stranger without the secret on the network (`intruder` option). */
+  private readonly intruder: Intruder | null;
   private readonly livenessFailures: string[] = [];
 
   constructor(private readonly options: SimulationOptions) {
@@ -152,8 +162,20 @@ class Run {
       this.scheduler,
       prng,
       { ...network, queuedPerLinkMax: d.queuedPerLinkMax, recordTrace: options.recordNetworkTrace ?? false },
-      (from, to, frame) => this.nodesById.get(to)?.deliver(from, frame),
+      (from, to, frame) => {
+        const intruder = this.intruder;
+        if (intruder !== null) {
+          if (intruder.owns(to)) {
+            intruder.receive(from, to, frame);
+            return;
+          }
+          intruder.capture(from, to, frame);
+        }
+        this.nodesById.get(to)?.deliver(from, frame);
+      },
     );
+    this.intruder =
+      options.intruder === undefined ? null : new Intruder({ scheduler: this.scheduler, prng, peerNet: this.peerNet, cluster: simCluster, secret: simSecret, members: () => this.liveNodes().map((n) => n.id), mix: options.intruder });
     this.checkers.setDurableHolds((id, index, term) => this.nodesById.get(id)?.storage.holdsDurably(index, term) ?? false);
     this.initialIds = nodeIds(this.nodeCount);
     for (const id of this.initialIds) this.createNode(id, this.initialIds);
@@ -190,7 +212,7 @@ class Run {
       voters,
       scheduler: this.scheduler,
       prng,
-      cluster: 'sim',
+      cluster: simCluster,
       secret: simSecret,
       peerNet: this.peerNet,
       storageLatency: this.mix.storageLatency,
@@ -206,6 +228,7 @@ class Run {
       onEngineCrash: (n) => this.scheduler.after(50_000, () => n.up || n.restart()),
       onRole: (n, role, term) => this.nemesis.onRole(n, role, term),
       onLeaderCommit: (n, term, commit) => this.nemesis.onLeaderCommit(n, term, commit),
+      onFrameAccepted: (frame) => this.intruder?.accepted(id, frame),
       onConfigApplied: (_n, entry) => this.membership?.onConfigApplied(entry),
       sabotage: new Set(this.options.sabotage ?? []),
       ...(this.options.trace === undefined ? {} : { trace: this.options.trace }),
@@ -242,6 +265,7 @@ class Run {
     for (const c of this.clients) c.start();
     this.scheduleLogChecks();
     if (o.faults ?? true) this.nemesis.start(safetyEndUs);
+    this.intruder?.start(safetyEndUs);
     this.membership?.start(safetyEndUs);
 
     if (this.runUntil(safetyEndUs)) {
@@ -277,7 +301,7 @@ class Run {
         this.livenessFailures.push(`event budget of ${simulationDefaults.eventsMax} exhausted at ${this.scheduler.nowUs}us (a message storm?)`);
         return false;
       }
-      if (this.checkers.hasViolation()) return false;
+      if (this.checkers.hasViolation() || (this.intruder?.violations.length ?? 0) > 0) return false;
     }
     return true;
   }
@@ -296,6 +320,7 @@ class Run {
     this.membership?.stop();
     for (const c of this.clients) c.calm();
     this.nemesis.healAll();
+    this.intruder?.stop();
     this.peerNet.setFaults(calmNetwork);
   }
 
@@ -398,7 +423,7 @@ class Run {
     }
     if (windowOps.length === 0) this.livenessFailures.push('no client operation was called in the liveness window');
     const linearizability = checkHistory(history, this.options.linearizabilityStatesPerKeyMax ?? historyStatesPerKeyMax);
-    const safetyViolations = this.checkers.violations();
+    const safetyViolations = [...this.checkers.violations(), ...(this.intruder?.violations ?? [])];
     const sum = (f: (c: SimClient) => number): number => this.clients.reduce((acc, c) => acc + f(c), 0);
     const stats: SimulationStats = {
       virtualUs: now,
@@ -425,6 +450,7 @@ class Run {
       clientExpired: sum((c) => c.stats.expired),
       clientNaps: sum((c) => c.stats.naps),
       membership: { ...(this.membership?.stats ?? emptyMembershipStats) },
+      intruder: this.intruder === null ? null : { ...this.intruder.stats },
       nodesCreated: this.nodes.length,
     };
     const livenessFailures = this.livenessFailures.slice(0, 20);
@@ -469,22 +495,4 @@ function mergeLogs(a: readonly string[], b: readonly string[]): string[] {
   return [...a.map((l, i) => [l, 0, i] as const), ...b.map((l, i) => [l, 1, i] as const)]
     .sort((x, y) => time(x[0]) - time(y[0]) || x[1] - y[1] || x[2] - y[2])
     .map((x) => x[0]);
-}
-
-/** One line about a run: what it did and what it found. */
-export function summarizeRun(r: SimulationResult): string {
-  const s = r.stats;
-  const verdict = r.ok ? 'ok' : 'FAILED';
-  const modes = [
-    ...(r.snapshots ? [`${s.nodes.snapshotsTaken} snapshots taken, ${s.nodes.snapshotsInstalled} installed from leaders`] : []),
-    ...(r.membership
-      ? [`${s.membership.learnersAdded} learners added, ${s.membership.promotions} promotions, ${s.membership.removals} removals (${s.membership.automaticRemovals} automatic, ${s.membership.leaderRemovals} of the leader)`]
-      : []),
-  ];
-  return (
-    `seed ${r.seed} (${r.nodes} nodes): ${verdict}; ${s.ops} ops (${s.opsOk} ok, ${s.opsFailed} failed cas, ${s.opsUnknown} unknown), ` +
-    `commit ${s.committedIndex}, ${s.termsWithLeader} leader terms, ${s.nemesis.crashes} crashes, ${s.nemesis.partitions} partitions, ` +
-    `${s.nemesis.pauses} pauses, ${s.network.sent} msgs, ${s.events} events, ${(s.virtualUs / 1e6).toFixed(2)}s virtual` +
-    modes.map((m) => `; ${m}`).join('')
-  );
 }

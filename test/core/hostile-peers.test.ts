@@ -13,7 +13,8 @@
  *      learner and a joining node still follow a leader they do not know yet, and a lagging
  *      voter whose configuration lacks a newly promoted leader still catches up);
  *   3. a follower took a snapshot (its state and voters), appends and heartbeats from a node that
- *      is not the leader it follows in the term, and buffered a snapshot up to 256 MiB;
+ *      is not the leader it follows in the term, buffered a snapshot up to 256 MiB, and installed
+ *      a snapshot its state machine could not restore (now checked whole first: checkSnapshot);
  *   4. outsiders became voters without bound: `votersMax`, `learnersMax`, and a join rate limit;
  *   5. a leader counted an acknowledgement of entries it never sent (or of a snapshot not in
  *      flight) toward a commit;
@@ -305,6 +306,34 @@ describe('3. a follower takes appends, heartbeats and snapshots only from its le
     expect(node.hasReady()).toBe(false);
     expect(node.status().commit).toBe(0);
     expect(node.status().counters.messagesIgnored).toBe(ignored + 1);
+  });
+
+  it('installs a whole snapshot only when checkSnapshot passes it; a refused one changes nothing and is counted', () => {
+    const seen: number[] = [];
+    const checkSnapshot = (s: { meta: { index: number }; data: Uint8Array }): string | null => {
+      seen.push(s.meta.index);
+      return s.data[0] === 0xff ? 'junk' : null;
+    };
+    const node = new RaftNode({ id: '2', voters: ['1', '2', '3'], prng: createPrng(1), checkSnapshot });
+    node.step({ type: 'heartbeat', from: '1', to: '2', term: 1, commit: 0, round: 1 });
+    node.ready();
+    node.advance();
+    const meta = (index: number) => ({ index, term: 1, config: makeConfState(['1', '2', '3'], []) });
+    // In two chunks: checked once, whole.
+    node.step({ type: 'snapshot', from: '1', to: '2', term: 1, meta: meta(10), offset: 0, data: Uint8Array.of(0xff), done: false, commit: 10 });
+    node.ready();
+    node.advance();
+    node.step({ type: 'snapshot', from: '1', to: '2', term: 1, meta: meta(10), offset: 1, data: Uint8Array.of(2), done: true, commit: 10 });
+    expect(seen).toEqual([10]);
+    expect(node.hasReady()).toBe(false);
+    expect(node.status().commit).toBe(0);
+    expect(node.status().counters.snapshotsRefused).toBe(1);
+    // A good one, from the start again, is installed.
+    node.step({ type: 'snapshot', from: '1', to: '2', term: 1, meta: meta(12), offset: 0, data: Uint8Array.of(1), done: true, commit: 12 });
+    expect(seen).toEqual([10, 12]);
+    const rd = node.ready();
+    expect(rd.snapshot?.meta.index).toBe(12);
+    expect(node.status().counters.snapshotsRefused).toBe(1);
   });
 });
 

@@ -1,30 +1,27 @@
 /**
- * A snapshot from the leader that this node's state machine cannot restore is refused BEFORE
- * any of its Ready is written (audit: "a junk snapshot is persisted before it is restored, so
- * the node stops and can never boot again").
+ * A snapshot from the leader that this node's state machine cannot restore is refused BEFORE it
+ * changes anything, and the node goes on (audit: "a junk snapshot is persisted before it is
+ * restored, so the node stops and can never boot again").
  *
  * How: a cluster of three NodeHosts (the node-host wiring, so the scratch factory comes from the
  * machine adapter as in production) on the memory transport and storage, with a machine that
  * refuses to restore a snapshot holding the marker `poison`. A follower is cut off; the leader
  * applies `poison` and compacts its log past the follower; the follower is let back and is
- * sent the leader's snapshot. It proves that (a) the follower stops with SNAPSHOT_REJECTED, the
- * message naming the machine's error, and (b) its durable state is the one it had before (no
- * snapshot stored), so a new node on that storage boots and holds its old state. And, at the
- * level of the Ready host, that without a machine factory the session envelope is still checked,
- * that a good snapshot is written, and that the node's own machine is left alone by the check.
+ * sent the leader's snapshot. It proves that (a) the follower refuses it and counts it
+ * (`snapshotsRefused`), keeps running in its term with its machine untouched, (b) nothing of
+ * the snapshot is stored, so a new node on that storage boots and holds its old state, and
+ * (c) the others carry on. And, for the check itself (`snapshotRefusal`), that without a machine
+ * factory the session envelope is still checked, that a good snapshot passes, and that the
+ * node's own machine is left alone by the check.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftNode } from '../../src/core/raft/raft-node.ts';
-import type { Ready, Snapshot } from '../../src/core/raft/types.ts';
-import { createPrng } from '../../src/core/prng.ts';
+import type { Snapshot } from '../../src/core/raft/types.ts';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
-import type { StorageWrite } from '../../src/io/storage/storage.ts';
 import { MemoryHub } from '../../src/io/transport/memory-transport.ts';
 import { SessionMachine } from '../../src/machines/sessions.ts';
 import type { StateMachine } from '../../src/machines/state-machine.ts';
-import { systemClock } from '../../src/runtime/clock.ts';
-import { emptyDriverMetrics, type DriverEvent } from '../../src/runtime/driver-options.ts';
-import { driverReadyHost, type ReadyHostContext } from '../../src/runtime/driver-ready-host.ts';
+import type { DriverEvent } from '../../src/runtime/driver-options.ts';
+import { snapshotRefusal } from '../../src/runtime/driver-ready-host.ts';
 import { NodeHost, type MachineAdapter } from '../../src/runtime/node-host.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -110,7 +107,7 @@ function roleOf(m: Member): string {
 }
 
 describe('a snapshot this node cannot restore', () => {
-  it('stops the follower with SNAPSHOT_REJECTED before anything is stored, and it boots again from its old state', async () => {
+  it('is refused and counted before anything is stored; the follower goes on, and boots again from its old state', async () => {
     const hub = new MemoryHub();
     const members = await Promise.all(ids.map((id, i) => startMember(hub, id, new MemoryRaftStorage(), i + 1)));
     await until('a leader', () => members.some((m) => roleOf(m) === 'leader'));
@@ -118,7 +115,6 @@ describe('a snapshot this node cannot restore', () => {
     const victim = members.find((m) => m !== leader) as Member;
     for (const v of ['x1', 'x2', 'x3']) await leader.host.propose(enc(v));
     await until('the victim to apply', () => victim.machine.items.length === 3);
-    const before = victim.storage.durable();
 
     hub.isolate(victim.host.id);
     await leader.host.propose(enc('poison'));
@@ -127,77 +123,34 @@ describe('a snapshot this node cannot restore', () => {
     await until('the leader to compact past the victim', () => (leader.storage.durable().snapshot?.meta.index ?? 0) > victimLast);
     hub.heal();
 
-    // (a) It stops, with the code and the machine's own words.
-    await until('the victim to stop', () => victim.events.some((e) => e.type === 'error'));
-    const error = victim.events.find((e) => e.type === 'error');
-    expect(error).toMatchObject({ type: 'error', error: { code: 'SNAPSHOT_REJECTED' } });
-    expect(error?.type === 'error' ? error.error.message : '').toMatch(/RangeError: this machine cannot take a poisoned snapshot/);
-    // Its machine was never handed the snapshot.
+    // (a) Refused, counted, and the node still runs: no error, its machine never handed it.
+    const refused = (): number => victim.host.driver.status().counters.snapshotsRefused;
+    await until('the victim to refuse the snapshot', () => refused() > 0);
+    expect(victim.events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(roleOf(victim)).toBe('follower');
     expect(victim.machine.items).toEqual(['x1', 'x2', 'x3']);
+    expect(victim.host.driver.status().lastIndex).toBe(victimLast);
 
-    // (b) Nothing of that Ready was stored: the durable state is the old one, and boots.
+    // (b) Nothing of it was stored: the durable state is the old one, and boots.
     // (It may hold a snapshot of its own, taken before it was cut off; never the leader's.)
     const after = victim.storage.durable();
     expect(after.snapshot?.meta.index ?? 0).toBeLessThanOrEqual(victimLast);
     expect(after.entries.at(-1)?.index ?? after.snapshot?.meta.index).toBe(victimLast);
-    expect(after.hardState.commit).toBeLessThanOrEqual(victimLast);
-    expect(after.hardState.term).toBe(before.hardState.term);
+    await victim.host.stop();
     const reborn = await startMember(new MemoryHub(), victim.host.id, new MemoryRaftStorage({ initial: after }), 9);
     // Alone, it applies what it knows to be committed (the durable commit may lag what it
     // applied before): a prefix of its old state, never a trace of the leader's snapshot.
     await until('the reborn node to apply its durable commit', () => reborn.host.driver.status().applied >= after.hardState.commit);
     expect(reborn.machine.items.length).toBeGreaterThanOrEqual(2);
     expect(reborn.machine.items).toEqual(['x1', 'x2', 'x3'].slice(0, reborn.machine.items.length));
-    expect(reborn.host.driver.status().term).toBe(after.hardState.term);
-    // The others carried on.
+
+    // (c) The others carried on.
     await leader.host.propose(enc('after'));
   });
 });
 
-describe('the Ready host checks a leader snapshot in a scratch machine', () => {
-  /** A Ready that carries nothing but the snapshot under test. */
-  const ready = (snapshot: Snapshot): Ready => ({
-    softState: null,
-    hardState: null,
-    snapshot,
-    entries: [],
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    droppedReads: [],
-    mustPersist: true,
-    messagesBeforeWrite: [],
-    messagesAfterWrite: [],
-    appliedBeforeWrite: 0,
-  });
+describe('snapshotRefusal: a leader snapshot restored in a scratch machine', () => {
   const snapshotOf = (data: Uint8Array): Snapshot => ({ meta: { index: 7, term: 2, config: { voters: ['a'], learners: [] } }, data });
-
-  function host(createMachine?: () => StateMachine): { persist: (rd: Ready) => { failed: unknown; written: StorageWrite[] }; own: PickyMachine } {
-    const own = new PickyMachine();
-    const written: StorageWrite[] = [];
-    const d: ReadyHostContext = {
-      metrics: emptyDriverMetrics(),
-      observer: {},
-      writes: { write: (w) => written.push(w) },
-      clock: systemClock,
-      machine: new SessionMachine(own),
-      scratch: createMachine === undefined ? {} : { createMachine },
-      reads: () => null,
-      proposals: () => null,
-      send: () => undefined,
-      reportState: () => undefined,
-      fail: () => undefined,
-    };
-    const h = driverReadyHost(new RaftNode({ id: 'a', voters: ['a'], prng: createPrng(1) }), d);
-    return {
-      own,
-      persist: (rd) => {
-        let failed: unknown = null;
-        h.persist(rd, () => undefined, (e) => (failed = e));
-        return { failed, written };
-      },
-    };
-  }
 
   const good = (items: string[]): Uint8Array => {
     const m = new SessionMachine(new PickyMachine());
@@ -205,27 +158,20 @@ describe('the Ready host checks a leader snapshot in a scratch machine', () => {
     return m.snapshot();
   };
 
-  it('writes a snapshot the scratch machine restores, and leaves the node its own machine', () => {
-    const h = host(() => new PickyMachine());
-    const r = h.persist(ready(snapshotOf(good(['a', 'b']))));
-    expect(r.failed).toBeNull();
-    expect(r.written).toHaveLength(1);
-    expect(h.own.restores).toBe(0);
+  it('passes a snapshot the scratch machine restores, and leaves the node its own machine', () => {
+    const own = new PickyMachine();
+    expect(snapshotRefusal({ createMachine: () => new PickyMachine() }, snapshotOf(good(['a', 'b'])))).toBeNull();
+    expect(own.restores).toBe(0);
   });
 
-  it('refuses, writing nothing, what the application machine cannot restore', () => {
-    const r = host(() => new PickyMachine()).persist(ready(snapshotOf(good(['poison']))));
-    expect(r.failed).toMatchObject({ code: 'SNAPSHOT_REJECTED' });
-    expect(String((r.failed as Error).message)).toMatch(/index 7 \(term 2\).*RangeError/);
-    expect(r.written).toEqual([]);
+  it('refuses what the application machine cannot restore, naming the index, term and error', () => {
+    const why = snapshotRefusal({ createMachine: () => new PickyMachine() }, snapshotOf(good(['poison'])));
+    expect(why).toMatch(/index 7 \(term 2\).*RangeError: this machine cannot take a poisoned snapshot/);
   });
 
   it('without a machine factory, still refuses a snapshot whose session envelope is junk', () => {
-    const h = host();
-    const junk = h.persist(ready(snapshotOf(Uint8Array.of(0xff, 1, 2, 3))));
-    expect(junk.failed).toMatchObject({ code: 'SNAPSHOT_REJECTED' });
-    expect(junk.written).toEqual([]);
+    expect(snapshotRefusal({}, snapshotOf(Uint8Array.of(0xff, 1, 2, 3)))).not.toBeNull();
     // The application's bytes are not looked at without a factory.
-    expect(h.persist(ready(snapshotOf(good(['poison'])))).failed).toBeNull();
+    expect(snapshotRefusal({}, snapshotOf(good(['poison'])))).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { Prng } from '../prng.ts';
 import { ConfigError } from './errors.ts';
-import type { NodeId } from './types.ts';
+import type { NodeId, Snapshot } from './types.ts';
 
 export interface RaftConfig {
   readonly id: NodeId;
@@ -92,6 +92,15 @@ export interface RaftConfig {
    * Who may join at all is the runtime's business (authenticated links, signed invitations).
    */
   readonly joinsPerElectionTimeoutMax?: number;
+  /**
+   * Whether this node can install a leader's snapshot: null when it can, else why not. Called
+   * once a snapshot has arrived whole, before anything of it changes the node; a snapshot
+   * refused is dropped and counted (`snapshotsRefused`) and the leader sends it again later.
+   * The runtime restores it into a scratch state machine (driver-ready-host.ts): a snapshot this
+   * node's machine cannot restore, installed, would stop the node on every boot. Must be
+   * deterministic (the same snapshot, the same answer). Null: every snapshot is installed.
+   */
+  readonly checkSnapshot?: ((snapshot: Snapshot) => string | null) | null;
 }
 
 export type ResolvedRaftConfig = Required<RaftConfig>;
@@ -124,6 +133,7 @@ export const raftDefaults = {
   votersMax: 7,
   learnersMax: 16,
   joinsPerElectionTimeoutMax: 2,
+  checkSnapshot: null as ((snapshot: Snapshot) => string | null) | null,
 };
 
 function positiveInt(name: string, value: number): void {

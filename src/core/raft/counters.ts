@@ -27,6 +27,8 @@ export interface RaftCounters {
   joinsRefused: number;
   /** Commands of a forwarded `propose` message beyond `proposalsPerMessageMax`. */
   proposalsRefused: number;
+  /** Snapshots from a leader that this node could not install (`RaftConfig.checkSnapshot`). */
+  snapshotsRefused: number;
 }
 
 export function createRaftCounters(): RaftCounters {
@@ -40,5 +42,6 @@ export function createRaftCounters(): RaftCounters {
     acksRefused: 0,
     joinsRefused: 0,
     proposalsRefused: 0,
+    snapshotsRefused: 0,
   };
 }

@@ -176,6 +176,12 @@ export function handleSnapshot(r: Raft, m: SnapshotMessage): void {
     at += chunk.byteLength;
   }
   r.incomingSnapshot = null;
+  // Checked whole, before it changes anything: one this node cannot restore is refused, not
+  // installed (unanswered: the leader sends it again once its snapshot times out).
+  if (r.cfg.checkSnapshot !== null && r.cfg.checkSnapshot({ meta, data }) !== null) {
+    r.counters.snapshotsRefused++;
+    return;
+  }
   r.log.restore({ meta, data });
   r.refreshConfig();
   answer(incoming.received, true);

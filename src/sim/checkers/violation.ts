@@ -33,7 +33,12 @@ export type SafetyProperty =
    */
   | 'storage-rules'
   /** The engine threw (an assertion in `src/core` fired): a bug by definition. */
-  | 'engine-assertion';
+  | 'engine-assertion'
+  /**
+   * A frame forged by a stranger without the cluster secret, or a second copy of a member's
+   * frame (a replay, a duplicate), reached an engine (src/sim/intruder.ts).
+   */
+  | 'link-authentication';
 
 export interface Violation {
   readonly property: SafetyProperty;
