@@ -14,7 +14,9 @@
  *   and passes the new life's frames under sequence numbers the old life already used;
  * - refuses an old hello (`stale-hello`) without moving the known epoch back; takes a hello
  *   that names an old epoch of ours, with `answer: true`;
- * - holds at most `linksMax` peers (`too-many-links`), and paces hellos per peer.
+ * - holds at most `linksMax` peers (`too-many-links`); a peer that no hello authenticated gives
+ *   its place up to one that authenticates (ids that sent one forged frame each cannot hold
+ *   every place); and paces hellos per peer.
  *
  * Every scenario runs with the synchronous MAC and with Web Crypto, and must give the same
  * verdicts (the expected values are written once, for both); the two backends also tag alike
@@ -234,6 +236,25 @@ describe.each(['sync', 'webcrypto'] as const)('LinkGuard (%s MAC)', (mac) => {
     expect(await open(p1, await hello(b, 'p1'))).toEqual({ verdict: 'ok', answer: false });
     expect(await open(b, await data(p1, 'b', 'y'))).toBe('ok');
     expect(b.linkCount).toBe(2);
+  });
+
+  it('gives up the place of a peer no hello authenticated to one that authenticates', async () => {
+    const b = guard(mac, 'b', 2_000, { linksMax: 2 });
+    // Two ids send one forged frame each: each takes a place (nothing is authenticated yet).
+    for (const junk of ['x1', 'x2']) expect(await b.openData(junk, 1, text('junk'), new Uint8Array(32))).toBe('unknown-epoch');
+    expect(b.linkCount).toBe(2);
+    // A real peer still gets in, in the oldest stranger's place.
+    const p1 = guard(mac, 'p1', 100);
+    expect(await open(b, await hello(p1, 'b'))).toEqual({ verdict: 'ok', answer: true });
+    expect(b.linkCount).toBe(2);
+    expect(b.peerEpoch('p1')).toBe(100);
+    const p2 = guard(mac, 'p2', 101);
+    expect(await open(b, await hello(p2, 'b'))).toEqual({ verdict: 'ok', answer: true });
+    // Authenticated peers keep their places: more strangers are refused.
+    expect(await b.openData('x3', 1, text('junk'), new Uint8Array(32))).toBe('too-many-links');
+    expect(b.helloDue('x4', 0)).toBe(false);
+    expect(b.peerEpoch('p1')).toBe(100);
+    expect(b.peerEpoch('p2')).toBe(101);
   });
 
   it('paces hellos: at most one per peer per helloIntervalMs', () => {

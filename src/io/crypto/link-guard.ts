@@ -106,11 +106,22 @@ export class LinkGuard {
     return this.peers.get(peer)?.epoch ?? 0;
   }
 
-  /** The state of the link to `peer`, created on first use; null when `linksMax` are taken. */
+  /**
+   * The state of the link to `peer`, created on first use; null when `linksMax` are taken by
+   * peers whose hellos were taken. Any frame creates one, before anything is authenticated, so a
+   * full table gives up the place of a peer that no hello ever authenticated (epoch 0: nothing
+   * went to it but hellos, which no window checks), the oldest first; otherwise ids that sent
+   * one forged frame each would hold every place for the rest of this life.
+   */
   private peer(id: NodeId): Peer | null {
     let p = this.peers.get(id);
     if (p !== undefined) return p;
-    if (this.peers.size >= this.linksMax || id === this.self) return null;
+    if (id === this.self) return null;
+    if (this.peers.size >= this.linksMax) {
+      const stranger = [...this.peers].find(([, q]) => q.epoch === 0);
+      if (stranger === undefined) return null;
+      this.peers.delete(stranger[0]);
+    }
     const key = this.keys.keyFor(this.self, id);
     p = {
       mac: this.webcrypto ? createWebCryptoMac(key) : createSyncMac(key),
