@@ -157,6 +157,8 @@ export class SimNode {
       writes: simWrites(this.storage, o.scheduler, o.postDurableDelayUs, () => incarnation === this.incarnation, this.sabotaged('send-before-durable'), (completesAtUs, carriesVote) => o.onWriteBegin?.(this, completesAtUs, carriesVote)),
       link: router,
       machine,
+      // The leader's snapshots are checked in a scratch machine, as production's are.
+      createMachine: () => new RecordingMachine(),
       ...(o.session === undefined ? {} : { sessions: o.session as Partial<SessionOptions> }),
       clock,
       tickMs: o.baseTickUs / 1000,
