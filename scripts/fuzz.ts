@@ -24,6 +24,7 @@
  * Exit status 1 when crashes, forged or replayed frames accepted, or runs not live are above 0;
  * 2 on bad arguments. `npm run bench -- fuzz` runs a million frames.
  */
+import { pathToFileURL } from 'node:url';
 import type { IntruderMix, IntruderStats } from '../src/sim/intruder.ts';
 import { runSimulation, simulationDefaults } from '../src/sim/simulation.ts';
 
@@ -52,8 +53,9 @@ function parseArgs(argv: readonly string[]): Args | string {
   return args.frames < 1 ? '--frames is required' : args;
 }
 
-function main(): number {
-  const parsed = parseArgs(process.argv.slice(2));
+/** Run the fuzzer on `argv` (the flags above); the exit status. */
+export function runFuzz(argv: readonly string[]): number {
+  const parsed = parseArgs(argv);
   if (typeof parsed === 'string') {
     console.error(`fuzz: ${parsed}\n${usage}`);
     return 2;
@@ -72,7 +74,7 @@ function main(): number {
     // The last run sends only what is left: its rate is scaled to the safety phase.
     const left = args.frames - totals.sent;
     const perRun = (args.rate * simulationDefaults.safetyPhaseUs) / 1_000_000;
-    const framesPerS = left < perRun ? Math.max(1, Math.ceil((left * 1_000_000) / simulationDefaults.safetyPhaseUs)) : args.rate;
+    const framesPerS = left < perRun ? Math.max(1, Math.ceil((left * 1.1 * 1_000_000) / simulationDefaults.safetyPhaseUs)) : args.rate;
     let stats: IntruderStats | null = null;
     try {
       const r = runSimulation({ seed, nodes: args.nodes, intruder: { ...mix, framesPerS } });
@@ -125,4 +127,4 @@ function main(): number {
   return crashes + totals.forgedAccepted + totals.replayedAccepted + totals.junkAccepted + notLive > 0 || totals.sent < args.frames ? 1 : 0;
 }
 
-process.exitCode = main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = runFuzz(process.argv.slice(2));

@@ -9,7 +9,8 @@
  * a frame it sent that got through is a 'link-authentication' violation of the run (the mutants
  * replay-window-ignored, link-tag-not-checked and stale-hello-adopted show it bites).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { runFuzz } from '../../scripts/fuzz.ts';
 import { emptyMapsBody } from '../../src/sim/hostile-frames.ts';
 import { intruderMixDefault } from '../../src/sim/intruder.ts';
 import { runSimulation } from '../../src/sim/simulation.ts';
@@ -55,4 +56,26 @@ describe('the intruder', () => {
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error.code).toBe('TOO_MANY_VALUES');
   });
+});
+
+describe('npm run fuzz (a small N; the benchmark runs a million)', () => {
+  it('pushes N hostile frames through live clusters: no crash, nothing forged or replayed accepted, the JSON line last', () => {
+    const lines: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const progress = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    let status: number;
+    try {
+      status = runFuzz(['--frames', '30000', '--seed', '11']);
+    } finally {
+      log.mockRestore();
+      progress.mockRestore();
+    }
+    const line = JSON.parse(lines.at(-1) ?? '{}') as { frames: number; accepted: number; rejected: number } & Record<string, number>;
+    expect(status).toBe(0);
+    expect(line.frames).toBeGreaterThanOrEqual(30000);
+    expect(line).toMatchObject({ crashes: 0, forgedAccepted: 0, replayedAccepted: 0, notLive: 0 });
+    expect(line.accepted + line.rejected).toBe(line.frames);
+    expect(line.rejected).toBeGreaterThan(line.frames * 0.9);
+    for (const kind of ['forged', 'replayed', 'junk', 'insider']) expect(line[kind], kind).toBeGreaterThan(1000);
+  }, 180_000);
 });
