@@ -28,6 +28,10 @@
  * Failover times are Node `performance.now()` from just before the close/crash to the answer of
  * the survivor's page (so they include one page-to-Node hop, well under a millisecond locally).
  *
+ * Measures 1-5 run twice in the same run (`--auth both`, the default): without a cluster secret,
+ * then with one (every frame tagged and checked with HMAC-SHA256 in Web Crypto); the figures with
+ * a secret have keys ending in `Auth` (`commandsPerSecAuth`...). `--auth off|on` runs one.
+ *
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
  * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline;
  * BENCH_PROFILE=throughput|latency profiles the leader's and a follower's workers during that measure
@@ -51,14 +55,16 @@ interface BrowserBenchOptions {
   peerTrials: number;
   /** The measures to run (all by default): throughput, latency, crash, graceful, tabs, peer. */
   only: ReadonlySet<Measure>;
+  /** Links without a secret, with one (HMAC-SHA256 per frame), or both in this run (default). */
+  auth: 'off' | 'on' | 'both';
 }
 
 const measures = ['throughput', 'latency', 'crash', 'graceful', 'tabs', 'peer'] as const;
 type Measure = (typeof measures)[number];
 
 function parseOptions(args: readonly string[]): BrowserBenchOptions {
-  const o: BrowserBenchOptions = { commands: 100_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures) };
-  const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only'>> = {
+  const o: BrowserBenchOptions = { commands: 100_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures), auth: 'both' };
+  const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only' | 'auth'>> = {
     '--commands': 'commands',
     '--concurrency': 'concurrency',
     '--latency-writes': 'latencyWrites',
@@ -74,6 +80,12 @@ function parseOptions(args: readonly string[]): BrowserBenchOptions {
       const bad = names.find((n) => !(measures as readonly string[]).includes(n));
       if (bad !== undefined) throw new Error(`--only takes a comma-separated list of ${measures.join(', ')}; got ${bad}`);
       o.only = new Set(names as Measure[]);
+      continue;
+    }
+    if (flag === '--auth') {
+      const a = String(args[i + 1]);
+      if (a !== 'off' && a !== 'on' && a !== 'both') throw new Error(`--auth takes off, on or both; got ${a}`);
+      o.auth = a;
       continue;
     }
     const key = flags[flag];
@@ -211,8 +223,24 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
 
 // ---- the measures ----------------------------------------------------------------------------
 
-async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>): Promise<void> {
-  const options: ClusterOptions = { size: 3, transport: 'webrtc', storage: 'indexeddb', signaling, iceServers: [], waitTimeoutMs: 60_000 };
+/**
+ * Links unauthenticated (no secret) or authenticated (a secret: every frame tagged with
+ * HMAC-SHA256 in Web Crypto and checked before it is decoded). The same measures run for each;
+ * an authenticated one's JSON keys end in `Auth`, beside the others in the same line.
+ */
+interface Variant {
+  readonly label: string;
+  readonly suffix: '' | 'Auth';
+  readonly secret?: string;
+}
+
+const variants: readonly Variant[] = [
+  { label: 'no secret', suffix: '' },
+  { label: 'secret', suffix: 'Auth', secret: `bench-secret-${process.pid}` },
+];
+
+async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>, v: Variant): Promise<void> {
+  const options: ClusterOptions = { size: 3, transport: 'webrtc', storage: 'indexeddb', signaling, iceServers: [], waitTimeoutMs: 60_000, ...(v.secret === undefined ? {} : { secret: v.secret }) };
   const c = !o.only.has('throughput') && !o.only.has('latency') ? null : await Cluster.open(browser, options, baseURL);
   if (c !== null) try {
     let leader = await c.waitForLeader();
@@ -227,16 +255,16 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
       const sec = (performance.now() - t0) / 1000;
       const cps = report.acked.length / sec;
       console.log(
-        `throughput: ${report.acked.length} acked, ${report.failed.length} failed of ${o.commands} writes, ${o.concurrency} in flight, ${sec.toFixed(2)} s → ${Math.round(cps)} commands/s`,
+        `[${v.label}] throughput: ${report.acked.length} acked, ${report.failed.length} failed of ${o.commands} writes, ${o.concurrency} in flight, ${sec.toFixed(2)} s → ${Math.round(cps)} commands/s`,
       );
-      out.commandsPerSec = Math.round(cps);
+      out[`commandsPerSec${v.suffix}`] = Math.round(cps);
       await stopProfile?.();
       await stopProfile2?.();
       if (process.env.BENCH_DEBUG) {
         for (const i of c.alive) console.log(`  node ${i}${i === leader ? ' (leader)' : ''}: ${JSON.stringify((await c.metrics(i)).driver)}`);
       }
     } catch (e) {
-      console.log(`throughput: failed: ${String(e)}`);
+      console.log(`[${v.label}] throughput: failed: ${String(e)}`);
     }
 
     if (o.only.has('latency')) try {
@@ -259,14 +287,14 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
       await stopLatProfile2?.();
       const p50 = percentile(latencies, 0.5);
       const p99 = percentile(latencies, 0.99);
-      console.log(`latency: ${latencies.length} sequential writes from the leader: p50 ${p50?.toFixed(2)} ms, p99 ${p99?.toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (page performance.now())`);
-      out.latencyP50Ms = p50 === null ? null : Math.round(p50 * 100) / 100;
+      console.log(`[${v.label}] latency: ${latencies.length} sequential writes from the leader: p50 ${p50?.toFixed(2)} ms, p99 ${p99?.toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (page performance.now())`);
+      out[`latencyP50Ms${v.suffix}`] = p50 === null ? null : Math.round(p50 * 100) / 100;
       if (process.env.BENCH_DEBUG) {
         for (const i of c.alive) console.log(`  node ${i}${i === leader ? ' (leader)' : ''}: ${JSON.stringify((await c.metrics(i)).driver)}`);
       }
-      out.latencyP99Ms = p99 === null ? null : Math.round(p99 * 100) / 100;
+      out[`latencyP99Ms${v.suffix}`] = p99 === null ? null : Math.round(p99 * 100) / 100;
     } catch (e) {
-      console.log(`latency: failed: ${String(e)}`);
+      console.log(`[${v.label}] latency: failed: ${String(e)}`);
     }
 
   } finally {
@@ -277,38 +305,38 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
     try {
       for (let t = 0; o.only.has('crash') && t < o.crashTrials; t++) crash.push(await failoverTrial(browser, options, `crash${t}`, true));
     } catch (e) {
-      console.log(`crash failover: failed after ${crash.length} trials: ${String(e)}`);
+      console.log(`[${v.label}] crash failover: failed after ${crash.length} trials: ${String(e)}`);
     }
     if (crash.length > 0) {
-      console.log(`crash failover (renderer crashed, no pagehide) over ${crash.length} trials: p50 ${percentile(crash, 0.5)?.toFixed(1)} ms, p99 ${percentile(crash, 0.99)?.toFixed(1)} ms [${fmt(crash)}]`);
-      out.failoverCrashP50Ms = round1(percentile(crash, 0.5));
-      out.failoverCrashP99Ms = round1(percentile(crash, 0.99));
+      console.log(`[${v.label}] crash failover (renderer crashed, no pagehide) over ${crash.length} trials: p50 ${percentile(crash, 0.5)?.toFixed(1)} ms, p99 ${percentile(crash, 0.99)?.toFixed(1)} ms [${fmt(crash)}]`);
+      out[`failoverCrashP50Ms${v.suffix}`] = round1(percentile(crash, 0.5));
+      out[`failoverCrashP99Ms${v.suffix}`] = round1(percentile(crash, 0.99));
     }
 
     const graceful: number[] = [];
     try {
       for (let t = 0; o.only.has('graceful') && t < o.gracefulTrials; t++) graceful.push(await failoverTrial(browser, options, `graceful${t}`, false));
     } catch (e) {
-      console.log(`graceful failover: failed after ${graceful.length} trials: ${String(e)}`);
+      console.log(`[${v.label}] graceful failover: failed after ${graceful.length} trials: ${String(e)}`);
     }
     if (graceful.length > 0) {
-      console.log(`graceful failover (page closed, hand-over on pagehide) over ${graceful.length} trials: p50 ${percentile(graceful, 0.5)?.toFixed(1)} ms [${fmt(graceful)}]`);
-      out.failoverGracefulP50Ms = round1(percentile(graceful, 0.5));
+      console.log(`[${v.label}] graceful failover (page closed, hand-over on pagehide) over ${graceful.length} trials: p50 ${percentile(graceful, 0.5)?.toFixed(1)} ms [${fmt(graceful)}]`);
+      out[`failoverGracefulP50Ms${v.suffix}`] = round1(percentile(graceful, 0.5));
     }
   }
 }
 
-async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>): Promise<void> {
-  const options: ClusterOptions = { size: 3, transport: 'broadcast', storage: 'indexeddb', waitTimeoutMs: 60_000 };
+async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>, v: Variant): Promise<void> {
+  const options: ClusterOptions = { size: 3, transport: 'broadcast', storage: 'indexeddb', waitTimeoutMs: 60_000, ...(v.secret === undefined ? {} : { secret: v.secret }) };
   const tabs: number[] = [];
   try {
     for (let t = 0; o.only.has('tabs') && t < o.tabTrials; t++) tabs.push(await failoverTrial(browser, options, `tab${t}`, false));
   } catch (e) {
-    console.log(`tab failover: failed after ${tabs.length} trials: ${String(e)}`);
+    console.log(`[${v.label}] tab failover: failed after ${tabs.length} trials: ${String(e)}`);
   }
   if (tabs.length > 0) {
-    console.log(`tab failover (BroadcastChannel, leader tab closed, until a new commit) over ${tabs.length} trials: p50 ${percentile(tabs, 0.5)?.toFixed(1)} ms [${fmt(tabs)}]`);
-    out.failoverTabsP50Ms = round1(percentile(tabs, 0.5));
+    console.log(`[${v.label}] tab failover (BroadcastChannel, leader tab closed, until a new commit) over ${tabs.length} trials: p50 ${percentile(tabs, 0.5)?.toFixed(1)} ms [${fmt(tabs)}]`);
+    out[`failoverTabsP50Ms${v.suffix}`] = round1(percentile(tabs, 0.5));
   }
 }
 
@@ -362,15 +390,12 @@ async function measurePeer(browser: Browser, o: BrowserBenchOptions, out: Record
 export async function runBrowserBench(args: readonly string[]): Promise<void> {
   const o = parseOptions(args);
   const out: Record<string, number | null> = {
-    commandsPerSec: null,
-    latencyP50Ms: null,
-    latencyP99Ms: null,
-    failoverCrashP50Ms: null,
-    failoverCrashP99Ms: null,
-    failoverGracefulP50Ms: null,
-    failoverTabsP50Ms: null,
     peerBroadcastChannelFailoverP50Ms: null,
   };
+  const running = variants.filter((v) => o.auth === 'both' || (o.auth === 'on') === (v.secret !== undefined));
+  for (const v of running) {
+    for (const k of ['commandsPerSec', 'latencyP50Ms', 'latencyP99Ms', 'failoverCrashP50Ms', 'failoverCrashP99Ms', 'failoverGracefulP50Ms', 'failoverTabsP50Ms']) out[`${k}${v.suffix}`] = null;
+  }
   let server: PreviewServer | null = null;
   let peer: ChildProcess | null = null;
   let browser: Browser | null = null;
@@ -384,16 +409,23 @@ export async function runBrowserBench(args: readonly string[]): Promise<void> {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     console.log(`browser: ${browser.version()}; pages at ${baseURL}, PeerServer at ${host}:${peerPort}`);
+    // Each measure with and without a secret, one after the other, so both meet the same machine.
     for (const [what, run] of [
       ['webrtc', measureWebrtc],
       ['tabs', measureTabs],
-      ['peer', measurePeer],
     ] as const) {
-      try {
-        await run(browser, o, out);
-      } catch (e) {
-        console.log(`${what}: failed: ${String(e)}`);
+      for (const v of running) {
+        try {
+          await run(browser, o, out, v);
+        } catch (e) {
+          console.log(`[${v.label}] ${what}: failed: ${String(e)}`);
+        }
       }
+    }
+    try {
+      await measurePeer(browser, o, out);
+    } catch (e) {
+      console.log(`peer: failed: ${String(e)}`);
     }
   } finally {
     await browser?.close().catch(() => undefined);
