@@ -23,7 +23,9 @@
  * leader promotes it once it has caught up.
  */
 import * as Comlink from 'comlink';
+import { knownTaggedError } from '../core/error-code.ts';
 import type { NodeId } from '../core/raft/types.ts';
+import type { Result } from '../core/result.ts';
 import { requestPersistence, type PersistenceResult } from '../io/storage/indexeddb-storage.ts';
 import type {
   BootSummary,
@@ -33,7 +35,6 @@ import type {
   NodeEventType,
   NodeMetrics,
   NodeStatus,
-  Outcome,
   RaftTuning,
   ReadConsistency,
   TransportSpec,
@@ -148,7 +149,7 @@ export type BytesNode = PeerquorumNode<Uint8Array, Uint8Array, unknown, unknown>
 const stopTimeoutMs = 5_000;
 /** The most commands one `proposeMany` call to the worker carries. */
 const proposeBatchMax = 256;
-const lostOutcome: Outcome<never> = { ok: false, error: { code: 'INTERNAL', message: 'the worker answered fewer outcomes than commands' } };
+const lostResult: Result<never> = { ok: false, error: { code: 'INTERNAL', message: 'the worker answered fewer outcomes than commands' } };
 
 export function createNode(options: CreateNodeOptions<'kv'>): Promise<KvNode>;
 export function createNode(options: CreateNodeOptions<CustomMachine>): Promise<BytesNode>;
@@ -258,7 +259,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   private closing: Promise<void> | null = null;
   /** Until this node is known to have durable state, its events are watched for it (node-id.ts). */
   private awaitingDurable: boolean;
-  private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Outcome<Uint8Array>) => void }[] = [];
+  private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Result<Uint8Array>) => void }[] = [];
   private readonly onPageHide = (): void => {
     if (this.role === 'leader') void this.api.handOver().catch(() => undefined);
   };
@@ -321,7 +322,9 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     markDurable(this.options.cluster, this.id);
   }
 
-  private dispatch(e: NodeEvent): void {
+  private dispatch(received: NodeEvent): void {
+    // A worker of another build may send a code this one does not know: it reads as INTERNAL.
+    const e: NodeEvent = received.type === 'error' ? { ...received, error: knownTaggedError(received.error) } : received;
     if (this.awaitingDurable && eventShowsDurableState(e)) this.markDurable();
     if (e.type === 'role') this.role = e.role;
     if (e.type === 'leader') this.watch?.follow(e.leader);
@@ -355,7 +358,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   async propose(command: C): Promise<R> {
     this.checkOpen();
     const bytes = this.client.encode(command);
-    const outcome = await new Promise<Outcome<Uint8Array>>((resolve) => {
+    const outcome = await new Promise<Result<Uint8Array>>((resolve) => {
       this.proposeQueue.push({ bytes, resolve });
       if (this.proposeQueue.length === 1) queueMicrotask(() => this.flushProposals());
     });
@@ -373,7 +376,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     for (let i = 0; i < queue.length; i += proposeBatchMax) {
       const batch = queue.slice(i, i + proposeBatchMax);
       this.api.proposeMany(batch.map((p) => p.bytes)).then(
-        (outcomes) => batch.forEach((p, k) => p.resolve(outcomes[k] ?? lostOutcome)),
+        (outcomes) => batch.forEach((p, k) => p.resolve(outcomes[k] ?? lostResult)),
         (e: unknown) => batch.forEach((p) => p.resolve({ ok: false, error: { code: 'STOPPED', message: `the worker did not answer: ${String(e)}` } })),
       );
     }

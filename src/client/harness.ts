@@ -2,16 +2,21 @@
  * The page half of the Playwright fixture (`peerquorum/playwright`): a page that calls
  * `installHarness()` exposes `window.peerquorumHarness`, through which a test runs one
  * key-value node in that page and drives it with `page.evaluate`. Everything it answers is
- * JSON data, and every failure is an answer `{ ok: false, error: { code, message } }`, never a
- * thrown error (so the code survives the trip to the test).
+ * JSON data, and every failure is an answer `{ ok: false, error: { code, message } }` (a
+ * `Result`, with an `ErrorCode`), never a thrown error (so the code survives the trip to the
+ * test).
  */
+import type { ErrorCode } from '../core/error-code.ts';
 import type { NodeId } from '../core/raft/types.ts';
+import type { Result } from '../core/result.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
+import { NodeError, toTaggedError } from '../runtime/errors.ts';
 import type { MachineDigest, NodeEvent, NodeMetrics, NodeStatus, RaftTuning, ReadConsistency } from '../runtime/worker-protocol.ts';
 import { createNode, type KvNode } from './create-node.ts';
 import type { SignalingOptions } from './links.ts';
 
-export type HarnessResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+/** The harness's answers: `Result<T>` (src/core/result.ts) under the name the harness has always used. */
+export type HarnessResult<T> = Result<T>;
 
 export interface HarnessStartOptions {
   readonly cluster: string;
@@ -32,7 +37,7 @@ export interface HarnessStartOptions {
 /** Writes `key = value` pairs; `acked` are those whose write was acknowledged. */
 export interface WriteReport {
   readonly acked: readonly string[];
-  readonly failed: readonly { readonly key: string; readonly code: string }[];
+  readonly failed: readonly { readonly key: string; readonly code: ErrorCode }[];
 }
 
 /** An event with when the page saw it: `performance.timeOrigin + performance.now()` (ms since the epoch, comparable across pages). */
@@ -71,13 +76,8 @@ async function result<T>(f: () => Promise<T> | T): Promise<HarnessResult<T>> {
   try {
     return { ok: true, value: await f() };
   } catch (e) {
-    const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'INTERNAL';
-    return { ok: false, error: { code, message: e instanceof Error ? e.message : String(e) } };
+    return { ok: false, error: toTaggedError(e) };
   }
-}
-
-function codeOf(e: unknown): string {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'INTERNAL';
 }
 
 const eventsMax = 10_000;
@@ -85,26 +85,26 @@ const eventsMax = 10_000;
 export function installHarness(): Harness {
   let node: KvNode | null = null;
   const seen: TimedEvent[] = [];
-  let load: { stop: boolean; acked: string[]; failed: { key: string; code: string }[]; workers: Promise<void>[] } | null = null;
+  let load: { stop: boolean; acked: string[]; failed: { key: string; code: ErrorCode }[]; workers: Promise<void>[] } | null = null;
 
   const requireNode = (): KvNode => {
-    if (node === null) throw Object.assign(new Error('no node was started in this page'), { code: 'STOPPED' });
+    if (node === null) throw new NodeError('STOPPED', 'no node was started in this page');
     return node;
   };
 
-  const write = async (n: KvNode, key: string, value: string, report: { acked: string[]; failed: { key: string; code: string }[] }): Promise<void> => {
+  const write = async (n: KvNode, key: string, value: string, report: { acked: string[]; failed: { key: string; code: ErrorCode }[] }): Promise<void> => {
     try {
       await n.propose({ op: 'write', key, value });
       report.acked.push(key);
     } catch (e) {
-      report.failed.push({ key, code: codeOf(e) });
+      report.failed.push({ key, code: toTaggedError(e).code });
     }
   };
 
   const harness: Harness = {
     start: (options) =>
       result(async () => {
-        if (node !== null) throw Object.assign(new Error('a node already runs in this page'), { code: 'CONFIG' });
+        if (node !== null) throw new NodeError('CONFIG', 'a node already runs in this page');
         const n = await createNode({ ...options, machine: 'kv' });
         for (const type of ['role', 'leader', 'link', 'error'] as const) {
           n.on(type, (e) => {
@@ -126,7 +126,7 @@ export function installHarness(): Harness {
     writeMany: ({ prefix, count, from = 0, concurrency = 32 }) =>
       result(async () => {
         const n = requireNode();
-        const report = { acked: [] as string[], failed: [] as { key: string; code: string }[] };
+        const report = { acked: [] as string[], failed: [] as { key: string; code: ErrorCode }[] };
         let next = from;
         const end = from + count;
         const worker = async (): Promise<void> => {
@@ -141,7 +141,7 @@ export function installHarness(): Harness {
     startWriting: ({ prefix, concurrency = 4 }) => {
       if (node === null || load !== null) return { ok: false, error: { code: 'CONFIG', message: 'no node, or already writing' } };
       const n = node;
-      const l = { stop: false, acked: [] as string[], failed: [] as { key: string; code: string }[], workers: [] as Promise<void>[] };
+      const l = { stop: false, acked: [] as string[], failed: [] as { key: string; code: ErrorCode }[], workers: [] as Promise<void>[] };
       let next = 0;
       const worker = async (): Promise<void> => {
         while (!l.stop) {
@@ -156,7 +156,7 @@ export function installHarness(): Harness {
     stopWriting: () =>
       result(async () => {
         const l = load;
-        if (l === null) throw Object.assign(new Error('not writing'), { code: 'CONFIG' });
+        if (l === null) throw new NodeError('CONFIG', 'not writing');
         l.stop = true;
         await Promise.all(l.workers);
         load = null;

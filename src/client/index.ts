@@ -4,6 +4,8 @@
  */
 export { createNode, type BytesNode, type CreateNodeOptions, type CustomMachine, type CustomTransport, type KvNode, type NodeTestHooks, type PeerquorumNode } from './create-node.ts';
 export { NodeError } from './node-error.ts';
+export { errorCodes, isErrorCode, type ErrorCode, type TaggedError } from '../core/error-code.ts';
+export type { Result } from '../core/result.ts';
 export { registerLinks, type LinkContext, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
 export { aliveLockName } from './locks.ts';
 export { storedIdKey } from './node-id.ts';

@@ -23,7 +23,9 @@
  * condition, with a timeout only to stop a hang.
  */
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { isErrorCode } from '../core/error-code.ts';
 import type { Harness, HarnessResult, HarnessStartOptions, WriteReport } from '../client/harness.ts';
+import { NodeError } from '../client/node-error.ts';
 import type { SignalingOptions } from '../client/links.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
 import type { MachineDigest, NodeEvent, NodeMetrics, NodeStatus, RaftTuning, ReadConsistency } from '../runtime/worker-protocol.ts';
@@ -57,15 +59,9 @@ export interface ClusterOptions {
   readonly secret?: string;
 }
 
-/** A failure answered by a node, with its code (`NOT_LEADER`, `TIMEOUT`, `STOPPED`...). */
-export class ClusterNodeError extends Error {
-  override readonly name = 'ClusterNodeError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A failure answered by a node: a `NodeError`, with its code (`NOT_LEADER`, `TIMEOUT`, `STOPPED`...). */
+export class ClusterNodeError extends NodeError {
+  override readonly name: string = 'ClusterNodeError';
 }
 
 /** A page started beside a cluster by `Cluster.startStranger`: not one of its nodes. */
@@ -93,14 +89,14 @@ export class Stranger {
     const answer = await this.page.evaluate(
       async ({ method, args }) => {
         const h = window.peerquorumHarness;
-        if (h === undefined) return { ok: false, error: { code: 'NO_HARNESS', message: 'this page did not install the peerquorum harness' } };
+        if (h === undefined) return { ok: false, error: { code: 'CONFIG', message: 'this page did not install the peerquorum harness' } };
         return (h[method] as (...a: unknown[]) => unknown)(...args);
       },
       { method, args: args as unknown[] },
     );
     if (typeof answer === 'object' && answer !== null && 'ok' in answer) {
       const r = answer as HarnessResult<unknown>;
-      if (!r.ok) throw new ClusterNodeError(r.error.code, `stranger ${this.id}: ${r.error.code}: ${r.error.message}`);
+      if (!r.ok) throw new ClusterNodeError(isErrorCode(r.error.code) ? r.error.code : 'INTERNAL', `stranger ${this.id}: ${r.error.code}: ${r.error.message}`);
       return r.value as Unwrapped<ReturnType<Harness[K]>>;
     }
     return answer as Unwrapped<ReturnType<Harness[K]>>;
@@ -212,14 +208,14 @@ export class Cluster {
     const answer = await this.page(i).evaluate(
       async ({ method, args }) => {
         const h = window.peerquorumHarness;
-        if (h === undefined) return { ok: false, error: { code: 'NO_HARNESS', message: 'this page did not install the peerquorum harness' } };
+        if (h === undefined) return { ok: false, error: { code: 'CONFIG', message: 'this page did not install the peerquorum harness' } };
         return (h[method] as (...a: unknown[]) => unknown)(...args);
       },
       { method, args: args as unknown[] },
     );
     if (typeof answer === 'object' && answer !== null && 'ok' in answer) {
       const r = answer as HarnessResult<unknown>;
-      if (!r.ok) throw new ClusterNodeError(r.error.code, `node ${i} (${this.member(i).id}): ${r.error.code}: ${r.error.message}`);
+      if (!r.ok) throw new ClusterNodeError(isErrorCode(r.error.code) ? r.error.code : 'INTERNAL', `node ${i} (${this.member(i).id}): ${r.error.code}: ${r.error.message}`);
       return r.value as Unwrapped<ReturnType<Harness[K]>>;
     }
     return answer as Unwrapped<ReturnType<Harness[K]>>;

@@ -11,7 +11,7 @@ import type { StateMachine } from '../machines/state-machine.ts';
 import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
 import type { LinkState } from '../io/transport/transport.ts';
 import type { Clock } from './clock.ts';
-import type { TaggedError } from './errors.ts';
+import type { TaggedError } from '../core/error-code.ts';
 import type { PeerLink } from './frame-router.ts';
 
 /**

@@ -30,7 +30,7 @@ import { err, ok, type Result } from '../core/result.ts';
 import { SessionMachine, sessionDefaults } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { RuntimeError, toTaggedError } from './errors.ts';
+import { NodeError, toTaggedError } from './errors.ts';
 import { emptyDriverMetrics, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
 import { ProposalTracker, type ProposalDone } from './proposals.ts';
 import { RaftReadyLoop } from './ready-loop.ts';
@@ -145,12 +145,12 @@ export class Driver {
   /** `propose`, called back instead of through a promise (the simulator's clients use this). */
   submitCommand(command: Uint8Array, done: ProposalDone): void {
     if (this.stopped || this.proposals === null) {
-      done(err(new RuntimeError('STOPPED', 'the node is stopped')));
+      done(err(new NodeError('STOPPED', 'the node is stopped')));
       return;
     }
     // A command the core would refuse fails now, not after a timeout as "may still be applied".
     if (command.byteLength > this.maxCommandBytes) {
-      done(err(new RuntimeError('TOO_LARGE', `the command is ${command.byteLength} bytes; the limit is ${this.maxCommandBytes}`)));
+      done(err(new NodeError('TOO_LARGE', `the command is ${command.byteLength} bytes; the limit is ${this.maxCommandBytes}`)));
       return;
     }
     this.proposals.propose(command, done);
@@ -181,7 +181,7 @@ export class Driver {
   /** `read`, called back once the machine may be read (the simulator's clients use this). */
   readWhenReady(consistency: ReadMode | 'local', done: ReadDone): void {
     if (this.stopped || this.reads === null) {
-      done(err(new RuntimeError('STOPPED', 'the node is stopped')));
+      done(err(new NodeError('STOPPED', 'the node is stopped')));
       return;
     }
     if (consistency === 'local') {
@@ -210,16 +210,16 @@ export class Driver {
   /** See `RaftNode.transferLeadership`; `urgent` when this node is about to go. */
   transferLeadership(to: NodeId, options: { readonly urgent?: boolean } = {}): void {
     const r = this.requireNode().step({ local: 'transfer-leadership', to, urgent: options.urgent === true });
-    if (!r.ok) throw new RuntimeError('NOT_LEADER', r.error.message);
+    if (!r.ok) throw new NodeError('NOT_LEADER', r.error.message);
     this.pump();
   }
 
   /** Propose a membership change (an operator, or an autopilot outside the engine). */
-  proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, RuntimeError> {
+  proposeConfChange(change: ConfChange): Result<{ index: number; term: number }, NodeError> {
     const r = this.requireNode().step({ local: 'conf-change', change });
     this.pump();
-    if (!r.ok) return err(new RuntimeError(r.error.name === 'NotLeaderError' ? 'NOT_LEADER' : 'PROPOSAL_DROPPED', r.error.message));
-    return r.value.kind === 'appended' ? ok({ index: r.value.index, term: r.value.term }) : err(new RuntimeError('PROPOSAL_DROPPED', 'not appended'));
+    if (!r.ok) return err(new NodeError(r.error.name === 'NotLeaderError' ? 'NOT_LEADER' : 'PROPOSAL_DROPPED', r.error.message));
+    return r.value.kind === 'appended' ? ok({ index: r.value.index, term: r.value.term }) : err(new NodeError('PROPOSAL_DROPPED', 'not appended'));
   }
 
   /**
@@ -314,7 +314,7 @@ export class Driver {
     this.stopped = true;
     this.cancelTimer?.();
     this.loop?.stop();
-    const error = new RuntimeError('STOPPED', `the node stopped: ${reason}`);
+    const error = new NodeError('STOPPED', `the node stopped: ${reason}`);
     this.proposals?.failAll(error);
     this.reads?.failAll(error);
   }
@@ -322,7 +322,7 @@ export class Driver {
   // ---- the loop ------------------------------------------------------------------------------
 
   private requireNode(): RaftNode {
-    if (this.node === null || this.stopped) throw new RuntimeError('STOPPED', 'the node is not running');
+    if (this.node === null || this.stopped) throw new NodeError('STOPPED', 'the node is not running');
     return this.node;
   }
 

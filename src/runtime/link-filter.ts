@@ -10,7 +10,7 @@
  */
 import type { NodeId } from '../core/raft/types.ts';
 import type { LinkState, Transport, TransportStats } from '../io/transport/transport.ts';
-import { RuntimeError } from './errors.ts';
+import { NodeError } from './errors.ts';
 
 export class LinkFilter implements Transport {
   readonly self: NodeId;
@@ -75,7 +75,7 @@ export class LinkFilter implements Transport {
 
   /** Hold every frame sent or received for `delayMs` (0: none). */
   slow(delayMs: number): void {
-    if (!(Number.isFinite(delayMs) && delayMs >= 0)) throw new RuntimeError('CONFIG', `delayMs must be a non-negative number, got ${delayMs}`);
+    if (!(Number.isFinite(delayMs) && delayMs >= 0)) throw new NodeError('CONFIG', `delayMs must be a non-negative number, got ${delayMs}`);
     this.delayMs = delayMs;
   }
 

@@ -25,7 +25,7 @@ import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
 import { broadcastChannelTransport, dataChannelTransport, isTransport, type TransportContext, type TransportFactory } from '../io/transport/factory.ts';
 import type { Transport } from '../io/transport/transport.ts';
 import { Driver, type DriverEvent } from './driver.ts';
-import { RuntimeError, toTaggedError, type TaggedError } from './errors.ts';
+import { NodeError, toTaggedError } from './errors.ts';
 import { LinkFilter } from './link-filter.ts';
 import { checkRaftFitsFrames } from './raft-fits-frames.ts';
 import { FrameRouter } from './frame-router.ts';
@@ -74,7 +74,7 @@ export function kvAdapter(): MachineAdapter {
     machine: new KvMachine(),
     createScratch: () => new KvMachine(),
     query(machine, query) {
-      if (typeof query !== 'string') throw new RuntimeError('CONFIG', 'a key-value read takes a string key');
+      if (typeof query !== 'string') throw new NodeError('CONFIG', 'a key-value read takes a string key');
       return (machine as KvMachine).read(query);
     },
   };
@@ -84,14 +84,14 @@ async function importModule<T>(url: string, what: string): Promise<T> {
   try {
     return (await import(/* @vite-ignore */ url)) as T;
   } catch (e) {
-    throw new RuntimeError('CONFIG', `cannot load the ${what} module ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new NodeError('CONFIG', `cannot load the ${what} module ${url}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
 async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
   if (spec.kind === 'kv') return kvAdapter();
   const mod = await importModule<Partial<MachineModule>>(spec.url, 'machine');
-  if (typeof mod.createMachine !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createMachine`);
+  if (typeof mod.createMachine !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createMachine`);
   const made = mod.createMachine(spec.options);
   const machine = await made;
   const query = mod.query;
@@ -100,14 +100,14 @@ async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
   const create = mod.createMachine.bind(mod);
   const createScratch = (): StateMachine => {
     const m = create(spec.options);
-    if (m instanceof Promise) throw new RuntimeError('CONFIG', `${spec.url}: createMachine answered at once at start, and a promise now`);
+    if (m instanceof Promise) throw new NodeError('CONFIG', `${spec.url}: createMachine answered at once at start, and a promise now`);
     return m;
   };
   return {
     machine,
     ...(made instanceof Promise ? {} : { createScratch }),
     query(m, q) {
-      if (query === undefined) throw new RuntimeError('CONFIG', `${spec.url} does not export query: reads are not supported`);
+      if (query === undefined) throw new NodeError('CONFIG', `${spec.url} does not export query: reads are not supported`);
       return query(m, q);
     },
   };
@@ -131,19 +131,19 @@ async function createTransport(spec: TransportSpec, cluster: string, self: NodeI
   let what = 'the supplied transport factory';
   if (factory === undefined && spec.kind === 'module') {
     const mod = await importModule<Partial<TransportModule>>(spec.url, 'transport');
-    if (typeof mod.createTransport !== 'function') throw new RuntimeError('CONFIG', `${spec.url} does not export createTransport`);
+    if (typeof mod.createTransport !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createTransport`);
     factory = mod.createTransport;
     what = `the createTransport of ${spec.url}`;
   } else if (factory === undefined) {
     const kind: unknown = spec.kind;
-    if (typeof kind !== 'string' || !Object.hasOwn(builtInTransports, kind)) throw new RuntimeError('CONFIG', `unknown transport ${JSON.stringify(spec)}`);
+    if (typeof kind !== 'string' || !Object.hasOwn(builtInTransports, kind)) throw new NodeError('CONFIG', `unknown transport ${JSON.stringify(spec)}`);
     factory = builtInTransports[kind as keyof typeof builtInTransports];
     what = `the ${kind} transport`;
   }
   const transport: unknown = await factory(context);
   if (!isTransport(transport) || transport.self !== self) {
     if (isTransport(transport)) await transport.close().catch(() => undefined);
-    throw new RuntimeError('CONFIG', `${what} did not make a transport for ${self}`);
+    throw new NodeError('CONFIG', `${what} did not make a transport for ${self}`);
   }
   return transport;
 }
@@ -151,7 +151,7 @@ async function createTransport(spec: TransportSpec, cluster: string, self: NodeI
 async function createStorage(options: WorkerStartOptions): Promise<RaftStorage> {
   if (options.storage === 'memory') return new MemoryRaftStorage();
   if (options.storage === 'indexeddb') return IndexedDbRaftStorage.open({ cluster: options.cluster, node: options.id });
-  throw new RuntimeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
+  throw new NodeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
 }
 
 /** Storage that remembers what `boot()` found (the node's durable state before any message). */
@@ -192,10 +192,10 @@ function raftSettings(options: WorkerStartOptions): Omit<RaftConfig, 'prng' | 'a
 }
 
 export class NodeHost {
-  /** Build and start a node; rejects with a `RuntimeError` (code `CONFIG`, `STORAGE`...) when it cannot. */
+  /** Build and start a node; rejects with a `NodeError` (code `CONFIG`, `STORAGE`...) when it cannot. */
   static async start(options: WorkerStartOptions, parts: NodeHostParts = {}): Promise<NodeHost> {
-    if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new RuntimeError('CONFIG', 'cluster must be a non-empty string');
-    if (typeof options.id !== 'string' || options.id.length === 0) throw new RuntimeError('CONFIG', 'id must be a non-empty string');
+    if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new NodeError('CONFIG', 'cluster must be a non-empty string');
+    if (typeof options.id !== 'string' || options.id.length === 0) throw new NodeError('CONFIG', 'id must be a non-empty string');
     // Before anything is opened: settings whose messages would not fit a frame are refused.
     checkRaftFitsFrames(resolveRaftConfig({ ...raftSettings(options), prng: createPrng(0) }));
     const machine = parts.machine ?? (await createMachine(options.machine));
@@ -321,7 +321,7 @@ export class NodeHost {
   transferLeadership(to?: NodeId): NodeId {
     const s = this.driver.status();
     const target = to ?? (s.role === 'leader' ? this.bestTransferee() : this.id);
-    if (target === null) throw new RuntimeError('NOT_LEADER', 'no follower to hand leadership to');
+    if (target === null) throw new NodeError('NOT_LEADER', 'no follower to hand leadership to');
     this.driver.transferLeadership(target);
     this.transfersStarted++;
     return target;
@@ -347,13 +347,13 @@ export class NodeHost {
 
   attachChannel(peer: NodeId, channel: RTCDataChannel): void {
     const t = this.links.inner as Partial<ChannelTransport>;
-    if (typeof t.addChannel !== 'function') throw new RuntimeError('CONFIG', 'this node does not use the WebRTC transport');
-    if (!t.addChannel(peer, channel)) throw new RuntimeError('CONFIG', `the transport refused the channel to ${peer} (closed, or too many links)`);
+    if (typeof t.addChannel !== 'function') throw new NodeError('CONFIG', 'this node does not use the WebRTC transport');
+    if (!t.addChannel(peer, channel)) throw new NodeError('CONFIG', `the transport refused the channel to ${peer} (closed, or too many links)`);
   }
 
   detachChannel(peer: NodeId): void {
     const t = this.links.inner as Partial<ChannelTransport>;
-    if (typeof t.removeChannel !== 'function') throw new RuntimeError('CONFIG', 'this node does not use the WebRTC transport');
+    if (typeof t.removeChannel !== 'function') throw new NodeError('CONFIG', 'this node does not use the WebRTC transport');
     t.removeChannel(peer);
   }
 
@@ -383,7 +383,7 @@ export class NodeHost {
 }
 
 /** Run `f`, turning a throw into a failed result with the error's code (tagged data, DESIGN.md §3). */
-export function attempt<T>(f: () => T): Result<T, TaggedError> {
+export function attempt<T>(f: () => T): Result<T> {
   try {
     return ok(f());
   } catch (e) {
@@ -391,7 +391,7 @@ export function attempt<T>(f: () => T): Result<T, TaggedError> {
   }
 }
 
-export async function attemptAsync<T>(f: () => Promise<T>): Promise<Result<T, TaggedError>> {
+export async function attemptAsync<T>(f: () => Promise<T>): Promise<Result<T>> {
   try {
     return ok(await f());
   } catch (e) {

@@ -18,7 +18,7 @@ import { createPrng, type Prng } from '../core/prng.ts';
 import { encodeSessionCommand, type SessionCommand, type SessionOutcome } from '../machines/sessions.ts';
 import type { Clock } from './clock.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { RuntimeError } from './errors.ts';
+import { NodeError } from './errors.ts';
 
 /** A proposal applied: the state machine's result, and the session and seq that carried it. */
 export interface ProposalApplied {
@@ -28,7 +28,7 @@ export interface ProposalApplied {
 }
 
 /** What a proposal comes to: applied, or why not (TIMEOUT and SESSION_EXPIRED: maybe applied). */
-export type ProposalDone = (outcome: Result<ProposalApplied, RuntimeError>) => void;
+export type ProposalDone = (outcome: Result<ProposalApplied, NodeError>) => void;
 
 export interface ProposalOptions {
   readonly timeoutMs: number;
@@ -97,7 +97,7 @@ export class ProposalTracker {
 
   propose(payload: Uint8Array, done: ProposalDone): void {
     if (this.pendingCount >= this.options.pendingMax) {
-      done(err(new RuntimeError('PROPOSAL_DROPPED', `too many pending proposals (${this.options.pendingMax})`)));
+      done(err(new NodeError('PROPOSAL_DROPPED', `too many pending proposals (${this.options.pendingMax})`)));
       return;
     }
     this.waiting.push({ payload, done, deadlineMs: this.clock.now() + this.options.timeoutMs });
@@ -165,7 +165,7 @@ export class ProposalTracker {
         this.inFlight.delete(key);
         pending.session.lastIndex = index;
         this.idle.push(pending.session);
-        pending.done(err(new RuntimeError('REJECTED', `the state machine refused the command: ${outcome.reason}`)));
+        pending.done(err(new NodeError('REJECTED', `the state machine refused the command: ${outcome.reason}`)));
         this.assignSessions();
         return;
       case 'expired':
@@ -173,7 +173,7 @@ export class ProposalTracker {
         // was is unknown. Drop the session; the caller learns the outcome is unknown.
         this.inFlight.delete(key);
         this.sessionCount--;
-        pending.done(err(new RuntimeError('SESSION_EXPIRED', 'the client session expired; the command may or may not have been applied')));
+        pending.done(err(new NodeError('SESSION_EXPIRED', 'the client session expired; the command may or may not have been applied')));
         this.assignSessions();
         return;
       case 'stale':
@@ -226,7 +226,7 @@ export class ProposalTracker {
         this.inFlight.delete(key);
         // The session may still apply this command later; it must not carry another one.
         this.sessionCount--;
-        p.done(err(new RuntimeError('TIMEOUT', 'the proposal was not applied in time; it may still be')));
+        p.done(err(new NodeError('TIMEOUT', 'the proposal was not applied in time; it may still be')));
       } else if (now - p.lastSubmitMs >= this.retryDelayMs(p)) {
         p.lastSubmitMs = now;
         p.retries++;
@@ -242,12 +242,12 @@ export class ProposalTracker {
       }
     }
     while (this.waiting.length > 0 && now >= this.waiting.peek().deadlineMs) {
-      this.waiting.shift().done(err(new RuntimeError('TIMEOUT', 'no session could be opened in time')));
+      this.waiting.shift().done(err(new NodeError('TIMEOUT', 'no session could be opened in time')));
     }
     this.assignSessions();
   }
 
-  failAll(error: RuntimeError): void {
+  failAll(error: NodeError): void {
     const inFlight = [...this.inFlight.values()];
     const waiting: WaitingCommand[] = [];
     while (this.waiting.length > 0) waiting.push(this.waiting.shift());

@@ -12,10 +12,10 @@ import type { RaftNode, ReadMode } from '../core/raft/raft-node.ts';
 import type { ReadState } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from './clock.ts';
-import { RuntimeError } from './errors.ts';
+import { NodeError } from './errors.ts';
 
 /** A read may be served now (ok), or it could not be confirmed (TIMEOUT, STOPPED). */
-export type ReadDone = (outcome: Result<void, RuntimeError>) => void;
+export type ReadDone = (outcome: Result<void, NodeError>) => void;
 
 interface PendingRead {
   readonly mode: ReadMode;
@@ -95,14 +95,14 @@ export class ReadTracker {
     for (const p of this.waiting) {
       if (now >= p.deadlineMs) {
         this.finish(p);
-        p.done(err(new RuntimeError('TIMEOUT', 'the read could not be confirmed in time')));
+        p.done(err(new NodeError('TIMEOUT', 'the read could not be confirmed in time')));
       } else if (p.index < 0 && now - p.lastAskMs >= this.options.retryMs) {
         this.ask(p);
       }
     }
   }
 
-  failAll(error: RuntimeError): void {
+  failAll(error: NodeError): void {
     const waiting = [...this.waiting];
     this.waiting.clear();
     this.byId.clear();

@@ -1,6 +1,6 @@
 /**
  * The worker's comlink API (`WorkerApi`, worker-protocol.ts) over one `NodeHost`. Every method
- * answers an `Outcome`: a failure is tagged data `{ code, message }`, never a thrown error,
+ * answers a `Result`: a failure is tagged data `{ code, message }`, never a thrown error,
  * because comlink rebuilds thrown errors as plain `Error` (DESIGN.md §3). Events go out on the
  * MessagePort the page hands over in `start`, one `postMessage` per event, in order.
  *
@@ -8,23 +8,24 @@
  * drive the same API without a worker.
  */
 import type { NodeId } from '../core/raft/types.ts';
-import { RuntimeError } from './errors.ts';
+import type { Result } from '../core/result.ts';
+import { NodeError } from './errors.ts';
 import { attempt, attemptAsync, NodeHost, type NodeHostParts } from './node-host.ts';
-import type { Outcome, WorkerApi, WorkerStartOptions } from './worker-protocol.ts';
+import type { WorkerApi, WorkerStartOptions } from './worker-protocol.ts';
 
-const notStarted = (): Outcome<never> => ({ ok: false, error: { code: 'STOPPED', message: 'the node is not running' } });
+const notStarted = (): Result<never> => ({ ok: false, error: { code: 'STOPPED', message: 'the node is not running' } });
 
 export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
   let host: NodeHost | null = null;
   let starting = false;
   let events: MessagePort | null = null;
 
-  const withHost = <T>(f: (h: NodeHost) => T): Outcome<T> => (host === null ? notStarted() : attempt(() => f(host as NodeHost)));
+  const withHost = <T>(f: (h: NodeHost) => T): Result<T> => (host === null ? notStarted() : attempt(() => f(host as NodeHost)));
 
   return {
     async start(options: WorkerStartOptions, port: MessagePort) {
       return attemptAsync(async () => {
-        if (host !== null || starting) throw new RuntimeError('CONFIG', 'this worker already hosts a node');
+        if (host !== null || starting) throw new NodeError('CONFIG', 'this worker already hosts a node');
         starting = true;
         try {
           const h = await NodeHost.start(options, parts);

@@ -4,17 +4,16 @@
  * here is structured-clonable data; nothing is a class instance.
  *
  * Errors never cross as thrown errors (comlink rebuilds them as plain `Error` and loses the
- * code): every call answers an `Outcome`, a tagged `{ ok, value }` or `{ ok: false, error:
- * { code, message } }`, and the page turns a failed outcome back into an error with that code.
+ * code): every call answers a `Result<T>` (src/core/result.ts), `{ ok: true, value }` or
+ * `{ ok: false, error: { code, message } }` with an `ErrorCode`, and the page turns a failure
+ * back into a `NodeError` with that code.
  */
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
 import type { RouterMetrics } from './frame-router.ts';
 import type { LinkState, TransportStats } from '../io/transport/transport.ts';
 import type { DriverEvent, DriverMetrics } from './driver.ts';
-import type { TaggedError } from './errors.ts';
-
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: TaggedError };
+import type { Result } from '../core/result.ts';
 
 /**
  * The links of the node:
@@ -129,34 +128,34 @@ export interface MachineDigest {
 }
 
 /**
- * The API the worker exposes with comlink. Methods answer `Outcome`s (see above); `events` is a
+ * The API the worker exposes with comlink. Methods answer `Result`s (see above); `events` is a
  * MessagePort (transferred in `start`) on which the worker posts every `NodeEvent`.
  */
 export interface WorkerApi {
-  start(options: WorkerStartOptions, events: MessagePort): Promise<Outcome<NodeStatus>>;
-  propose(command: Uint8Array): Promise<Outcome<Uint8Array>>;
+  start(options: WorkerStartOptions, events: MessagePort): Promise<Result<NodeStatus>>;
+  propose(command: Uint8Array): Promise<Result<Uint8Array>>;
   /**
    * Propose several commands in one call (the page batches what its callers propose in one
-   * task: one message each way instead of one per command). Answers each command's outcome, in
+   * task: one message each way instead of one per command). Answers each command's result, in
    * order, once all are settled.
    */
-  proposeMany(commands: readonly Uint8Array[]): Promise<Outcome<Uint8Array>[]>;
-  read(consistency: ReadConsistency, query: unknown): Promise<Outcome<unknown>>;
-  status(): Outcome<NodeStatus>;
+  proposeMany(commands: readonly Uint8Array[]): Promise<Result<Uint8Array>[]>;
+  read(consistency: ReadConsistency, query: unknown): Promise<Result<unknown>>;
+  status(): Result<NodeStatus>;
   /**
    * Hand leadership over (dissertation §3.10). `to` absent: from a leader to its most
    * up-to-date follower; from a follower, to this node (the request goes to the leader).
    * Answers the transferee.
    */
-  transferLeadership(to?: NodeId): Outcome<NodeId>;
+  transferLeadership(to?: NodeId): Result<NodeId>;
   /** The page is going away (`pagehide`): a leader hands over at once; otherwise nothing. */
   handOver(): void;
   /** The Web Locks oracle saw `leader`'s tab go (DESIGN.md §6). */
   leaderGone(leader: NodeId): void;
   /** `webrtc` only: a freshly created, negotiated data channel to `peer`, transferred here. */
-  attachChannel(peer: NodeId, channel: RTCDataChannel): Outcome<void>;
-  detachChannel(peer: NodeId): Outcome<void>;
-  stop(): Promise<Outcome<void>>;
+  attachChannel(peer: NodeId, channel: RTCDataChannel): Result<void>;
+  detachChannel(peer: NodeId): Result<void>;
+  stop(): Promise<Result<void>>;
 
   // ---- test hooks (e2e; DESIGN.md §8) ---------------------------------------------------------
   /** Drop every frame to and from these peers until `unblock` (a partition). */
@@ -164,10 +163,10 @@ export interface WorkerApi {
   /** Unblock these peers, or all when absent. */
   unblock(peers?: readonly NodeId[]): void;
   /** Hold every frame this node sends or receives for `delayMs` (0: none): slow links. */
-  slow(delayMs: number): Outcome<void>;
+  slow(delayMs: number): Result<void>;
   /** Send raw bytes to `to` on the real link, as if they were a frame (hostile-input tests). */
-  injectFrame(to: NodeId, frame: Uint8Array): Outcome<void>;
-  metrics(): Outcome<NodeMetrics>;
+  injectFrame(to: NodeId, frame: Uint8Array): Result<void>;
+  metrics(): Result<NodeMetrics>;
   /** A hash of the local state machine's snapshot bytes, with the applied index. */
-  digest(): Promise<Outcome<MachineDigest>>;
+  digest(): Promise<Result<MachineDigest>>;
 }

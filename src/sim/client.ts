@@ -30,7 +30,7 @@ import type { Prng } from '../core/prng.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
 import { decodeKvResult, encodeKvCommand, type KvCommand, type KvResult } from '../machines/kv.ts';
-import type { RuntimeError } from '../runtime/errors.ts';
+import type { NodeError } from '../runtime/errors.ts';
 import type { ProposalApplied } from '../runtime/proposals.ts';
 import type { AcknowledgedCommand } from './checkers/acknowledged-writes.ts';
 import { chance, pick, pickWeighted, sample, type Distribution } from './distributions.ts';
@@ -266,11 +266,11 @@ export class SimClient {
       };
       let taken = false;
       if (node !== undefined) {
-        if (op.mode === 'log') taken = node.submit(encodeKvCommand(op.command), answer((r: Result<ProposalApplied, RuntimeError>) => this.onCommand(op, node.id, r)));
+        if (op.mode === 'log') taken = node.submit(encodeKvCommand(op.command), answer((r: Result<ProposalApplied, NodeError>) => this.onCommand(op, node.id, r)));
         else {
           // The value is read when the node says the read may be served; the answer then takes
           // its way back (the node may crash meanwhile: what it served stands).
-          const back = answer((r: Result<string | null, RuntimeError>) => this.onRead(op, node.id, r));
+          const back = answer((r: Result<string | null, NodeError>) => this.onRead(op, node.id, r));
           taken = node.read(op.mode, (r) => back(r.ok ? { ok: true, value: node.localRead(op.record.key) } : r));
         }
       }
@@ -278,7 +278,7 @@ export class SimClient {
     });
   }
 
-  private onCommand(op: Operation, nodeId: NodeId, r: Result<ProposalApplied, RuntimeError>): void {
+  private onCommand(op: Operation, nodeId: NodeId, r: Result<ProposalApplied, NodeError>): void {
     if (!r.ok) {
       this.onError(op, r.error);
       return;
@@ -291,7 +291,7 @@ export class SimClient {
     }
   }
 
-  private onRead(op: Operation, node: NodeId, r: Result<string | null, RuntimeError>): void {
+  private onRead(op: Operation, node: NodeId, r: Result<string | null, NodeError>): void {
     if (!r.ok) {
       this.onError(op, r.error);
       return;
@@ -299,7 +299,7 @@ export class SimClient {
     this.complete(op, node, { op: 'read', value: r.value });
   }
 
-  private onError(op: Operation, error: RuntimeError): void {
+  private onError(op: Operation, error: NodeError): void {
     switch (error.code) {
       case 'PROPOSAL_DROPPED':
         // Refused before it was proposed: nothing happened.

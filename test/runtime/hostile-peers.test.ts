@@ -46,7 +46,7 @@ import { MemoryHub, type MemoryTransport } from '../../src/io/transport/memory-t
 import type { SessionCommand, SessionOutcome } from '../../src/machines/sessions.ts';
 import type { StateMachine } from '../../src/machines/state-machine.ts';
 import { Driver, type DriverEvent } from '../../src/runtime/driver.ts';
-import { RuntimeError } from '../../src/runtime/errors.ts';
+import { NodeError } from '../../src/runtime/errors.ts';
 import { FrameRouter } from '../../src/runtime/frame-router.ts';
 import { TapTransport } from './tap-transport.ts';
 
@@ -494,7 +494,7 @@ describe('hostile peers against a cluster with a secret', () => {
       const index = leader.driver.status().lastIndex;
       const write = leader.driver.propose(enc('x')).then(
         () => (outcome = 'committed'),
-        (e: unknown) => (outcome = e instanceof RuntimeError ? e.code : String(e)),
+        (e: unknown) => (outcome = e instanceof NodeError ? e.code : String(e)),
       );
       await until("the leader's append of x", () => leader.driver.status().lastIndex > index);
       const xIndex = leader.driver.status().lastIndex;
@@ -596,7 +596,7 @@ describe('hostile peers against a cluster with a secret', () => {
       await proposer.driver.propose(enc('ok1'));
       const boom = await proposer.driver.propose(enc('boom')).then(
         () => 'applied',
-        (e: unknown) => (e instanceof RuntimeError ? e.code : String(e)),
+        (e: unknown) => (e instanceof NodeError ? e.code : String(e)),
       );
       expect(boom).toBe('REJECTED');
       await proposer.driver.propose(enc('ok2'));
@@ -640,7 +640,7 @@ describe('hostile peers against a cluster with a secret', () => {
       for (const m of [leader, f]) {
         const code = await m.driver.propose(new Uint8Array(2 * 1024 * 1024)).then(
           () => 'applied',
-          (e: unknown) => (e instanceof RuntimeError ? e.code : String(e)),
+          (e: unknown) => (e instanceof NodeError ? e.code : String(e)),
         );
         expect(code, `on ${m.id}`).toBe('TOO_LARGE');
       }

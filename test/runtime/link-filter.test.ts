@@ -9,7 +9,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryHub } from '../../src/io/transport/memory-transport.ts';
 import { LinkFilter } from '../../src/runtime/link-filter.ts';
-import { RuntimeError } from '../../src/runtime/errors.ts';
+import { NodeError } from '../../src/runtime/errors.ts';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -79,7 +79,7 @@ describe('LinkFilter slow links', () => {
       } catch (e) {
         caught = e;
       }
-      expect(caught).toBeInstanceOf(RuntimeError);
+      expect(caught).toBeInstanceOf(NodeError);
       expect(caught).toMatchObject({ code: 'CONFIG' });
     }
   });

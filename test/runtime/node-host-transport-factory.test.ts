@@ -14,7 +14,7 @@ import { memoryTransport, type TransportContext, type TransportFactory } from '.
 import { MemoryHub, MemoryTransport } from '../../src/io/transport/memory-transport.ts';
 import type { Transport } from '../../src/io/transport/transport.ts';
 import { decodeKvResult, encodeKvCommand } from '../../src/machines/kv.ts';
-import { RuntimeError } from '../../src/runtime/errors.ts';
+import { NodeError } from '../../src/runtime/errors.ts';
 import { NodeHost } from '../../src/runtime/node-host.ts';
 import type { TransportSpec, WorkerStartOptions } from '../../src/runtime/worker-protocol.ts';
 
@@ -40,12 +40,12 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 5_
   }
 }
 
-async function startRefused(factory: TransportFactory, spec?: TransportSpec): Promise<RuntimeError> {
+async function startRefused(factory: TransportFactory, spec?: TransportSpec): Promise<NodeError> {
   try {
     running.push(await NodeHost.start(options('a', 0, spec), { storage: new MemoryRaftStorage(), transportFactory: factory }));
   } catch (e) {
-    expect(e).toBeInstanceOf(RuntimeError);
-    return e as RuntimeError;
+    expect(e).toBeInstanceOf(NodeError);
+    return e as NodeError;
   }
   throw new Error('the node started');
 }
@@ -107,9 +107,9 @@ describe('NodeHost with a transport factory', () => {
       running.push(await NodeHost.start(options('a', 0, { kind: 'carrier-pigeon' } as unknown as TransportSpec), { storage: new MemoryRaftStorage() }));
       throw new Error('the node started');
     } catch (e) {
-      expect(e).toBeInstanceOf(RuntimeError);
-      expect((e as RuntimeError).code).toBe('CONFIG');
-      expect((e as RuntimeError).message).toContain('unknown transport');
+      expect(e).toBeInstanceOf(NodeError);
+      expect((e as NodeError).code).toBe('CONFIG');
+      expect((e as NodeError).message).toContain('unknown transport');
     }
   });
 });

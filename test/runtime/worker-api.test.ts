@@ -14,7 +14,8 @@ import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
 import { MemoryHub } from '../../src/io/transport/memory-transport.ts';
 import { decodeKvResult, encodeKvCommand } from '../../src/machines/kv.ts';
 import { createWorkerApi } from '../../src/runtime/worker-api.ts';
-import type { NodeEvent, NodeStatus, Outcome, WorkerApi } from '../../src/runtime/worker-protocol.ts';
+import type { Result } from '../../src/core/result.ts';
+import type { NodeEvent, NodeStatus, WorkerApi } from '../../src/runtime/worker-protocol.ts';
 
 const ids = ['a', 'b', 'c'];
 
@@ -34,7 +35,7 @@ afterEach(async () => {
   open = [];
 });
 
-function value<T>(o: Outcome<T>): T {
+function value<T>(o: Result<T>): T {
   if (!o.ok) throw new Error(`${o.error.code}: ${o.error.message}`);
   return o.value;
 }

@@ -1,12 +1,14 @@
 /**
  * Named errors for expected failures. Each has a stable `code` so that it survives a trip
- * through comlink or the wire as tagged data `{ code, message }` (DESIGN.md §3).
+ * through comlink or the wire as tagged data `{ code, message }` (DESIGN.md §3); the codes are
+ * `ErrorCode`s (src/core/error-code.ts).
  */
+import type { ErrorCode } from '../error-code.ts';
 import type { NodeId } from './types.ts';
 
 export class NotLeaderError extends Error {
   override readonly name = 'NotLeaderError';
-  readonly code = 'NOT_LEADER';
+  readonly code = 'NOT_LEADER' satisfies ErrorCode;
   /** The leader this node believes in, if any: retry there. */
   readonly leaderHint: NodeId | null;
   constructor(leaderHint: NodeId | null) {
@@ -26,7 +28,7 @@ export type ProposalDroppedReason =
 
 export class ProposalDroppedError extends Error {
   override readonly name = 'ProposalDroppedError';
-  readonly code = 'PROPOSAL_DROPPED';
+  readonly code = 'PROPOSAL_DROPPED' satisfies ErrorCode;
   readonly reason: ProposalDroppedReason;
   constructor(reason: ProposalDroppedReason, detail?: string) {
     super(`proposal dropped: ${reason}${detail === undefined ? '' : ` (${detail})`}`);
@@ -36,7 +38,7 @@ export class ProposalDroppedError extends Error {
 
 export class ReadDroppedError extends Error {
   override readonly name = 'ReadDroppedError';
-  readonly code = 'READ_DROPPED';
+  readonly code = 'READ_DROPPED' satisfies ErrorCode;
   constructor(reason: string) {
     super(`read dropped: ${reason}`);
   }
@@ -44,7 +46,7 @@ export class ReadDroppedError extends Error {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  readonly code = 'CONFIG';
+  readonly code = 'CONFIG' satisfies ErrorCode;
 }
 
 export type RaftError = NotLeaderError | ProposalDroppedError | ReadDroppedError;

@@ -7,6 +7,7 @@
  * before sending the Ready's messages. A write is atomic: after a crash it is either wholly
  * durable or wholly absent, and writes become durable in the order they were issued.
  */
+import type { ErrorCode } from '../../core/error-code.ts';
 import type { BootState, Entry, HardState, Snapshot } from '../../core/raft/types.ts';
 
 /**
@@ -44,7 +45,7 @@ export interface RaftStorage {
 /** Thrown (and rejected with) when storage cannot do its job; the node stops and reboots. */
 export class StorageError extends Error {
   override readonly name = 'StorageError';
-  readonly code = 'STORAGE';
+  readonly code = 'STORAGE' satisfies ErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
