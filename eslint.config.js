@@ -72,7 +72,7 @@ const impureImports = {
     {
       // This rule does not resolve specifiers, so match the layer's folder reached by climbing
       // out (`../../runtime/driver.ts`; a `./` path cannot leave the pure layer) or named
-      // through `src/` (`../../../src/io/codec.ts`).
+      // through `src/` (`../../../src/io/envelope.ts`).
       regex: String.raw`^(\.\./)+(src/)?(runtime|io|client|sim)(/|$)|(^|/)src/(runtime|io|client|sim)(/|$)`,
       message: `src/core and src/machines must not import src/runtime, src/io, src/client or src/sim (DESIGN.md section 1: imports point down).`,
     },

@@ -27,7 +27,7 @@ export const codecErrorCodes = [
    * no correct sender comes near the bound.
    */
   'TOO_MANY_VALUES',
-  /** The frame's version (v2: its first byte; v1: the envelope's `v`) is not the one this node speaks. */
+  /** The frame's version (its first byte) is not the one this node speaks; a v1 frame (a msgpack map) included. */
   'BAD_VERSION',
   /** A well-formed frame for another cluster. */
   'WRONG_CLUSTER',

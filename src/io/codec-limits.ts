@@ -19,7 +19,7 @@ import { ConfigError } from '../core/raft/errors.ts';
 export interface CodecLimits {
   /** Largest frame accepted or produced, in bytes, header, body and tag included. */
   readonly frameBytesMax: number;
-  /** Longest cluster name, in Unicode code points (v1; v2 is bound tighter by `clusterBytesMax`). */
+  /** Longest cluster name, in Unicode code points (with the defaults, `clusterBytesMax` is the tighter bound). */
   readonly clusterCharsMax: number;
   /** Longest node id (envelope, body, `transferee`, `node`, members), in code points. */
   readonly idCharsMax: number;
@@ -44,10 +44,10 @@ export interface CodecLimits {
    */
   readonly snapshotBytesMax: number;
   /**
-   * Most msgpack values in one body (one v1 frame): every map, array, key and element counts
-   * once, scalars included. Checked by the pre-scan before msgpackr builds anything, so a
-   * frame's heap cost is bounded by a count, not only by its bytes (a value can take one byte on
-   * the wire and 60 in the heap). At least `valuesPerFrameFloor` of the other limits.
+   * Most msgpack values in one body: every map, array, key and element counts once, scalars
+   * included. Checked by the pre-scan before msgpackr builds anything, so a frame's heap cost is
+   * bounded by a count, not only by its bytes (a value can take one byte on the wire and 60 in
+   * the heap). At least `valuesPerFrameFloor` of the other limits.
    */
   readonly valuesPerFrameMax: number;
 }

@@ -1,8 +1,8 @@
 /**
  * Counters of what a node's codec accepted and dropped, by reason: untrusted input is validated,
  * dropped and counted, never reported one event per frame (STYLE.md: three kinds of failure).
- * One `CodecMetrics` serves every decoder (the v2 envelope, each family's body codec, the v1
- * frame codec): a frame is counted once, by the first refusal it met or as decoded.
+ * One `CodecMetrics` serves every decoder (the v2 envelope and each family's body codec): a
+ * frame is counted once, by the first refusal it met or as decoded.
  */
 import type { Result } from '../core/result.ts';
 import { codecErrorCodes, type CodecError, type CodecErrorCode } from './codec-error.ts';

@@ -1,9 +1,8 @@
 /**
- * msgpackr, configured once for every msgpack body (the v2 family codecs and the v1 frame codec),
- * behind the only two doors the codec uses: `packBody` for our own values and `unpackBody` for
- * a peer's bytes, which runs the profile pre-scan (codec-profile.ts) first so that msgpackr only
- * ever parses plain msgpack of a bounded count of values. Only `src/io/codec*` imports msgpackr
- * (DESIGN.md §1).
+ * msgpackr, configured once for every msgpack body (the family codecs), behind the only two
+ * doors the codec uses: `packBody` for our own values and `unpackBody` for a peer's bytes, which
+ * runs the profile pre-scan (codec-profile.ts) first so that msgpackr only ever parses plain
+ * msgpack of a bounded count of values. Only `src/io/codec*` imports msgpackr (DESIGN.md §1).
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { err, ok, type Result } from '../core/result.ts';

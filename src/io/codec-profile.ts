@@ -1,6 +1,6 @@
 /**
- * The msgpack profile of peerquorum bodies (and v1 frames), checked on the raw bytes BEFORE
- * msgpackr decodes them. Why a second pass over bytes msgpackr parses anyway:
+ * The msgpack profile of peerquorum bodies, checked on the raw bytes BEFORE msgpackr decodes
+ * them. Why a second pass over bytes msgpackr parses anyway:
  *
  * - msgpackr decodes its own extension types whatever the options (Date, RegExp, Error, Set,
  *   BigInt, typed arrays, "records" defined in-band with fixext 0x72, bundled strings). None of
@@ -28,7 +28,7 @@
  */
 import { CodecError, type CodecErrorCode } from './codec-error.ts';
 
-/** Deepest nesting of arrays and maps; a v2 body needs 5 (body, entries, entry, config, voters), a v1 frame 6. */
+/** Deepest nesting of arrays and maps; a `raft` body needs 5 (body, entries, entry, config, voters). */
 export const msgpackDepthMax = 8;
 /** Most keys in one map; the largest map (a `snapshot` body) has 9. */
 export const mapKeysMax = 16;

@@ -1,9 +1,9 @@
 /**
  * Field readers for decoded frames: each takes an `unknown` from the decoder, checks it against
  * one rule of docs/protocol.md, and returns a fresh typed value, or throws a `CodecError` naming
- * the field. The throw never leaves the codec: `decodeEnvelope`, `decodeRaftBody` and
- * `decodeFrame` turn it into a `Result`. (One exception per refused frame keeps the readers
- * short; a frame that passes allocates no error.)
+ * the field. The throw never leaves the codec: `decodeEnvelope` and `decodeRaftBody` turn it
+ * into a `Result`. (One exception per refused frame keeps the readers short; a frame that passes
+ * allocates no error.)
  *
  * Field paths are only built when a field fails, so the happy path allocates nothing for them.
  */

@@ -18,7 +18,7 @@
  *   `msgpackDepthMax` and declared lengths beyond the bytes left are MALFORMED. The time and heap
  *   the 4 MiB frame costs are logged, never asserted.
  *
- * Runs on msgpackr's pure-JS path, which browsers take (as test/io/codec.test.ts does).
+ * Runs on msgpackr's pure-JS path, which browsers take (as the other codec-*.test.ts files do).
  */
 import { describe, expect, it, vi } from 'vitest';
 

@@ -21,7 +21,6 @@ import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../src/core/prng.ts';
 import { CodecError, type CodecErrorCode } from '../../src/io/codec-error.ts';
 import { codecLimitsDefault, resolveCodecLimits, type CodecLimits } from '../../src/io/codec-limits.ts';
-import { encodeFrame, raftEnvelope } from '../../src/io/codec.ts';
 import {
   authTagBytes,
   decodeEnvelope,
@@ -259,8 +258,10 @@ describe('malformed frames are refused with their code', () => {
 
   it('another version, a v1 frame among them: BAD_VERSION', () => {
     for (const v of [0, 1, 3, 0x80, 0xff]) expectRefused(edit(frame, (f) => (f[at.v] = v)), 'BAD_VERSION', 'v');
-    const v1 = encodeFrame(raftEnvelope(cluster, { type: 'heartbeat', from: 'n1', to: 'n2', term: 2, commit: 1, round: 3 }));
+    // The start of a v1 frame as v1 wrote it: a msgpack map of 6 (0x86) whose first key is "v" and value 1.
+    const v1 = Uint8Array.of(0x86, 0xa1, 0x76, 0x01, 0xa6, 0x66, 0x61, 0x6d, 0x69, 0x6c, 0x79, 0xa4, 0x72, 0x61, 0x66, 0x74);
     expect(expectRefused(v1, 'BAD_VERSION', 'v').message).toMatch(/v1 frame/);
+    for (const map of [0x80, 0x8f]) expect(expectRefused(Uint8Array.of(map, 0xa1, 0x76, 0x01), 'BAD_VERSION', 'v').message).toMatch(/v1 frame/);
   });
 
   it('an unknown family or reserved flags: MALFORMED', () => {
@@ -287,6 +288,7 @@ describe('malformed frames are refused with their code', () => {
     ['a truncated sequence', Uint8Array.of(0x6e, 0xe2, 0x82)],
     ['above U+10FFFF', Uint8Array.of(0xf4, 0x90, 0x80, 0x80)],
     ['a control character', Uint8Array.of(0x6e, 0x07)],
+    ['a C1 control character', Uint8Array.of(0x6e, 0xc2, 0x85)],
     ['a bidirectional override', utf8('n\u202e1')],
     ['a leading byte order mark', Uint8Array.of(0xef, 0xbb, 0xbf, 0x6e, 0x31)],
   ])('a name that is %s: MALFORMED naming the field', (_what, bad) => {
