@@ -1,6 +1,7 @@
 /**
  * The storage compliance suite against IndexedDbRaftStorage on the REAL IndexedDB of Chromium
- * (Node runs the same suite under fake-indexeddb: test/io/storage.test.ts). Issue 4 asks for both.
+ * (Node runs the same suite under fake-indexeddb: test/io/indexeddb-storage.test.ts). Issue 4
+ * asks for both.
  *
  * What it proves: every test of test/io/storage-compliance.ts, unchanged, passes in a page
  * against Chromium's IndexedDB: boot returns exactly what was durably written (every field and

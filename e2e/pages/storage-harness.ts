@@ -14,9 +14,9 @@
  * has issued its requests and before the transaction can commit (it commits only once its
  * request events have been delivered, in later tasks). That is the state a page dying before
  * the commit leaves behind: an uncommitted transaction, which IndexedDB rolls back whole. It
- * is the same crash test/io/storage.test.ts gives the adapter under fake-indexeddb, here with
- * Chromium's rollback. It does not cover a process killed after the commit was requested
- * (e2e/indexeddb-restart.spec.ts kills the browser after acknowledged writes instead).
+ * is the same crash test/io/indexeddb-storage.test.ts gives the adapter under fake-indexeddb,
+ * here with Chromium's rollback. It does not cover a process killed after the commit was
+ * requested (e2e/indexeddb-restart.spec.ts kills the browser after acknowledged writes instead).
  */
 import type { BootState, Entry, HardState, Snapshot, SnapshotMeta } from '../../src/core/raft/types.ts';
 import { IndexedDbRaftStorage, databaseName } from '../../src/io/storage/indexeddb-storage.ts';
