@@ -8,8 +8,8 @@
  *      another);
  *   2. authentication, when the cluster has a secret (src/io/crypto/link-guard.ts): the tag
  *      under the pair's key and both nodes' epochs, then the link's replay window; `link`
- *      frames (hellos) teach the link epochs. Without a secret, frames carry no tag and a
- *      tagged frame is refused (this node could not check it);
+ *      frames (hellos) teach the link epochs and the peers' identity keys. Without a secret,
+ *      frames carry no tag and a tagged frame is refused (this node could not check it);
  *   3. the family's codec (src/io/family-codecs.ts) reads the body: `raft` goes to the Raft
  *      engine's handler; a family no engine here speaks is refused.
  *
@@ -92,6 +92,19 @@ export class FrameRouter implements PeerLink<Message> {
   /** Whether links are authenticated (the cluster has a secret). */
   get authenticated(): boolean {
     return this.o.guard !== null;
+  }
+
+  /**
+   * The identity keys peers published in their hellos, one per peer, the first kept (the link
+   * guard holds them, at most its `linksMax`). Empty without a secret: no hellos are sent then.
+   */
+  peerKeys(): ReadonlyMap<NodeId, Uint8Array> {
+    return this.o.guard?.peerKeys() ?? new Map<NodeId, Uint8Array>();
+  }
+
+  /** The identity key `peer` published (see `peerKeys`); undefined when none was learned. */
+  peerKey(peer: NodeId): Uint8Array | undefined {
+    return this.o.guard?.peerKey(peer);
   }
 
   onMessage(handler: (m: Message) => void): void {

@@ -30,6 +30,8 @@ import { LinkFilter } from './link-filter.ts';
 import { checkRaftFitsFrames } from './raft-fits-frames.ts';
 import { FrameRouter } from './frame-router.ts';
 import { LinkGuard } from '../io/crypto/link-guard.ts';
+import type { NodeIdentity } from '../io/crypto/identity.ts';
+import { loadNodeIdentity, PeerIdentities } from './peer-identities.ts';
 import type { BootSummary, MachineDigest, MachineSpec, NodeMetrics, NodeStatus, ReadConsistency, TransportSpec, WorkerStartOptions } from './worker-protocol.ts';
 
 /** Answers `read` queries against a machine; the KV machine's query is a key. */
@@ -66,6 +68,11 @@ export interface NodeHostParts {
   readonly transportFactory?: TransportFactory;
   readonly storage?: RaftStorage;
   readonly machine?: MachineAdapter;
+  /**
+   * The node's identity (peer-identities.ts); default: kept in IndexedDB when the node opens its
+   * own IndexedDB storage, else a new one for this life (supplied storage, memory storage).
+   */
+  readonly identity?: NodeIdentity;
 }
 
 /** The KV machine: `read(key)` answers the key's value, null when absent. */
@@ -201,13 +208,15 @@ export class NodeHost {
     const machine = parts.machine ?? (await createMachine(options.machine));
     const storage = new BootRecorder(parts.storage ?? (await createStorage(options)));
     let transport: Transport;
+    let identity: NodeIdentity;
     try {
+      identity = parts.identity ?? (await loadNodeIdentity(parts.storage === undefined ? options.storage : 'memory', options.cluster, options.id));
       transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters.length > 0 ? options.voters : (options.joinVia ?? []), parts.transportFactory));
     } catch (e) {
       await storage.close().catch(() => undefined);
       throw e;
     }
-    const host = new NodeHost(options, machine, storage, new LinkFilter(transport));
+    const host = new NodeHost(options, machine, storage, new LinkFilter(transport), identity);
     try {
       await host.driver.start();
     } catch (e) {
@@ -219,6 +228,8 @@ export class NodeHost {
 
   readonly driver: Driver;
   readonly router: FrameRouter;
+  /** This node's identity key pair and the keys its peers published (for signing protocols to come). */
+  readonly identities: PeerIdentities;
   /**
    * The highest index each follower has acknowledged since this node last became leader: a
    * hint to pick a transferee, never used for safety (watched as messages are stepped).
@@ -233,14 +244,16 @@ export class NodeHost {
     private readonly adapter: MachineAdapter,
     private readonly storage: BootRecorder,
     readonly links: LinkFilter,
+    identity: NodeIdentity,
   ) {
     this.router = new FrameRouter({
       transport: links,
       cluster: options.cluster,
       self: options.id,
-      guard: options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self: options.id, epoch: bootEpoch(), mac: 'webcrypto' }),
+      guard: options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self: options.id, epoch: bootEpoch(), mac: 'webcrypto', identityKey: identity.publicKeyRaw }),
       now: () => performance.now(),
     });
+    this.identities = new PeerIdentities(identity, this.router);
     const driverOptions = {
       raft: raftSettings(options),
       storage,
@@ -299,6 +312,7 @@ export class NodeHost {
       links: Object.fromEntries(this.links.links()),
       boot: this.storage.summary,
       authenticated: this.router.authenticated,
+      identity: this.identities.status(),
     };
   }
 

@@ -11,6 +11,7 @@
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
 import type { RouterMetrics } from './frame-router.ts';
+import type { IdentityStatus } from './peer-identities.ts';
 import type { LinkState, TransportStats } from '../io/transport/transport.ts';
 import type { DriverEvent, DriverMetrics } from './driver.ts';
 import type { Result } from '../core/result.ts';
@@ -106,6 +107,12 @@ export interface NodeStatus {
   readonly rejoinedAfterEviction?: { readonly oldId: NodeId; readonly newId: NodeId };
   /** Whether links are authenticated (the cluster has a secret); false: anyone on the transport can speak for any node. */
   readonly authenticated: boolean;
+  /**
+   * This node's identity key's fingerprint, and the fingerprints of the keys its peers published
+   * in their hellos (the first one each, kept for this node's life). Hellos go only over links a
+   * cluster secret authenticates: without one, no key is published and `peers` stays empty.
+   */
+  readonly identity: IdentityStatus;
 }
 
 export interface NodeMetrics {

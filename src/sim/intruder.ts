@@ -24,6 +24,7 @@ import { FrameRouter } from '../runtime/frame-router.ts';
 import { violationsPerCheckerMax, type Violation } from './checkers/violation.ts';
 import { chance, pick } from './distributions.ts';
 import { emptyMapsBody, garble, hostileRaftBody, messageTemplates } from './hostile-frames.ts';
+import { simIdentityKey } from './sim-identity.ts';
 import type { Network } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
 import { SimTransport } from './sim-transport.ts';
@@ -99,7 +100,7 @@ export class Intruder {
       const transport = new SimTransport(strangerId, o.peerNet, 1024, (frame) => {
         if (this.markNext !== null) this.marks.set(frame, this.markNext);
       });
-      const guard = new LinkGuard({ secret: o.secret, cluster: o.cluster, self: strangerId, epoch: 1, mac: 'sync' });
+      const guard = new LinkGuard({ secret: o.secret, cluster: o.cluster, self: strangerId, epoch: 1, mac: 'sync', identityKey: simIdentityKey(strangerId) });
       const router = new FrameRouter({ transport, cluster: o.cluster, self: strangerId, guard, now: () => o.scheduler.nowUs / 1000 });
       router.onMessage(() => undefined);
       this.stranger = { transport, router };

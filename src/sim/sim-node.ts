@@ -34,6 +34,7 @@ import { LinkGuard } from '../io/crypto/link-guard.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import { RecordingMachine } from './recording-machine.ts';
 import { SimClock } from './sim-clock.ts';
+import { simIdentityKey } from './sim-identity.ts';
 import { NodeObserver } from './sim-node-observer.ts';
 import type { SimNodeOptions } from './sim-node-options.ts';
 import type { Sabotage } from './sim-node-sabotage.ts';
@@ -146,8 +147,9 @@ export class SimNode {
       this.deliveringFrame = frame;
     });
     // Links authenticated as in production with a secret (the synchronous MAC): hellos, epochs
-    // (virtual time at boot: it grows from life to life) and replay windows run under the faults.
-    const guard = o.secret === null ? null : new LinkGuard({ secret: o.secret, cluster: o.cluster, self: this.id, epoch: o.scheduler.nowUs + 1, mac: 'sync' });
+    // (virtual time at boot: it grows from life to life), identity keys (a fixed stand-in per
+    // node) and replay windows run under the faults.
+    const guard = o.secret === null ? null : new LinkGuard({ secret: o.secret, cluster: o.cluster, self: this.id, epoch: o.scheduler.nowUs + 1, mac: 'sync', identityKey: simIdentityKey(this.id) });
     const router = new FrameRouter({ transport, cluster: o.cluster, self: this.id, guard, now: () => o.scheduler.nowUs / 1000 });
     const machine = new RecordingMachine();
     const observer = new NodeObserver({ driver: () => (this.life === null || this.incarnation !== incarnation ? null : this.life.driver), node: this, checkers: o.checkers, scheduler: o.scheduler, stats: this.stats, machine, storage: this.storage, onRole: o.onRole, onLeaderCommit: o.onLeaderCommit, onConfigApplied: o.onConfigApplied, onFrameAccepted: o.onFrameAccepted, note: (w) => this.note(w), tracing: o.trace !== undefined }, boot.snapshot?.meta.index ?? 0);

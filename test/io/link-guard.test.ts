@@ -13,7 +13,8 @@
  * - refuses (`bad-tag`) a frame from the sender's previous life once its new hello was taken,
  *   and passes the new life's frames under sequence numbers the old life already used;
  * - refuses an old hello (`stale-hello`) without moving the known epoch back; takes a hello
- *   that names an old epoch of ours, with `answer: true`;
+ *   that names an old epoch of ours, with `answer: true`; refuses a malformed hello body (each
+ *   cause apart; the identity key it carries is tested in hello-identity.test.ts);
  * - holds at most `linksMax` peers (`too-many-links`); a peer that no hello authenticated gives
  *   its place up to one that authenticates (ids that sent one forged frame each cannot hold
  *   every place); and paces hellos per peer.
@@ -26,6 +27,8 @@ import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/core/assert.ts';
 import { decodeEnvelope, prepareEnvelope, type ProtocolFamily } from '../../src/io/envelope.ts';
 import { LinkGuard, helloBodyBytes, type GuardVerdict, type LinkGuardOptions } from '../../src/io/crypto/link-guard.ts';
+import { encodeHelloBody } from '../../src/io/crypto/hello-body.ts';
+import { simIdentityKey } from '../../src/sim/sim-identity.ts';
 
 const cluster = 'c';
 const secret = 'a cluster secret of 32 bytes....';
@@ -43,7 +46,7 @@ interface Sent {
 type Mac = LinkGuardOptions['mac'];
 
 function guard(mac: Mac, self: string, epoch: number, extra: Partial<LinkGuardOptions> = {}): LinkGuard {
-  return new LinkGuard({ secret, cluster, self, epoch, mac, ...extra });
+  return new LinkGuard({ secret, cluster, self, epoch, mac, identityKey: simIdentityKey(self), ...extra });
 }
 
 /** Seal `body` from `g` to `to` as the router does: next seq, prepare, tag, seal. */
@@ -126,8 +129,8 @@ describe.each(['sync', 'webcrypto'] as const)('LinkGuard (%s MAC)', (mac) => {
     const b = guard(mac, 'b', 2_000);
     await handshake(a, b);
     // Mallory speaks as A with A's epoch, and knows B's epoch (from a B of her own secret).
-    const mallory = new LinkGuard({ secret: otherSecret, cluster, self: 'a', epoch: 1_000, mac });
-    await handshake(mallory, new LinkGuard({ secret: otherSecret, cluster, self: 'b', epoch: 2_000, mac }));
+    const mallory = new LinkGuard({ secret: otherSecret, cluster, self: 'a', epoch: 1_000, mac, identityKey: simIdentityKey('a') });
+    await handshake(mallory, new LinkGuard({ secret: otherSecret, cluster, self: 'b', epoch: 2_000, mac, identityKey: simIdentityKey('b') }));
     expect(mallory.peerEpoch('b')).toBe(2_000);
     expect(await open(b, await hello(mallory, 'b'))).toEqual({ verdict: 'bad-tag', answer: false });
     for (let i = 0; i < 3; i++) expect(await open(b, await data(mallory, 'b', `forged${i}`))).toBe('bad-tag');
@@ -210,10 +213,12 @@ describe.each(['sync', 'webcrypto'] as const)('LinkGuard (%s MAC)', (mac) => {
     const a = guard(mac, 'a', 1_000);
     const b = guard(mac, 'b', 2_000);
     expect(await open(b, await seal(a, 'b', 'link', new Uint8Array(helloBodyBytes - 1)))).toEqual({ verdict: 'malformed', answer: false });
-    // Epoch 0 is "unknown", never an epoch.
-    expect(await open(b, await seal(a, 'b', 'link', new Uint8Array(helloBodyBytes)))).toEqual({ verdict: 'malformed', answer: false });
+    // Epoch 0 is "unknown", never an epoch (the rest of the body is well formed).
+    const zero = encodeHelloBody({ epoch: 0, peerEpoch: 0, publicKey: a.identityKey });
+    expect(await open(b, await seal(a, 'b', 'link', zero))).toEqual({ verdict: 'malformed', answer: false });
     // An epoch beyond 2^53 - 1.
-    const huge = new Uint8Array(helloBodyBytes).fill(0xff);
+    const huge = encodeHelloBody({ epoch: 0, peerEpoch: 0, publicKey: a.identityKey });
+    huge.fill(0xff, 0, 8);
     expect(await open(b, await seal(a, 'b', 'link', huge))).toEqual({ verdict: 'malformed', answer: false });
     expect(b.peerEpoch('a')).toBe(0);
   });

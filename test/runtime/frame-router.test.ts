@@ -24,6 +24,7 @@ import { LinkGuard, type LinkGuardOptions } from '../../src/io/crypto/link-guard
 import { encodeEnvelope, sealEnvelope, type EnvelopeHeader } from '../../src/io/envelope.ts';
 import { MemoryHub, type MemoryTransport } from '../../src/io/transport/memory-transport.ts';
 import { FrameRouter } from '../../src/runtime/frame-router.ts';
+import { simIdentityKey } from '../../src/sim/sim-identity.ts';
 import { TapTransport } from './tap-transport.ts';
 
 const cluster = 'test';
@@ -56,7 +57,7 @@ afterEach(async () => {
 
 function node(hub: MemoryHub, id: string, options: NodeOptions = {}): Node {
   const tap = new TapTransport(hub.connect(id));
-  const guard = options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster, self: id, epoch: epoch++, mac: options.mac ?? 'sync' });
+  const guard = options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster, self: id, epoch: epoch++, mac: options.mac ?? 'sync', identityKey: simIdentityKey(id) });
   const router = new FrameRouter({
     transport: tap,
     cluster,

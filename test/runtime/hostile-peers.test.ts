@@ -40,6 +40,7 @@ import type { Entry } from '../../src/core/raft/types.ts';
 import { decodeRaftBody, encodeRaftBody } from '../../src/io/codec-raft.ts';
 import { codecLimitsDefault } from '../../src/io/codec-limits.ts';
 import { LinkGuard } from '../../src/io/crypto/link-guard.ts';
+import { simIdentityKey } from '../../src/sim/sim-identity.ts';
 import { decodeEnvelope, encodeEnvelope, prepareEnvelope } from '../../src/io/envelope.ts';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
 import { MemoryHub, type MemoryTransport } from '../../src/io/transport/memory-transport.ts';
@@ -123,7 +124,7 @@ class TestCluster {
   /** Start member `id` on `storage` (a new life: a new epoch). */
   async boot(id: string, storage: MemoryRaftStorage): Promise<Member> {
     const tap = new TapTransport(this.hub.connect(id));
-    const guard = this.secret === null ? null : new LinkGuard({ secret: this.secret, cluster, self: id, epoch: nextEpoch++, mac: 'webcrypto' });
+    const guard = this.secret === null ? null : new LinkGuard({ secret: this.secret, cluster, self: id, epoch: nextEpoch++, mac: 'webcrypto', identityKey: simIdentityKey(id) });
     const router = new FrameRouter({ transport: tap, cluster, self: id, guard, now: () => performance.now() });
     const machine = new ListMachine();
     const applied = new Map<number, Applied>();
@@ -244,8 +245,8 @@ function frameOf(from: string, to: string, body: Uint8Array, guard: LinkGuard | 
  * of its own secret, the only kind it can check.)
  */
 function wrongKeyGuard(as: string, asEpoch: number, to: string, toEpoch: number): LinkGuard {
-  const g = new LinkGuard({ secret: wrongSecret, cluster, self: as, epoch: asEpoch, mac: 'sync' });
-  const teacher = new LinkGuard({ secret: wrongSecret, cluster, self: to, epoch: toEpoch, mac: 'sync' });
+  const g = new LinkGuard({ secret: wrongSecret, cluster, self: as, epoch: asEpoch, mac: 'sync', identityKey: simIdentityKey(as) });
+  const teacher = new LinkGuard({ secret: wrongSecret, cluster, self: to, epoch: toEpoch, mac: 'sync', identityKey: simIdentityKey(to) });
   const seq = teacher.takeSeq(as) as number;
   const body = teacher.helloBody(as);
   const unsealed = prepareEnvelope({ family: 'link', cluster, from: to, to: as, seq }, body);

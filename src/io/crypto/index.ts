@@ -10,6 +10,7 @@
  * - link-auth.ts         the per-node authenticator (seal / open), synchronous backend
  * - link-auth-async.ts   the same on Web Crypto, with in-order delivery per link
  * - identity.ts          the persistent ECDSA P-256 identity key pair, its stores in identity-store.ts
+ * - hello-body.ts        what a hello carries: both boot epochs and the sender's identity key
  */
 export { sha256, hmacSha256, hkdfSha256, hkdfSha256Extract, hkdfSha256Expand, HmacKey, Sha256 } from './sha256.ts';
 export { sha256DigestBytes, sha256BlockBytes, hkdfSha256OutputBytesMax } from './sha256.ts';
@@ -72,3 +73,4 @@ export {
   memoryIdentityStore,
   type IdentityStore,
 } from './identity-store.ts';
+export { encodeHelloBody, helloBodyBytes, helloEpochsBytes, isIdentityPublicKey, parseHelloBody, type HelloBody } from './hello-body.ts';

@@ -17,11 +17,19 @@
  *
  * A frame from a previous life of the sender fails (the receiver checks it under the sender's
  * current epoch); one recorded before the receiver restarted fails (its epoch changed). Nodes
- * learn each other's epochs from HELLO frames (family `link`): body `u64 epoch || u64 peerEpoch`
- * (the sender's epoch, and the receiver's as the sender knows it, 0 if unknown), tagged with
- * those same two epochs in the head. A hello is taken only if its epoch is at least the one
- * already known for that peer (replaying an old hello cannot move a peer back in time); a new
- * epoch resets the peer's replay window (sequence numbers start again at 1 in each life).
+ * learn each other's epochs from HELLO frames (family `link`): body `u64 epoch || u64 peerEpoch
+ * || publicKey` (hello-body.ts: the sender's epoch, the receiver's as the sender knows it, 0 if
+ * unknown, and the sender's identity key), tagged with those same two epochs in the head. A
+ * hello is taken only if its epoch is at least the one already known for that peer (replaying
+ * an old hello cannot move a peer back in time); a new epoch resets the peer's replay window
+ * (sequence numbers start again at 1 in each life).
+ *
+ * Identity keys (identity.ts) travel in hellos so that later protocols can check a peer's
+ * signatures. The first key a taken hello brings for a peer is kept for the life of this node:
+ * a hello that brings another is refused (`identity-changed`), in the same epoch or a newer one.
+ * Keys are persistent, so a node that comes back with another key has lost its stored state
+ * (and must not run under its old id: it could vote twice), or is someone else with the secret
+ * speaking for it; neither may replace the key that signatures from that id are checked with.
  *
  * When to hello: a node sends a hello to a peer whose epoch it does not know before anything
  * else (the data frame itself is held back: Raft sends again), answers a hello that does not
@@ -37,7 +45,8 @@
 import type { NodeId } from '../../core/raft/types.ts';
 import { assert } from '../../core/assert.ts';
 import { LinkKeyDeriver, type ClusterSecret } from './link-keys.ts';
-import { createSyncMac, createWebCryptoMac, type AsyncLinkMac, type SyncLinkMac } from './mac.ts';
+import { encodeHelloBody, isIdentityPublicKey, parseHelloBody } from './hello-body.ts';
+import { createSyncMac, createWebCryptoMac, equalBytesConstantTime, type AsyncLinkMac, type SyncLinkMac } from './mac.ts';
 import { ReplayWindow, replayWindowMaxDefault } from './replay-window.ts';
 
 export const linkGuardLabel = 'peerquorum link v2';
@@ -45,9 +54,9 @@ export const linkGuardLabel = 'peerquorum link v2';
 export const guardedLinksMaxDefault = 256;
 /** At most one hello per peer this often (an answer to forged frames must not amplify them). */
 export const helloIntervalMsDefault = 50;
-export const helloBodyBytes = 16;
+export { helloBodyBytes } from './hello-body.ts';
 
-export type GuardVerdict = 'ok' | 'bad-tag' | 'replayed' | 'too-old' | 'too-many-links' | 'unknown-epoch' | 'stale-hello' | 'malformed';
+export type GuardVerdict = 'ok' | 'bad-tag' | 'replayed' | 'too-old' | 'too-many-links' | 'unknown-epoch' | 'stale-hello' | 'identity-changed' | 'malformed';
 
 export interface LinkGuardOptions {
   readonly secret: ClusterSecret;
@@ -57,6 +66,8 @@ export interface LinkGuardOptions {
   readonly epoch: number;
   /** `sync`: the pure-TypeScript HMAC; `webcrypto`: Web Crypto (async, non-extractable keys). */
   readonly mac: 'sync' | 'webcrypto';
+  /** This node's identity key, published in its hellos: the uncompressed P-256 point, 65 bytes. */
+  readonly identityKey: Uint8Array;
   readonly linksMax?: number;
   readonly replayWindowMax?: number;
   readonly helloIntervalMs?: number;
@@ -68,6 +79,8 @@ interface Peer {
   readonly receiveHead: Uint8Array;
   /** The peer's epoch as last learned from a hello; 0: unknown. */
   epoch: number;
+  /** The identity key its first taken hello brought, kept for this life; null: none taken yet. */
+  key: Uint8Array | null;
   window: ReplayWindow;
   nextSeq: number;
   /** When a hello last went to it (ms); -Infinity: never. */
@@ -78,6 +91,8 @@ export class LinkGuard {
   readonly self: NodeId;
   readonly epoch: number;
   readonly sync: boolean;
+  /** This node's identity key, as its hellos publish it. */
+  readonly identityKey: Uint8Array;
   private readonly keys: LinkKeyDeriver;
   private readonly peers = new Map<NodeId, Peer>();
   private readonly linksMax: number;
@@ -87,8 +102,10 @@ export class LinkGuard {
 
   constructor(options: LinkGuardOptions) {
     assert(Number.isSafeInteger(options.epoch) && options.epoch > 0, 'a link epoch is a positive safe integer');
+    assert(isIdentityPublicKey(options.identityKey), 'an identity key is an uncompressed P-256 point (65 bytes, 0x04 first)');
     this.self = options.self;
     this.epoch = options.epoch;
+    this.identityKey = options.identityKey.slice();
     this.keys = new LinkKeyDeriver(options.secret, options.cluster);
     this.linksMax = options.linksMax ?? guardedLinksMaxDefault;
     this.replayWindowMax = options.replayWindowMax ?? replayWindowMaxDefault;
@@ -104,6 +121,18 @@ export class LinkGuard {
   /** The peer's epoch, 0 if not known yet (no hello taken from it). */
   peerEpoch(peer: NodeId): number {
     return this.peers.get(peer)?.epoch ?? 0;
+  }
+
+  /** The identity key `peer` published in its first taken hello (a copy); undefined: none yet. */
+  peerKey(peer: NodeId): Uint8Array | undefined {
+    return this.peers.get(peer)?.key?.slice();
+  }
+
+  /** The identity keys learned from peers' hellos (copies: the kept keys stay as they came). */
+  peerKeys(): Map<NodeId, Uint8Array> {
+    const keys = new Map<NodeId, Uint8Array>();
+    for (const [id, p] of this.peers) if (p.key !== null) keys.set(id, p.key.slice());
+    return keys;
   }
 
   /**
@@ -128,6 +157,7 @@ export class LinkGuard {
       sendHead: headNames(this.self, id),
       receiveHead: headNames(id, this.self),
       epoch: 0,
+      key: null,
       window: new ReplayWindow(this.replayWindowMax),
       nextSeq: 1,
       helloAtMs: Number.NEGATIVE_INFINITY,
@@ -156,12 +186,9 @@ export class LinkGuard {
     return true;
   }
 
-  /** A hello's body for `to`: this node's epoch, and `to`'s as known (0 if not). */
+  /** A hello's body for `to`: this node's epoch, `to`'s as known (0 if not), and this node's identity key. */
   helloBody(to: NodeId): Uint8Array {
-    const body = new Uint8Array(helloBodyBytes);
-    writeU64(body, 0, this.epoch);
-    writeU64(body, 8, this.peerEpoch(to));
-    return body;
+    return encodeHelloBody({ epoch: this.epoch, peerEpoch: this.peerEpoch(to), publicKey: this.identityKey });
   }
 
   /** The tag of a data frame for `to` (its epoch must be known: `peerEpoch(to)` > 0). */
@@ -194,25 +221,27 @@ export class LinkGuard {
   }
 
   /**
-   * Check a hello from `from` (body: its epoch, and ours as it knows it). Taken if its tag holds
-   * under those epochs and its epoch is not older than the one known: a newer one is adopted and
-   * resets the link's window. `answer`: the sender does not know our current epoch.
+   * Check a hello from `from` (body: its epoch, ours as it knows it, its identity key). Taken if
+   * its tag holds under those epochs, its key is the one kept for it (or the first), and its
+   * epoch is not older than the one known: a newer one is adopted and resets the link's window.
+   * `answer`: the sender does not know our current epoch.
    */
   openHello(from: NodeId, seq: number, frame: Uint8Array, tag: Uint8Array, body: Uint8Array): { verdict: GuardVerdict; answer: boolean } | Promise<{ verdict: GuardVerdict; answer: boolean }> {
     const p = this.peer(from);
     if (p === null) return { verdict: 'too-many-links', answer: false };
-    if (body.byteLength !== helloBodyBytes) return { verdict: 'malformed', answer: false };
-    const epoch = readU64(body, 0);
-    const ourEpoch = readU64(body, 8);
-    if (epoch === null || ourEpoch === null || epoch === 0) return { verdict: 'malformed', answer: false };
+    const hello = parseHelloBody(body);
+    if (hello === null) return { verdict: 'malformed', answer: false };
+    const { epoch, peerEpoch: ourEpoch, publicKey } = hello;
     const verified = verifyWith(p.mac, tag, head(p.receiveHead, seq, epoch, ourEpoch), frame);
     const decide = (ok: boolean): { verdict: GuardVerdict; answer: boolean } => {
       if (!ok) return { verdict: 'bad-tag', answer: false };
+      if (p.key !== null && !equalBytesConstantTime(p.key, publicKey)) return { verdict: 'identity-changed', answer: false };
       if (epoch < p.epoch) return { verdict: 'stale-hello', answer: false };
       if (epoch > p.epoch) {
         p.epoch = epoch;
         p.window = new ReplayWindow(this.replayWindowMax);
       }
+      p.key ??= publicKey;
       return { verdict: 'ok', answer: ourEpoch !== this.epoch };
     };
     return verified instanceof Promise ? verified.then(decide) : decide(verified);
@@ -268,12 +297,4 @@ function writeU64(bytes: Uint8Array, at: number, value: number): void {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   v.setUint32(at, Math.floor(value / 0x1_0000_0000));
   v.setUint32(at + 4, value >>> 0);
-}
-
-/** A u64 that fits a safe integer, else null. */
-function readU64(bytes: Uint8Array, at: number): number | null {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const high = v.getUint32(at);
-  if (high > 0x1f_ffff) return null;
-  return high * 0x1_0000_0000 + v.getUint32(at + 4);
 }
