@@ -16,7 +16,8 @@
  *   3. a follower took a snapshot (its state and voters), appends and heartbeats from a node that
  *      is not the leader it follows in the term, buffered a snapshot up to 256 MiB, and installed
  *      a snapshot its state machine could not restore (now checked whole first: checkSnapshot);
- *   7. every refusal has a named counter, zero on a fresh node.
+ *   7. every refusal has a named counter, zero on a fresh node;
+ *   8. (found by the end-to-end tests) a member whose log was lost was never caught up again.
  *
  * How: small clusters of `RaftNode`s in memory (hostile-cluster.ts); forged messages are stepped
  * directly.
@@ -257,6 +258,39 @@ describe('7. counters', () => {
       acksRefused: 0,
       joinsRefused: 0,
       proposalsRefused: 0,
+      snapshotsRefused: 0,
+      followersLostLog: 0,
     });
+  });
+});
+
+describe('8. a follower that lost its log is caught up again', () => {
+  // Found by the end-to-end hostile-peer tests: a member back under its old id with an empty log
+  // (a browser evicted its database) was probed at the leader's record of its match forever,
+  // rejecting each probe, and never caught up; in a driver the pair exchanged thousands of
+  // append and append-response messages a second.
+  it('restarts its progress from what it holds when it answers below what it acknowledged', () => {
+    const c = new Cluster(['1', '2', '3']);
+    const leader = c.elect('1');
+    for (let i = 0; i < 25; i++) leader.propose(text(`v${i}`));
+    c.stabilize();
+    expect(c.node('3').status().lastIndex).toBe(leader.status().lastIndex);
+    c.nodes.set('3', new RaftNode({ id: '3', voters: ['1', '2', '3'], prng: createPrng(99) }));
+    leader.propose(text('after'));
+    c.run(3); // threw 'the cluster did not settle' before the fix
+    expect(c.node('3').status().lastIndex).toBe(leader.status().lastIndex);
+    expect(counter(leader, 'followersLostLog')).toBe(1);
+    expect(leader.status().commit).toBe(leader.status().lastIndex);
+  });
+
+  it('takes a stale rejection (of an append sent before a later acknowledgement) for what it is', () => {
+    const c = new Cluster(['1', '2', '3']);
+    const leader = c.elect('1');
+    for (let i = 0; i < 5; i++) leader.propose(text(`v${i}`));
+    c.stabilize();
+    const term = leader.status().term;
+    leader.step({ type: 'append-response', from: '3', to: '1', term, index: 2, reject: true, hintIndex: 1, hintTerm: term });
+    c.stabilize();
+    expect(counter(leader, 'followersLostLog')).toBe(0);
   });
 });

@@ -29,6 +29,8 @@ export interface RaftCounters {
   proposalsRefused: number;
   /** Snapshots from a leader that this node could not install (`RaftConfig.checkSnapshot`). */
   snapshotsRefused: number;
+  /** Followers that answered below what they had acknowledged: their durable log was lost. */
+  followersLostLog: number;
 }
 
 export function createRaftCounters(): RaftCounters {
@@ -43,5 +45,6 @@ export function createRaftCounters(): RaftCounters {
     joinsRefused: 0,
     proposalsRefused: 0,
     snapshotsRefused: 0,
+    followersLostLog: 0,
   };
 }

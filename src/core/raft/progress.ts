@@ -55,6 +55,20 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /**
+   * The follower answered that its log matches ours at most up to `hint`, below `match`: it no
+   * longer holds entries it acknowledged. Raft assumes this never happens (a server's log is
+   * durable), but a browser may evict a node's database and a tab come back under its old id.
+   * Its progress restarts from what it holds, so that it is caught up; without this it was
+   * probed at `match + 1` forever and never caught up. Lowering `match` never lowers the commit
+   * index (which only moves forward); the entries it had acknowledged may now be held by fewer
+   * nodes than were counted, which is the amnesia's doing, not this.
+   */
+  forgetMatch(hint: number): void {
+    this.match = Math.max(0, hint);
+    this.becomeProbe();
+  }
+
   becomeReplicate(): void {
     this.state = 'replicate';
     this.next = this.match + 1;

@@ -109,6 +109,13 @@ function refuseSnapshotAck(r: Raft, m: SnapshotResponseMessage, pr: Progress): b
 
 function handleAppendResponse(r: Raft, m: AppendResponseMessage, pr: Progress): void {
   if (m.reject) {
+    if (m.index >= pr.match && m.hintIndex < pr.match && pr.state !== 'snapshot') {
+      // A fresh rejection below what it acknowledged: the follower lost its log (Progress.forgetMatch).
+      r.counters.followersLostLog++;
+      pr.forgetMatch(m.hintIndex);
+      r.needsAppendFlush = true;
+      return;
+    }
     // Fast backtracking: the follower named its last entry (hintIndex, hintTerm) that may match;
     // skip to our last entry at or below it whose term is at most hintTerm.
     let probe = m.hintIndex;
