@@ -20,7 +20,8 @@
  *
  * Sending is the mirror: the family codec encodes, the envelope wraps, the guard tags (a link's
  * frames leave in order even when tagging is asynchronous), the transport sends. A frame for a
- * peer whose epoch is not known yet is held back and a hello goes instead: Raft sends again.
+ * peer whose epoch is not known yet is held back (a few per peer) and a hello goes instead; the
+ * held frames leave once the peer's hello is taken. A link that opens gets a hello at once.
  */
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
@@ -49,6 +50,10 @@ export interface FrameRouterOptions {
   readonly limits?: CodecLimits;
   /** Frames of one link waiting for an asynchronous check; more are refused. */
   readonly inboundPerLinkMax?: number;
+  /** Bytes of those frames, at most (frames are up to 4 MiB each); more are refused. */
+  readonly inboundBytesPerLinkMax?: number;
+  /** Our own frames kept for a peer whose epoch is not known yet, sent once it is; the oldest go first. */
+  readonly heldPerPeerMax?: number;
 }
 
 export interface RouterMetrics {
@@ -61,24 +66,46 @@ export interface RouterMetrics {
   framesOut: number;
   hellosSent: number;
   hellosTaken: number;
-  /** Frames held back for a peer whose epoch was not known yet (a hello went instead). */
+  /** Frames held back for a peer whose epoch was not known yet (a hello went instead)... */
   framesHeldForEpoch: number;
+  /** ...of which sent once the peer's hello came, and dropped for room (`heldPerPeerMax`). */
+  framesSentAfterHello: number;
+  framesHeldDropped: number;
 }
 
 export const inboundPerLinkMaxDefault = 1024;
+export const inboundBytesPerLinkMaxDefault = 16 * 1024 * 1024;
+export const heldPerPeerMaxDefault = 64;
+
+type Verdict = GuardVerdict | { verdict: GuardVerdict; answer: boolean };
 
 interface Inbound {
   readonly envelope: DecodedEnvelope;
-  readonly verdict: Promise<GuardVerdict | { verdict: GuardVerdict; answer: boolean }>;
+  /** The check, started at once, or (behind a hello still being checked) when its turn comes. */
+  verdict: Promise<Verdict> | null;
+  readonly start: () => Verdict | Promise<Verdict>;
+  readonly bytes: number;
+}
+
+interface InboundQueue {
+  readonly frames: Inbound[];
+  bytes: number;
+  /** Hellos queued and not yet judged: a data frame behind one is checked after it (its epoch may change). */
+  hellos: number;
 }
 
 export class FrameRouter implements PeerLink<Message> {
-  readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0 };
+  readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0, framesSentAfterHello: 0, framesHeldDropped: 0 };
   private handler: ((m: Message) => void) | null = null;
+  private linkHandler: ((peer: NodeId, state: LinkState) => void) | null = null;
   private readonly limits: CodecLimits;
   private readonly inboundPerLinkMax: number;
+  private readonly inboundBytesPerLinkMax: number;
+  private readonly heldPerPeerMax: number;
   /** Asynchronous checks in flight, per link, in arrival order. */
-  private readonly inbound = new Map<NodeId, Inbound[]>();
+  private readonly inbound = new Map<NodeId, InboundQueue>();
+  /** Our frames for peers whose epoch is not known yet (bounded per peer, and in peers by the guard's links). */
+  private readonly held = new Map<NodeId, { family: ProtocolFamily; body: Uint8Array }[]>();
   /** Asynchronous tagging in flight, per link: frames leave in order. */
   private readonly outbound = new Map<NodeId, Promise<void>>();
   private closed = false;
@@ -86,7 +113,16 @@ export class FrameRouter implements PeerLink<Message> {
   constructor(private readonly o: FrameRouterOptions) {
     this.limits = o.limits ?? codecLimitsDefault;
     this.inboundPerLinkMax = o.inboundPerLinkMax ?? inboundPerLinkMaxDefault;
+    this.inboundBytesPerLinkMax = o.inboundBytesPerLinkMax ?? inboundBytesPerLinkMaxDefault;
+    this.heldPerPeerMax = o.heldPerPeerMax ?? heldPerPeerMaxDefault;
     o.transport.onFrame((from, frame) => this.receive(from, frame));
+    o.transport.onLinkState((peer, state) => {
+      // A link that opens gets a hello at once, so that both ends know each other's epoch before
+      // Raft needs the link: in a 3-node cluster the followers never talk until the leader is
+      // gone, and their first vote request would otherwise wait for a hello round trip.
+      if (state === 'open' && this.o.guard !== null && this.o.guard.peerEpoch(peer) === 0) this.hello(peer);
+      this.linkHandler?.(peer, state);
+    });
   }
 
   /** Whether links are authenticated (the cluster has a secret). */
@@ -112,7 +148,7 @@ export class FrameRouter implements PeerLink<Message> {
   }
 
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
-    this.o.transport.onLinkState(handler);
+    this.linkHandler = handler;
   }
 
   async close(): Promise<void> {
@@ -147,8 +183,10 @@ export class FrameRouter implements PeerLink<Message> {
       return;
     }
     if (family !== 'link' && guard.peerEpoch(to) === 0) {
-      // Not yet: the peer's epoch is what every tag to it covers. Ask for it; Raft sends again.
+      // Not yet: the peer's epoch is what every tag to it covers. Ask for it, and keep the frame
+      // until it comes (a bounded few: Raft sends again whatever is dropped here).
       this.metrics.framesHeldForEpoch++;
+      this.hold(to, family, body);
       this.hello(to);
       return;
     }
@@ -186,6 +224,30 @@ export class FrameRouter implements PeerLink<Message> {
     this.o.transport.send(to, frame);
   }
 
+  private hold(to: NodeId, family: ProtocolFamily, body: Uint8Array): void {
+    let frames = this.held.get(to);
+    if (frames === undefined) {
+      frames = [];
+      this.held.set(to, frames);
+    }
+    if (frames.length >= this.heldPerPeerMax) {
+      frames.shift();
+      this.metrics.framesHeldDropped++;
+    }
+    frames.push({ family, body });
+  }
+
+  /** A peer's epoch became known: what was held for it goes now, in order. */
+  private sendHeld(to: NodeId): void {
+    const frames = this.held.get(to);
+    if (frames === undefined) return;
+    this.held.delete(to);
+    for (const f of frames) {
+      this.metrics.framesSentAfterHello++;
+      this.sendFrame(f.family, to, f.body);
+    }
+  }
+
   private hello(to: NodeId): void {
     const guard = this.o.guard;
     if (guard === null || !guard.helloDue(to, this.o.now())) return;
@@ -220,31 +282,44 @@ export class FrameRouter implements PeerLink<Message> {
       return;
     }
     const queue = this.inbound.get(from);
-    // The bound first: a frame refused here must start no check (a verification in flight
+    // The bounds first: a frame refused here must start no check (a verification in flight
     // holds a copy of the frame, and would still take its seq into the replay window).
-    if (queue !== undefined && queue.length >= this.inboundPerLinkMax) {
+    if (queue !== undefined && (queue.frames.length >= this.inboundPerLinkMax || queue.bytes + frame.byteLength > this.inboundBytesPerLinkMax)) {
       this.drop('overloaded');
       return;
     }
-    const verdict = envelope.family === 'link' ? guard.openHello(from, envelope.seq, envelope.authenticated, envelope.auth, envelope.body) : guard.openData(from, envelope.seq, envelope.authenticated, envelope.auth);
-    if (!(verdict instanceof Promise) && queue === undefined) {
-      this.judged(envelope, verdict);
-      return;
-    }
-    // An asynchronous check: queue behind the link's earlier frames, deliver in arrival order.
-    const q = queue ?? [];
-    q.push({ envelope, verdict: Promise.resolve(verdict) });
+    const hello = envelope.family === 'link';
+    const tag = envelope.auth;
+    const start = (): Verdict | Promise<Verdict> =>
+      hello ? guard.openHello(from, envelope.seq, envelope.authenticated, tag, envelope.body) : guard.openData(from, envelope.seq, envelope.authenticated, tag);
     if (queue === undefined) {
+      const verdict = start();
+      if (!(verdict instanceof Promise)) {
+        this.judged(envelope, verdict);
+        return;
+      }
+      // An asynchronous check: later frames of the link queue behind it, delivered in order.
+      const q: InboundQueue = { frames: [{ envelope, verdict, start, bytes: frame.byteLength }], bytes: frame.byteLength, hellos: hello ? 1 : 0 };
       this.inbound.set(from, q);
       void this.drain(from, q);
+      return;
     }
+    // Behind a hello still being checked, a data frame waits for it: the hello may bring the
+    // epoch the frame's tag covers.
+    const verdict = queue.hellos > 0 && !hello ? null : Promise.resolve(start());
+    queue.frames.push({ envelope, verdict, start, bytes: frame.byteLength });
+    queue.bytes += frame.byteLength;
+    if (hello) queue.hellos++;
   }
 
-  private async drain(from: NodeId, q: Inbound[]): Promise<void> {
-    while (q.length > 0) {
-      const next = q[0] as Inbound;
+  private async drain(from: NodeId, q: InboundQueue): Promise<void> {
+    while (q.frames.length > 0) {
+      const next = q.frames[0] as Inbound;
+      next.verdict ??= Promise.resolve(next.start());
       const verdict = await next.verdict;
-      q.shift();
+      q.frames.shift();
+      q.bytes -= next.bytes;
+      if (next.envelope.family === 'link') q.hellos--;
       if (!this.closed) this.judged(next.envelope, verdict);
     }
     this.inbound.delete(from);
@@ -260,6 +335,7 @@ export class FrameRouter implements PeerLink<Message> {
       this.metrics.hellosTaken++;
       this.metrics.framesAccepted++;
       if (verdict.answer) this.hello(envelope.from);
+      this.sendHeld(envelope.from);
       return;
     }
     if (verdict !== 'ok') {

@@ -4,15 +4,17 @@
  *
  * - Without a secret, messages flow both ways; anyone attached is heard (the unauthenticated
  *   mode), but a tagged frame, which this node could not check, is refused (`unexpected-tag`).
- * - With a secret (synchronous MAC and Web Crypto alike), the first frames to a peer whose epoch
- *   is unknown are held back and counted while one hello goes instead; after the hellos, messages
- *   flow both ways and nothing is refused. A router of another secret gets nothing through: its
+ * - With a secret (synchronous MAC and Web Crypto alike), a link that opens gets a hello; the
+ *   first frames to a peer whose epoch is unknown are held back and counted, and sent, in order,
+ *   once the peer's hello is taken; messages then flow both ways and nothing is refused. A router of another secret gets nothing through: its
  *   hellos are refused (`hello-bad-tag`), it never learns an epoch, so its frames stay held.
  * - A frame whose envelope `from` is not the peer the transport names is `wrong-sender`, with or
  *   without a secret; an untagged frame (seq 0) to an authenticated router is `unauthenticated`.
  * - Web Crypto: a burst of 200 frames on one link reaches the handler in send order although a
  *   spy on `crypto.subtle.verify` makes their verifications finish out of order.
- * - The inbound queue of a link is bounded: of 100 frames arriving at once with 8 allowed to
+ * - A data frame arriving behind a restarted peer's new hello is checked after it, under the new
+ *   epoch (it used to be checked at once, under the old one, and refused as a bad tag).
+ * - The inbound queue of a link is bounded, in bytes too: of 100 frames arriving at once with 8 allowed to
  *   wait, 92 are refused as `overloaded` BEFORE any verification starts (a spy counts the guard's
  *   checks: no work and no copy of the frame kept for a refused one), the 8 are delivered in
  *   order, and the refused frames' sequence numbers stay unused (they pass when they come again).
@@ -101,10 +103,17 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1));
 }
 
-/** `a` sends `b` one frame (held back) and so a hello; `b` answers: both know each other's epoch. */
+/**
+ * Until `a` and `b` know each other's epoch (the hellos sent as their link opened, or the one a
+ * held frame asks for); then the messages so far are forgotten, so a test starts from nothing.
+ */
 async function handshake(a: Node, b: Node): Promise<void> {
   a.router.send(beat(a.id, b.id, 0));
   await until('the hellos', () => (a.guard?.peerEpoch(b.id) ?? 0) > 0 && (b.guard?.peerEpoch(a.id) ?? 0) > 0);
+  await until('the held frame', () => b.got.length === 1);
+  await settle();
+  a.got.length = 0;
+  b.got.length = 0;
 }
 
 describe('FrameRouter without a secret', () => {
@@ -150,14 +159,16 @@ describe('FrameRouter without a secret', () => {
 });
 
 describe.each(['sync', 'webcrypto'] as const)('FrameRouter with a secret (%s MAC)', (mac) => {
-  it('holds back the first frames to a peer of unknown epoch, sends one hello instead, and passes messages after the hellos', async () => {
+  it('holds back the first frames to a peer of unknown epoch, sends one hello instead, and sends them after the hellos', async () => {
     const hub = new MemoryHub();
     const a = node(hub, 'a', { secret, mac });
     const b = node(hub, 'b', { secret, mac });
     expect(a.router.authenticated).toBe(true);
+    // A said hello as its link to B opened (B attached after A's router was listening).
+    expect(a.router.metrics.hellosSent).toBe(1);
     a.router.send(beat('a', 'b', 1));
     a.router.send(beat('a', 'b', 2));
-    // Both held; one hello (paced) went instead.
+    // Both held; no second hello yet (paced).
     expect(a.router.metrics.framesHeldForEpoch).toBe(2);
     expect(a.router.metrics.hellosSent).toBe(1);
     await until('the hellos', () => a.guard?.peerEpoch('b') === b.guard?.epoch && b.guard?.peerEpoch('a') === a.guard?.epoch);
@@ -168,10 +179,11 @@ describe.each(['sync', 'webcrypto'] as const)('FrameRouter with a secret (%s MAC
 
     a.router.send(beat('a', 'b', 3));
     b.router.send(beat('b', 'a', 4));
-    await until('both messages', () => a.got.length === 1 && b.got.length === 1);
+    await until('both messages', () => a.got.length === 1 && b.got.length === 3);
     await settle();
-    // The held frames were never sent: Raft sends again.
-    expect(rounds(b.got)).toEqual([3]);
+    // The held frames left once B's hello was taken, before the later one.
+    expect(a.router.metrics.framesSentAfterHello).toBe(2);
+    expect(rounds(b.got)).toEqual([1, 2, 3]);
     expect(rounds(a.got)).toEqual([4]);
     expect(a.router.metrics.dropped).toEqual({});
     expect(b.router.metrics.dropped).toEqual({});
@@ -186,7 +198,8 @@ describe.each(['sync', 'webcrypto'] as const)('FrameRouter with a secret (%s MAC
     const m = node(hub, 'm', { secret: otherSecret, mac });
     m.router.send(beat('m', 'b', 1));
     b.router.send(beat('b', 'm', 2));
-    await until('the hellos to be refused', () => b.router.metrics.dropped['hello-bad-tag'] === 1 && m.router.metrics.dropped['hello-bad-tag'] === 1);
+    // Refused both ways: A's and B's hellos as M's link opened, M's for its held frame.
+    await until('the hellos to be refused', () => (b.router.metrics.dropped['hello-bad-tag'] ?? 0) >= 1 && (m.router.metrics.dropped['hello-bad-tag'] ?? 0) >= 1);
     for (let i = 0; i < 5; i++) {
       m.router.send(beat('m', 'b', 10 + i));
       await new Promise((r) => setTimeout(r, 5));
@@ -275,5 +288,49 @@ describe('FrameRouter with Web Crypto', () => {
     await until('the next 6', () => b.got.length === 14);
     expect(rounds(b.got).slice(8)).toEqual([9, 10, 11, 12, 13, 14]);
     expect(b.router.metrics.dropped).toEqual({ overloaded: 92, replayed: 2 });
+  });
+  it('checks a data frame that arrives behind a peer\'s new hello under the epoch that hello brings', async () => {
+    const hub = new MemoryHub();
+    const a = node(hub, 'a', { secret, mac: 'webcrypto' });
+    const b = node(hub, 'b', { secret, mac: 'webcrypto' });
+    await handshake(a, b);
+    // A restarts (a new router and guard under its id, with a later epoch) on a wire of its own,
+    // whose frames we hand to B ourselves. It learns B's epoch from a hello B sent before.
+    const bHello = b.tap.sent.find((f) => f.to === 'a' && f.frame[1] === 5)?.frame;
+    expect(bHello).toBeDefined();
+    const a2 = node(new MemoryHub(), 'a', { secret, mac: 'webcrypto' });
+    a2.router.send(beat('a', 'b', 1)); // held; its hello goes nowhere, but is recorded
+    a2.tap.inject('b', bHello as Uint8Array);
+    await until("A's held frame to leave", () => a2.tap.sent.some((f) => f.frame[1] === 1));
+    const hello = a2.tap.sent.find((f) => f.frame[1] === 5)?.frame as Uint8Array;
+    const data = a2.tap.sent.find((f) => f.frame[1] === 1)?.frame as Uint8Array;
+    // Both at once: the data frame's check must wait for the hello's (it covers the new epoch).
+    b.tap.inject('a', hello);
+    b.tap.inject('a', data);
+    await until('the message of the new life', () => b.got.length === 1);
+    expect(rounds(b.got)).toEqual([1]);
+    expect(b.router.metrics.dropped).toEqual({});
+  });
+
+  it('bounds the bytes waiting on a link too (frames are up to 4 MiB each)', async () => {
+    const hub = new MemoryHub();
+    const a = node(hub, 'a', { secret, mac: 'webcrypto' });
+    const tap = new TapTransport(hub.connect('b'));
+    const guard = new LinkGuard({ secret, cluster, self: 'b', epoch: epoch++, mac: 'webcrypto', identityKey: simIdentityKey('b') });
+    const router = new FrameRouter({ transport: tap, cluster, self: 'b', guard, now: () => performance.now(), inboundBytesPerLinkMax: 300 });
+    const got: Message[] = [];
+    router.onMessage((m) => got.push(m));
+    open.push(router);
+    const b: Node = { id: 'b', router, guard, tap, got };
+    await handshake(a, b);
+    hub.block('a', 'b');
+    a.tap.sent.length = 0;
+    for (let round = 1; round <= 20; round++) a.router.send(beat('a', 'b', round));
+    await until("A's 20 frames", () => a.tap.sent.length === 20);
+    const size = (a.tap.sent[0] as { frame: Uint8Array }).frame.byteLength;
+    const fit = Math.floor(300 / size);
+    for (const f of a.tap.sent) b.tap.inject('a', f.frame);
+    expect(b.router.metrics.dropped).toEqual({ overloaded: 20 - fit });
+    await until('the frames let in', () => b.got.length === fit);
   });
 });
