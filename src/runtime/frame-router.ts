@@ -21,7 +21,9 @@
  * Sending is the mirror: the family codec encodes, the envelope wraps, the guard tags (a link's
  * frames leave in order even when tagging is asynchronous), the transport sends. A frame for a
  * peer whose epoch is not known yet is held back (a few per peer) and a hello goes instead; the
- * held frames leave once the peer's hello is taken. A link that opens gets a hello at once.
+ * held frames leave once the peer's hello is taken (one round trip later, not when Raft sends
+ * again: the followers of a 3-node cluster never talk until the leader is gone, and their first
+ * vote requests used to wait out an election timeout).
  */
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
@@ -97,7 +99,6 @@ interface InboundQueue {
 export class FrameRouter implements PeerLink<Message> {
   readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0, framesSentAfterHello: 0, framesHeldDropped: 0 };
   private handler: ((m: Message) => void) | null = null;
-  private linkHandler: ((peer: NodeId, state: LinkState) => void) | null = null;
   private readonly limits: CodecLimits;
   private readonly inboundPerLinkMax: number;
   private readonly inboundBytesPerLinkMax: number;
@@ -116,13 +117,6 @@ export class FrameRouter implements PeerLink<Message> {
     this.inboundBytesPerLinkMax = o.inboundBytesPerLinkMax ?? inboundBytesPerLinkMaxDefault;
     this.heldPerPeerMax = o.heldPerPeerMax ?? heldPerPeerMaxDefault;
     o.transport.onFrame((from, frame) => this.receive(from, frame));
-    o.transport.onLinkState((peer, state) => {
-      // A link that opens gets a hello at once, so that both ends know each other's epoch before
-      // Raft needs the link: in a 3-node cluster the followers never talk until the leader is
-      // gone, and their first vote request would otherwise wait for a hello round trip.
-      if (state === 'open' && this.o.guard !== null && this.o.guard.peerEpoch(peer) === 0) this.hello(peer);
-      this.linkHandler?.(peer, state);
-    });
   }
 
   /** Whether links are authenticated (the cluster has a secret). */
@@ -148,7 +142,7 @@ export class FrameRouter implements PeerLink<Message> {
   }
 
   onLinkState(handler: (peer: NodeId, state: LinkState) => void): void {
-    this.linkHandler = handler;
+    this.o.transport.onLinkState(handler);
   }
 
   async close(): Promise<void> {
