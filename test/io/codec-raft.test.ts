@@ -135,7 +135,7 @@ describe('round trips through envelope and body codec', () => {
     }
   });
 
-  it('the example frame of docs/protocol.md §11, byte for byte', () => {
+  it('the example frame of docs/protocol-example.md (protocol.md §11), byte for byte', () => {
     const m: Message = { type: 'heartbeat', from: 'n1', to: 'n2', term: 2, commit: 1, round: 3 };
     const frame = encodeEnvelope({ family: 'raft', cluster: 'c', from: 'n1', to: 'n2', seq: 0 }, encodeRaftBody(m));
     const hex = [

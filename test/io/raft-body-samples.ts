@@ -1,6 +1,6 @@
 /**
  * Shared by the tests of the `raft` body codec (codec-raft-*.test.ts, codec-hostile-bodies.test.ts,
- * codec-metrics.test.ts): a sample of every Raft message type with the awkward values (all 256
+ * and others): a sample of every Raft message type with the awkward values (all 256
  * byte values, empty bytes, a config entry, bytes that read as msgpack extension tokens outside a
  * bin, negative and maximal request ids), a small msgpack writer that can write what our encoder
  * never would (a key twice, raw tokens, any value), and the check that a body is refused with a
