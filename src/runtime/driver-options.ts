@@ -88,6 +88,8 @@ export interface DriverOptions {
   readonly maxCatchUpTicks?: number;
   readonly proposalTimeoutMs?: number;
   readonly pendingProposalsMax?: number;
+  /** Reads of this node's callers waiting at once (default 4,096); more fail at once with READ_DROPPED. */
+  readonly pendingReadsMax?: number;
   /** Client sessions this node opens for its callers: at most this many commands in flight (default 4,096). */
   readonly sessionsMax?: number;
   /**

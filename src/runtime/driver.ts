@@ -124,7 +124,7 @@ export class Driver {
       },
       seed,
     );
-    this.reads = new ReadTracker(node, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed });
+    this.reads = new ReadTracker(node, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed, pendingMax: this.options.pendingReadsMax ?? 4096 });
     this.options.link.onMessage((m) => this.receive(m));
     this.options.link.onLinkState((peer, state) => this.emit({ type: 'link', peer, state }));
     this.lastTickAtMs = this.clock.now();

@@ -38,13 +38,17 @@ export class ReadTracker {
   constructor(
     private readonly node: RaftNode,
     private readonly clock: Clock,
-    private readonly options: { readonly timeoutMs: number; readonly retryMs: number; readonly seed: number },
+    private readonly options: { readonly timeoutMs: number; readonly retryMs: number; readonly seed: number; readonly pendingMax: number },
   ) {
     this.epochBase = (options.seed % 0x7fff_ffff) * requestsPerEpoch;
   }
 
   /** Called back (never through a promise: see proposals.ts) once a read may be served. */
   read(mode: ReadMode, done: ReadDone): void {
+    if (this.waiting.size >= this.options.pendingMax) {
+      done(err(new NodeError('READ_DROPPED', `too many pending reads (${this.options.pendingMax})`)));
+      return;
+    }
     const now = this.clock.now();
     const p: PendingRead = { mode, done, deadlineMs: now + this.options.timeoutMs, lastAskMs: now, index: -1, ids: [] };
     this.waiting.add(p);

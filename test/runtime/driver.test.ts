@@ -8,7 +8,7 @@
  * malformed frame is dropped and counted while the node keeps working, and that a storage
  * failure stops the node cleanly with an error event, and that a failure oracle's word that the
  * leader is gone (Web Locks between tabs) makes the followers elect a new leader without waiting
- * out their leases.
+ * out their leases, and that a caller's reads are bounded (`pendingReadsMax`, as proposals are).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
@@ -239,5 +239,18 @@ describe('Driver', () => {
       () => followers.some((f) => f.driver.status().role === 'leader' && f.driver.status().term > oldTerm),
       1000,
     );
+  });
+});
+
+describe('bounds on what callers make a node hold', () => {
+  it('fails a read at once with READ_DROPPED when pendingReadsMax reads already wait', async () => {
+    // One node of three, alone: no leader, so its reads wait (until their timeout).
+    const hub = new MemoryHub();
+    const driver = new Driver({ raft: { id: 'a', voters: ids }, storage: new MemoryRaftStorage(), link: linkOf(hub, 'a'), machine: new ListMachine(), tickMs: 5, seed: 1, pendingReadsMax: 2, proposalTimeoutMs: 60_000 });
+    running.push(driver);
+    await driver.start();
+    const waiting = [driver.read('linearizable', () => 0), driver.read('linearizable', () => 0)];
+    for (const w of waiting) w.catch(() => undefined);
+    await expect(driver.read('linearizable', () => 0)).rejects.toMatchObject({ code: 'READ_DROPPED' });
   });
 });
