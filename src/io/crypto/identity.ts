@@ -2,7 +2,7 @@
  * A node's identity: a persistent ECDSA P-256 key pair made by Web Crypto, whose private key is
  * NOT extractable (script can sign with it, never read it) and whose public key the node
  * publishes to the cluster, so that later protocols can sign what must be forwarded and
- * attributed (the cluster secret of link-auth.ts cannot: every member knows it).
+ * attributed (the cluster secret of link-guard.ts cannot: every member knows it).
  *
  * Why ECDSA P-256 and not Ed25519: every browser has had P-256 in Web Crypto for a decade;
  * Ed25519 arrived in Web Crypto only recently (Node 20 has it, older Safari and Chromium do not).

@@ -6,9 +6,8 @@
  * - link-keys.ts         the key of a link, HKDF from the cluster secret and both ids
  * - mac.ts               the link MAC, sync and Web Crypto backends with identical tags
  * - replay-window.ts     per-link anti-replay bitmap
- * - link-tag-input.ts    exactly which bytes a tag covers
- * - link-auth.ts         the per-node authenticator (seal / open), synchronous backend
- * - link-auth-async.ts   the same on Web Crypto, with in-order delivery per link
+ * - link-guard.ts        a node's link authentication: tags over frames and both boot epochs,
+ *                        replay windows, hellos (the frame router, src/runtime, drives it)
  * - identity.ts          the persistent ECDSA P-256 identity key pair, its stores in identity-store.ts
  * - hello-body.ts        what a hello carries: both boot epochs and the sender's identity key
  */
@@ -35,26 +34,7 @@ export {
   type SyncLinkMac,
 } from './mac.ts';
 export { ReplayWindow, replayWindowMaxDefault, replayWindowMaxCeiling, type ReplayCheck } from './replay-window.ts';
-export { frameTagLabel, LinkHead } from './link-tag-input.ts';
-export {
-  createLinkAuthenticator,
-  linksMaxDefault,
-  openResults,
-  type LinkAuthCounters,
-  type LinkAuthenticator,
-  type LinkAuthOptions,
-  type OpenResult,
-  type SealResult,
-  type SealWithResult,
-  type SyncLinkAuthOptions,
-} from './link-auth.ts';
-export {
-  createAsyncLinkAuthenticator,
-  pendingOpensMaxDefault,
-  type AsyncLinkAuthenticator,
-  type AsyncLinkAuthOptions,
-  type OpenInOrderResult,
-} from './link-auth-async.ts';
+export { LinkGuard, linkGuardLabel, type GuardVerdict, type LinkGuardOptions } from './link-guard.ts';
 export {
   generateIdentityKeyPair,
   identityFingerprintBytes,

@@ -1,7 +1,7 @@
 /**
  * The key of the link between two nodes of a cluster, derived from the cluster secret. Both ends
  * derive the same key on their own, with no exchange; a member that knows the secret can derive
- * the key of any pair (the secret is the trust root, see link-auth.ts "What it does not stop").
+ * the key of any pair (the secret is the trust root: docs/design.md, "Authenticated links").
  *
  * The construction (HKDF-SHA256, RFC 5869), for docs/protocol.md:
  *

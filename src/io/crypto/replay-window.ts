@@ -22,7 +22,7 @@
  * when it does not start on a word boundary, so the word of the highest seq never aliases a word
  * still inside the window.
  *
- * Call `accept` only AFTER the frame's tag verified (link-auth.ts): a forged frame must not move
+ * Call `accept` only AFTER the frame's tag verified (link-guard.ts): a forged frame must not move
  * the window. `accept` of a seq that `check` does not call fresh is our bug, and asserts.
  */
 import { assert } from '../../core/assert.ts';

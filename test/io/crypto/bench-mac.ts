@@ -1,14 +1,14 @@
 /**
  * A micro-benchmark run by hand, not by Vitest (no timing assertions anywhere): tags per second
  * of HMAC-SHA256 on 200-byte frames, the pure-TypeScript `HmacKey` against Web Crypto `sign`,
- * and of the two link authenticators sealing and opening the same frames (so the per-frame head
- * is included).
+ * and of the link guard (src/io/crypto/link-guard.ts) tagging and checking the same frames with
+ * either backend (so the per-frame head and the replay window are included).
  *
  *   npx tsx test/io/crypto/bench-mac.ts [frameBytes]
  */
 import { createHmac } from 'node:crypto';
-import { createAsyncLinkAuthenticator } from '../../../src/io/crypto/link-auth-async.ts';
-import { createLinkAuthenticator } from '../../../src/io/crypto/link-auth.ts';
+import { LinkGuard } from '../../../src/io/crypto/link-guard.ts';
+import { simIdentityKey } from '../../../src/sim/sim-identity.ts';
 import { HmacKey } from '../../../src/io/crypto/sha256.ts';
 import { createPrng, randomBytes } from './test-bytes.ts';
 
@@ -48,21 +48,32 @@ const webKey = await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', ha
 await timeAsync('Web Crypto sign, one at a time', 100_000, () => crypto.subtle.sign('HMAC', webKey, frame), 1);
 await timeAsync('Web Crypto sign, 64 in flight', 200_000, () => crypto.subtle.sign('HMAC', webKey, frame), 64);
 
-const a = createLinkAuthenticator({ secret, cluster: 'bench', self: 'a' });
-const b = createLinkAuthenticator({ secret, cluster: 'bench', self: 'b' });
-timeSync('sync authenticator seal + open', 500_000, () => {
-  const sealed = a.seal('b', frame);
-  if (!sealed.ok || b.open('a', sealed.seq, frame, sealed.tag) !== 'ok') throw new Error('bench frame refused');
+/** Two guards that have exchanged hellos (the hello body stands for the envelope it would be in). */
+async function pair(mac: 'sync' | 'webcrypto'): Promise<[LinkGuard, LinkGuard]> {
+  const a = new LinkGuard({ secret, cluster: 'bench', self: 'a', epoch: 1, mac, identityKey: simIdentityKey('a') });
+  const b = new LinkGuard({ secret, cluster: 'bench', self: 'b', epoch: 2, mac, identityKey: simIdentityKey('b') });
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    const body = from.helloBody(to.self);
+    const seq = from.takeSeq(to.self) as number;
+    const verdict = await to.openHello(from.self, seq, body, await from.tagHello(to.self, seq, body), body);
+    if (verdict.verdict !== 'ok') throw new Error(`bench hello refused: ${verdict.verdict}`);
+  }
+  return [a, b];
+}
+
+const [a, b] = await pair('sync');
+timeSync('link guard (sync) tag + check', 500_000, () => {
+  const seq = a.takeSeq('b') as number;
+  if (b.openData('a', seq, frame, a.tagData('b', seq, frame) as Uint8Array) !== 'ok') throw new Error('bench frame refused');
 });
 
-const aa = createAsyncLinkAuthenticator({ secret, cluster: 'bench', self: 'a' });
-const ab = createAsyncLinkAuthenticator({ secret, cluster: 'bench', self: 'b' });
+const [aa, ab] = await pair('webcrypto');
 await timeAsync(
-  'async authenticator seal + open, one at a time',
+  'link guard (Web Crypto) tag + check, one at a time',
   50_000,
   async () => {
-    const sealed = await aa.seal('b', frame);
-    if (!sealed.ok || (await ab.open('a', sealed.seq, frame, sealed.tag)) !== 'ok') throw new Error('bench frame refused');
+    const seq = aa.takeSeq('b') as number;
+    if ((await ab.openData('a', seq, frame, await aa.tagData('b', seq, frame))) !== 'ok') throw new Error('bench frame refused');
   },
   1,
 );
