@@ -8,12 +8,14 @@
  * - after the PeerServer dies and a link breaks meanwhile, the nodes reconnect to the restarted
  *   server with backoff (a bounded number of tries, not a hot loop), redial, and frames flow;
  * - a flood far beyond the send bound is dropped and counted, the queue never exceeds its bound,
- *   every accepted frame arrives, and the link keeps working afterwards.
+ *   every accepted frame arrives, and the link keeps working afterwards;
+ * - a frame sent from within a link's `open` event arrives, and the link stays open (a channel
+ *   can hear its peer before its own `open` event: see DataChannelTransport's `heard`).
  */
 import { expect, test, type Browser } from '@playwright/test';
 import { closeNodes, openNodes, OwnPeerServer, sharedSignaling, uniqueCluster, type NodePage } from './pages/webrtc-node-helpers.ts';
 import type { WebRtcSignaling } from '../src/client/webrtc-links.ts';
-import type { TransportTuning } from './pages/webrtc-harness-node.ts';
+import { greetingByte, type HarnessNodeOptions, type NodeSnapshot, type ReceivedFrame, type TransportTuning } from './pages/webrtc-harness-node.ts';
 
 const mebibyte = 1024 * 1024;
 
@@ -30,6 +32,7 @@ interface NodeSpec {
   readonly id: string;
   readonly mode: Mode;
   readonly tuning?: TransportTuning;
+  readonly node?: HarnessNodeOptions;
 }
 
 async function startCluster(browser: Browser, specs: NodeSpec[], signaling: WebRtcSignaling = sharedSignaling): Promise<NodePage[]> {
@@ -39,7 +42,14 @@ async function startCluster(browser: Browser, specs: NodeSpec[], signaling: WebR
   await Promise.all(
     nodes.map((n, i) => {
       const spec = specs[i] as NodeSpec;
-      return n.start({ cluster, peers: ids, signaling, mode: spec.mode, ...(spec.tuning === undefined ? {} : { tuning: spec.tuning }) });
+      return n.start({
+        cluster,
+        peers: ids,
+        signaling,
+        mode: spec.mode,
+        ...(spec.tuning === undefined ? {} : { tuning: spec.tuning }),
+        ...(spec.node === undefined ? {} : { node: spec.node }),
+      });
     }),
   );
   await waitForMesh(nodes);
@@ -95,6 +105,42 @@ test('a channel made on the main thread is transferred to a worker that owns it 
 });
 
 for (const mode of ['worker', 'main', 'relay'] as const) {
+  test(`a frame sent from within a link's open event arrives, and the link stays open (transport: ${mode})`, async ({ browser }) => {
+    // Each node sends [greetingByte] to a peer the moment its link reports `open`. Chromium 156
+    // may dispatch the peer's first message (its hello) on a channel that is still `connecting`
+    // (its own `open` event comes in a later task). The transport used to call the link open on
+    // that hello; the send then threw (InvalidStateError) and the transport closed the channel,
+    // on both sides for good: the page's PeerJS connection stayed up, so nothing redialed. Before
+    // the fix, 5 runs of 9 failed here (worker and main; never relay, whose send comes from the
+    // worker through a MessagePort, after the channel's `open`), each with a link closed.
+    const cluster = uniqueCluster('wl');
+    const ids = ['a', 'b', 'c'];
+    nodes = await openNodes(browser, ids);
+    // Started one after the other, as the pages of a cluster come up: each new node's links
+    // open while the older ones are idle.
+    for (const n of nodes) await n.start({ cluster, peers: ids, signaling: sharedSignaling, mode, node: { greetOnOpen: true } });
+    const greeted = (n: NodePage, snap: NodeSnapshot, frames: readonly ReceivedFrame[]): boolean =>
+      ids.every((p) => p === n.self || (snap.links[p] === 'open' && frames.some((f) => f.from === p && f.head[0] === greetingByte)));
+    const deadline = Date.now() + 20_000;
+    let snaps: NodeSnapshot[] = [];
+    for (;;) {
+      snaps = await Promise.all(nodes.map((n) => n.snapshot()));
+      const frames = await Promise.all(nodes.map((n) => n.frames()));
+      // A link that closed is a failure at once (nothing reopens it here).
+      if (snaps.some((s) => s.linkEvents.some((e) => e.endsWith(':closed')))) break;
+      if (nodes.every((n, i) => greeted(n, snaps[i] as NodeSnapshot, frames[i] as ReceivedFrame[]))) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const frames = await Promise.all(nodes.map((n) => n.frames()));
+    nodes.forEach((n, i) => {
+      const snap = snaps[i] as NodeSnapshot;
+      expect(snap.linkEvents.filter((e) => e.endsWith(':closed')), `${n.self}'s link events ${snap.linkEvents.join(' ')}`).toEqual([]);
+      expect(snap.stats.framesDropped, `${n.self}'s dropped frames`).toBe(0);
+      expect(greeted(n, snap, frames[i] as ReceivedFrame[]), `${n.self} has open links to and greetings from every peer`).toBe(true);
+    });
+  });
+
   test(`a 1 MiB frame crosses chunked and intact (transport: ${mode})`, async ({ browser }) => {
     const [a, b] = await startCluster(browser, [
       { id: 'a', mode },

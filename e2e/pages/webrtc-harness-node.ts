@@ -28,6 +28,18 @@ export interface NodeSnapshot {
 
 export type TransportTuning = Omit<DataChannelTransportOptions, 'self' | 'nowMs'>;
 
+/** What a node does besides recording (see `HarnessNode`). */
+export interface HarnessNodeOptions {
+  /**
+   * Send `[greetingByte]` to a peer from within the link's `open` event, as a node whose first
+   * frame on a link follows its opening at once (a vote request right after a reconnect).
+   */
+  readonly greetOnOpen?: boolean;
+}
+
+/** The first byte of the frames `greetOnOpen` sends. */
+export const greetingByte = 0xe7;
+
 const receivedKeptMax = 20_000;
 const headBytes = 16;
 
@@ -55,7 +67,7 @@ export class HarnessNode {
   private receivedCount = 0;
   private readonly linkEvents: string[] = [];
 
-  constructor(transport: AnyTransport) {
+  constructor(transport: AnyTransport, options: HarnessNodeOptions = {}) {
     this.transport = transport;
     this.transport.onFrame((from, frame) => {
       this.receivedCount++;
@@ -63,11 +75,14 @@ export class HarnessNode {
         this.received.push({ from, length: frame.byteLength, hash: fnv1a(frame), head: [...frame.subarray(0, headBytes)] });
       }
     });
-    this.transport.onLinkState((peer, state) => this.linkEvents.push(`${peer}:${state}`));
+    this.transport.onLinkState((peer, state) => {
+      this.linkEvents.push(`${peer}:${state}`);
+      if (options.greetOnOpen === true && state === 'open') this.transport.send(peer, Uint8Array.of(greetingByte));
+    });
   }
 
-  static overDataChannels(self: string, tuning: TransportTuning = {}): HarnessNode {
-    return new HarnessNode(new DataChannelTransport({ self, ...tuning }));
+  static overDataChannels(self: string, tuning: TransportTuning = {}, options: HarnessNodeOptions = {}): HarnessNode {
+    return new HarnessNode(new DataChannelTransport({ self, ...tuning }), options);
   }
 
   send(to: string, bytes: number[]): void {

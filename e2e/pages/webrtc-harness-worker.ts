@@ -6,13 +6,14 @@
 import { acceptChannelHandoff } from '../../src/io/transport/channel-handoff.ts';
 import { DataChannelTransport } from '../../src/io/transport/data-channel-transport.ts';
 import { PortTransport } from '../../src/io/transport/relay-transport.ts';
-import { callNode, HarnessNode, type HarnessNodeMethod, type TransportTuning } from './webrtc-harness-node.ts';
+import { callNode, HarnessNode, type HarnessNodeMethod, type HarnessNodeOptions, type TransportTuning } from './webrtc-harness-node.ts';
 
 interface InitMessage {
   readonly kind: 'init';
   readonly id: number;
   readonly self: string;
   readonly tuning: TransportTuning;
+  readonly options?: HarnessNodeOptions;
   /** Relay mode: the worker's end of the main thread's relay (a PortTransport is made on it). */
   readonly relayPort?: MessagePort;
 }
@@ -37,8 +38,8 @@ async function handle(m: InitMessage | CallMessage): Promise<void> {
     if (m.kind === 'init') {
       node =
         m.relayPort === undefined
-          ? HarnessNode.overDataChannels(m.self, m.tuning)
-          : new HarnessNode(new PortTransport({ self: m.self, port: m.relayPort }));
+          ? HarnessNode.overDataChannels(m.self, m.tuning, m.options)
+          : new HarnessNode(new PortTransport({ self: m.self, port: m.relayPort }), m.options);
       scope.postMessage({
         id: m.id,
         result: {

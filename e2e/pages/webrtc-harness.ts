@@ -15,7 +15,7 @@ import { transferChannel } from '../../src/client/webrtc-handoff.ts';
 import { DataChannelTransport } from '../../src/io/transport/data-channel-transport.ts';
 import { PortTransport, relayTransport } from '../../src/io/transport/relay-transport.ts';
 import type { Transport } from '../../src/io/transport/transport.ts';
-import { callNode, HarnessNode, type HarnessNodeMethod, type TransportTuning } from './webrtc-harness-node.ts';
+import { callNode, HarnessNode, type HarnessNodeMethod, type HarnessNodeOptions, type TransportTuning } from './webrtc-harness-node.ts';
 import { loadSuite } from './webrtc-vitest-shim.ts';
 
 export interface StartOptions {
@@ -30,6 +30,8 @@ export interface StartOptions {
    */
   readonly mode: 'main' | 'worker' | 'relay';
   readonly tuning?: TransportTuning;
+  /** What the node does besides recording (HarnessNodeOptions: `greetOnOpen`). */
+  readonly node?: HarnessNodeOptions;
   readonly backoff?: BackoffOptions;
   readonly dialTimeoutMs?: number;
 }
@@ -92,7 +94,7 @@ async function start(options: StartOptions): Promise<{ peerId: string; workerEnv
   let workerEnv: WorkerEnv | undefined;
   let onChannel: (peer: string, channel: RTCDataChannel) => void;
   if (options.mode === 'main') {
-    const node = HarnessNode.overDataChannels(options.self, options.tuning ?? {});
+    const node = HarnessNode.overDataChannels(options.self, options.tuning ?? {}, options.node ?? {});
     localNode = node;
     onChannel = (peer, channel) => {
       channelLog.push(`${peer}:local`);
@@ -102,7 +104,7 @@ async function start(options: StartOptions): Promise<{ peerId: string; workerEnv
     const worker = new Worker(new URL('./webrtc-harness-worker.ts', import.meta.url), { type: 'module' });
     workerClient = new WorkerClient(worker);
     if (options.mode === 'worker') {
-      workerEnv = (await workerClient.request({ kind: 'init', self: options.self, tuning: options.tuning ?? {} })) as WorkerEnv;
+      workerEnv = (await workerClient.request({ kind: 'init', self: options.self, tuning: options.tuning ?? {}, options: options.node ?? {} })) as WorkerEnv;
       onChannel = (peer, channel) => {
         const moved = transferChannel(worker, peer, channel);
         // After a transfer the main thread's object is detached: what is left of it here?
@@ -113,7 +115,7 @@ async function start(options: StartOptions): Promise<{ peerId: string; workerEnv
       relayed = transport;
       const { port1, port2 } = new MessageChannel();
       relayTransport(transport, port1);
-      workerEnv = (await workerClient.request({ kind: 'init', self: options.self, tuning: {}, relayPort: port2 }, [port2])) as WorkerEnv;
+      workerEnv = (await workerClient.request({ kind: 'init', self: options.self, tuning: {}, options: options.node ?? {}, relayPort: port2 }, [port2])) as WorkerEnv;
       onChannel = (peer, channel) => {
         channelLog.push(`${peer}:relay`);
         transport.addChannel(peer, channel);

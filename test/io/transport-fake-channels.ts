@@ -5,6 +5,8 @@
  * with a `close` event, as a real channel pair does when one side goes. The channels open on a
  * later task (as a negotiated channel does once SCTP is up). Only what DataChannelTransport
  * touches is here; the real thing runs in Chromium (e2e/webrtc-compliance.spec.ts).
+ * `lateOpeningChannelPair` makes a pair whose second end hears the first before its own `open`
+ * event, as Chromium's channels may (see there).
  */
 import type { DataChannelTransport } from '../../src/io/transport/data-channel-transport.ts';
 
@@ -14,6 +16,8 @@ class FakeChannel extends EventTarget {
   readonly bufferedAmount = 0;
   bufferedAmountLowThreshold = 0;
   partner: FakeChannel | null = null;
+  /** Whether messages reach this end while it is still `connecting` (see lateOpeningChannelPair). */
+  hearsWhileConnecting = false;
 
   send(data: ArrayBufferView | ArrayBuffer): void {
     if (this.readyState !== 'open') throw new DOMException('the channel is not open', 'InvalidStateError');
@@ -21,7 +25,9 @@ class FakeChannel extends EventTarget {
     const copy = view.slice().buffer;
     const to = this.partner;
     setTimeout(() => {
-      if (to !== null && to.readyState === 'open') to.dispatchEvent(new MessageEvent('message', { data: copy }));
+      if (to !== null && (to.readyState === 'open' || (to.readyState === 'connecting' && to.hearsWhileConnecting))) {
+        to.dispatchEvent(new MessageEvent('message', { data: copy }));
+      }
     }, 0);
   }
 
@@ -54,6 +60,24 @@ export function fakeChannelPair(): [RTCDataChannel, RTCDataChannel] {
     y.open();
   }, 0);
   return [x as unknown as RTCDataChannel, y as unknown as RTCDataChannel];
+}
+
+/**
+ * Two ends of one channel where the second hears the first before its own `open` event: the first
+ * opens on a later task, and what it sends reaches the second while the second is still
+ * `connecting` (its `send` throws InvalidStateError, as a real channel's does); the second opens
+ * when `openSecond` is called. Chromium 156 does this with negotiated channels, on the main
+ * thread and in a worker alike (e2e/webrtc-links.spec.ts, "a frame sent from within a link's open
+ * event"): the peer's first message is dispatched before the channel's own `open` event.
+ */
+export function lateOpeningChannelPair(): { first: RTCDataChannel; second: RTCDataChannel; openSecond: () => void } {
+  const x = new FakeChannel();
+  const y = new FakeChannel();
+  x.partner = y;
+  y.partner = x;
+  y.hearsWhileConnecting = true;
+  setTimeout(() => x.open(), 0);
+  return { first: x as unknown as RTCDataChannel, second: y as unknown as RTCDataChannel, openSecond: () => y.open() };
 }
 
 /**

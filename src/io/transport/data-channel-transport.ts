@@ -25,8 +25,9 @@
  * - A handshake: a negotiated channel is `open` locally as soon as the SCTP association is up,
  *   even if the other side has not created its half yet, and Chromium drops what arrives for a
  *   stream nobody opened. So each side sends `hello` (repeated every `helloIntervalMs`) and the
- *   link is `open` only once the peer's `hello` or `hello-ack` arrived; frames sent before that
- *   are dropped and counted, like any frame to a link that is not open.
+ *   link is `open` only once the peer's `hello` or `hello-ack` arrived AND our own half is open
+ *   (the other way round happens too: see `heard`); frames sent before that are dropped and
+ *   counted, like any frame to a link that is not open.
  * - Back-pressure: frames go straight into the channel while its `bufferedAmount` is below
  *   `bufferedAmountHighBytes`; above it they wait in a bounded per-link queue
  *   (`sendQueueBytesMax`, `sendQueueFramesMax`) drained on `bufferedamountlow`. A frame that does
@@ -120,6 +121,8 @@ interface Link {
   nextMessageId: number;
   readonly reassembler: Reassembler;
   helloTimer: ReturnType<typeof setInterval> | undefined;
+  /** A message from the peer came (its half exists); the link opens once our channel is open too. */
+  peerHeard: boolean;
   readonly detach: () => void;
 }
 
@@ -194,6 +197,7 @@ export class DataChannelTransport implements Transport {
         incompleteAgeMsMax: this.limits.incompleteAgeMsMax,
       }),
       helloTimer: undefined,
+      peerHeard: false,
       detach: () => {
         channel.removeEventListener('open', onOpen);
         channel.removeEventListener('close', onClose);
@@ -292,6 +296,13 @@ export class DataChannelTransport implements Transport {
 
   private handleChannelOpen(link: Link): void {
     if (this.table.closed || this.linkMap.get(link.peer) !== link || link.helloTimer !== undefined || link.state !== 'connecting') return;
+    if (link.peerHeard) {
+      // The peer's hello came before this `open` and could not be answered then (see `heard`):
+      // answer now, so that its link opens at once rather than at its next hello.
+      this.sendControl(link, encodeHello('hello-ack'));
+      this.markOpen(link);
+      return;
+    }
     this.sendControl(link, encodeHello('hello'));
     link.helloTimer = setInterval(() => {
       if (link.state === 'connecting') this.sendControl(link, encodeHello('hello'));
@@ -320,16 +331,17 @@ export class DataChannelTransport implements Transport {
           this.countIncomingDrop();
           return;
         }
-        // Answer every hello: the peer repeats it until it hears from us.
+        // Answer every hello: the peer repeats it until it hears from us. (Not before our half
+        // is open: `handleChannelOpen` answers then.)
         if (parsed.kind === 'hello') this.sendControl(link, encodeHello('hello-ack'));
-        this.markOpen(link);
+        this.heard(link);
         return;
       case 'whole':
-        this.markOpen(link);
+        this.heard(link);
         this.deliver(link, parsed.frame);
         return;
       case 'chunk': {
-        this.markOpen(link);
+        this.heard(link);
         const result = link.reassembler.push(parsed, this.nowMs());
         if (result.type === 'frame') this.deliver(link, result.frame);
         else if (result.type === 'dropped') this.countIncomingDrop();
@@ -351,7 +363,26 @@ export class DataChannelTransport implements Transport {
     if (!this.table.deliver(link.peer, frame)) this.table.stats.framesDroppedIncoming++;
   }
 
-  /** Data or a hello from the peer proves its half of the channel exists. */
+  /**
+   * Data or a hello from the peer proves its half of the channel exists; the link is open once
+   * ours is too, which is not always already the case. Chromium (156, on the main thread and in
+   * a worker alike) may dispatch the peer's first message on a negotiated channel that is still
+   * `connecting`; its own `open` event comes in a later task (a Web Crypto round trip started
+   * from the message handler finished before it in every run; a `setTimeout(0)` never did), and
+   * until then `send` throws InvalidStateError. A link called open on that message failed the
+   * first frame sent from its `open` handler, or once an HMAC tag was computed for it; `drain`
+   * then closed the channel, on both sides, and over WebRTC nothing opened that link again (the
+   * page's PeerJS connection stays up). Seen as the link between the followers of a 3-node
+   * cluster closed for good when the router sent a hello as a link opened; reproduced in
+   * e2e/webrtc-links.spec.ts and test/io/data-channel-open.test.ts. `handleChannelOpen` opens
+   * such a link, answering the hello then.
+   */
+  private heard(link: Link): void {
+    link.peerHeard = true;
+    if (link.channel.readyState === 'open') this.markOpen(link);
+  }
+
+  /** The peer is heard and our half is open: frames can flow. */
   private markOpen(link: Link): void {
     if (link.state === 'open') return;
     link.state = 'open';
