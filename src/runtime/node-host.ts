@@ -183,15 +183,26 @@ class BootRecorder implements RaftStorage {
   }
 }
 
+/** The runtime's Raft defaults, under the page's tuning (`raft` of the start options). */
+export const runtimeRaftDefaults = {
+  // 15 ticks of 10 ms: a crashed leader in another browser is replaced in 150 to 300 ms
+  // (randomized, dissertation §3.4); pre-vote and check-quorum keep a starved or hidden tab
+  // that times out early from disrupting a healthy leader (§9.6).
+  electionTimeoutTicks: 15,
+  // A learner (a tab that joined) that has kept up for 50 ticks (0.5 s) becomes a voter.
+  promoteLearnerAfterTicks: 50,
+  // Compaction by default (dissertation §5.1): a snapshot every 10,000 applied entries or 16 MiB
+  // of applied commands, keeping 1,000 entries behind it for followers slightly behind. Without
+  // it the log (in memory and in IndexedDB) grew for as long as the cluster lived.
+  snapshotEveryEntries: 10_000,
+  snapshotEveryBytes: 16 * 1024 * 1024,
+  snapshotTrailingEntries: 1_000,
+} as const satisfies Partial<RaftConfig>;
+
 /** The node's Raft settings: the runtime's defaults, then the page's tuning, then its identity. */
 function raftSettings(options: WorkerStartOptions): Omit<RaftConfig, 'prng' | 'applied'> {
   return {
-    // 15 ticks of 10 ms: a crashed leader in another browser is replaced in 150 to 300 ms
-    // (randomized, dissertation §3.4); pre-vote and check-quorum keep a starved or hidden tab
-    // that times out early from disrupting a healthy leader (§9.6).
-    electionTimeoutTicks: 15,
-    // A learner (a tab that joined) that has kept up for 50 ticks (0.5 s) becomes a voter.
-    promoteLearnerAfterTicks: 50,
+    ...runtimeRaftDefaults,
     ...options.raft,
     id: options.id,
     voters: options.voters,
