@@ -1,0 +1,215 @@
+/**
+ * The gossip engine (DESIGN.md §7b): membership by SWIM + Lifeguard over a bounded-degree mesh,
+ * phi accrual per member, behind the one engine contract (src/core/engine.ts): `step`, `tick`,
+ * `hasReady` / `ready` / `advance`. Pure: the host owns links, storage and timers.
+ *
+ * It composes components on one `GossipContext` (time, outbox, events, counters, and the ONE
+ * dissemination queue): `Membership` today; the replication data plane joins as a second
+ * component, its piggyback kinds riding the same queue and its local inputs the same `step`.
+ *
+ * Persistence: gossip has little to remember. Its own incarnation must be durable BEFORE any
+ * message that claims it leaves (`GossipReady`), so that a node restarting from disk never
+ * announces an incarnation twice; everything else it may forget, and learns again.
+ */
+import { assert } from '../assert.ts';
+import type { Engine } from '../engine.ts';
+import { ok, err, type Result } from '../result.ts';
+import { resolveGossipConfig, type GossipConfig, type ResolvedGossipConfig } from './config.ts';
+import { GossipContext } from './context.ts';
+import type { GossipCounters } from './counters.ts';
+import type { GossipEvent } from './events.ts';
+import { handleMessage } from './handle-message.ts';
+import { incarnationMax } from './limits.ts';
+import {
+  GossipRefusedError,
+  isGossipLocalInput,
+  type GossipInput,
+  type GossipLocalInput,
+  type GossipStepAccepted,
+  type GossipStepRefused,
+} from './local-input.ts';
+import { Membership, emptyGossipBoot, type GossipBoot, type SelfState } from './membership.ts';
+import { claimsIncarnationOf, type GossipMessage } from './messages.ts';
+import type { GossipReady } from './ready.ts';
+import type { MemberState, NodeId } from './types.ts';
+import { isMemberId, readGossipMessage } from './validate-gossip.ts';
+
+export interface GossipMemberStatus {
+  readonly id: NodeId;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  /** Phi accrual of its arrivals now (0 with fewer than two arrivals). */
+  readonly phi: number;
+  /** While suspect: when it will be declared dead unless it refutes (Lifeguard §IV-B), and the confirmations so far. */
+  readonly suspicionDeadlineTick: number | null;
+  readonly confirmations: number;
+  readonly inMesh: boolean;
+}
+
+export interface GossipStatus {
+  readonly id: NodeId;
+  readonly state: SelfState;
+  readonly incarnation: number;
+  /** Lifeguard §IV-A local health score, 0..healthScoreMax (0 is healthy). */
+  readonly healthScore: number;
+  readonly tick: number;
+  /** Every member known, this node excluded, sorted by id. */
+  readonly members: readonly GossipMemberStatus[];
+  readonly mesh: readonly NodeId[];
+  /** The member probed in the current period, if any. */
+  readonly probing: NodeId | null;
+  /** Updates waiting in the dissemination queue. */
+  readonly queued: number;
+  readonly counters: Readonly<GossipCounters>;
+}
+
+const stepped: GossipStepAccepted = { kind: 'stepped' };
+
+export class GossipNode implements Engine<GossipInput, GossipStepAccepted, GossipStepRefused, GossipReady> {
+  private readonly ctx: GossipContext;
+  private readonly membership: Membership;
+  private readyOutstanding = false;
+  /** The incarnation handed to the host last (durable once that Ready is handled). */
+  private incarnationHandedOut: number;
+  /** The links asked for last, joined (to see a change without keeping a second set). */
+  private linksHandedOut = '';
+
+  constructor(config: GossipConfig, boot: GossipBoot = emptyGossipBoot) {
+    const cfg: ResolvedGossipConfig = resolveGossipConfig(config);
+    this.ctx = new GossipContext(cfg, cfg.prng);
+    this.membership = new Membership(this.ctx, boot);
+    this.incarnationHandedOut = boot.incarnation;
+  }
+
+  get id(): NodeId {
+    return this.ctx.cfg.id;
+  }
+
+  /** One unit of logical time: probe periods, timeouts, suspicion and mesh heartbeats count ticks. */
+  tick(): void {
+    this.ctx.now++;
+    this.membership.tick();
+  }
+
+  /**
+   * Feed one input: a peer's message, or a local request (local-input.ts). A message is
+   * validated first (validate-gossip.ts; the codec did it already, this is defence in depth and
+   * the guard for hosts without one); a refused one is counted by code and answered `dropped`.
+   * Never throws on a peer's input.
+   */
+  step(input: GossipInput): Result<GossipStepAccepted, GossipStepRefused> {
+    if (isGossipLocalInput(input)) return this.stepLocal(input);
+    const read = readGossipMessage(input);
+    if (!read.ok) {
+      this.ctx.counters.refused[read.error.code]++;
+      return ok({ kind: 'dropped', code: read.error.code });
+    }
+    handleMessage(this.membership, read.value);
+    return ok(stepped);
+  }
+
+  private stepLocal(input: GossipLocalInput): Result<GossipStepAccepted, GossipStepRefused> {
+    switch (input.local) {
+      case 'join': {
+        const bad = input.seeds.find((s) => !isMemberId(s));
+        if (bad !== undefined) return err(new GossipRefusedError('invalid-seed', `seed ${JSON.stringify(String(bad).slice(0, 32))} is not a member id`));
+        if (this.membership.incarnation >= incarnationMax) return err(new GossipRefusedError('incarnation-exhausted', `incarnation ${incarnationMax}`));
+        return ok({ kind: this.membership.join(input.seeds) ? 'accepted' : 'unchanged' });
+      }
+      case 'leave':
+        return ok({ kind: this.membership.leave() ? 'accepted' : 'unchanged' });
+      default: {
+        const never: never = input;
+        return never;
+      }
+    }
+  }
+
+  hasReady(): boolean {
+    if (this.readyOutstanding) return false;
+    const ctx = this.ctx;
+    return (
+      ctx.outbox.length > 0 ||
+      ctx.events.length > 0 ||
+      this.membership.incarnation !== this.incarnationHandedOut ||
+      this.membership.linksWanted().join('\n') !== this.linksHandedOut
+    );
+  }
+
+  /** Take the next batch of work. See `GossipReady` for the order in which the host must do it. */
+  ready(): GossipReady {
+    assert(!this.readyOutstanding, 'ready() called before advance()');
+    const ctx = this.ctx;
+    const incarnation = this.membership.incarnation !== this.incarnationHandedOut ? this.membership.incarnation : null;
+    const mustPersist = incarnation !== null;
+    const messages = ctx.outbox;
+    const claims = (m: GossipMessage): boolean => claimsIncarnationOf(m, this.id);
+    const before = mustPersist ? messages.filter((m) => !claims(m)) : messages;
+    const after = mustPersist ? messages.filter(claims) : [];
+    const links = this.membership.linksWanted();
+    const linksKey = links.join('\n');
+    const events: readonly GossipEvent[] = ctx.events;
+    const rd: GossipReady = {
+      mustPersist,
+      incarnation,
+      messages,
+      messagesBeforeWrite: before,
+      messagesAfterWrite: after,
+      events,
+      // Events promise nothing about this node's disk: all may be delivered at once.
+      appliedBeforeWrite: events.length,
+      linksWanted: linksKey === this.linksHandedOut ? null : links,
+    };
+    ctx.outbox = [];
+    ctx.events = [];
+    if (incarnation !== null) this.incarnationHandedOut = incarnation;
+    this.linksHandedOut = linksKey;
+    this.readyOutstanding = true;
+    return rd;
+  }
+
+  /** The last Ready has been persisted, sent and delivered. */
+  advance(): void {
+    assert(this.readyOutstanding, 'advance() without ready()');
+    this.readyOutstanding = false;
+  }
+
+  /** The members this node knows and their states, mesh, health and counters. */
+  status(): GossipStatus {
+    const ms = this.membership;
+    const now = this.ctx.now;
+    const members = [...ms.table.values()]
+      .map((m) => ({
+        id: m.id,
+        state: m.state,
+        incarnation: m.incarnation,
+        phi: m.detector.phi(now),
+        suspicionDeadlineTick: m.suspicion?.deadlineTick() ?? null,
+        confirmations: m.suspicion?.confirmations ?? 0,
+        inMesh: ms.mesh.has(m.id),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return {
+      id: this.id,
+      state: ms.state,
+      incarnation: ms.incarnation,
+      healthScore: ms.health.score,
+      tick: now,
+      members,
+      mesh: ms.mesh.list(),
+      probing: ms.probe?.target ?? null,
+      queued: this.ctx.queue.size,
+      counters: { ...this.ctx.counters, refused: { ...this.ctx.counters.refused } },
+    };
+  }
+
+  /** Phi of one member now (0 when unknown or never heard): cheaper than `status()` for a host watching a leader. */
+  phi(member: NodeId): number {
+    return this.membership.table.get(member)?.detector.phi(this.ctx.now) ?? 0;
+  }
+
+  /** The configuration in force (defaults filled in). */
+  config(): ResolvedGossipConfig {
+    return this.ctx.cfg;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * One message from a peer, already validated (validate-gossip.ts), dispatched by type.
+ *
+ * Who may send what: only members we know may ping-req, nack, push, graft, prune and leave; the
+ * rest is counted in `messagesFromNonMembers` and dropped, so a stranger cannot make us relay,
+ * grow our mesh or mark anybody left. A stranger may `join` (that is how members begin) and
+ * `sync` (the answer to our join, and the push-pull that heals a view after a long partition in
+ * which one side forgot the other); both are bounded by `membersMax`. A stranger's ping is
+ * acknowledged without its updates, and answered with a `sync` asking for its list: it knows us,
+ * so we missed its arrival (or forgot it), and its list starts with itself. Who may talk to us at
+ * all is the runtime's business (authenticated links).
+ *
+ * Every message from a member is an arrival for its phi accrual detector.
+ */
+import { applyUpdate } from './apply-update.ts';
+import type { Membership } from './membership.ts';
+import { updatesOf, type GossipMessage, type SyncMessage } from './messages.ts';
+import { handleAck, handleNack, handlePingReq } from './prober.ts';
+
+export function handleMessage(ms: Membership, m: GossipMessage): void {
+  const ctx = ms.ctx;
+  if (m.to !== ms.id || m.from === ms.id) {
+    ctx.counters.messagesMisrouted++;
+    return;
+  }
+  // A node that left, or never asked to join, takes part in nothing.
+  if (!ms.active || ms.state === 'left') {
+    ctx.counters.messagesWhileInactive++;
+    return;
+  }
+  const sender = ms.table.get(m.from);
+  if (sender === undefined) {
+    handleFromStranger(ms, m);
+    return;
+  }
+  sender.detector.arrived(ctx.now);
+  for (const u of updatesOf(m)) applyUpdate(ms, u);
+  switch (m.type) {
+    case 'ping':
+      ctx.send({ type: 'ack', from: ms.id, to: m.from, seq: m.seq, updates: ms.piggybackFor(m.from) });
+      return;
+    case 'ack':
+      handleAck(ms, m);
+      return;
+    case 'ping-req':
+      handlePingReq(ms, m);
+      return;
+    case 'nack':
+      handleNack(ms, m);
+      return;
+    case 'push':
+      return;
+    case 'join':
+      handleJoin(ms, m.from, m.incarnation);
+      return;
+    case 'sync':
+      handleSync(ms, m);
+      return;
+    case 'graft':
+      if (sender.state !== 'alive' && sender.state !== 'suspect') {
+        ctx.counters.graftsRefused++;
+        return;
+      }
+      if (!ms.mesh.acceptGraft(m.from, ctx.now)) {
+        ctx.counters.graftsRefused++;
+        ctx.send({ type: 'prune', from: ms.id, to: m.from });
+      }
+      return;
+    case 'prune':
+      ms.mesh.remove(m.from, ctx.now);
+      return;
+    case 'leave':
+      applyUpdate(ms, { kind: 'left', member: m.from, incarnation: m.incarnation });
+      return;
+    default: {
+      const never: never = m;
+      return never;
+    }
+  }
+}
+
+function handleFromStranger(ms: Membership, m: GossipMessage): void {
+  const ctx = ms.ctx;
+  switch (m.type) {
+    case 'join':
+      handleJoin(ms, m.from, m.incarnation);
+      return;
+    case 'sync':
+      handleSync(ms, m);
+      return;
+    case 'ping':
+      ctx.counters.messagesFromNonMembers++;
+      ctx.send({ type: 'ack', from: ms.id, to: m.from, seq: m.seq, updates: [] });
+      // It knows us and we do not know it: we missed its arrival (or forgot it in a partition).
+      // Ask for its list, which starts with itself (within this period's budget of syncs).
+      ms.maybeSendSync(m.from, true);
+      return;
+    default:
+      ctx.counters.messagesFromNonMembers++;
+  }
+}
+
+/** A node asks in: it is alive at the incarnation it announces; tell it whom we know (bounded). */
+function handleJoin(ms: Membership, from: string, incarnation: number): void {
+  applyUpdate(ms, { kind: 'alive', member: from, incarnation });
+  const member = ms.table.get(from);
+  // Refused (table full, incarnation jump) or stale: no answer, the joiner retries elsewhere.
+  if (member === undefined || member.state !== 'alive' || member.incarnation !== incarnation) return;
+  member.detector.arrived(ms.ctx.now);
+  ms.maybeSendSync(from, false);
+}
+
+/**
+ * A list of live members: merge it as alive and suspect updates. The sender vouches for
+ * itself (its own entry is alive). If we were joining, we are in: the seed spreads our arrival,
+ * and we graft our first mesh neighbours at once rather than at the next heartbeat.
+ */
+function handleSync(ms: Membership, m: SyncMessage): void {
+  for (const e of m.members) {
+    applyUpdate(ms, { kind: 'alive', member: e.member, incarnation: e.incarnation });
+    if (e.suspect) applyUpdate(ms, { kind: 'suspect', member: e.member, incarnation: e.incarnation, by: m.from });
+  }
+  if (ms.state === 'joining') {
+    ms.becomeSelf('alive');
+    ms.maintain();
+    // The seed's view may itself be partial (it joined moments ago): pull a neighbour's list
+    // after one period instead of a whole sync interval.
+    ms.nextSyncTick = Math.min(ms.nextSyncTick, ms.ctx.now + ms.ctx.cfg.probeIntervalTicks);
+  }
+  if (m.wantReply && ms.table.get(m.from) !== undefined) ms.maybeSendSync(m.from, false);
+}
