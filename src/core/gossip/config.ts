@@ -38,6 +38,8 @@ export interface GossipConfig {
   readonly phiThreshold?: number;
   /** Inter-arrival samples kept per member. */
   readonly arrivalWindowMax?: number;
+  /** Inter-arrival samples needed before phi is reported (0 until then). */
+  readonly phiSamplesMin?: number;
   /** Floor of the standard deviation (ticks arrive in whole numbers; a perfectly regular member would have none). */
   readonly phiMinStdDevTicks?: number;
   /** Added to the mean inter-arrival time: a pause this long raises phi little (Akka's acceptable-heartbeat-pause). */
@@ -96,6 +98,7 @@ export const gossipDefaults = {
   suspicionConfirmationsK: 3,
   phiThreshold: 8,
   arrivalWindowMax: 100,
+  phiSamplesMin: 3,
   phiMinStdDevTicks: 10,
   phiAcceptablePauseTicks: 0,
   meshDegreeTarget: 6,
@@ -151,6 +154,7 @@ const nonNegative: readonly NumberKey[] = [
   'healthScoreMax',
   'suspicionConfirmationsK',
   'phiAcceptablePauseTicks',
+  'phiSamplesMin',
   'meshBackoffTicks',
   'pushFanout',
   'relaysPendingMax',
@@ -169,6 +173,9 @@ export function resolveGossipConfig(config: GossipConfig): ResolvedGossipConfig 
   // SWIM §3.1: the indirect probes happen within the same period, after the direct timeout.
   if (c.probeTimeoutTicks >= c.probeIntervalTicks) {
     throw new ConfigError(`probeTimeoutTicks (${c.probeTimeoutTicks}) must be below probeIntervalTicks (${c.probeIntervalTicks})`);
+  }
+  if (c.phiSamplesMin > c.arrivalWindowMax) {
+    throw new ConfigError(`phiSamplesMin (${c.phiSamplesMin}) must be at most arrivalWindowMax (${c.arrivalWindowMax}): phi would never speak`);
   }
   if (c.suspicionMinTicks > c.suspicionMaxTicks) {
     throw new ConfigError(`suspicionMinTicks (${c.suspicionMinTicks}) must be at most suspicionMaxTicks (${c.suspicionMaxTicks})`);

@@ -118,6 +118,12 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
       }
       case 'leave':
         return ok({ kind: this.membership.leave() ? 'accepted' : 'unchanged' });
+      case 'heard': {
+        const m = this.membership.table.get(input.member);
+        if (m === undefined) return ok({ kind: 'unchanged' });
+        m.detector.arrived(this.ctx.now);
+        return ok({ kind: 'accepted' });
+      }
       default: {
         const never: never = input;
         return never;

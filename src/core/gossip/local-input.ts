@@ -16,7 +16,13 @@ export type GossipLocalInput =
    */
   | { readonly local: 'join'; readonly seeds: readonly NodeId[] }
   /** Leave gracefully: members mark this node left at once instead of suspecting it. */
-  | { readonly local: 'leave' };
+  | { readonly local: 'leave' }
+  /**
+   * The host heard from `member` outside gossip (a Raft heartbeat on the same authenticated
+   * link): an arrival for its phi detector. A Raft leader heartbeats every tick or so, far more
+   * often than SWIM probes anyone, so phi of the leader reacts within a few ticks of its crash.
+   */
+  | { readonly local: 'heard'; readonly member: NodeId };
 
 /** What `step` takes: a peer's message or a local request. */
 export type GossipInput = GossipMessage | GossipLocalInput;
@@ -29,7 +35,7 @@ export type GossipStepAccepted =
   | { readonly kind: 'dropped'; readonly code: GossipRefusalCode }
   /** A local request was taken. */
   | { readonly kind: 'accepted' }
-  /** Nothing to do (a join while already a member, a leave while not one). */
+  /** Nothing to do (a join while already a member, a leave while not one, news of a stranger). */
   | { readonly kind: 'unchanged' };
 
 export type GossipRefusedReason = 'incarnation-exhausted' | 'invalid-seed';

@@ -66,6 +66,7 @@ export class Membership {
     this.health = new LocalHealth(cfg.healthScoreMax);
     this.table = new MemberTable(cfg.membersMax, {
       arrivalWindowMax: cfg.arrivalWindowMax,
+      samplesMin: cfg.phiSamplesMin,
       minStdDevTicks: cfg.phiMinStdDevTicks,
       acceptablePauseTicks: cfg.phiAcceptablePauseTicks,
     });

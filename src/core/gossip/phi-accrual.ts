@@ -27,6 +27,8 @@ import { assert } from '../assert.ts';
 export interface PhiAccrualOptions {
   /** Inter-arrival samples kept: a sliding window, oldest dropped first. */
   readonly arrivalWindowMax: number;
+  /** Intervals needed before phi says anything (one short interval then a pause is no rhythm yet). */
+  readonly samplesMin: number;
   readonly minStdDevTicks: number;
   readonly acceptablePauseTicks: number;
 }
@@ -84,12 +86,13 @@ export class PhiAccrual {
   }
 
   /**
-   * Phi at `nowTick`. 0 until there is at least one interval: with no history there is no
-   * evidence either way, and a member just learned of must not look dead.
+   * Phi at `nowTick`. 0 until there are `samplesMin` intervals: with little history there is no
+   * rhythm to break, and a member just learned of must not look dead (Akka seeds its window with
+   * a guessed first interval instead; we would rather say nothing than guess).
    */
   phi(nowTick: number): number {
     const n = this.intervals.length;
-    if (n === 0 || this.lastArrivalTick === null) return 0;
+    if (n === 0 || n < this.options.samplesMin || this.lastArrivalTick === null) return 0;
     const mean = this.sumTicks / n;
     const variance = Math.max(0, this.sumSquares / n - mean * mean);
     const stdDev = Math.max(Math.sqrt(variance), this.options.minStdDevTicks);

@@ -8,7 +8,7 @@
  * Faults: a `crashed` node neither ticks nor receives (its messages in flight are lost); a
  * `paused` node neither ticks nor receives, but what is sent to it waits and is delivered when it
  * resumes, as to a tab whose timers the browser throttled; `cut(a, b)` drops everything between
- * two nodes; `mute(id)` drops everything a node sends.
+ * two nodes; a `muted` node's messages are all lost, and so are those sent to a `deaf` one.
  */
 import { createPrng, type Prng } from '../../../src/core/prng.ts';
 import type { GossipConfig } from '../../../src/core/gossip/config.ts';
@@ -59,6 +59,8 @@ export class GossipNetwork {
   readonly crashed = new Set<string>();
   readonly paused = new Set<string>();
   readonly muted = new Set<string>();
+  /** Nodes that hear nothing (everything sent to them is lost); they still send. */
+  readonly deaf = new Set<string>();
   /** Every message handed to the network, in order. */
   readonly sent: Sent[] = [];
   now = 0;
@@ -123,6 +125,7 @@ export class GossipNetwork {
   heal(): void {
     this.cuts.clear();
     this.muted.clear();
+    this.deaf.clear();
   }
 
   resume(id: string): void {
@@ -189,7 +192,7 @@ export class GossipNetwork {
 
   private send(m: GossipMessage): void {
     this.sent.push({ tick: this.now, m });
-    if (this.muted.has(m.from) || this.cuts.has(`${m.from}|${m.to}`)) return;
+    if (this.muted.has(m.from) || this.deaf.has(m.to) || this.cuts.has(`${m.from}|${m.to}`)) return;
     const loss = this.options.loss ?? 0;
     if (loss > 0 && this.net.nextFloat() < loss) return;
     const min = this.options.delayMin ?? 1;
