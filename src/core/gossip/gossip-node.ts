@@ -28,6 +28,7 @@ import {
   type GossipStepAccepted,
   type GossipStepRefused,
 } from './local-input.ts';
+import type { Member } from './member-table.ts';
 import { Membership, emptyGossipBoot, type GossipBoot, type SelfState } from './membership.ts';
 import { claimsIncarnationOf, type GossipMessage } from './messages.ts';
 import type { GossipReady } from './ready.ts';
@@ -73,6 +74,8 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   private incarnationHandedOut: number;
   /** The links asked for last, joined (to see a change without keeping a second set). */
   private linksHandedOut = '';
+  /** `Membership.linksSignature()` when the links were last computed: unchanged, no need to look. */
+  private linksSignature = '';
 
   constructor(config: GossipConfig, boot: GossipBoot = emptyGossipBoot) {
     const cfg: ResolvedGossipConfig = resolveGossipConfig(config);
@@ -121,7 +124,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
       case 'heard': {
         const m = this.membership.table.get(input.member);
         if (m === undefined) return ok({ kind: 'unchanged' });
-        m.detector.arrived(this.ctx.now);
+        this.membership.arrived(m);
         return ok({ kind: 'accepted' });
       }
       default: {
@@ -134,12 +137,16 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   hasReady(): boolean {
     if (this.readyOutstanding) return false;
     const ctx = this.ctx;
-    return (
-      ctx.outbox.length > 0 ||
-      ctx.events.length > 0 ||
-      this.membership.incarnation !== this.incarnationHandedOut ||
-      this.membership.linksWanted().join('\n') !== this.linksHandedOut
-    );
+    return ctx.outbox.length > 0 || ctx.events.length > 0 || this.membership.incarnation !== this.incarnationHandedOut || this.linksChanged();
+  }
+
+  /** Whether the links wanted differ from those handed out (looked at only when their inputs changed). */
+  private linksChanged(): boolean {
+    const signature = this.membership.linksSignature();
+    if (signature === this.linksSignature) return false;
+    if (this.membership.linksWanted().join('\n') !== this.linksHandedOut) return true;
+    this.linksSignature = signature;
+    return false;
   }
 
   /** Take the next batch of work. See `GossipReady` for the order in which the host must do it. */
@@ -170,6 +177,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     ctx.events = [];
     if (incarnation !== null) this.incarnationHandedOut = incarnation;
     this.linksHandedOut = linksKey;
+    this.linksSignature = this.membership.linksSignature();
     this.readyOutstanding = true;
     return rd;
   }
@@ -184,17 +192,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   status(): GossipStatus {
     const ms = this.membership;
     const now = this.ctx.now;
-    const members = [...ms.table.values()]
-      .map((m) => ({
-        id: m.id,
-        state: m.state,
-        incarnation: m.incarnation,
-        phi: m.detector.phi(now),
-        suspicionDeadlineTick: m.suspicion?.deadlineTick() ?? null,
-        confirmations: m.suspicion?.confirmations ?? 0,
-        inMesh: ms.mesh.has(m.id),
-      }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const members = [...ms.table.values()].map((m) => this.memberStatus(m, now)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return {
       id: this.id,
       state: ms.state,
@@ -206,6 +204,29 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
       probing: ms.probe?.target ?? null,
       queued: this.ctx.queue.size,
       counters: { ...this.ctx.counters, refused: { ...this.ctx.counters.refused } },
+    };
+  }
+
+  /** One member as `status()` shows it, or undefined when unknown (cheaper than `status()`). */
+  member(id: NodeId): GossipMemberStatus | undefined {
+    const m = this.membership.table.get(id);
+    return m === undefined ? undefined : this.memberStatus(m, this.ctx.now);
+  }
+
+  /** The mesh neighbours, sorted (cheaper than `status()`). */
+  mesh(): NodeId[] {
+    return this.membership.mesh.list();
+  }
+
+  private memberStatus(m: Member, now: number): GossipMemberStatus {
+    return {
+      id: m.id,
+      state: m.state,
+      incarnation: m.incarnation,
+      phi: m.detector.phi(now),
+      suspicionDeadlineTick: m.suspicion?.deadlineTick() ?? null,
+      confirmations: m.suspicion?.confirmations ?? 0,
+      inMesh: this.membership.mesh.has(m.id),
     };
   }
 

@@ -33,11 +33,12 @@ export function handleMessage(ms: Membership, m: GossipMessage): void {
     handleFromStranger(ms, m);
     return;
   }
-  sender.detector.arrived(ctx.now);
+  ms.arrived(sender);
   for (const u of updatesOf(m)) applyUpdate(ms, u);
   switch (m.type) {
     case 'ping':
       ctx.send({ type: 'ack', from: ms.id, to: m.from, seq: m.seq, updates: ms.piggybackFor(m.from) });
+      if (m.mesh !== ms.mesh.has(m.from)) repairMeshLink(ms, m.from, m.mesh);
       return;
     case 'ack':
       handleAck(ms, m);
@@ -57,14 +58,7 @@ export function handleMessage(ms: Membership, m: GossipMessage): void {
       handleSync(ms, m);
       return;
     case 'graft':
-      if (sender.state !== 'alive' && sender.state !== 'suspect') {
-        ctx.counters.graftsRefused++;
-        return;
-      }
-      if (!ms.mesh.acceptGraft(m.from, ctx.now)) {
-        ctx.counters.graftsRefused++;
-        ctx.send({ type: 'prune', from: ms.id, to: m.from });
-      }
+      handleGraft(ms, m.from);
       return;
     case 'prune':
       ms.mesh.remove(m.from, ctx.now);
@@ -76,6 +70,28 @@ export function handleMessage(ms: Membership, m: GossipMessage): void {
       const never: never = m;
       return never;
     }
+  }
+}
+
+/** A graft from a live member is accepted unless we back off from it (or are at the hard cap); else pruned back. */
+function handleGraft(ms: Membership, from: string): void {
+  const ctx = ms.ctx;
+  const sender = ms.table.get(from);
+  const live = sender !== undefined && (sender.state === 'alive' || sender.state === 'suspect');
+  if (live && ms.mesh.acceptGraft(from, ctx.now)) return;
+  ctx.counters.graftsRefused++;
+  ctx.send({ type: 'prune', from: ms.id, to: from });
+}
+
+/**
+ * A neighbour's ping says it holds us in its mesh and we do not hold it, or the reverse: a graft
+ * or prune was lost. Take it as the lost message: a graft (accepted or pruned back), or a prune.
+ */
+function repairMeshLink(ms: Membership, from: string, inTheirs: boolean): void {
+  if (inTheirs) {
+    handleGraft(ms, from);
+  } else {
+    ms.mesh.remove(from, ms.ctx.now);
   }
 }
 
@@ -106,7 +122,7 @@ function handleJoin(ms: Membership, from: string, incarnation: number): void {
   const member = ms.table.get(from);
   // Refused (table full, incarnation jump) or stale: no answer, the joiner retries elsewhere.
   if (member === undefined || member.state !== 'alive' || member.incarnation !== incarnation) return;
-  member.detector.arrived(ms.ctx.now);
+  ms.arrived(member);
   ms.maybeSendSync(from, false);
 }
 

@@ -50,6 +50,10 @@ export class Membership {
   readonly relays = new Map<number, Relay>();
   /** Members currently suspect (their suspicion timers are checked every tick). */
   readonly suspects = new Set<NodeId>();
+  /** Live members we have heard from (their phi is checked every tick): about the mesh, not all n. */
+  readonly watched = new Set<NodeId>();
+  /** Bumped whenever the relays we run change (links wanted follow them). */
+  relaysVersion = 0;
   periodStartTick = 0;
   nextMeshTick = 0;
   nextSyncTick = 0;
@@ -124,6 +128,7 @@ export class Membership {
     this.becomeSelf('left');
     this.probe = null;
     this.relays.clear();
+    this.relaysVersion++;
     for (const peer of this.mesh.list()) this.mesh.forget(peer);
     return true;
   }
@@ -210,8 +215,12 @@ export class Membership {
   /** Phi crossings of `phiThreshold`, either way, become events (the runtime's leader watch). */
   private checkPhi(): void {
     const threshold = this.ctx.cfg.phiThreshold;
-    for (const m of this.table.values()) {
-      if (m.detector.samples === 0 || !isLive(m.state)) continue;
+    for (const id of this.watched) {
+      const m = this.table.get(id);
+      if (m === undefined || !isLive(m.state)) {
+        this.watched.delete(id);
+        continue;
+      }
       const phi = m.detector.phi(this.ctx.now);
       const suspected = phi >= threshold;
       if (suspected === m.phiSuspected) continue;
@@ -237,6 +246,12 @@ export class Membership {
   }
 
   // ---- member transitions ----------------------------------------------------------------------
+
+  /** A message (or, by the host's word, other traffic) from `m` arrived now: phi's evidence. */
+  arrived(m: Member): void {
+    m.detector.arrived(this.ctx.now);
+    if (isLive(m.state)) this.watched.add(m.id);
+  }
 
   /** Move `m` to `state` at `incarnation`: suspicion, mesh and events follow. */
   changeMember(m: Member, state: MemberState, incarnation: number): void {
@@ -332,6 +347,12 @@ export class Membership {
    * the targets of relays it runs, and its seeds while joining. Sorted; bounded by
    * meshDegreeHigh + 1 + indirectProbesK + relaysPendingMax + joinSeedsMax.
    */
+  /** Changes whenever `linksWanted()` may have (cheap: the engine asks on every `hasReady`). */
+  linksSignature(): string {
+    const p = this.probe;
+    return `${this.mesh.version}|${p?.seq ?? 0}|${p?.indirect ?? false}|${this.relaysVersion}|${this.state}|${this.active}`;
+  }
+
   linksWanted(): NodeId[] {
     const want = new Set(this.mesh.view());
     if (this.probe !== null) {

@@ -5,8 +5,9 @@
  * them (probes, pushes) unless the host says links are cheap.
  *
  * - GRAFT asks a member into our mesh, PRUNE leaves each other's. The mesh is kept SYMMETRIC: a
- *   graft is accepted unless we are at D_hi or backing off that peer (then we prune back), so
- *   both ends hold the link for the same reason and neither closes it under the other.
+ *   graft is accepted unless we back off that peer (then we prune back), so both ends hold the
+ *   link for the same reason and neither closes it under the other; a lost graft or prune is
+ *   repaired by the `mesh` flag of the next ping between the two (messages.ts).
  * - The heartbeat (gossipsub §"Mesh Maintenance"): members no longer live are dropped; below
  *   D_lo, random eligible members are grafted up to D; above D_hi, the mesh is pruned down to D,
  *   the kept ones chosen at random (gossipsub keeps the best-scored and some random; we have no
@@ -38,11 +39,17 @@ export class Mesh {
   private readonly peers = new Set<NodeId>();
   /** Peers we must not graft before the tick given (bounded: only members ever pruned, reaped with them). */
   private readonly backoffUntil = new Map<NodeId, number>();
+  /** Bumped on every change of the neighbours (the engine asks for links again only then). */
+  private changes = 0;
 
   constructor(private readonly degrees: MeshDegrees) {}
 
   get size(): number {
     return this.peers.size;
+  }
+
+  get version(): number {
+    return this.changes;
   }
 
   has(id: NodeId): boolean {
@@ -59,24 +66,36 @@ export class Mesh {
     return this.peers;
   }
 
-  /** A `graft` from `from`: whether it is accepted (else the caller prunes back). */
+  /**
+   * A `graft` from `from`: whether it is accepted (else the caller prunes back). As in gossipsub,
+   * a graft is accepted above D_hi too (the next heartbeat prunes back to D, keeping a random
+   * D): refusing at D_hi would leave the late joiners of a busy region without neighbours. Only
+   * a peer we back off from is refused, and anything past `peersHardMax`, the bound on what
+   * grafts between two heartbeats can make us hold.
+   */
   acceptGraft(from: NodeId, nowTick: number): boolean {
     if (this.peers.has(from)) return true;
     if (this.backingOff(from, nowTick)) return false;
-    if (this.peers.size >= this.degrees.high) return false;
+    if (this.peers.size >= this.peersHardMax) return false;
     this.peers.add(from);
+    this.changes++;
     return true;
+  }
+
+  /** Twice D_hi: grafts accepted between heartbeats never make the mesh larger. */
+  get peersHardMax(): number {
+    return 2 * this.degrees.high;
   }
 
   /** A `prune` from `from`, or our own prune of it: it leaves the mesh and is backed off. */
   remove(from: NodeId, nowTick: number): void {
-    this.peers.delete(from);
+    if (this.peers.delete(from)) this.changes++;
     if (this.degrees.backoffTicks > 0) this.backoffUntil.set(from, nowTick + this.degrees.backoffTicks);
   }
 
   /** `id` is gone for good (reaped): forget it entirely. */
   forget(id: NodeId): void {
-    this.peers.delete(id);
+    if (this.peers.delete(id)) this.changes++;
     this.backoffUntil.delete(id);
   }
 
@@ -90,6 +109,7 @@ export class Mesh {
       if (!eligible.has(id)) dropped.push(id);
     }
     for (const id of dropped) this.peers.delete(id);
+    if (dropped.length > 0) this.changes++;
     for (const [id, until] of this.backoffUntil) if (until <= nowTick) this.backoffUntil.delete(id);
     const graft: NodeId[] = [];
     const prune: NodeId[] = [];
@@ -99,6 +119,7 @@ export class Mesh {
       for (const id of shuffled(candidates.sort(), prng)) {
         if (this.peers.size >= this.degrees.target) break;
         this.peers.add(id);
+        this.changes++;
         graft.push(id);
       }
     } else if (this.peers.size > this.degrees.high) {

@@ -84,6 +84,12 @@ interface Head {
 export interface PingMessage extends Head {
   readonly type: 'ping';
   readonly seq: number;
+  /**
+   * Whether `to` is in the sender's mesh. Grafts and prunes can be lost; mesh neighbours ping each
+   * other every few periods, so this flag repairs a one-sided mesh link (the receiver grafts or
+   * prunes to match) without a protocol of acknowledgements for graft and prune.
+   */
+  readonly mesh: boolean;
   readonly updates: readonly Piggyback[];
 }
 

@@ -68,7 +68,7 @@ export function startProbe(ms: Membership): void {
   }
   const seq = ms.nextSeq();
   ms.probe = { target, seq, startTick: ctx.now, acked: false, indirect: false, relays: [], nackers: new Set() };
-  ctx.send({ type: 'ping', from: ms.id, to: target, seq, updates: ms.piggybackFor(target) });
+  ctx.send({ type: 'ping', from: ms.id, to: target, seq, mesh: ms.mesh.has(target), updates: ms.piggybackFor(target) });
 }
 
 /** Step 2: once the (health-scaled) probe timeout passed with no ack, ask k relays. */
@@ -119,6 +119,7 @@ export function handleAck(ms: Membership, m: AckMessage): void {
   const relay = ms.relays.get(m.seq);
   if (relay !== undefined && m.from === relay.target) {
     ms.relays.delete(m.seq);
+    ms.relaysVersion++;
     ctx.send({ type: 'ack', from: ms.id, to: relay.origin, seq: relay.originSeq, updates: ms.piggybackFor(relay.origin) });
     return;
   }
@@ -144,8 +145,9 @@ export function handlePingReq(ms: Membership, m: PingReqMessage): void {
     return;
   }
   const seq = ms.nextSeq();
+  ms.relaysVersion++;
   ms.relays.set(seq, { origin: m.from, originSeq: m.seq, target: m.target, deadlineTick: ctx.now + ms.health.scale(ctx.cfg.probeTimeoutTicks) });
-  ctx.send({ type: 'ping', from: ms.id, to: m.target, seq, updates: ms.piggybackFor(m.target) });
+  ctx.send({ type: 'ping', from: ms.id, to: m.target, seq, mesh: ms.mesh.has(m.target), updates: ms.piggybackFor(m.target) });
 }
 
 /** Relays whose target stayed silent: nack the prober. */
@@ -154,6 +156,7 @@ export function expireRelays(ms: Membership): void {
   for (const [seq, relay] of ms.relays) {
     if (relay.deadlineTick > ctx.now) continue;
     ms.relays.delete(seq);
+    ms.relaysVersion++;
     const nack: NackMessage = { type: 'nack', from: ms.id, to: relay.origin, seq: relay.originSeq, target: relay.target };
     ctx.send(nack);
   }

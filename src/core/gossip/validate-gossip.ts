@@ -71,7 +71,7 @@ type WireMap = Readonly<Record<string, unknown>>;
 
 const head = ['type', 'from', 'to'] as const;
 const fieldsByType: { readonly [T in GossipMessageType]: readonly string[] } = {
-  ping: [...head, 'seq', 'updates'],
+  ping: [...head, 'seq', 'mesh', 'updates'],
   ack: [...head, 'seq', 'updates'],
   'ping-req': [...head, 'seq', 'target', 'updates'],
   nack: [...head, 'seq', 'target'],
@@ -113,7 +113,11 @@ function readMessage(value: unknown): GossipMessage {
   const from = readId(body['from'], 'from');
   const to = readId(body['to'], 'to');
   switch (t) {
-    case 'ping':
+    case 'ping': {
+      const mesh = body['mesh'];
+      if (typeof mesh !== 'boolean') refuse('BAD_VALUE', 'mesh', 'expected a boolean');
+      return { type: t, from, to, seq: readSeq(body, 'seq'), mesh, updates: readUpdates(body['updates'], 'updates') };
+    }
     case 'ack':
       return { type: t, from, to, seq: readSeq(body, 'seq'), updates: readUpdates(body['updates'], 'updates') };
     case 'ping-req': {

@@ -1,8 +1,8 @@
 /**
  * A tiny deterministic network of gossip engines for the tests of test/core/gossip: one seed
  * drives every node's PRNG and the network's loss and delay. Each node's Readies are handled at
- * once in the contract's order (the incarnation "written" to a disk map, then every message
- * sent, events recorded, wanted links noted, `advance`). Messages travel `delayTicks` (a random
+ * once in the contract's order (wanted links noted, messages that may leave sent, events
+ * recorded, the incarnation "written" to a disk map, the other messages sent, `advance`). Messages travel `delayTicks` (a random
  * whole number in [delayMin, delayMax]) and are lost with probability `loss`.
  *
  * Faults: a `crashed` node neither ticks nor receives (its messages in flight are lost); a
@@ -48,6 +48,8 @@ interface InFlight {
 export interface Sent {
   readonly tick: number;
   readonly m: GossipMessage;
+  /** Whether the receiver was among the links the sender wanted when it sent (its Ready's `linksWanted`). */
+  readonly linked: boolean;
 }
 
 export class GossipNetwork {
@@ -180,18 +182,18 @@ export class GossipNetwork {
     const node = this.node(id);
     while (node.hasReady()) {
       const rd = node.ready();
+      if (rd.linksWanted !== null) this.links.set(id, rd.linksWanted);
       for (const m of rd.messagesBeforeWrite) this.send(m);
       const log = this.events.get(id) as { tick: number; e: GossipEvent }[];
       for (const e of rd.events) log.push({ tick: this.now, e });
       if (rd.incarnation !== null) this.disk.set(id, rd.incarnation);
       for (const m of rd.messagesAfterWrite) this.send(m);
-      if (rd.linksWanted !== null) this.links.set(id, rd.linksWanted);
       node.advance();
     }
   }
 
   private send(m: GossipMessage): void {
-    this.sent.push({ tick: this.now, m });
+    this.sent.push({ tick: this.now, m, linked: this.links.get(m.from)?.includes(m.to) ?? false });
     if (this.muted.has(m.from) || this.deaf.has(m.to) || this.cuts.has(`${m.from}|${m.to}`)) return;
     const loss = this.options.loss ?? 0;
     if (loss > 0 && this.net.nextFloat() < loss) return;
@@ -209,7 +211,7 @@ export class GossipNetwork {
 
   /** The state `viewer` holds of `member`, or undefined when it does not know it. */
   stateOf(viewer: string, member: string): string | undefined {
-    return this.node(viewer).status().members.find((m) => m.id === member)?.state;
+    return this.node(viewer).member(member)?.state;
   }
 
   /** Whether every running node knows every other running node as alive. */
