@@ -117,7 +117,7 @@ function compact(
     const rest: number[] = [];
     for (const seq of seqs) {
       if (seq <= base || seq === rest[rest.length - 1]) continue;
-      if (rest.length === 0 && seq === base + 1) base = seq;
+      if (seq === base + 1) base = seq;
       else rest.push(seq);
     }
     if (base > 0) nextVector.set(replica, base);
