@@ -345,7 +345,7 @@ export class Membership {
   /**
    * The peers this node wants links to: its mesh, the target and relays of the probe under way,
    * the targets of relays it runs, and its seeds while joining. Sorted; bounded by
-   * meshDegreeHigh + 1 + indirectProbesK + relaysPendingMax + joinSeedsMax.
+   * 2·meshDegreeHigh + 1 + indirectProbesK + relaysPendingMax + joinSeedsMax.
    */
   /** Changes whenever `linksWanted()` may have (cheap: the engine asks on every `hasReady`). */
   linksSignature(): string {

@@ -31,7 +31,8 @@ export interface GossipReady extends EngineReady<GossipMessage> {
   /**
    * The peers this node wants links to, sorted (its mesh, the probe under way, the relays it
    * runs, its seeds while joining), when that set changed since the last Ready; null otherwise.
-   * Bounded by meshDegreeHigh + 1 + indirectProbesK + relaysPendingMax + joinSeedsMax.
+   * Bounded by 2·meshDegreeHigh (grafts taken between heartbeats) + 1 + indirectProbesK +
+   * relaysPendingMax + joinSeedsMax; about meshDegreeTarget + 1 in a quiet swarm.
    */
   readonly linksWanted: readonly NodeId[] | null;
 }

