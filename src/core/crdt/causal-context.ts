@@ -15,10 +15,9 @@
  * Contexts are immutable and always compact: per replica the cloud is sorted, free of repeats,
  * and starts above vector[r] + 1. Compact form is canonical, so equal contexts encode alike.
  */
-import { assert } from '../assert.ts';
-import type { Result } from '../result.ts';
+import { err, ok, type Result } from '../result.ts';
 import { countMax, replicasPerVectorMax } from './limits.ts';
-import type { CrdtRefusal } from './refusal.ts';
+import { argumentRefusal, type CrdtRefusal } from './refusal.ts';
 import { compareText } from './text.ts';
 import { readReplicaRef, readReplicaTable, replicaIndex, replicaTable, type ReplicaTable } from './replica-table.ts';
 import { emptyVector, mergeVectors, vectorCount, type ReplicaId, type VersionVector } from './version-vector.ts';
@@ -56,12 +55,16 @@ export function contextHas(context: CausalContext, replica: ReplicaId, seq: numb
  * its dots are unique as long as it keeps its state: a replica that loses its state must come
  * back under a new id, or it would mint dots its peers already hold (the gossip engine's
  * incarnations give it one).
+ *
+ * Refused, not asserted, past `countMax`: a peer's valid state may name dots of this replica up
+ * to countMax (it can claim any count for any replica), and input from a peer must never stop a
+ * node. The replica's mutations of that state are refused from then on; a new id starts afresh.
  */
-export function nextDot(context: CausalContext, replica: ReplicaId): Dot {
+export function nextDot(context: CausalContext, replica: ReplicaId): Result<Dot, CrdtRefusal> {
   const seqs = context.cloud.get(replica);
   const last = seqs === undefined ? vectorCount(context.vector, replica) : (seqs[seqs.length - 1] as number);
-  assert(last < countMax, `replica ${replica} has minted countMax dots`);
-  return { replica, seq: last + 1 };
+  if (last >= countMax) return err(argumentRefusal('TOO_LARGE', 'overflow', 'replica', `${replica} has no dots left below countMax`));
+  return ok({ replica, seq: last + 1 });
 }
 
 /** The smallest context holding `dots`. */
@@ -125,11 +128,6 @@ function compact(
     else nextCloud.set(replica, rest);
   }
   return { vector: nextVector, cloud: nextCloud };
-}
-
-/** Every dot of the context's cloud (the vector's dots are implied, not listed). */
-export function* cloudDots(context: CausalContext): Iterable<Dot> {
-  for (const [replica, seqs] of context.cloud) for (const seq of seqs) yield { replica, seq };
 }
 
 /**

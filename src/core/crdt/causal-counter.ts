@@ -79,10 +79,12 @@ export function counterStoreAdd(
   const totals = own === undefined ? { p: 0, n: 0 } : newestTotals(own);
   const sum = addToCount(decrement ? totals.n : totals.p, amount, 'amount');
   if (!sum.ok) return sum;
-  const next = decrement ? { p: totals.p, n: sum.value } : { p: sum.value, n: totals.n };
-  const dot = nextDot(state.context, replica);
+  const totalsAfter = decrement ? { p: totals.p, n: sum.value } : { p: sum.value, n: totals.n };
+  const minted = nextDot(state.context, replica);
+  if (!minted.ok) return minted;
+  const dot = minted.value;
   const replaced = own === undefined ? [dot] : [...[...own.keys()].map((seq) => ({ replica, seq })), dot];
-  return ok({ store: singleDot(dot, next), context: contextOf(replaced) });
+  return ok({ store: singleDot(dot, totalsAfter), context: contextOf(replaced) });
 }
 
 /** The counter's value: each replica's newest increments minus its decrements, summed. */

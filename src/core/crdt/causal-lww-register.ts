@@ -53,7 +53,9 @@ export function lwwStoreWrite(
   const seen = lwwStoreWinner(state.store);
   const entry = stampWrite(seen === null ? null : seen.timestamp, replica, timestamp, value);
   if (!entry.ok) return entry;
-  const dot = nextDot(state.context, replica);
+  const minted = nextDot(state.context, replica);
+  if (!minted.ok) return minted;
+  const dot = minted.value;
   return ok({ store: singleDot(dot, entry.value), context: contextOf([...dotsOfFun(state.store), dot]) });
 }
 

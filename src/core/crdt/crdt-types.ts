@@ -48,8 +48,10 @@ export interface CrdtType<S, V> {
   /** A peer's encoded state, validated against limits.ts; a refusal rather than a throw. */
   decode(input: unknown): Result<S, CrdtRefusal>;
   /**
-   * At least the entries `decode` would charge the state against `entriesPerStateMax`: the engine
-   * refuses a local mutation whose result would pass it, since no peer would take that state.
+   * At least the entries `decode` would charge the state against `entriesPerStateMax`. Merges
+   * and local mutations do not enforce the bound (a merge of two full states may pass it); a
+   * state past it is one no peer will take, so the engine should refuse a local mutation whose
+   * result would pass it.
    */
   entries(state: S): number;
 }

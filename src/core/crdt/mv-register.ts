@@ -52,7 +52,9 @@ export function mvWrite(state: Causal<MvStore>, replica: ReplicaId, value: Scala
   assertReplicaId(replica);
   const refusal = scalarArgumentRefusal(value);
   if (refusal !== null) return err(refusal);
-  const dot = nextDot(state.context, replica);
+  const minted = nextDot(state.context, replica);
+  if (!minted.ok) return minted;
+  const dot = minted.value;
   return ok({ store: singleDot(dot, normalizeScalar(value)), context: contextOf([...dotsOfFun(state.store), dot]) });
 }
 

@@ -65,7 +65,9 @@ export function orSetAdd(state: Causal<OrSetStore>, replica: ReplicaId, element:
   assertReplicaId(replica);
   const refusal = keyArgumentRefusal(element, 'element');
   if (refusal !== null) return err(refusal);
-  const dot = nextDot(state.context, replica);
+  const minted = nextDot(state.context, replica);
+  if (!minted.ok) return minted;
+  const dot = minted.value;
   const older = state.store.get(element);
   const replaced = older === undefined ? [dot] : [...dotsOfFun(older), dot];
   return ok({ store: new Map([[element, singleDot<true>(dot, true)]]), context: contextOf(replaced) });

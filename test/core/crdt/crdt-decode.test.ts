@@ -5,7 +5,8 @@
  * replicas, dots, elements and fields, dots the state's context has not seen, unknown field
  * types, maps nested past nestingDepthMax and collections past the entry budget (4 Mi empty lists
  * among them) are each refused with a typed refusal (code CODEC, a stable reason, a path), never
- * a throw; oversized lists are refused before a single item is read (a Proxy counts the reads);
+ * a throw; oversized lists are refused before a single item is read (a Proxy counts the reads); a
+ * valid state that uses up this replica's dots gets its later mutations refused, not asserted;
  * and a seeded fuzzer mutating valid encodings never makes decode throw, while whatever it accepts
  * re-encodes canonically.
  */
@@ -15,6 +16,8 @@ import { crdtTypeNames, crdtTypes, type CrdtType, type CrdtTypeName } from '../.
 import { countMax, entriesPerStateMax, keyBytesMax, replicaIdBytesMax, replicasPerVectorMax } from '../../../src/core/crdt/limits.ts';
 import type { CrdtRefusalReason } from '../../../src/core/crdt/refusal.ts';
 import type { WireValue } from '../../../src/core/crdt/wire-reader.ts';
+import { orMapApply } from '../../../src/core/crdt/or-map.ts';
+import { orSetAdd } from '../../../src/core/crdt/or-set.ts';
 import { runHistory } from './crdt-histories.ts';
 
 function refusalOf(name: CrdtTypeName, input: unknown): CrdtRefusalReason | 'accepted' {
@@ -128,6 +131,17 @@ describe('hostile states, one rule each', () => {
     expect(refusalOf('or-map', mv(['a'], ['s1', 'or-set', set('a')], [0, elements]))).toBe('accepted');
     const store = ['s1', 'or-set', set('a'), 's2', 'or-set', set('b')];
     expect(refusalOf('or-map', mv(['a'], store, [0, elements]))).toBe('too-many');
+  });
+
+  it('a peer’s valid state that exhausts this replica’s dots gets its mutations refused, never asserted', () => {
+    const exhausted = crdtTypes['or-set'].decode([['me'], [], [0, countMax], []]);
+    if (!exhausted.ok) throw new Error(exhausted.error.message);
+    const result = orSetAdd(exhausted.value, 'me', 'x');
+    expect(result.ok ? null : result.error).toMatchObject({ code: 'TOO_LARGE', reason: 'overflow' });
+    expect(orSetAdd(exhausted.value, 'someone else', 'x').ok).toBe(true);
+    const map = crdtTypes['or-map'].decode([['me'], [], [0, countMax], []]);
+    if (!map.ok) throw new Error(map.error.message);
+    expect(orMapApply(map.value, 'me', { op: 'update', key: 'n', field: { type: 'g-counter', add: 1 } }).ok).toBe(false);
   });
 
   it('a cloud of countless dots is refused by the budget', () => {
