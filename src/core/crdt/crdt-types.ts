@@ -5,8 +5,8 @@
  *
  * Every entry obeys the same laws, which test/core/crdt checks for each from seeded random
  * histories: `merge` is commutative, associative and idempotent with `empty()` as identity (a
- * join-semilattice, Shapiro et al. 2011 §2.2), every local mutation's delta is a state that
- * merges like any other (Almeida et al. 2018 §4), `encode` is canonical (equal states encode to
+ * join-semilattice, Shapiro et al. 2011), every local mutation's delta is a state that
+ * merges like any other (Almeida et al. 2018), `encode` is canonical (equal states encode to
  * equal values, so digests can compare them; merge order never shows), and `decode(encode(s))`
  * gives back `s`. `decode` is the door for a peer's state: it validates hostile input against
  * limits.ts and answers with a refusal, never a throw.

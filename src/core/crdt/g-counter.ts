@@ -1,6 +1,6 @@
 /**
  * G-Counter: a grow-only counter (Shapiro, Preguiça, Baquero and Zawirski 2011, "A comprehensive
- * study of CRDTs", §3.1.1), as a delta-state CRDT (Almeida et al. 2018 §4.1, the δ-GCounter).
+ * study of CRDTs"), as a delta-state CRDT (the δ-GCounter of Almeida et al. 2018).
  *
  * Each replica counts its own increments in its own entry; the value is the sum, and the merge is
  * entry-wise max, which is a join because a replica's entry only grows. The delta of an increment

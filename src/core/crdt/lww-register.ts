@@ -1,6 +1,6 @@
 /**
- * LWW-Register: a register where the write with the highest timestamp wins (Shapiro et al. 2011
- * §3.2.1, the LWW-Register; Almeida et al. 2018 treat it as a lexicographic pair, §4.2).
+ * LWW-Register: a register where the write with the highest timestamp wins (Shapiro et al. 2011;
+ * in Almeida et al. 2018, a lexicographic pair of timestamp and value).
  *
  * The core reads no clock (DESIGN.md §1): the caller supplies each write's timestamp (the runtime
  * has milliseconds since 1970; a test has whatever it likes). Two rules make the result the same

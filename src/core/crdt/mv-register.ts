@@ -1,6 +1,6 @@
 /**
- * MV-Register: a multi-value register (Shapiro et al. 2011 §3.2.2; the δ-MVRegister of Almeida
- * et al. 2018 §7.1), the register that never loses a write to a clock.
+ * MV-Register: a multi-value register (Shapiro et al. 2011; the δ-MVRegister of Almeida et al.
+ * 2018), the register that never loses a write to a clock.
  *
  * A write is a dot holding the value; it overwrites exactly the writes its replica has seen (the
  * delta's context names their dots), so two writes neither of which saw the other both survive

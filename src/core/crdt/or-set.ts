@@ -1,12 +1,12 @@
 /**
- * OR-Set, add-wins (Shapiro et al. 2011 §3.3.5, the Observed-Remove Set; as the δ-AWORSet of
- * Almeida et al. 2018 §7.2): an element is in the set while some add of it has not been removed,
+ * OR-Set, add-wins (Shapiro et al. 2011, the Observed-Remove Set; as the add-wins δ-AWORSet of
+ * Almeida et al. 2018): an element is in the set while some add of it has not been removed,
  * and a remove takes away only the adds it has seen. So an add concurrent with a remove of the
  * same element wins, which is what a user who just added something expects.
  *
  * The store is a dot map from element to the dots of its adds (dot-store.ts). An add mints a dot
  * and, in its delta's context, names the element's older dots, which it replaces: an element
- * keeps about one dot per replica that added it, however many times it was re-added. A remove is
+ * keeps one dot, or one per add made concurrently with the others, however often it was re-added. A remove is
  * a delta with an empty store and a context naming the element's dots: once merged, those dots
  * are "seen and absent", recorded only as the context's per-replica counts. Nothing else is
  * kept: no tombstone per removed element (the original OR-Set kept one per add), which is why a
@@ -75,7 +75,7 @@ export function orSetAdd(state: Causal<OrSetStore>, replica: ReplicaId, element:
 
 /**
  * The delta of removing `element`: no store, a context of the element's dots. Removing an element
- * that is absent is an empty delta (there is nothing observed to remove; Almeida §7.2).
+ * that is absent is an empty delta (there is nothing observed to remove).
  */
 export function orSetRemove(state: Causal<OrSetStore>, element: string): OrSet {
   const dots = state.store.get(element);

@@ -1,6 +1,6 @@
 /**
- * PN-Counter: a counter that goes up and down (Shapiro et al. 2011 §3.1.2), as a delta-state CRDT
- * (Almeida et al. 2018 §4.1).
+ * PN-Counter: a counter that goes up and down (Shapiro et al. 2011), as a delta-state CRDT
+ * (Almeida et al. 2018).
  *
  * Two G-Counters, one of increments (P) and one of decrements (N); the value is P − N. A single
  * per-replica total that went up and down would not do: its entry would no longer only grow, and

@@ -1,6 +1,6 @@
 /**
- * What this proves about the G-Counter and PN-Counter (Shapiro et al. 2011 §3.1; Almeida et al.
- * 2018 §4.1): the value is the sum of every replica's increments (minus decrements) after any
+ * What this proves about the G-Counter and PN-Counter (Shapiro et al. 2011; Almeida et al.
+ * 2018): the value is the sum of every replica's increments (minus decrements) after any
  * exchange; a delta carries a replica's new total, not the amount, so merging it twice or late
  * changes nothing; amounts that are not positive integers, and totals that would pass countMax,
  * are refused as values (TOO_LARGE / CONFIG), never thrown and never wrapped around.

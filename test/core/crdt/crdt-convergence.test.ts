@@ -1,6 +1,6 @@
 /**
  * What this proves: replicas of every type converge however deltas travel, and deltas carry
- * exactly what full states do (Almeida et al. 2018 §4–5: a δ-CRDT converges under any delivery
+ * exactly what full states do (Almeida et al. 2018: a δ-CRDT converges under any delivery
  * that eventually delivers every delta, duplicated and reordered). For 3, 4 and 5 replicas and
  * several seeds, a random history (crdt-histories.ts) runs with deltas delivered in random order,
  * some twice, some replicas syncing whole states; then every delta still queued is delivered in a

@@ -1,6 +1,6 @@
 /**
  * What this proves: every replicated data type's merge is a join-semilattice on the states real
- * histories produce (Shapiro et al. 2011 §2.2; Almeida et al. 2018 §4: deltas are states too).
+ * histories produce (Shapiro et al. 2011; Almeida et al. 2018: deltas are states too).
  * For each type, seeded random histories of 4 replicas (crdt-histories.ts: random ops, random
  * and duplicated delivery, full-state syncs) yield a pool of states and deltas; random picks from
  * the pool must merge commutatively, associatively and idempotently, with the empty state as

@@ -1,9 +1,9 @@
 /**
- * What this proves about the add-wins OR-Set (Shapiro et al. 2011 §3.3.5; Almeida et al. 2018
- * §7.2): an add concurrent with a remove of the same element wins; a remove takes away only the
- * adds it observed; an element can be removed and added again; and removes leave no tombstones:
- * after thousands of adds and removes the state holds nothing but one context count per replica,
- * and its encoding is as small as an empty set's. Elements are ordinary strings, `__proto__` and
+ * What this proves about the add-wins OR-Set (Shapiro et al. 2011; Almeida et al. 2018): an add
+ * concurrent with a remove of the same element wins; a remove takes away only the adds it
+ * observed; an element can be removed and added again; and removes leave no tombstones: after
+ * thousands of adds and removes the state holds nothing but one context count per replica, and
+ * its encoding is as small as an empty set's. Elements are ordinary strings, `__proto__` and
  * `constructor` included, and elements beyond the key bound are refused.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,10 +1,10 @@
 /**
- * What this proves about the registers. LWW-Register (Shapiro et al. 2011 §3.2.1): the highest
- * timestamp wins, ties go to the higher replica id whatever the merge order, and a write is
- * stamped past the write it replaces, so a replica whose clock runs behind still overwrites what
- * it saw (the caller supplies timestamps; nothing reads a clock). MV-Register (§3.2.2; Almeida et
- * al. 2018 §7.1): concurrent writes are all kept, a write that saw them replaces them all, and a
- * write leaves only its dot behind. Both refuse values a register cannot hold.
+ * What this proves about the registers. LWW-Register (Shapiro et al. 2011): the highest timestamp
+ * wins, ties go to the higher replica id whatever the merge order, and a write is stamped past
+ * the write it replaces, so a replica whose clock runs behind still overwrites what it saw (the
+ * caller supplies timestamps; nothing reads a clock). MV-Register (Shapiro et al. 2011; Almeida et
+ * al. 2018): concurrent writes are all kept, a write that saw them replaces them all, and a write
+ * leaves only its dot behind. Both refuse values a register cannot hold.
  */
 import { describe, expect, it } from 'vitest';
 import { timestampMax, valueBytesMax } from '../../../src/core/crdt/limits.ts';
