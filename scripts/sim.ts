@@ -1,5 +1,8 @@
 /**
- * `npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]`
+ * `npm run sim -- [--protocol raft|gossip] --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]`
+ *
+ * `--protocol gossip` runs the gossip simulator instead (scripts/sim-gossip.ts: its own flags and
+ * summary line); `raft`, the default, runs what follows.
  *
  * Runs N simulator seeds from S (default 1) on a cluster of K nodes (default 5). `--snapshots`
  * makes nodes snapshot and compact every few dozen entries and send snapshots in small chunks;
@@ -23,6 +26,7 @@ import { writeFileSync } from 'node:fs';
 import { encodeHistory } from '../src/sim/history.ts';
 import { runSimulation, simulationDefaults, summarizeRun, type SimulationResult } from '../src/sim/simulation.ts';
 import { intruderMixDefault } from '../src/sim/intruder.ts';
+import { runGossipCli } from './sim-gossip.ts';
 
 interface Args {
   seeds: number;
@@ -34,7 +38,7 @@ interface Args {
   intruder: boolean;
 }
 
-const usage = 'usage: npm run sim -- --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]';
+const usage = 'usage: npm run sim -- [--protocol raft|gossip] --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]';
 
 class UsageError extends Error {}
 
@@ -207,4 +211,20 @@ function main(): number {
   return safety + linearizability + liveness + intruder.forgedAccepted + intruder.replayedAccepted + intruder.junkAccepted > 0 ? 1 : 0;
 }
 
-process.exitCode = main();
+/** `--protocol raft|gossip` (anywhere in the arguments), and the arguments without it. */
+function protocolOf(argv: readonly string[]): { protocol: string; rest: string[] } {
+  const i = argv.indexOf('--protocol');
+  if (i < 0) return { protocol: 'raft', rest: [...argv] };
+  return { protocol: argv[i + 1] ?? '', rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+}
+
+const { protocol, rest } = protocolOf(process.argv.slice(2));
+if (protocol === 'gossip') {
+  process.exitCode = runGossipCli(rest);
+} else if (protocol === 'raft') {
+  process.argv.splice(2, process.argv.length - 2, ...rest);
+  process.exitCode = main();
+} else {
+  console.error(`sim: --protocol must be raft or gossip, got ${JSON.stringify(protocol)}\n${usage}`);
+  process.exitCode = 2;
+}

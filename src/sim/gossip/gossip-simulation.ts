@@ -1,0 +1,302 @@
+/**
+ * One simulated gossip seed (the Raft simulator's shape, src/sim/simulation.ts): a swarm of
+ * `nodes` GossipNode engines behind thin hosts (gossip-sim-node.ts), one PRNG seeded by the seed
+ * driving every fault, delay and choice, so a seed reproduces a run event for event.
+ *
+ * TIME. Virtual microseconds; one engine tick is 10 ms (as the runtime ticks), so the default
+ * configuration's probe period is 1 s and a suspicion lasts 4 to 24 s.
+ *
+ * PHASES.
+ *   1. Bootstrap (`bootstrapUs`): the first node starts alone, the others join within 2 s through
+ *      seeds among those started before them, over a calm network with the seed's delays.
+ *   2. Faults (`faultPhaseUs`): the nemesis (gossip-nemesis.ts) at the seed's rates: loss,
+ *      duplication, delays, partitions, crashes (some inside incarnation writes) and restarts
+ *      from disk, pauses, graceful leaves and rejoins, new members.
+ *   3. Heal: everything calms; the nodes meant to come back do. The run goes on until the views
+ *      converge and the mesh settles (or their bounds pass).
+ *
+ * CHECKS (checkers/): detection, accuracy (false suspicions counted, false deaths of unimpaired
+ * members are violations), convergence after the heal, incarnations never reused across
+ * restarts, mesh degrees and links only when wanted. Detection and the degree bound are checked
+ * every `checkIntervalUs`, the others as things happen.
+ */
+import { resolveGossipConfig } from '../../core/gossip/config.ts';
+import type { GossipEvent } from '../../core/gossip/events.ts';
+import type { GossipMessage } from '../../core/gossip/messages.ts';
+import { createPrng, type Prng } from '../../core/prng.ts';
+import { Network } from '../network.ts';
+import { Scheduler } from '../scheduler.ts';
+import { AccuracyChecker } from './checkers/accuracy.ts';
+import { ConvergenceChecker } from './checkers/convergence.ts';
+import { DetectionChecker } from './checkers/detection.ts';
+import { IncarnationChecker } from './checkers/incarnations.ts';
+import { MeshChecker } from './checkers/mesh-links.ts';
+import type { SwarmView } from './checkers/swarm-view.ts';
+import { Violations } from './checkers/violations.ts';
+import { describeGossipFaultMix, drawGossipFaultMix, type GossipFaultMix } from './gossip-fault-mix.ts';
+import { GossipNemesis } from './gossip-nemesis.ts';
+import type { GossipRunResult } from './gossip-result.ts';
+import type { GossipSabotage } from './gossip-sabotage.ts';
+import { GossipSimNode, type GossipNodeObserver, type GossipTimings } from './gossip-sim-node.ts';
+import { Impairments } from './impairments.ts';
+
+/** One engine tick in virtual microseconds: the runtime ticks every 10 ms. */
+export const gossipTickUs = 10_000;
+
+export const gossipSimulationDefaults = {
+  nodes: 25,
+  bootstrapUs: 5_000_000,
+  startSpreadUs: 2_000_000,
+  faultPhaseUs: 30_000_000,
+  checkIntervalUs: 100_000,
+  queuedPerLinkMax: 1024,
+  heldMessagesMax: 4096,
+  /** A runaway guard: no seed comes near it. */
+  eventsMax: 50_000_000,
+} as const;
+
+export interface GossipSimulationOptions {
+  readonly seed: number;
+  readonly nodes?: number;
+  /** Engine settings for every node (defaults: the engine's, src/core/gossip/config.ts). */
+  readonly config?: GossipTimings;
+  /** False: no nemesis; the seed still draws delays. */
+  readonly faults?: boolean;
+  readonly faultPhaseUs?: number;
+  /** Deliberate host bugs, to prove the checkers bite (gossip-sabotage.ts). */
+  readonly sabotage?: readonly GossipSabotage[];
+  /** Receives a narrative of the run (faults, and every membership event about `traceMember`). */
+  readonly trace?: (line: string) => void;
+  readonly traceMember?: string;
+  /** Replace the drawn fault mix (tests that need a given weather). */
+  readonly mix?: (drawn: GossipFaultMix) => GossipFaultMix;
+}
+
+export function runGossipSimulation(options: GossipSimulationOptions): GossipRunResult {
+  return new GossipRun(options).run();
+}
+
+class GossipRun {
+  private readonly scheduler = new Scheduler();
+  private readonly prng: Prng;
+  private readonly mix: GossipFaultMix;
+  private readonly net: Network<GossipMessage>;
+  private readonly nodes: GossipSimNode[] = [];
+  private readonly byId = new Map<string, GossipSimNode>();
+  private readonly impairments = new Impairments(() => this.scheduler.nowUs);
+  private readonly view: SwarmView;
+  private readonly accuracy: AccuracyChecker;
+  private readonly detection: DetectionChecker;
+  private readonly convergence: ConvergenceChecker;
+  private readonly incarnations: IncarnationChecker;
+  private readonly mesh: MeshChecker;
+  private readonly errors = new Violations();
+  private readonly nemesis: GossipNemesis;
+  private readonly observer: GossipNodeObserver;
+  private readonly nodeCount: number;
+  private readonly sabotage: ReadonlySet<GossipSabotage>;
+  private memberUs = 0;
+
+  constructor(private readonly options: GossipSimulationOptions) {
+    this.nodeCount = options.nodes ?? gossipSimulationDefaults.nodes;
+    if (!(Number.isSafeInteger(this.nodeCount) && this.nodeCount >= 2)) throw new RangeError(`nodes must be an integer >= 2, got ${this.nodeCount}`);
+    this.prng = createPrng(options.seed);
+    const drawn = drawGossipFaultMix(this.prng, this.nodeCount);
+    this.mix = options.mix === undefined ? drawn : options.mix(drawn);
+    this.sabotage = new Set(options.sabotage ?? []);
+    this.net = new Network<GossipMessage>(
+      this.scheduler,
+      this.prng,
+      { lossRate: 0, duplicateRate: 0, delay: this.mix.network.delay, queuedPerLinkMax: gossipSimulationDefaults.queuedPerLinkMax },
+      (_from, to, m) => this.byId.get(to)?.deliver(m),
+    );
+    const config = resolveGossipConfig({ ...options.config, id: 'config', prng: this.prng });
+    this.view = {
+      nowUs: () => this.scheduler.nowUs,
+      nodes: () => this.nodes,
+      node: (id) => this.byId.get(id),
+      impairments: this.impairments,
+      config,
+      tickUs: gossipTickUs,
+    };
+    this.accuracy = new AccuracyChecker(this.view);
+    this.detection = new DetectionChecker(this.view);
+    this.convergence = new ConvergenceChecker(this.view);
+    this.incarnations = new IncarnationChecker(() => this.scheduler.nowUs);
+    this.mesh = new MeshChecker(this.view);
+    this.observer = {
+      onStart: (node) => this.incarnations.onStart(node),
+      onSend: (node, m, rd) => {
+        this.incarnations.onSend(node, m);
+        this.mesh.onSend(node, m, rd);
+      },
+      onEvents: (node, events) => {
+        this.accuracy.observe(node, events);
+        if (options.trace !== undefined) this.traceEvents(node, events);
+      },
+      onWriteBegin: (node, completesAtUs) => this.nemesis.onWriteBegin(node, completesAtUs),
+    };
+    this.nemesis = new GossipNemesis(
+      this.scheduler,
+      this.prng,
+      this.mix,
+      this.net,
+      this.impairments,
+      { nodes: () => this.nodes, crash: (n) => this.crash(n), restart: (n) => this.start(n), addNode: () => this.start(this.createNode()) },
+      (n) => this.seedsFor(n),
+      (line) => this.note(line),
+    );
+  }
+
+  private note(line: string): void {
+    this.options.trace?.(`${(this.scheduler.nowUs / 1e6).toFixed(3)}s ${line}`);
+  }
+
+  private traceEvents(node: GossipSimNode, events: readonly GossipEvent[]): void {
+    const member = this.options.traceMember;
+    for (const e of events) {
+      if (e.kind !== 'member-changed' || (member !== undefined && e.member !== member)) continue;
+      this.note(`${node.id}: ${e.member} ${e.previous ?? 'unknown'} -> ${e.state} at ${e.incarnation}`);
+    }
+  }
+
+  private createNode(): GossipSimNode {
+    const id = `n${this.nodes.length + 1}`;
+    const drift = 1 + (this.prng.nextFloat() * 2 - 1) * this.mix.clockDriftMax;
+    const node = new GossipSimNode({
+      id,
+      scheduler: this.scheduler,
+      prng: this.prng,
+      network: this.net,
+      config: this.options.config ?? {},
+      tickUs: Math.round(gossipTickUs * drift),
+      storageLatency: this.mix.storageLatency,
+      observer: this.observer,
+      sabotage: this.sabotage,
+      catchUpTicksMax: 2 * this.view.config.probeIntervalTicks,
+      heldMax: gossipSimulationDefaults.heldMessagesMax,
+    });
+    this.nodes.push(node);
+    this.byId.set(id, node);
+    this.impairments.begin(id, 'down');
+    return node;
+  }
+
+  /**
+   * Seeds for a (re)join: two ids the node knows of (any node of the swarm, up or not, as a host
+   * remembers its peers from an earlier run) and one current member (as a signaling server
+   * lists who is online).
+   */
+  private seedsFor(node: GossipSimNode): string[] {
+    const others = this.nodes.filter((n) => n !== node);
+    if (others.length === 0) return [];
+    const seeds = new Set<string>();
+    for (let i = 0; i < 2; i++) seeds.add((others[this.prng.nextInt(others.length)] as GossipSimNode).id);
+    const members = others.filter((n) => n.member);
+    if (members.length > 0) seeds.add((members[this.prng.nextInt(members.length)] as GossipSimNode).id);
+    return [...seeds].sort();
+  }
+
+  private start(node: GossipSimNode): void {
+    const seeds = this.seedsFor(node);
+    this.note(`start ${node.id} (life ${node.life + 1}) through ${seeds.join(',')}`);
+    node.start(seeds);
+    this.impairments.end(node.id, 'down');
+  }
+
+  private crash(node: GossipSimNode): void {
+    node.crash();
+    this.impairments.begin(node.id, 'down');
+    this.detection.onCrash(node);
+  }
+
+  run(): GossipRunResult {
+    const d = gossipSimulationDefaults;
+    try {
+      this.bootstrap();
+      const faultPhaseUs = this.options.faultPhaseUs ?? d.faultPhaseUs;
+      const healAtUs = d.bootstrapUs + faultPhaseUs;
+      if (this.options.faults ?? true) this.scheduler.at(d.bootstrapUs, () => this.nemesis.start(healAtUs));
+      this.everyCheck(healAtUs);
+      if (!this.scheduler.runUntil(healAtUs, d.eventsMax)) throw new Error('event budget exhausted before the heal');
+      this.nemesis.healAll();
+      this.convergence.healed();
+      this.afterHeal(healAtUs);
+    } catch (error) {
+      this.errors.add(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.split('\n').slice(0, 4).join(' | '));
+    }
+    return this.result();
+  }
+
+  private bootstrap(): void {
+    const d = gossipSimulationDefaults;
+    for (let i = 0; i < this.nodeCount; i++) this.createNode();
+    const first = this.nodes[0] as GossipSimNode;
+    first.start([]);
+    this.impairments.end(first.id, 'down');
+    for (const node of this.nodes.slice(1)) this.scheduler.at(1 + this.prng.nextInt(d.startSpreadUs), () => this.start(node));
+  }
+
+  private everyCheck(untilUs: number): void {
+    const d = gossipSimulationDefaults;
+    const tick = (): void => {
+      this.detection.check();
+      this.mesh.checkHardBound();
+      this.memberUs += this.nodes.filter((n) => n.member).length * d.checkIntervalUs;
+      if (this.scheduler.nowUs + d.checkIntervalUs <= untilUs) this.scheduler.after(d.checkIntervalUs, tick);
+    };
+    this.scheduler.after(d.checkIntervalUs, tick);
+  }
+
+  /** Run until the views converge and the mesh settles, or their bounds pass. */
+  private afterHeal(healAtUs: number): void {
+    const d = gossipSimulationDefaults;
+    const endUs = healAtUs + this.convergence.boundUs + this.mesh.settleUs + d.checkIntervalUs;
+    for (let now = healAtUs + d.checkIntervalUs; now <= endUs; now += d.checkIntervalUs) {
+      if (!this.scheduler.runUntil(now, d.eventsMax)) throw new Error('event budget exhausted after the heal');
+      this.detection.check();
+      this.mesh.checkHardBound();
+      this.memberUs += this.nodes.filter((n) => n.member).length * d.checkIntervalUs;
+      this.convergence.check();
+      if (this.convergence.failures.count > 0) return;
+      const converged = this.convergence.convergedAtUs;
+      if (converged !== null && this.mesh.checkSettled(converged) && this.detection.pending === 0) return;
+    }
+  }
+
+  private result(): GossipRunResult {
+    const violations = {
+      detection: this.detection.failures,
+      falseDeaths: this.accuracy.falseDeaths,
+      convergence: this.convergence.failures,
+      incarnationReuses: this.incarnations.reuses,
+      mesh: this.mesh.degreeViolations,
+      unwantedLinks: this.mesh.unwantedLinks,
+      errors: this.errors,
+    };
+    const converged = this.convergence.convergedAtUs;
+    const healAtUs = gossipSimulationDefaults.bootstrapUs + (this.options.faultPhaseUs ?? gossipSimulationDefaults.faultPhaseUs);
+    return {
+      seed: this.options.seed,
+      nodes: this.nodeCount,
+      ok: Object.values(violations).every((v) => v.count === 0),
+      faultMix: describeGossipFaultMix(this.mix),
+      violations,
+      stats: {
+        nemesis: { ...this.nemesis.stats },
+        suspicions: this.accuracy.suspicions,
+        falseSuspicions: this.accuracy.falseSuspicions,
+        falseSuspicionsUnimpaired: this.accuracy.falseSuspicionsUnimpaired,
+        memberHours: this.memberUs / 3.6e9,
+        falseDeathsExcused: this.accuracy.falseDeathsExcused,
+        detectionsUs: this.detection.detectionsUs,
+        convergedAfterUs: converged === null ? null : converged - healAtUs,
+        messagesSent: this.net.stats.sent,
+        incarnationWrites: this.nodes.reduce((s, n) => s + n.disk.writes, 0),
+        incarnationWritesLost: this.nodes.reduce((s, n) => s + n.disk.writesLost, 0),
+        virtualUs: this.scheduler.nowUs,
+        nodesCreated: this.nodes.length,
+      },
+    };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A sweep of gossip seeds summed up: the violations of every checker over all seeds (the CLI's
+ * last line, all zero on success), and the figures worth reading beside them: false suspicions
+ * per member-hour, detection and convergence times, and the faults that ran. Shared by the CLI
+ * (scripts/sim-gossip.ts) and the tests, so both read one summary.
+ */
+import type { GossipNemesisStats } from './gossip-nemesis.ts';
+import type { GossipRunResult, GossipViolations } from './gossip-result.ts';
+
+export type ViolationKind = keyof GossipViolations;
+
+export interface GossipSweep {
+  seeds: number;
+  failedSeeds: number[];
+  readonly violations: Record<ViolationKind, number>;
+  readonly faults: GossipNemesisStats;
+  suspicions: number;
+  falseSuspicions: number;
+  falseSuspicionsUnimpaired: number;
+  falseDeathsExcused: number;
+  memberHours: number;
+  readonly detectionsUs: number[];
+  readonly convergedAfterUs: number[];
+  messagesSent: number;
+  incarnationWritesLost: number;
+}
+
+export function emptySweep(): GossipSweep {
+  return {
+    seeds: 0,
+    failedSeeds: [],
+    violations: { detection: 0, falseDeaths: 0, convergence: 0, incarnationReuses: 0, mesh: 0, unwantedLinks: 0, errors: 0 },
+    faults: { partitions: 0, crashes: 0, crashesInWrites: 0, restarts: 0, pauses: 0, leaves: 0, rejoins: 0, joins: 0 },
+    suspicions: 0,
+    falseSuspicions: 0,
+    falseSuspicionsUnimpaired: 0,
+    falseDeathsExcused: 0,
+    memberHours: 0,
+    detectionsUs: [],
+    convergedAfterUs: [],
+    messagesSent: 0,
+    incarnationWritesLost: 0,
+  };
+}
+
+export function addRun(sweep: GossipSweep, r: GossipRunResult): void {
+  sweep.seeds++;
+  if (!r.ok) sweep.failedSeeds.push(r.seed);
+  for (const k of Object.keys(sweep.violations) as ViolationKind[]) sweep.violations[k] += r.violations[k].count;
+  const s = r.stats;
+  for (const k of Object.keys(sweep.faults) as (keyof GossipNemesisStats)[]) sweep.faults[k] += s.nemesis[k];
+  sweep.suspicions += s.suspicions;
+  sweep.falseSuspicions += s.falseSuspicions;
+  sweep.falseSuspicionsUnimpaired += s.falseSuspicionsUnimpaired;
+  sweep.falseDeathsExcused += s.falseDeathsExcused;
+  sweep.memberHours += s.memberHours;
+  sweep.detectionsUs.push(...s.detectionsUs);
+  if (s.convergedAfterUs !== null) sweep.convergedAfterUs.push(s.convergedAfterUs);
+  sweep.messagesSent += s.messagesSent;
+  sweep.incarnationWritesLost += s.incarnationWritesLost;
+}
+
+/** The q-quantile (0..1) of `values` by nearest rank; 0 for none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+/** False suspicions of unimpaired members per member-hour (Lifeguard's target). */
+export function falseSuspicionsPerMemberHour(s: GossipSweep): number {
+  return s.memberHours === 0 ? 0 : s.falseSuspicionsUnimpaired / s.memberHours;
+}
+
+/** The lines before the last: what ran and what was measured. */
+export function describeSweep(s: GossipSweep): string[] {
+  const f = s.faults;
+  const ms = (us: number): string => `${Math.round(us / 1000)}ms`;
+  return [
+    `sim: faults: ${f.partitions} partitions, ${f.crashes} crashes (${f.crashesInWrites} inside incarnation writes, ${s.incarnationWritesLost} writes lost), ${f.restarts} restarts, ${f.pauses} pauses, ${f.leaves} leaves, ${f.rejoins} rejoins, ${f.joins} new members`,
+    `sim: accuracy: ${s.suspicions} suspicions, ${s.falseSuspicions} of live members, ${s.falseSuspicionsUnimpaired} with nobody impaired ` +
+      `(${falseSuspicionsPerMemberHour(s).toFixed(2)} per member-hour over ${s.memberHours.toFixed(1)} member-hours); ${s.falseDeathsExcused} false deaths under partitions or pauses`,
+    `sim: detection: ${s.detectionsUs.length} crashes detected by all, p50 ${ms(quantile(s.detectionsUs, 0.5))}, max ${ms(quantile(s.detectionsUs, 1))}; ` +
+      `convergence after the heal: p50 ${ms(quantile(s.convergedAfterUs, 0.5))}, max ${ms(quantile(s.convergedAfterUs, 1))}; ${s.messagesSent} messages`,
+  ];
+}
+
+/** The last line: every count zero on success. */
+export function sweepSummary(s: GossipSweep): string {
+  const v = s.violations;
+  return (
+    `sim: ${s.seeds} seeds, ${v.detection} detection failures, ${v.falseDeaths} false deaths, ${v.convergence} convergence failures, ` +
+    `${v.incarnationReuses} incarnations reused, ${v.mesh} mesh violations, ${v.unwantedLinks} unwanted links, ${v.errors} engine errors`
+  );
+}
+
+export function sweepViolations(s: GossipSweep): number {
+  return Object.values(s.violations).reduce((a, b) => a + b, 0);
+}
