@@ -16,10 +16,8 @@
  *      envelope's: a peer routes and authenticates frames under its own id and may not speak for
  *      another inside them.
  *
- * NOT YET REGISTERED in family-codecs.ts: registering makes `decodeFamilyBody` route `gossip`
- * bodies here, which changes what test/io/codec-raft.test.ts asserts of families without a codec
- * and what its exhaustive router `switch` must handle; that goes with the runtime's wiring of
- * the gossip engine (a `gossip` case in frame-router.ts `deliver`), in one change.
+ * Registered in family-codecs.ts: the frame router (src/runtime/frame-router.ts) hands `gossip`
+ * bodies here, after the envelope and the link's tag, and the messages to the node's gossip host.
  */
 import type { GossipMessage } from '../core/gossip/messages.ts';
 import { readGossipMessage } from '../core/gossip/validate-gossip.ts';

@@ -4,17 +4,19 @@
  * engine. The envelope (envelope.ts) is routed and authenticated first; only then does a family
  * codec read the body.
  *
- * Only `raft` has a codec today. `gossip`, `bft` and `client` are families of the protocol
- * without one yet: `decodeFamilyBody` refuses their bodies as UNSUPPORTED_FAMILY, which the
- * router counts like any other drop. A family joins by adding its message type to
- * `FamilyMessages` and its codec to `createFamilyCodecs`; the types then make every router
- * `switch` on the family name it.
+ * `raft` and `gossip` have codecs. `bft` and `client` are families of the protocol without one
+ * yet: `decodeFamilyBody` refuses their bodies as UNSUPPORTED_FAMILY, which the router counts
+ * like any other drop. A family joins by adding its message type to `FamilyMessages` and its
+ * codec to `createFamilyCodecs`; the types then make every router `switch` on the family name
+ * it.
  */
+import type { GossipMessage } from '../core/gossip/messages.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
+import { decodeGossipBody, encodeGossipBody } from './codec-gossip.ts';
 import { decodeRaftBody, encodeRaftBody } from './codec-raft.ts';
 import type { DecodedEnvelope, ProtocolFamily } from './envelope.ts';
 
@@ -41,6 +43,7 @@ export interface FamilyCodec<M, F extends ProtocolFamily = ProtocolFamily> {
 /** The message type of each family that has a codec. */
 export interface FamilyMessages {
   readonly raft: Message;
+  readonly gossip: GossipMessage;
 }
 
 /** The families with a codec. */
@@ -61,9 +64,18 @@ export function createRaftCodec(limits: CodecLimits = codecLimitsDefault): Famil
   };
 }
 
+/** The `gossip` family's codec (codec-gossip.ts) under `limits`. */
+export function createGossipCodec(limits: CodecLimits = codecLimitsDefault): FamilyCodec<GossipMessage, 'gossip'> {
+  return {
+    family: 'gossip',
+    encode: (message) => encodeGossipBody(message, limits),
+    decode: (body, ctx) => decodeGossipBody(body, { from: ctx.from, to: ctx.to, limits }),
+  };
+}
+
 /** Every family codec under one set of limits. */
 export function createFamilyCodecs(limits: CodecLimits = codecLimitsDefault): FamilyCodecs {
-  return { raft: createRaftCodec(limits) };
+  return { raft: createRaftCodec(limits), gossip: createGossipCodec(limits) };
 }
 
 export function isCodedFamily(family: ProtocolFamily, codecs: FamilyCodecs): family is CodedFamily {
@@ -83,6 +95,10 @@ export function decodeFamilyBody(codecs: FamilyCodecs, envelope: Pick<DecodedEnv
   switch (family) {
     case 'raft': {
       const decoded = codecs.raft.decode(body, { cluster, from, to });
+      return decoded.ok ? ok({ family, message: decoded.value }) : decoded;
+    }
+    case 'gossip': {
+      const decoded = codecs.gossip.decode(body, { cluster, from, to });
       return decoded.ok ? ok({ family, message: decoded.value }) : decoded;
     }
     default: {

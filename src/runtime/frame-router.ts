@@ -11,7 +11,9 @@
  *      frames (hellos) teach the link epochs and the peers' identity keys. Without a secret,
  *      frames carry no tag and a tagged frame is refused (this node could not check it);
  *   3. the family's codec (src/io/family-codecs.ts) reads the body: `raft` goes to the Raft
- *      engine's handler; a family no engine here speaks is refused.
+ *      engine's handler, `gossip` to the gossip host's (`gossip`); a family no engine of this
+ *      node speaks (no handler: a gossip-only node's Raft frames, a Raft-only node's gossip
+ *      frames) is refused as UNSUPPORTED_FAMILY before its body is read.
  *
  * Every refusal is counted by cause (`metrics.dropped`), never thrown and never one event per
  * frame. Verification may be asynchronous (Web Crypto): a link's frames are then queued, at
@@ -25,8 +27,10 @@
  * again: the followers of a 3-node cluster never talk until the leader is gone, and their first
  * vote requests used to wait out an election timeout).
  */
+import type { GossipMessage } from '../core/gossip/messages.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
+import { decodeGossipBody, tryEncodeGossipBody } from '../io/codec-gossip.ts';
 import { decodeRaftBody, tryEncodeRaftBody } from '../io/codec-raft.ts';
 import { codecLimitsDefault, type CodecLimits } from '../io/codec-limits.ts';
 import { decodeEnvelope, tryEncodeEnvelope, tryPrepareEnvelope, type DecodedEnvelope, type EnvelopeHeader, type ProtocolFamily } from '../io/envelope.ts';
@@ -96,9 +100,23 @@ interface InboundQueue {
   hellos: number;
 }
 
+/** A second engine's side of the router (the gossip host): its messages, over the same links and guard. */
+export interface FamilyLink<M> {
+  send(message: M): void;
+  onMessage(handler: (message: M) => void): void;
+}
+
 export class FrameRouter implements PeerLink<Message> {
   readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0, framesSentAfterHello: 0, framesHeldDropped: 0 };
   private handler: ((m: Message) => void) | null = null;
+  private gossipHandler: ((m: GossipMessage) => void) | null = null;
+  /** The `gossip` family's messages, both ways, through this router's envelope, guard and codec. */
+  readonly gossip: FamilyLink<GossipMessage> = {
+    send: (m) => this.sendGossip(m),
+    onMessage: (handler) => {
+      this.gossipHandler = handler;
+    },
+  };
   private readonly limits: CodecLimits;
   private readonly inboundPerLinkMax: number;
   private readonly inboundBytesPerLinkMax: number;
@@ -159,6 +177,22 @@ export class FrameRouter implements PeerLink<Message> {
     // misconfiguration (the driver checks at startup that its settings fit: checkRaftFitsFrames).
     if (!body.ok) throw body.error;
     this.sendFrame('raft', m.to, body.value);
+  }
+
+  private sendGossip(m: GossipMessage): void {
+    if (this.closed) return;
+    const body = tryEncodeGossipBody(m, this.limits);
+    // As for Raft: the engine bounds what it sends, so a refusal here is our bug.
+    if (!body.ok) throw body.error;
+    this.sendFrame('gossip', m.to, body.value);
+  }
+
+  /**
+   * Resolves once every frame whose tag was being computed has gone to the transport (a node
+   * that says goodbye before it closes its links: the gossip host's `leave`).
+   */
+  async flush(): Promise<void> {
+    await Promise.all([...this.outbound.values()]);
   }
 
   /**
@@ -342,17 +376,23 @@ export class FrameRouter implements PeerLink<Message> {
   }
 
   private deliver(envelope: DecodedEnvelope): void {
-    if (envelope.family !== 'raft') {
-      this.drop(envelope.family === 'link' ? 'link-without-secret' : 'UNSUPPORTED_FAMILY');
+    const { family, from, to, body } = envelope;
+    if (family === 'raft' && this.handler !== null) {
+      const message = decodeRaftBody(body, { from, to, limits: this.limits });
+      if (!message.ok) return this.drop(message.error.code);
+      this.metrics.framesAccepted++;
+      this.handler(message.value);
       return;
     }
-    const message = decodeRaftBody(envelope.body, { from: envelope.from, to: envelope.to, limits: this.limits });
-    if (!message.ok) {
-      this.drop(message.error.code);
+    if (family === 'gossip' && this.gossipHandler !== null) {
+      const message = decodeGossipBody(body, { from, to, limits: this.limits });
+      if (!message.ok) return this.drop(message.error.code);
+      this.metrics.framesAccepted++;
+      this.gossipHandler(message.value);
       return;
     }
-    this.metrics.framesAccepted++;
-    this.handler?.(message.value);
+    // No engine of this node speaks the family (its body is never read).
+    this.drop(family === 'link' ? 'link-without-secret' : 'UNSUPPORTED_FAMILY');
   }
 
   private drop(cause: string): void {

@@ -10,6 +10,12 @@
  *   export the leader's progress; the core catches a lagging transferee up anyway, §3.10);
  * - what the node found in storage at boot (term, vote, log), for status and tests;
  * - test hooks: block and unblock links, inject raw bytes on a link, metrics, a state digest.
+ *
+ * Protocols (`protocols` of the start options, default Raft only): Raft, gossip, or both. The
+ * gossip half (gossip-part.ts) runs beside the driver over the same frame router, so the same
+ * links and the same secret; with both, every Raft message a peer sends is also an arrival for
+ * that peer's phi, and phi suspicion of the leader calls forget-leader (gossip-leader-watch.ts).
+ * A gossip-only node has no driver, no log and no state machine: its Raft calls answer CONFIG.
  */
 import { createPrng } from '../core/prng.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/raft/config.ts';
@@ -17,14 +23,13 @@ import type { Message } from '../core/raft/messages.ts';
 import type { BootState, NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { fnv1a64Hex } from '../machines/bytes.ts';
-import { KvMachine } from '../machines/kv.ts';
-import type { StateMachine } from '../machines/state-machine.ts';
 import { IndexedDbRaftStorage } from '../io/storage/indexeddb-storage.ts';
 import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
 import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
-import { broadcastChannelTransport, dataChannelTransport, isTransport, type TransportContext, type TransportFactory } from '../io/transport/factory.ts';
+import type { TransportFactory } from '../io/transport/factory.ts';
 import type { Transport } from '../io/transport/transport.ts';
 import { Driver, type DriverEvent } from './driver.ts';
+import { emptyDriverMetrics } from './driver-options.ts';
 import { NodeError, toTaggedError } from './errors.ts';
 import { LinkFilter } from './link-filter.ts';
 import { checkRaftFitsFrames } from './raft-fits-frames.ts';
@@ -32,26 +37,22 @@ import { FrameRouter } from './frame-router.ts';
 import { LinkGuard } from '../io/crypto/link-guard.ts';
 import type { NodeIdentity } from '../io/crypto/identity.ts';
 import { loadNodeIdentity, PeerIdentities } from './peer-identities.ts';
-import type { BootSummary, MachineDigest, MachineSpec, NodeMetrics, NodeStatus, ReadConsistency, TransportSpec, WorkerStartOptions } from './worker-protocol.ts';
+import { createMachine, createTransport, type MachineAdapter } from './node-parts.ts';
+import type { GossipStorage } from '../io/storage/gossip-storage.ts';
+import { createGossipStorage, GossipPart, gossipSeeds, gossipSettings, resolveProtocols } from './gossip-part.ts';
+import type {
+  BootSummary,
+  GossipNodeEvent,
+  MachineDigest,
+  MemberInfo,
+  NodeMetrics,
+  NodeProtocol,
+  NodeStatus,
+  ReadConsistency,
+  WorkerStartOptions,
+} from './worker-protocol.ts';
 
-/** Answers `read` queries against a machine; the KV machine's query is a key. */
-export interface MachineAdapter {
-  readonly machine: StateMachine;
-  /** A fresh instance of the same machine, at once: the scratch a leader's snapshot is checked in (`DriverOptions.createMachine`). */
-  readonly createScratch?: () => StateMachine;
-  query(machine: StateMachine, query: unknown): unknown;
-}
-
-/** What a custom machine module exports (`MachineSpec` kind `module`). */
-export interface MachineModule {
-  createMachine(options: unknown): StateMachine | Promise<StateMachine>;
-  query?(machine: StateMachine, query: unknown): unknown;
-}
-
-/** What a custom transport module exports (`TransportSpec` kind `module`): a factory (src/io/transport/factory.ts). */
-export interface TransportModule {
-  readonly createTransport: TransportFactory;
-}
+export { kvAdapter, type MachineAdapter, type MachineModule, type TransportModule } from './node-parts.ts';
 
 /** A transport that takes WebRTC data channels from the page (src/io/transport/data-channel-transport.ts). */
 export interface ChannelTransport extends Transport {
@@ -67,6 +68,8 @@ export interface NodeHostParts {
   /** A factory of the node's transport, called with the node's context instead of the options' transport. */
   readonly transportFactory?: TransportFactory;
   readonly storage?: RaftStorage;
+  /** The gossip engine's storage; default IndexedDB beside the log, memory when the log is in memory or supplied. */
+  readonly gossipStorage?: GossipStorage;
   readonly machine?: MachineAdapter;
   /**
    * The node's identity (peer-identities.ts); default: kept in IndexedDB when the node opens its
@@ -75,85 +78,6 @@ export interface NodeHostParts {
   readonly identity?: NodeIdentity;
 }
 
-/** The KV machine: `read(key)` answers the key's value, null when absent. */
-export function kvAdapter(): MachineAdapter {
-  return {
-    machine: new KvMachine(),
-    createScratch: () => new KvMachine(),
-    query(machine, query) {
-      if (typeof query !== 'string') throw new NodeError('CONFIG', 'a key-value read takes a string key');
-      return (machine as KvMachine).read(query);
-    },
-  };
-}
-
-async function importModule<T>(url: string, what: string): Promise<T> {
-  try {
-    return (await import(/* @vite-ignore */ url)) as T;
-  } catch (e) {
-    throw new NodeError('CONFIG', `cannot load the ${what} module ${url}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
-  if (spec.kind === 'kv') return kvAdapter();
-  const mod = await importModule<Partial<MachineModule>>(spec.url, 'machine');
-  if (typeof mod.createMachine !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createMachine`);
-  const made = mod.createMachine(spec.options);
-  const machine = await made;
-  const query = mod.query;
-  // Only a createMachine that answers at once can make scratch machines (the snapshot check runs
-  // inside a Ready); an async one leaves the check to the session envelope (driver-options.ts).
-  const create = mod.createMachine.bind(mod);
-  const createScratch = (): StateMachine => {
-    const m = create(spec.options);
-    if (m instanceof Promise) throw new NodeError('CONFIG', `${spec.url}: createMachine answered at once at start, and a promise now`);
-    return m;
-  };
-  return {
-    machine,
-    ...(made instanceof Promise ? {} : { createScratch }),
-    query(m, q) {
-      if (query === undefined) throw new NodeError('CONFIG', `${spec.url} does not export query: reads are not supported`);
-      return query(m, q);
-    },
-  };
-}
-
-/** The transports a page names by kind (the WebRTC one loads its module only when called). */
-const builtInTransports: Record<Exclude<TransportSpec['kind'], 'module'>, TransportFactory> = {
-  broadcast: broadcastChannelTransport(),
-  webrtc: dataChannelTransport(),
-};
-
-/**
- * The node's transport, from the factory Node code supplied, else the one the spec names: a
- * built-in kind, or a module whose `createTransport` is a factory. The spec crossed from the
- * page and the factory is someone else's code: an unknown kind, or a result that is not a
- * transport for this node, is a CONFIG error.
- */
-async function createTransport(spec: TransportSpec, cluster: string, self: NodeId, peers: readonly NodeId[], supplied?: TransportFactory): Promise<Transport> {
-  const context: TransportContext = spec.kind === 'module' ? { cluster, self, peers, options: spec.options } : { cluster, self, peers };
-  let factory = supplied;
-  let what = 'the supplied transport factory';
-  if (factory === undefined && spec.kind === 'module') {
-    const mod = await importModule<Partial<TransportModule>>(spec.url, 'transport');
-    if (typeof mod.createTransport !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createTransport`);
-    factory = mod.createTransport;
-    what = `the createTransport of ${spec.url}`;
-  } else if (factory === undefined) {
-    const kind: unknown = spec.kind;
-    if (typeof kind !== 'string' || !Object.hasOwn(builtInTransports, kind)) throw new NodeError('CONFIG', `unknown transport ${JSON.stringify(spec)}`);
-    factory = builtInTransports[kind as keyof typeof builtInTransports];
-    what = `the ${kind} transport`;
-  }
-  const transport: unknown = await factory(context);
-  if (!isTransport(transport) || transport.self !== self) {
-    if (isTransport(transport)) await transport.close().catch(() => undefined);
-    throw new NodeError('CONFIG', `${what} did not make a transport for ${self}`);
-  }
-  return transport;
-}
 
 async function createStorage(options: WorkerStartOptions): Promise<RaftStorage> {
   if (options.storage === 'memory') return new MemoryRaftStorage();
@@ -220,30 +144,44 @@ export class NodeHost {
   static async start(options: WorkerStartOptions, parts: NodeHostParts = {}): Promise<NodeHost> {
     if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new NodeError('CONFIG', 'cluster must be a non-empty string');
     if (typeof options.id !== 'string' || options.id.length === 0) throw new NodeError('CONFIG', 'id must be a non-empty string');
+    const protocols = resolveProtocols(options.protocols);
+    const raft = protocols.includes('raft');
     // Before anything is opened: settings whose messages would not fit a frame are refused.
-    checkRaftFitsFrames(resolveRaftConfig({ ...raftSettings(options), prng: createPrng(0) }));
-    const machine = parts.machine ?? (await createMachine(options.machine));
-    const storage = new BootRecorder(parts.storage ?? (await createStorage(options)));
+    if (raft) checkRaftFitsFrames(resolveRaftConfig({ ...raftSettings(options), prng: createPrng(0) }));
+    if (protocols.includes('gossip')) gossipSettings(options);
+    const machine = raft ? (parts.machine ?? (await createMachine(options.machine))) : null;
+    const storage = raft ? new BootRecorder(parts.storage ?? (await createStorage(options))) : null;
     let transport: Transport;
     let identity: NodeIdentity;
+    let gossipStorage: GossipStorage | null = null;
     try {
+      if (protocols.includes('gossip')) gossipStorage = parts.gossipStorage ?? (await createGossipStorage(options, parts.storage !== undefined));
       identity = parts.identity ?? (await loadNodeIdentity(parts.storage === undefined ? options.storage : 'memory', options.cluster, options.id));
-      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, options.voters.length > 0 ? options.voters : (options.joinVia ?? []), parts.transportFactory));
+      const peers = raft ? (options.voters.length > 0 ? options.voters : (options.joinVia ?? [])) : gossipSeeds(options);
+      transport = parts.transport ?? (await createTransport(options.transport, options.cluster, options.id, peers, parts.transportFactory));
     } catch (e) {
-      await storage.close().catch(() => undefined);
+      await storage?.close().catch(() => undefined);
+      await gossipStorage?.close().catch(() => undefined);
       throw e;
     }
-    const host = new NodeHost(options, machine, storage, new LinkFilter(transport), identity);
+    const host = new NodeHost(options, protocols, machine, storage, new LinkFilter(transport), identity);
     try {
-      await host.driver.start();
+      await host.raft?.start();
+      if (gossipStorage !== null) await host.startGossip(gossipStorage);
     } catch (e) {
-      await host.driver.stop('boot failed').catch(() => undefined);
+      if (host.raft !== null) await host.raft.stop('boot failed').catch(() => undefined);
+      else await host.router.close().catch(() => undefined);
+      host.gossip?.halt();
+      if (host.gossip === null) await gossipStorage?.close().catch(() => undefined);
       throw e;
     }
     return host;
   }
 
-  readonly driver: Driver;
+  /** The Raft driver; null on a gossip-only node. */
+  readonly raft: Driver | null;
+  /** The gossip half; null on a Raft-only node. */
+  gossip: GossipPart | null = null;
   readonly router: FrameRouter;
   /** This node's identity key pair and the keys its peers published (for signing protocols to come). */
   readonly identities: PeerIdentities;
@@ -253,13 +191,15 @@ export class NodeHost {
    */
   private readonly matched = new Map<NodeId, number>();
   private readonly listeners = new Set<(e: DriverEvent) => void>();
+  private readonly gossipListeners = new Set<(e: GossipNodeEvent) => void>();
   private leaderGoneSignals = 0;
   private transfersStarted = 0;
 
   private constructor(
     readonly options: WorkerStartOptions,
-    private readonly adapter: MachineAdapter,
-    private readonly storage: BootRecorder,
+    readonly protocols: readonly NodeProtocol[],
+    private readonly machineAdapter: MachineAdapter | null,
+    private readonly storage: BootRecorder | null,
     readonly links: LinkFilter,
     identity: NodeIdentity,
   ) {
@@ -271,13 +211,20 @@ export class NodeHost {
       now: () => performance.now(),
     });
     this.identities = new PeerIdentities(identity, this.router);
-    const driverOptions = {
+    this.raft = storage === null || machineAdapter === null ? null : this.createDriver(storage, machineAdapter);
+  }
+
+  private createDriver(storage: BootRecorder, adapter: MachineAdapter): Driver {
+    const options = this.options;
+    const driver = new Driver({
       raft: raftSettings(options),
       storage,
       link: this.router,
       observer: {
         onStep: (m: Message) => {
           if (m.type === 'append-response' && !m.reject) this.matched.set(m.from, Math.max(this.matched.get(m.from) ?? 0, m.index));
+          // Raft traffic is evidence that its sender lives: phi of a leader reacts within ticks.
+          this.gossip?.heard(m.from);
         },
       },
       machine: adapter.machine,
@@ -286,12 +233,63 @@ export class NodeHost {
       ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.voters.length === 0 && options.joinVia !== undefined ? { joinVia: options.joinVia } : {}),
-    };
-    this.driver = new Driver(driverOptions);
-    this.driver.on((e) => {
+    });
+    driver.on((e) => {
       if (e.type === 'role' && e.role === 'leader') this.matched.clear();
       for (const l of this.listeners) l(e);
     });
+    return driver;
+  }
+
+  /** Boot the gossip half from `storage` and join (after the driver started, if any). */
+  private async startGossip(storage: GossipStorage): Promise<void> {
+    const driver = this.raft;
+    this.gossip = await GossipPart.start({
+      options: this.options,
+      router: this.router,
+      storage,
+      raft:
+        driver === null
+          ? null
+          : {
+              role: () => driver.role(),
+              term: () => driver.term(),
+              leader: () => driver.status().leader,
+              leaderGone: (leader) => driver.leaderGone(leader),
+            },
+      emit: (e) => {
+        for (const l of this.gossipListeners) l(e);
+      },
+      fail: (e) => {
+        // A storage failure is fatal to the node (DESIGN.md §5): it stops, and boots again from what is durable.
+        const error = toTaggedError(e);
+        for (const l of this.listeners) l({ type: 'error', error });
+        void this.stop().catch(() => undefined);
+      },
+    });
+  }
+
+  /** The Raft driver; CONFIG on a gossip-only node. */
+  get driver(): Driver {
+    if (this.raft === null) throw new NodeError('CONFIG', 'this node runs gossip only: it has no Raft log');
+    return this.raft;
+  }
+
+  private get adapter(): MachineAdapter {
+    if (this.machineAdapter === null) throw new NodeError('CONFIG', 'this node runs gossip only: it has no state machine');
+    return this.machineAdapter;
+  }
+
+  /** Membership events of the gossip half (member-changed, member-phi, links-wanted). */
+  onGossip(listener: (e: GossipNodeEvent) => void): () => void {
+    this.gossipListeners.add(listener);
+    return () => this.gossipListeners.delete(listener);
+  }
+
+  /** The gossip view: this node first, then every member it knows, by id. */
+  members(): MemberInfo[] {
+    if (this.gossip === null) throw new NodeError('CONFIG', 'this node does not run gossip');
+    return this.gossip.members();
   }
 
   get id(): NodeId {
@@ -303,16 +301,17 @@ export class NodeHost {
     return () => this.listeners.delete(listener);
   }
 
-  propose(command: Uint8Array): Promise<Uint8Array> {
+  async propose(command: Uint8Array): Promise<Uint8Array> {
     return this.driver.propose(command);
   }
 
-  read(consistency: ReadConsistency, query: unknown): Promise<unknown> {
+  async read(consistency: ReadConsistency, query: unknown): Promise<unknown> {
     return this.driver.read(consistency, (machine) => this.adapter.query(machine, query));
   }
 
   status(): NodeStatus {
-    const s = this.driver.status();
+    if (this.raft === null) return this.gossipOnlyStatus();
+    const s = this.raft.status();
     return {
       id: s.id,
       cluster: this.options.cluster,
@@ -327,9 +326,35 @@ export class NodeHost {
       voters: [...s.config.voters],
       learners: [...s.config.learners],
       links: Object.fromEntries(this.links.links()),
-      boot: this.storage.summary,
+      boot: this.storage?.summary ?? { term: 0, vote: null, commit: 0, lastIndex: 0, snapshotIndex: 0 },
       authenticated: this.router.authenticated,
       identity: this.identities.status(),
+      protocols: this.protocols,
+      gossip: this.gossip?.status() ?? null,
+    };
+  }
+
+  /** A gossip-only node's status: the Raft fields zero, null or empty. */
+  private gossipOnlyStatus(): NodeStatus {
+    return {
+      id: this.id,
+      cluster: this.options.cluster,
+      role: 'follower',
+      term: 0,
+      vote: null,
+      leader: null,
+      commit: 0,
+      applied: 0,
+      lastIndex: 0,
+      lastTerm: 0,
+      voters: [],
+      learners: [],
+      links: Object.fromEntries(this.links.links()),
+      boot: { term: 0, vote: null, commit: 0, lastIndex: 0, snapshotIndex: 0 },
+      authenticated: this.router.authenticated,
+      identity: this.identities.status(),
+      protocols: this.protocols,
+      gossip: this.gossip?.status() ?? null,
     };
   }
 
@@ -360,6 +385,7 @@ export class NodeHost {
 
   /** Fire and forget: a leader hands over to its best follower; anyone else does nothing. */
   handOver(): void {
+    if (this.raft === null) return;
     try {
       if (this.driver.status().role !== 'leader') return;
       const target = this.bestTransferee();
@@ -395,12 +421,14 @@ export class NodeHost {
   metrics(): NodeMetrics {
     const router = this.router.metrics;
     return {
-      driver: { ...this.driver.metrics },
+      driver: { ...(this.raft?.metrics ?? emptyDriverMetrics()) },
       router: { ...router, dropped: { ...router.dropped } },
       transport: { ...this.links.stats },
       blockedFramesDropped: this.links.blockedFramesDropped,
       leaderGoneSignals: this.leaderGoneSignals,
       transfersStarted: this.transfersStarted,
+      gossip: this.gossip?.metrics() ?? null,
+      leaderWatch: this.gossip?.watch === null || this.gossip?.watch === undefined ? null : { ...this.gossip.watch.metrics },
     };
   }
 
@@ -408,8 +436,11 @@ export class NodeHost {
     return this.driver.read('local', (machine) => ({ applied: this.driver.status().applied, digest: fnv1a64Hex(machine.snapshot()) }));
   }
 
+  /** Stop: the gossip half says goodbye first (over links still open), then Raft and the links close. */
   async stop(): Promise<void> {
-    await this.driver.stop();
+    await this.gossip?.stop().catch(() => undefined);
+    if (this.raft !== null) await this.raft.stop();
+    else await this.router.close();
   }
 }
 

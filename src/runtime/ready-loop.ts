@@ -21,10 +21,42 @@
  * `hold()` keeps step 3 waiting after the write is durable (a paused node: its write completes,
  * its CPU does not run) until `release()`. A failed write or a throw from the host stops the
  * loop for good (`host.fail`); the node restarts from what is durable.
+ *
+ * The loop is written once for every engine of the contract (`ReadyLoop`): what a Ready's
+ * "items to apply" are is the engine's (Raft: committed entries; gossip: events for the page),
+ * and so is the work between the write and the items after it (`afterWrite`: Raft restores a
+ * leader's snapshot there). `RaftReadyLoop` is the Raft engine's, the gossip host
+ * (gossip-host.ts) runs the gossip engine's through the same class.
  */
+import type { EngineReady } from '../core/engine.ts';
 import type { RaftNode } from '../core/raft/raft-node.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { Entry, Ready, Snapshot } from '../core/raft/types.ts';
+
+/** What the loop needs of an engine: the Ready half of the contract (src/core/engine.ts). */
+export interface ReadyEngine<R> {
+  hasReady(): boolean;
+  ready(): R;
+  advance(): void;
+}
+
+/** An engine's host, as the generic loop calls it (see `RaftReadyHost` for the Raft one). */
+export interface ReadyHost<R, M, A> {
+  onReady?(rd: R): void;
+  /** Begin the durable write of `rd`; call `done` once it is durable, or `failed`. */
+  persist(rd: R, done: () => void, failed: (error: unknown) => void): void;
+  send(m: M): void;
+  /** The Ready's items to apply, in order; the first `appliedBeforeWrite` go before the write. */
+  items(rd: R): readonly A[];
+  /** Once the write is durable and `messagesAfterWrite` are sent, before the rest of the items. */
+  afterWrite?(rd: R): void;
+  apply(item: A): void;
+  /** After every item of `rd` is applied. */
+  applied(rd: R): void;
+  /** After `advance()`: more work may begin; call `next` when the loop may go on. */
+  afterAdvance(rd: R, next: () => void): void;
+  fail(error: unknown): void;
+}
 
 export interface RaftReadyHost {
   /** A Ready was taken (observers: metrics, the simulator's checkers, traces). */
@@ -44,7 +76,7 @@ export interface RaftReadyHost {
   fail(error: unknown): void;
 }
 
-export class RaftReadyLoop {
+export class ReadyLoop<R extends EngineReady<M>, M, A> {
   /** A Ready is being handled (from `ready()` to the end of `afterAdvance`). */
   private busy = false;
   private stopped = false;
@@ -52,11 +84,11 @@ export class RaftReadyLoop {
   /** The second half of a Ready whose write is durable, waiting for `release`. */
   private held: (() => void) | null = null;
   /** The Ready whose write is in flight, if any. */
-  private writing: Ready | null = null;
+  private writing: R | null = null;
 
   constructor(
-    private readonly engine: RaftNode,
-    private readonly host: RaftReadyHost,
+    private readonly engine: ReadyEngine<R>,
+    private readonly host: ReadyHost<R, M, A>,
   ) {}
 
   /** Handle Readies until the engine has none, or one waits on its write. */
@@ -69,7 +101,7 @@ export class RaftReadyLoop {
   }
 
   /** The Ready whose write is in flight (null when none). */
-  get inFlight(): Ready | null {
+  get inFlight(): R | null {
     return this.writing;
   }
 
@@ -97,10 +129,11 @@ export class RaftReadyLoop {
     this.held = null;
   }
 
-  private handle(rd: Ready): void {
+  private handle(rd: R): void {
     this.busy = true;
     this.host.onReady?.(rd);
-    for (let i = 0; i < rd.appliedBeforeWrite; i++) this.host.apply(rd.committedEntries[i] as Entry);
+    const items = this.host.items(rd);
+    for (let i = 0; i < rd.appliedBeforeWrite; i++) this.host.apply(items[i] as A);
     for (const m of rd.messagesBeforeWrite) this.host.send(m);
     if (!rd.mustPersist) {
       this.finish(rd);
@@ -114,17 +147,18 @@ export class RaftReadyLoop {
     );
   }
 
-  private durable(rd: Ready): void {
+  private durable(rd: R): void {
     if (this.stopped || this.writing !== rd) return;
     this.writing = null;
     if (this.holding) this.held = () => this.finish(rd);
     else this.guard(() => this.finish(rd));
   }
 
-  private finish(rd: Ready): void {
+  private finish(rd: R): void {
     for (const m of rd.messagesAfterWrite) this.host.send(m);
-    if (rd.snapshot !== null) this.host.restore(rd.snapshot);
-    for (let i = rd.appliedBeforeWrite; i < rd.committedEntries.length; i++) this.host.apply(rd.committedEntries[i] as Entry);
+    this.host.afterWrite?.(rd);
+    const items = this.host.items(rd);
+    for (let i = rd.appliedBeforeWrite; i < items.length; i++) this.host.apply(items[i] as A);
     this.host.applied(rd);
     this.engine.advance();
     this.host.afterAdvance(rd, () => {
@@ -147,5 +181,24 @@ export class RaftReadyLoop {
     this.stopped = true;
     this.writing = null;
     this.host.fail(error);
+  }
+}
+
+/** THE Ready processor for a Raft engine: items are committed entries, a snapshot restored after the write. */
+export class RaftReadyLoop extends ReadyLoop<Ready, Message, Entry> {
+  constructor(engine: RaftNode, host: RaftReadyHost) {
+    super(engine, {
+      ...(host.onReady === undefined ? {} : { onReady: (rd: Ready) => host.onReady?.(rd) }),
+      persist: (rd, done, failed) => host.persist(rd, done, failed),
+      send: (m) => host.send(m),
+      items: (rd) => rd.committedEntries,
+      afterWrite: (rd) => {
+        if (rd.snapshot !== null) host.restore(rd.snapshot);
+      },
+      apply: (entry) => host.apply(entry),
+      applied: (rd) => host.applied(rd),
+      afterAdvance: (rd, next) => host.afterAdvance(rd, next),
+      fail: (error) => host.fail(error),
+    });
   }
 }

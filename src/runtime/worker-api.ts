@@ -31,6 +31,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
           const h = await NodeHost.start(options, parts);
           events = port;
           h.on((e) => events?.postMessage(e));
+          h.onGossip((e) => events?.postMessage(e));
           host = h;
           return h.status();
         } catch (e) {
@@ -57,6 +58,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
     },
 
     status: () => withHost((h) => h.status()),
+    members: () => withHost((h) => h.members()),
     transferLeadership: (to?: NodeId) => withHost((h) => h.transferLeadership(to)),
     handOver: () => void withHost((h) => h.handOver()),
     leaderGone: (leader: NodeId) => void withHost((h) => h.leaderGone(leader)),

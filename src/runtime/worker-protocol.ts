@@ -8,12 +8,17 @@
  * `{ ok: false, error: { code, message } }` with an `ErrorCode`, and the page turns a failure
  * back into a `NodeError` with that code.
  */
+import type { GossipConfig } from '../core/gossip/config.ts';
+import type { GossipCounters } from '../core/gossip/counters.ts';
+import type { MemberState } from '../core/gossip/types.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
 import type { RouterMetrics } from './frame-router.ts';
 import type { IdentityStatus } from './peer-identities.ts';
 import type { LinkState, TransportStats } from '../io/transport/transport.ts';
 import type { DriverEvent, DriverMetrics } from './driver.ts';
+import type { GossipHostMetrics } from './gossip-host.ts';
+import type { LeaderWatchMetrics } from './gossip-leader-watch.ts';
 import type { Result } from '../core/result.ts';
 
 /**
@@ -42,11 +47,31 @@ export type MachineSpec = { readonly kind: 'kv' } | { readonly kind: 'module'; r
 /** Raft settings a page may tune (numbers and flags only; the rest is the node's identity). */
 export type RaftTuning = Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'prng' | 'applied'>>;
 
+/** The protocols a node runs: Raft (one order), gossip (membership; replicated data without order), or both. */
+export type NodeProtocol = 'raft' | 'gossip';
+
+/** Gossip settings a page may tune (timings in ticks of `tickMs`; src/core/gossip/config.ts). */
+export type GossipTuning = Partial<Omit<GossipConfig, 'id' | 'prng'>>;
+
 export interface WorkerStartOptions {
   readonly cluster: string;
   readonly id: NodeId;
-  /** The bootstrap voters (including `id`), or empty to join a running cluster as a learner. */
+  /**
+   * The bootstrap voters (including `id`), or empty to join a running cluster as a learner.
+   * Ignored by a gossip-only node.
+   */
   readonly voters: readonly NodeId[];
+  /** Default `['raft']`: nothing that ran before changes. */
+  readonly protocols?: readonly NodeProtocol[];
+  /** Gossip: the members to join through; default the voters and `joinVia`, without `id`. */
+  readonly gossipSeeds?: readonly NodeId[];
+  readonly gossip?: GossipTuning;
+  /**
+   * With both protocols: a follower forgets its leader (and campaigns) once the leader's phi
+   * reaches this at two consecutive looks (gossip-leader-watch.ts); default the gossip
+   * `phiThreshold`; 0 turns the watch off.
+   */
+  readonly leaderPhiThreshold?: number;
   /** With `voters` empty: the members to ask to add this node (a `join` request, until it is one). */
   readonly joinVia?: readonly NodeId[];
   readonly transport: TransportSpec;
@@ -69,8 +94,39 @@ export interface WorkerStartOptions {
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'local';
 
-/** Events of a node, as the driver emits them. */
-export type NodeEvent = DriverEvent;
+/** A member's state or incarnation changed in this node's gossip view (this node itself included). */
+export interface MemberChangedEvent {
+  readonly type: 'member-changed';
+  readonly member: NodeId;
+  /** null when the member was not known before. */
+  readonly previous: MemberState | null;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  readonly phi: number;
+}
+
+/** A member's phi crossed the gossip `phiThreshold`, upward (`suspected`) or back down. */
+export interface MemberPhiEvent {
+  readonly type: 'member-phi';
+  readonly member: NodeId;
+  readonly phi: number;
+  readonly suspected: boolean;
+}
+
+/**
+ * The peers this node's gossip engine wants links to changed (its mesh, the probe under way,
+ * relays). BroadcastChannel and memory links reach every node anyway; a WebRTC page may dial
+ * them (its links are those of `peers` today).
+ */
+export interface LinksWantedEvent {
+  readonly type: 'links-wanted';
+  readonly peers: readonly NodeId[];
+}
+
+export type GossipNodeEvent = MemberChangedEvent | MemberPhiEvent | LinksWantedEvent;
+
+/** Events of a node: the Raft driver's, and the gossip host's. */
+export type NodeEvent = DriverEvent | GossipNodeEvent;
 export type NodeEventType = NodeEvent['type'];
 
 /** What the node read from storage when it booted, before it heard from anyone. */
@@ -113,6 +169,32 @@ export interface NodeStatus {
    * cluster secret authenticates: without one, no key is published and `peers` stays empty.
    */
   readonly identity: IdentityStatus;
+  /** What the node runs. On a gossip-only node the Raft fields above are zero, null or empty. */
+  readonly protocols: readonly NodeProtocol[];
+  /** The gossip view, when the node runs gossip. */
+  readonly gossip: GossipNodeStatus | null;
+}
+
+/** One member of the gossip view, as `node.members.list()` shows it. */
+export interface MemberInfo {
+  readonly id: NodeId;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  /** Phi accrual of its arrivals now (0 with too few arrivals yet, and for this node itself). */
+  readonly phi: number;
+  /** Whether it is one of this node's mesh neighbours (always false for this node). */
+  readonly inMesh: boolean;
+  /** Whether this entry is this node. */
+  readonly self: boolean;
+}
+
+export interface GossipNodeStatus {
+  readonly state: 'joining' | 'alive' | 'left';
+  readonly incarnation: number;
+  /** Members known, this node excluded, by state. */
+  readonly members: Readonly<Record<MemberState, number>>;
+  readonly mesh: readonly NodeId[];
+  readonly linksWanted: readonly NodeId[];
 }
 
 export interface NodeMetrics {
@@ -126,6 +208,10 @@ export interface NodeMetrics {
   readonly leaderGoneSignals: number;
   /** Hand-overs started by `handOver` (pagehide) and `transferLeadership`. */
   readonly transfersStarted: number;
+  /** The gossip host's counters and the engine's (refusals by code, probes, suspicions...). */
+  readonly gossip: (Readonly<GossipHostMetrics> & { readonly engine: Readonly<GossipCounters> }) | null;
+  /** Phi suspicion of the Raft leader (both protocols only). */
+  readonly leaderWatch: Readonly<LeaderWatchMetrics> | null;
 }
 
 /** The state machine's state at one applied index, hashed (equal on converged replicas). */
@@ -149,6 +235,8 @@ export interface WorkerApi {
   proposeMany(commands: readonly Uint8Array[]): Promise<Result<Uint8Array>[]>;
   read(consistency: ReadConsistency, query: unknown): Promise<Result<unknown>>;
   status(): Result<NodeStatus>;
+  /** The gossip view: this node first, then every member it knows, by id (CONFIG without gossip). */
+  members(): Result<readonly MemberInfo[]>;
   /**
    * Hand leadership over (dissertation §3.10). `to` absent: from a leader to its most
    * up-to-date follower; from a follower, to this node (the request goes to the leader).

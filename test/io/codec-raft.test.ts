@@ -4,7 +4,8 @@
  *
  * - Every Raft message type of the core goes through encodeRaftBody -> envelope (unauthenticated
  *   and sealed) -> decodeEnvelope -> decodeFamilyBody and comes back unchanged, as a fresh object
- *   sharing no memory with the frame; families without a codec are UNSUPPORTED_FAMILY.
+ *   sharing no memory with the frame; families without a codec are UNSUPPORTED_FAMILY, and a
+ *   Raft body under the `gossip` family is refused by the gossip codec, not taken as Raft.
  * - A body whose `from` or `to` differs from its envelope's is refused (INVALID_MESSAGE): a peer
  *   must not speak for another.
  * - The term ceiling: a term of 2^53 - 1 (which used to stop nodes at their next election) and
@@ -158,9 +159,13 @@ describe('round trips through envelope and body codec', () => {
 
   it('families without a codec: UNSUPPORTED_FAMILY, after the envelope is accepted', () => {
     const body = encodeRaftBody(sampleOf('heartbeat'));
-    for (const family of protocolFamilies.filter((f) => f !== 'raft')) {
+    const coded = ['raft', 'gossip'];
+    expect(protocolFamilies.filter((f) => coded.includes(f))).toEqual(coded);
+    for (const family of protocolFamilies.filter((f) => !coded.includes(f))) {
       expectRefused(frameAround(body, 'n1', 'n2', family), 'n2', 'UNSUPPORTED_FAMILY', 'family');
     }
+    // The gossip family has its codec: a Raft body there is refused by it, not read as Raft.
+    expectRefused(frameAround(body, 'n1', 'n2', 'gossip'), 'n2', 'UNKNOWN_TYPE', 'body.type');
   });
 
   it('the family body carries its family for a router to switch on', () => {
@@ -169,6 +174,8 @@ describe('round trips through envelope and body codec', () => {
       switch (b.family) {
         case 'raft':
           return b.message.type;
+        case 'gossip':
+          return `gossip ${b.message.type}`;
       }
     };
     expect(result.ok && route(result.value)).toBe('vote');
@@ -197,7 +204,7 @@ describe('term and index ceilings', () => {
     expectRefused(tampered(heartbeat, (b) => (b['term'] = 2 ** 53 - 1)), 'n2', 'INVALID_MESSAGE', 'body.term');
     expectRefused(tampered(heartbeat, (b) => (b['term'] = termMax + 1)), 'n2', 'INVALID_MESSAGE', 'body.term');
     const atCeiling = receive(tampered(heartbeat, (b) => (b['term'] = termMax)), 'n2');
-    expect(atCeiling.ok && atCeiling.value.message.term).toBe(termMax);
+    expect(atCeiling.ok && atCeiling.value.family === 'raft' && atCeiling.value.message.term).toBe(termMax);
     const own = tryEncodeRaftBody({ ...heartbeat, term: 2 ** 53 - 1 });
     expect(own.ok || [own.error.code, own.error.field]).toEqual(['INVALID_MESSAGE', 'body.term']);
   });

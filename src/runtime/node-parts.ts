@@ -1,0 +1,112 @@
+/**
+ * What a node is built from, when the start options name it rather than Node code supplying it
+ * (node-host.ts `NodeHostParts`): the state machine (the built-in KV machine, or a module the
+ * worker imports) and the transport (a built-in kind, or a module whose `createTransport` is a
+ * factory). Apart from node-host.ts so that the host reads as the assembly of its parts.
+ */
+import type { NodeId } from '../core/raft/types.ts';
+import { KvMachine } from '../machines/kv.ts';
+import type { StateMachine } from '../machines/state-machine.ts';
+import { broadcastChannelTransport, dataChannelTransport, isTransport, type TransportContext, type TransportFactory } from '../io/transport/factory.ts';
+import type { Transport } from '../io/transport/transport.ts';
+import { NodeError } from './errors.ts';
+import type { MachineSpec, TransportSpec } from './worker-protocol.ts';
+
+/** Answers `read` queries against a machine; the KV machine's query is a key. */
+export interface MachineAdapter {
+  readonly machine: StateMachine;
+  /** A fresh instance of the same machine, at once: the scratch a leader's snapshot is checked in (`DriverOptions.createMachine`). */
+  readonly createScratch?: () => StateMachine;
+  query(machine: StateMachine, query: unknown): unknown;
+}
+
+/** What a custom machine module exports (`MachineSpec` kind `module`). */
+export interface MachineModule {
+  createMachine(options: unknown): StateMachine | Promise<StateMachine>;
+  query?(machine: StateMachine, query: unknown): unknown;
+}
+
+/** What a custom transport module exports (`TransportSpec` kind `module`): a factory (src/io/transport/factory.ts). */
+export interface TransportModule {
+  readonly createTransport: TransportFactory;
+}
+
+/** The KV machine: `read(key)` answers the key's value, null when absent. */
+export function kvAdapter(): MachineAdapter {
+  return {
+    machine: new KvMachine(),
+    createScratch: () => new KvMachine(),
+    query(machine, query) {
+      if (typeof query !== 'string') throw new NodeError('CONFIG', 'a key-value read takes a string key');
+      return (machine as KvMachine).read(query);
+    },
+  };
+}
+
+async function importModule<T>(url: string, what: string): Promise<T> {
+  try {
+    return (await import(/* @vite-ignore */ url)) as T;
+  } catch (e) {
+    throw new NodeError('CONFIG', `cannot load the ${what} module ${url}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
+  if (spec.kind === 'kv') return kvAdapter();
+  const mod = await importModule<Partial<MachineModule>>(spec.url, 'machine');
+  if (typeof mod.createMachine !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createMachine`);
+  const made = mod.createMachine(spec.options);
+  const machine = await made;
+  const query = mod.query;
+  // Only a createMachine that answers at once can make scratch machines (the snapshot check runs
+  // inside a Ready); an async one leaves the check to the session envelope (driver-options.ts).
+  const create = mod.createMachine.bind(mod);
+  const createScratch = (): StateMachine => {
+    const m = create(spec.options);
+    if (m instanceof Promise) throw new NodeError('CONFIG', `${spec.url}: createMachine answered at once at start, and a promise now`);
+    return m;
+  };
+  return {
+    machine,
+    ...(made instanceof Promise ? {} : { createScratch }),
+    query(m, q) {
+      if (query === undefined) throw new NodeError('CONFIG', `${spec.url} does not export query: reads are not supported`);
+      return query(m, q);
+    },
+  };
+}
+
+/** The transports a page names by kind (the WebRTC one loads its module only when called). */
+const builtInTransports: Record<Exclude<TransportSpec['kind'], 'module'>, TransportFactory> = {
+  broadcast: broadcastChannelTransport(),
+  webrtc: dataChannelTransport(),
+};
+
+/**
+ * The node's transport, from the factory Node code supplied, else the one the spec names: a
+ * built-in kind, or a module whose `createTransport` is a factory. The spec crossed from the
+ * page and the factory is someone else's code: an unknown kind, or a result that is not a
+ * transport for this node, is a CONFIG error.
+ */
+export async function createTransport(spec: TransportSpec, cluster: string, self: NodeId, peers: readonly NodeId[], supplied?: TransportFactory): Promise<Transport> {
+  const context: TransportContext = spec.kind === 'module' ? { cluster, self, peers, options: spec.options } : { cluster, self, peers };
+  let factory = supplied;
+  let what = 'the supplied transport factory';
+  if (factory === undefined && spec.kind === 'module') {
+    const mod = await importModule<Partial<TransportModule>>(spec.url, 'transport');
+    if (typeof mod.createTransport !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createTransport`);
+    factory = mod.createTransport;
+    what = `the createTransport of ${spec.url}`;
+  } else if (factory === undefined) {
+    const kind: unknown = spec.kind;
+    if (typeof kind !== 'string' || !Object.hasOwn(builtInTransports, kind)) throw new NodeError('CONFIG', `unknown transport ${JSON.stringify(spec)}`);
+    factory = builtInTransports[kind as keyof typeof builtInTransports];
+    what = `the ${kind} transport`;
+  }
+  const transport: unknown = await factory(context);
+  if (!isTransport(transport) || transport.self !== self) {
+    if (isTransport(transport)) await transport.close().catch(() => undefined);
+    throw new NodeError('CONFIG', `${what} did not make a transport for ${self}`);
+  }
+  return transport;
+}
