@@ -6,7 +6,10 @@
  */
 import type { Prng } from '../prng.ts';
 import { ConfigError } from '../raft/errors.ts';
-import { syncEntriesPerMessageMax, updatesPerMessageMax } from './limits.ts';
+import { replicaIdBytesMax } from '../crdt/limits.ts';
+import { merkleDepthDefault, merkleDepthMax } from '../crdt/merkle.ts';
+import { textProblem } from '../crdt/text.ts';
+import { deltaTtlHopsMax, syncEntriesPerMessageMax, updatesPerMessageMax } from './limits.ts';
 import type { NodeId } from './types.ts';
 
 export interface GossipConfig {
@@ -81,6 +84,35 @@ export interface GossipConfig {
   readonly outboxMessagesMax?: number;
   /** Events waiting for the host's next Ready at most; past it the oldest are dropped and counted. */
   readonly eventsPendingMax?: number;
+
+  // ---- the replication data plane (replication.ts, anti-entropy.ts) ----------------------------
+
+  /** Most CRDTs this node holds; a local update or a peer's state naming one more is refused (counted). */
+  readonly crdtsMax?: number;
+  /** Most bytes of encoded state (msgpack) all CRDTs hold together; past it new names are refused. */
+  readonly crdtBytesMax?: number;
+  /** Largest encoded state a local update may make, in bytes (at most 1 MiB: a state must fit one frame alone). */
+  readonly crdtStateBytesMax?: number;
+  /** Deltas are pushed to this many mesh neighbours (the seed design's fanout 3; 0: anti-entropy alone). */
+  readonly deltaFanout?: number;
+  /** Hops a pushed delta travels (the seed design's TTL 5; at most `deltaTtlHopsMax`). */
+  readonly deltaTtlHops?: number;
+  /** Deltas waiting to be pushed at most; past it forwarded ones are dropped (counted; anti-entropy repairs). */
+  readonly deltasPendingMax?: number;
+  /** Ids of deltas remembered as seen: a duplicate is dropped without being decoded. */
+  readonly deltaIdsSeenMax?: number;
+  /** Estimated bytes of one data message at most; a single state larger than this goes alone. */
+  readonly dataMessageBytesMax?: number;
+  /** Every this many ticks an anti-entropy exchange starts with the next mesh neighbour (in turn). */
+  readonly antiEntropyIntervalTicks?: number;
+  /** An exchange with no answer for this long is given up (counted). */
+  readonly antiEntropyTimeoutTicks?: number;
+  /** Requests of this node's exchange in flight at once. */
+  readonly antiEntropyRequestsInFlightMax?: number;
+  /** Anti-entropy answers (Merkle and states) this node gives per interval at most; more are refused (counted). */
+  readonly antiEntropyAnswersPerIntervalMax?: number;
+  /** Levels of the Merkle tree below its root (16^depth leaves). A protocol constant: every node must use the same. */
+  readonly antiEntropyTreeDepth?: number;
 }
 
 export type ResolvedGossipConfig = Required<GossipConfig>;
@@ -119,7 +151,23 @@ export const gossipDefaults = {
   deadRetainTicks: 3000,
   outboxMessagesMax: 4096,
   eventsPendingMax: 4096,
+  crdtsMax: 4096,
+  crdtBytesMax: 64 * 1024 * 1024,
+  crdtStateBytesMax: 256 * 1024,
+  deltaFanout: 3,
+  deltaTtlHops: 5,
+  deltasPendingMax: 4096,
+  deltaIdsSeenMax: 16_384,
+  dataMessageBytesMax: 64 * 1024,
+  antiEntropyIntervalTicks: 500,
+  antiEntropyTimeoutTicks: 200,
+  antiEntropyRequestsInFlightMax: 4,
+  antiEntropyAnswersPerIntervalMax: 64,
+  antiEntropyTreeDepth: merkleDepthDefault,
 };
+
+/** Largest `crdtStateBytesMax`: a state travels alone in one frame at worst (the codec's frameBytesMax is 4 MiB by default). */
+export const crdtStateBytesCeiling = 1024 * 1024;
 
 type NumberKey = { [K in keyof ResolvedGossipConfig]: ResolvedGossipConfig[K] extends number ? K : never }[keyof ResolvedGossipConfig];
 
@@ -147,6 +195,18 @@ const positive: readonly NumberKey[] = [
   'deadRetainTicks',
   'outboxMessagesMax',
   'eventsPendingMax',
+  'crdtsMax',
+  'crdtBytesMax',
+  'crdtStateBytesMax',
+  'deltaTtlHops',
+  'deltasPendingMax',
+  'deltaIdsSeenMax',
+  'dataMessageBytesMax',
+  'antiEntropyIntervalTicks',
+  'antiEntropyTimeoutTicks',
+  'antiEntropyRequestsInFlightMax',
+  'antiEntropyAnswersPerIntervalMax',
+  'antiEntropyTreeDepth',
 ];
 
 const nonNegative: readonly NumberKey[] = [
@@ -158,6 +218,7 @@ const nonNegative: readonly NumberKey[] = [
   'meshBackoffTicks',
   'pushFanout',
   'relaysPendingMax',
+  'deltaFanout',
 ];
 
 export function resolveGossipConfig(config: GossipConfig): ResolvedGossipConfig {
@@ -190,5 +251,21 @@ export function resolveGossipConfig(config: GossipConfig): ResolvedGossipConfig 
   if (c.syncMembersMax > syncEntriesPerMessageMax) {
     throw new ConfigError(`syncMembersMax (${c.syncMembersMax}) must be at most ${syncEntriesPerMessageMax}: receivers refuse more`);
   }
+  checkDataPlane(c);
   return c;
+}
+
+function checkDataPlane(c: ResolvedGossipConfig): void {
+  // The node's id names its replica in every CRDT it updates (dots, counter entries).
+  if (textProblem(c.id, replicaIdBytesMax, false) !== null) throw new ConfigError(`id must be at most ${replicaIdBytesMax} bytes of UTF-8, well-formed: it is the CRDT replica id`);
+  if (c.deltaTtlHops > deltaTtlHopsMax) throw new ConfigError(`deltaTtlHops (${c.deltaTtlHops}) must be at most ${deltaTtlHopsMax}: receivers refuse more`);
+  if (c.crdtStateBytesMax > crdtStateBytesCeiling) {
+    throw new ConfigError(`crdtStateBytesMax (${c.crdtStateBytesMax}) must be at most ${crdtStateBytesCeiling}: a state must fit one frame alone`);
+  }
+  if (c.crdtStateBytesMax > c.crdtBytesMax) {
+    throw new ConfigError(`crdtStateBytesMax (${c.crdtStateBytesMax}) must be at most crdtBytesMax (${c.crdtBytesMax})`);
+  }
+  if (c.antiEntropyTreeDepth > merkleDepthMax) {
+    throw new ConfigError(`antiEntropyTreeDepth (${c.antiEntropyTreeDepth}) must be at most ${merkleDepthMax}`);
+  }
 }

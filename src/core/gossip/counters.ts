@@ -4,6 +4,7 @@
  * `GossipStatus.counters`; a refusal counter that climbs on a healthy swarm is worth a look, one
  * that climbs under attack is the attack being refused.
  */
+import { crdtRefusalReasons, type CrdtRefusalReason } from '../crdt/refusal.ts';
 import type { GossipRefusalCode } from './validate-gossip.ts';
 
 export interface GossipCounters {
@@ -45,6 +46,43 @@ export interface GossipCounters {
   refutationsImpossible: number;
   /** Members this node declared dead when their suspicion expired. */
   membersDeclaredDead: number;
+
+  // ---- the replication data plane ----
+  /** Peers' states and deltas refused by the registry's `decode`, by reason (src/core/crdt/refusal.ts). */
+  readonly crdtRefused: Record<CrdtRefusalReason, number>;
+  /** Peers' states naming a CRDT this node has no room for (`crdtsMax`, `crdtBytesMax`). */
+  crdtsRefused: number;
+  /** Deltas received in pushes. */
+  deltasReceived: number;
+  /** Deltas dropped unread: their id was seen before. */
+  deltasDuplicate: number;
+  /** Deltas and states merged that changed a state here (news). */
+  statesMerged: number;
+  /** Deltas and states merged that changed nothing (already known: the causal context covered them). */
+  statesStale: number;
+  /** Deltas forwarded (one per neighbour sent to). */
+  deltasForwarded: number;
+  /** Deltas dropped from a full pending queue (`deltasPendingMax`), or with no neighbour to go to. */
+  deltasDropped: number;
+  /** States too large to ship whole by anti-entropy (a merge passed `stateValuesMax` or `crdtStateBytesMax`). */
+  statesUnshippable: number;
+  /** Data messages sent, and their estimated bytes (msgpack of the body), by purpose. */
+  pushMessagesSent: number;
+  pushBytesSent: number;
+  antiEntropyMessagesSent: number;
+  antiEntropyBytesSent: number;
+  /** Anti-entropy exchanges started, finished, given up for silence. */
+  antiEntropyStarted: number;
+  antiEntropyCompleted: number;
+  antiEntropyTimeouts: number;
+  /** Names found to differ by exchanges this node started. */
+  antiEntropyNamesDiffering: number;
+  /** Merkle messages refused: undecodable, or not fitting our tree or our bounds (the exchange is given up). */
+  antiEntropyRefused: number;
+  /** Answers not given: the budget of the interval was spent (`antiEntropyAnswersPerIntervalMax`). */
+  antiEntropyAnswersRefused: number;
+  /** Anti-entropy responses for no exchange of ours (late, or from another peer). */
+  antiEntropyUnexpected: number;
 }
 
 export function createGossipCounters(refusalCodes: readonly GossipRefusalCode[]): GossipCounters {
@@ -69,5 +107,25 @@ export function createGossipCounters(refusalCodes: readonly GossipRefusalCode[])
     refutations: 0,
     refutationsImpossible: 0,
     membersDeclaredDead: 0,
+    crdtRefused: Object.fromEntries(crdtRefusalReasons.map((reason) => [reason, 0])) as Record<CrdtRefusalReason, number>,
+    crdtsRefused: 0,
+    deltasReceived: 0,
+    deltasDuplicate: 0,
+    statesMerged: 0,
+    statesStale: 0,
+    deltasForwarded: 0,
+    deltasDropped: 0,
+    statesUnshippable: 0,
+    pushMessagesSent: 0,
+    pushBytesSent: 0,
+    antiEntropyMessagesSent: 0,
+    antiEntropyBytesSent: 0,
+    antiEntropyStarted: 0,
+    antiEntropyCompleted: 0,
+    antiEntropyTimeouts: 0,
+    antiEntropyNamesDiffering: 0,
+    antiEntropyRefused: 0,
+    antiEntropyAnswersRefused: 0,
+    antiEntropyUnexpected: 0,
   };
 }

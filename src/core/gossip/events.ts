@@ -1,8 +1,10 @@
 /**
  * What a gossip node tells its host happened, in its Ready (`events`): the membership view as it
  * changes, so that a page can draw the member table live and the runtime can act on phi
- * (forget a Raft leader that phi says is gone, where Web Locks cannot see across browsers).
+ * (forget a Raft leader that phi says is gone, where Web Locks cannot see across browsers), and
+ * the CRDTs whose values changed.
  */
+import type { CrdtTypeName, CrdtValues } from '../crdt/crdt-types.ts';
 import type { MemberState, NodeId } from './types.ts';
 
 /** A member's state or incarnation changed in this node's view (this node itself included). */
@@ -29,4 +31,17 @@ export interface MemberPhiEvent {
   readonly suspected: boolean;
 }
 
-export type GossipEvent = MemberChangedEvent | MemberPhiEvent;
+/**
+ * A CRDT's state changed since the last Ready: by a local update (`local`), or by merging a
+ * peer's delta or state that held news (`remote`; a local update in the same Ready makes it
+ * `local`). One event per CRDT per Ready, with its value as of the Ready (what a page shows).
+ */
+export interface CrdtChangedEvent {
+  readonly kind: 'crdt-changed';
+  readonly name: string;
+  readonly crdt: CrdtTypeName;
+  readonly origin: 'local' | 'remote';
+  readonly value: CrdtValues[CrdtTypeName];
+}
+
+export type GossipEvent = MemberChangedEvent | MemberPhiEvent | CrdtChangedEvent;

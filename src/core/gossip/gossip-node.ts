@@ -4,12 +4,15 @@
  * `hasReady` / `ready` / `advance`. Pure: the host owns links, storage and timers.
  *
  * It composes components on one `GossipContext` (time, outbox, events, counters, and the ONE
- * dissemination queue): `Membership` today; the replication data plane joins as a second
- * component, its piggyback kinds riding the same queue and its local inputs the same `step`.
+ * dissemination queue): `Membership` (SWIM, Lifeguard, the mesh) and `Replication`, the data
+ * plane (named delta CRDTs pushed over the mesh and repaired by Merkle anti-entropy), whose
+ * local inputs come through the same `step` and whose messages go to the same outbox.
  *
- * Persistence: gossip has little to remember. Its own incarnation must be durable BEFORE any
- * message that claims it leaves (`GossipReady`), so that a node restarting from disk never
- * announces an incarnation twice; everything else it may forget, and learns again.
+ * Persistence: its own incarnation must be durable BEFORE any message that claims it leaves
+ * (`GossipReady`), so that a node restarting from disk never announces an incarnation twice; the
+ * CRDTs changed since the last Ready must be durable before any data message leaves, so that a
+ * node restarting from disk never mints a dot it already sent (replication.ts). Membership it
+ * may forget, and learns again.
  */
 import { assert } from '../assert.ts';
 import type { Engine } from '../engine.ts';
@@ -30,8 +33,12 @@ import {
 } from './local-input.ts';
 import type { Member } from './member-table.ts';
 import { Membership, emptyGossipBoot, type GossipBoot, type SelfState } from './membership.ts';
-import { claimsIncarnationOf, type GossipMessage } from './messages.ts';
+import { claimsIncarnationOf, isDataMessage, type GossipMessage } from './messages.ts';
 import type { GossipReady } from './ready.ts';
+import { Replication } from './replication.ts';
+import { isLive } from './types.ts';
+import { crdtTypes, type CrdtType, type CrdtTypeName, type CrdtValues } from '../crdt/crdt-types.ts';
+import { compareText } from '../crdt/text.ts';
 import type { MemberState, NodeId } from './types.ts';
 import { isMemberId, readGossipMessage } from './validate-gossip.ts';
 
@@ -61,6 +68,9 @@ export interface GossipStatus {
   readonly probing: NodeId | null;
   /** Updates waiting in the dissemination queue. */
   readonly queued: number;
+  /** CRDTs held, and the bytes of their encoded states. */
+  readonly crdts: number;
+  readonly crdtBytes: number;
   readonly counters: Readonly<GossipCounters>;
 }
 
@@ -69,6 +79,7 @@ const stepped: GossipStepAccepted = { kind: 'stepped' };
 export class GossipNode implements Engine<GossipInput, GossipStepAccepted, GossipStepRefused, GossipReady> {
   private readonly ctx: GossipContext;
   private readonly membership: Membership;
+  private readonly replication: Replication;
   private readyOutstanding = false;
   /** The incarnation handed to the host last (durable once that Ready is handled). */
   private incarnationHandedOut: number;
@@ -80,7 +91,24 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   constructor(config: GossipConfig, boot: GossipBoot = emptyGossipBoot) {
     const cfg: ResolvedGossipConfig = resolveGossipConfig(config);
     this.ctx = new GossipContext(cfg, cfg.prng);
-    this.membership = new Membership(this.ctx, boot);
+    const ms = (this.membership = new Membership(this.ctx, boot));
+    this.replication = new Replication(
+      this.ctx,
+      {
+        // Suspect neighbours stay in the mesh (SWIM may yet clear them), but data sent to one is likely lost.
+        mesh: () => ms.mesh.list().filter((id) => ms.table.get(id)?.state === 'alive'),
+        isMember: (id) => {
+          const m = ms.table.get(id);
+          return m !== undefined && isLive(m.state);
+        },
+        active: () => ms.active && ms.state === 'alive',
+        arrived: (id) => {
+          const m = ms.table.get(id);
+          if (m !== undefined) ms.arrived(m);
+        },
+      },
+      boot.crdts ?? [],
+    );
     this.incarnationHandedOut = boot.incarnation;
   }
 
@@ -92,6 +120,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   tick(): void {
     this.ctx.now++;
     this.membership.tick();
+    this.replication.tick();
   }
 
   /**
@@ -107,7 +136,9 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
       this.ctx.counters.refused[read.error.code]++;
       return ok({ kind: 'dropped', code: read.error.code });
     }
-    handleMessage(this.membership, read.value);
+    const m = read.value;
+    if (isDataMessage(m)) this.replication.handle(m);
+    else handleMessage(this.membership, m);
     return ok(stepped);
   }
 
@@ -127,6 +158,14 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
         this.membership.arrived(m);
         return ok({ kind: 'accepted' });
       }
+      case 'crdt-open': {
+        const r = this.replication.open(input.name, input.crdt);
+        return r.ok ? ok({ kind: r.value }) : r;
+      }
+      case 'crdt-update': {
+        const r = this.replication.update(input.name, input.op);
+        return r.ok ? ok({ kind: r.value }) : r;
+      }
       default: {
         const never: never = input;
         return never;
@@ -137,7 +176,13 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   hasReady(): boolean {
     if (this.readyOutstanding) return false;
     const ctx = this.ctx;
-    return ctx.outbox.length > 0 || ctx.events.length > 0 || this.membership.incarnation !== this.incarnationHandedOut || this.linksChanged();
+    return (
+      ctx.outbox.length > 0 ||
+      ctx.events.length > 0 ||
+      this.membership.incarnation !== this.incarnationHandedOut ||
+      this.replication.hasWork() ||
+      this.linksChanged()
+    );
   }
 
   /** Whether the links wanted differ from those handed out (looked at only when their inputs changed). */
@@ -153,10 +198,14 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   ready(): GossipReady {
     assert(!this.readyOutstanding, 'ready() called before advance()');
     const ctx = this.ctx;
+    this.replication.flushLocal();
+    const data = this.replication.takeChanges();
+    for (const e of data.events) ctx.emit(e);
     const incarnation = this.membership.incarnation !== this.incarnationHandedOut ? this.membership.incarnation : null;
-    const mustPersist = incarnation !== null;
+    const mustPersist = incarnation !== null || data.persist.length > 0;
     const messages = ctx.outbox;
-    const claims = (m: GossipMessage): boolean => claimsIncarnationOf(m, this.id);
+    // What must wait for the write: claims of a new incarnation, and data while CRDTs are being written.
+    const claims = (m: GossipMessage): boolean => (incarnation !== null && claimsIncarnationOf(m, this.id)) || (data.persist.length > 0 && isDataMessage(m));
     const before = mustPersist ? messages.filter((m) => !claims(m)) : messages;
     const after = mustPersist ? messages.filter(claims) : [];
     const links = this.membership.linksWanted();
@@ -165,6 +214,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     const rd: GossipReady = {
       mustPersist,
       incarnation,
+      crdts: data.persist,
       messages,
       messagesBeforeWrite: before,
       messagesAfterWrite: after,
@@ -203,8 +253,30 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
       mesh: ms.mesh.list(),
       probing: ms.probe?.target ?? null,
       queued: this.ctx.queue.size,
-      counters: { ...this.ctx.counters, refused: { ...this.ctx.counters.refused } },
+      crdts: this.replication.store.size,
+      crdtBytes: this.replication.store.bytes,
+      counters: { ...this.ctx.counters, refused: { ...this.ctx.counters.refused }, crdtRefused: { ...this.ctx.counters.crdtRefused } },
     };
+  }
+
+  /** The value of the CRDT (`name`, `crdt`), or its type's empty value when not held. */
+  crdtValue<N extends CrdtTypeName>(name: string, crdt: N): CrdtValues[N] {
+    const entry = this.replication.store.get(`${crdt}/${name}`);
+    const type = crdtTypes[crdt] as unknown as CrdtType<unknown, CrdtValues[N]>;
+    return entry === undefined ? type.value(type.empty()) : type.value(entry.state);
+  }
+
+  /** The CRDTs held, as (name, type), sorted by type then name. */
+  crdtNames(): { readonly name: string; readonly crdt: CrdtTypeName }[] {
+    return [...this.replication.store.values()].map((e) => ({ name: e.name, crdt: e.crdt })).sort((a, b) => compareText(`${a.crdt}/${a.name}`, `${b.crdt}/${b.name}`));
+  }
+
+  /**
+   * The root hash of the Merkle tree over every non-empty CRDT held: two nodes holding equal
+   * CRDTs have equal roots (the simulator's and the tests' convergence check).
+   */
+  crdtRootHash(): number {
+    return this.replication.store.tree.rootHash();
   }
 
   /** One member as `status()` shows it, or undefined when unknown (cheaper than `status()`). */

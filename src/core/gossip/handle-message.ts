@@ -14,10 +14,10 @@
  */
 import { applyUpdate } from './apply-update.ts';
 import type { Membership } from './membership.ts';
-import { updatesOf, type GossipMessage, type SyncMessage } from './messages.ts';
+import { updatesOf, type MembershipMessage, type SyncMessage } from './messages.ts';
 import { handleAck, handleNack, handlePingReq } from './prober.ts';
 
-export function handleMessage(ms: Membership, m: GossipMessage): void {
+export function handleMessage(ms: Membership, m: MembershipMessage): void {
   const ctx = ms.ctx;
   if (m.to !== ms.id || m.from === ms.id) {
     ctx.counters.messagesMisrouted++;
@@ -95,7 +95,7 @@ function repairMeshLink(ms: Membership, from: string, inTheirs: boolean): void {
   }
 }
 
-function handleFromStranger(ms: Membership, m: GossipMessage): void {
+function handleFromStranger(ms: Membership, m: MembershipMessage): void {
   const ctx = ms.ctx;
   switch (m.type) {
     case 'join':

@@ -1,8 +1,23 @@
 export { GossipNode, type GossipMemberStatus, type GossipStatus } from './gossip-node.ts';
 export { gossipDefaults, resolveGossipConfig, type GossipConfig, type ResolvedGossipConfig } from './config.ts';
 export type { GossipCounters } from './counters.ts';
-export type { GossipEvent, MemberChangedEvent, MemberPhiEvent } from './events.ts';
-export { incarnationJumpMax, incarnationMax, memberIdUnitsMax, seqMax, syncEntriesPerMessageMax, updatesPerMessageMax } from './limits.ts';
+export type { CrdtChangedEvent, GossipEvent, MemberChangedEvent, MemberPhiEvent } from './events.ts';
+export type { CrdtOp } from './crdt-op.ts';
+export { storeKey, type PersistedCrdt } from './crdt-store.ts';
+export {
+  crdtNameBytesMax,
+  dataItemsPerMessageMax,
+  dataValuesPerMessageMax,
+  deltaTtlHopsMax,
+  incarnationJumpMax,
+  incarnationMax,
+  memberIdUnitsMax,
+  seqMax,
+  stateValuesMax,
+  syncEntriesPerMessageMax,
+  updatesPerMessageMax,
+  wantPerMessageMax,
+} from './limits.ts';
 export {
   GossipRefusedError,
   type GossipInput,
@@ -12,7 +27,24 @@ export {
   type GossipStepRefused,
 } from './local-input.ts';
 export { emptyGossipBoot, type GossipBoot, type SelfState } from './membership.ts';
-export { gossipMessageTypes, memberUpdateKinds, type GossipMessage, type GossipMessageType, type MemberUpdate, type Piggyback, type SyncEntry } from './messages.ts';
+export {
+  dataMessageTypes,
+  gossipMessageTypes,
+  isDataMessage,
+  memberUpdateKinds,
+  type CrdtMerkleMessage,
+  type CrdtPushMessage,
+  type CrdtRef,
+  type CrdtStatesMessage,
+  type DataMessage,
+  type DeltaItem,
+  type GossipMessage,
+  type GossipMessageType,
+  type MemberUpdate,
+  type Piggyback,
+  type StateItem,
+  type SyncEntry,
+} from './messages.ts';
 export { phiOf, PhiAccrual } from './phi-accrual.ts';
 export type { GossipReady } from './ready.ts';
 export { suspicionTimeoutTicks } from './suspicion.ts';

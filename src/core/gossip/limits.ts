@@ -38,3 +38,38 @@ export const syncEntriesPerMessageMax = 512;
  * member id is a node id). Checked before the id is walked for unprintable characters.
  */
 export const memberIdUnitsMax = 128;
+
+// ---- the replication data plane (replication.ts) ------------------------------------------------
+
+/** Most deltas in one `crdt-push` and most states in one `crdt-states`. */
+export const dataItemsPerMessageMax = 256;
+
+/** Most names one `crdt-states` asks for (`want`). */
+export const wantPerMessageMax = 1_024;
+
+/** The highest TTL a pushed delta may carry, in hops (the default is 5: `deltaTtlHops`). */
+export const deltaTtlHopsMax = 16;
+
+/**
+ * Most msgpack values in the states of one data message, all states together. The codec refuses
+ * a frame of more than 65,536 values by default (src/io/codec-limits.ts); this leaves room for
+ * the envelope and the items' maps, and the engine checks it again for hosts without a codec.
+ */
+export const dataValuesPerMessageMax = 49_152;
+
+/**
+ * Most msgpack values in one encoded state this node makes by a local update (the update is
+ * refused past it), so that every state fits one data message alone. A merge of two states
+ * below it may pass it; such a state is kept (a replica may not refuse a join) but cannot be
+ * shipped whole by anti-entropy (`statesUnshippable`), only its deltas travel.
+ */
+export const stateValuesMax = 32_768;
+
+/** Longest CRDT name, in UTF-8 bytes: a store key is `<type>/<name>` and must stay within the CRDT key bound (1,024). */
+export const crdtNameBytesMax = 1_000;
+
+/** Most nodes a `hashes-request` of anti-entropy may name: its answer is 16 hashes per node (about 9 KiB at 64). */
+export const merkleNodesPerRequestMax = 64;
+
+/** Most leaves a `leaves-request` of anti-entropy may name. */
+export const merkleLeavesPerRequestMax = 64;

@@ -13,6 +13,7 @@
  */
 import { assert } from '../assert.ts';
 import type { GossipContext } from './context.ts';
+import type { PersistedCrdt } from './crdt-store.ts';
 import { incarnationMax } from './limits.ts';
 import { LocalHealth } from './local-health.ts';
 import { MemberTable, type Member } from './member-table.ts';
@@ -23,9 +24,11 @@ import { endPeriod, expireRelays, maybeSendIndirect, probeCandidates, startProbe
 import { Suspicion } from './suspicion.ts';
 import { isLive, type MemberState, type NodeId } from './types.ts';
 
-/** What a node keeps across restarts: the highest incarnation it ever announced. */
+/** What a node keeps across restarts: the highest incarnation it ever announced, and its CRDTs (ready.ts says when each is written). */
 export interface GossipBoot {
   readonly incarnation: number;
+  /** The CRDTs persisted by its Readies, the last record of each (name, type); none when absent. */
+  readonly crdts?: readonly PersistedCrdt[];
 }
 
 export const emptyGossipBoot: GossipBoot = { incarnation: 0 };

@@ -1,12 +1,17 @@
 /**
- * Messages between gossip members. Every message is a readonly object with a string-literal
- * `type`, handled by `switch` with an exhaustive check; every count in it has a protocol bound
- * (limits.ts) that validate-gossip.ts enforces before the engine sees it.
+ * Messages between gossip members: membership (SWIM, the mesh) and the replication data plane.
+ * Every message is a readonly object with a string-literal `type`, handled by `switch` with an
+ * exhaustive check; every count in it has a protocol bound (limits.ts) that validate-gossip.ts
+ * enforces before the engine sees it.
  *
  * Membership news never travels in messages of its own: it rides on the probes (SWIM §4.1,
- * "piggybacking"), as `updates`. An update is one kind of `Piggyback`; the replication data
- * plane adds its own kinds to that union later, and the same broadcast queue carries them.
+ * "piggybacking"), as `updates`. CRDT deltas do not ride there: a delta may be far larger than
+ * the piggyback budget, and its spread follows its own fanout and TTL rather than SWIM's
+ * retransmit count, so the data plane has messages of its own (`crdt-push`, `crdt-merkle`,
+ * `crdt-states`), sent to mesh neighbours only.
  */
+import type { CrdtTypeName } from '../crdt/crdt-type-name.ts';
+import type { WireValue } from '../crdt/wire-reader.ts';
 import type { NodeId } from './types.ts';
 
 // ---- piggybacked updates (SWIM §4.1, §4.2) ----------------------------------------------------
@@ -51,8 +56,8 @@ export type MemberUpdateKind = MemberUpdate['kind'];
 export const memberUpdateKinds: readonly MemberUpdateKind[] = ['alive', 'suspect', 'dead', 'left'];
 
 /**
- * What the broadcast queue carries and messages piggyback. Only membership today; the data
- * plane (delta CRDTs) adds its kinds to this union and its handler to the engine.
+ * What the broadcast queue carries and messages piggyback: membership updates (the data plane
+ * sends its deltas in messages of its own, `crdt-push`).
  */
 export type Piggyback = MemberUpdate;
 
@@ -166,7 +171,79 @@ export interface LeaveMessage extends Head {
   readonly incarnation: number;
 }
 
+// ---- the replication data plane (replication.ts, anti-entropy.ts) ---------------------------------
+//
+// A CRDT is named by (`name`, `crdt`): two CRDTs of different types under one name are two CRDTs
+// (Riak's choice, as the OR-Map's fields), so no peer can make a name's type conflict. States and
+// deltas travel ENCODED (`crdtTypes[crdt].encode`: flat arrays, at most 5 deep), and are decoded
+// by the engine when merged (the registry's `decode` is the door for a peer's state); the
+// validator only bounds their shape and size.
+
+/** One delta of a push: a state to merge, `ttl` more hops to travel. */
+export interface DeltaItem {
+  readonly name: string;
+  readonly crdt: CrdtTypeName;
+  /** Hops left: the receiver forwards it with ttl − 1 when that is above 0 (and it was news). */
+  readonly ttl: number;
+  readonly state: WireValue;
+}
+
+/** One whole state of an anti-entropy answer. */
+export interface StateItem {
+  readonly name: string;
+  readonly crdt: CrdtTypeName;
+  readonly state: WireValue;
+}
+
+/** A CRDT named, without its state (what `crdt-states` asks for). */
+export interface CrdtRef {
+  readonly name: string;
+  readonly crdt: CrdtTypeName;
+}
+
+/**
+ * Eager push of deltas to a few mesh neighbours (Almeida et al. 2018 §4, delta dissemination;
+ * gossipsub's mesh forward with a TTL). Batched per tick per neighbour, bounded by
+ * `dataItemsPerMessageMax` items and the node's `dataMessageBytesMax`.
+ */
+export interface CrdtPushMessage extends Head {
+  readonly type: 'crdt-push';
+  readonly deltas: readonly DeltaItem[];
+}
+
+/**
+ * One step of a Merkle anti-entropy exchange (src/core/crdt/merkle-exchange.ts; DeCandia et al.
+ * 2007 §4.7): `message` is an encoded Merkle request or response (merkle-messages.ts); a
+ * response echoes its request's `exchange`, the initiator's number for the exchange.
+ */
+export interface CrdtMerkleMessage extends Head {
+  readonly type: 'crdt-merkle';
+  readonly exchange: number;
+  readonly message: WireValue;
+}
+
+/**
+ * The end of an exchange: the initiator's states of the names found to differ, and the names it
+ * `want`s back; the answer (same `exchange`, nothing wanted) carries the responder's states of
+ * those names that still differ from what it was sent. Bytes grow with the differing names only.
+ */
+export interface CrdtStatesMessage extends Head {
+  readonly type: 'crdt-states';
+  readonly exchange: number;
+  readonly states: readonly StateItem[];
+  readonly want: readonly CrdtRef[];
+}
+
+export type DataMessage = CrdtPushMessage | CrdtMerkleMessage | CrdtStatesMessage;
+
+export const dataMessageTypes: readonly DataMessage['type'][] = ['crdt-push', 'crdt-merkle', 'crdt-states'];
+
+export function isDataMessage(m: GossipMessage): m is DataMessage {
+  return m.type === 'crdt-push' || m.type === 'crdt-merkle' || m.type === 'crdt-states';
+}
+
 export type GossipMessage =
+  | DataMessage
   | PingMessage
   | AckMessage
   | PingReqMessage
@@ -180,6 +257,9 @@ export type GossipMessage =
 
 export type GossipMessageType = GossipMessage['type'];
 
+/** The messages of the membership component (handle-message.ts); the data plane's are `DataMessage`. */
+export type MembershipMessage = Exclude<GossipMessage, DataMessage>;
+
 export const gossipMessageTypes: readonly GossipMessageType[] = [
   'ping',
   'ack',
@@ -191,6 +271,7 @@ export const gossipMessageTypes: readonly GossipMessageType[] = [
   'graft',
   'prune',
   'leave',
+  ...dataMessageTypes,
 ];
 
 /** The piggybacked updates of a message, or none for the kinds that carry none. */

@@ -5,18 +5,24 @@
  *   1. SEND `messagesBeforeWrite` at once: probes, acks, pushes, mesh control, everything that
  *      does not claim this node's own incarnation. DELIVER `events` (all of them:
  *      `appliedBeforeWrite` covers every event; they promise nothing about the disk).
- *   2. PERSIST `incarnation` when it is not null (`mustPersist`): the highest incarnation this
- *      node announced. A restart boots from it (`GossipBoot`) and joins one above it.
+ *   2. PERSIST (`mustPersist`) `incarnation` when it is not null: the highest incarnation this
+ *      node announced (a restart boots from it, `GossipBoot`, and joins one above it); and
+ *      every CRDT of `crdts`, whole, replacing the record of its (name, type) (a restart boots
+ *      from them, `GossipBoot.crdts`). One transaction for both is best; both must be durable
+ *      before step 3.
  *   3. Only AFTER step 2 is durable, SEND `messagesAfterWrite`: the messages that claim that
- *      incarnation (a refutation's alive update, a join, a sync, a leave). Sent earlier, a crash
- *      could make this node announce the same incarnation twice in two lives, and members that
- *      heard the first would ignore the second's refutations as stale (SWIM §4.2 orders claims
- *      by incarnation alone).
+ *      incarnation (a refutation's alive update, a join, a sync, a leave), and, while `crdts`
+ *      is not empty, every data message (pushes, anti-entropy). Sent earlier, a crash could make
+ *      this node announce the same incarnation twice in two lives, and members that heard the
+ *      first would ignore the second's refutations as stale (SWIM §4.2 orders claims by
+ *      incarnation alone); and a delta sent before its CRDT is durable could carry dots this
+ *      node, rebooted from an older state, would mint again for other updates (replication.ts).
  *   4. OPEN links to `linksWanted` when it is not null, and close links to peers no longer in it
  *      (unless the peer still uses them: the mesh is kept symmetric, so both ends agree).
  *   5. Call `advance()`. One Ready is outstanding at a time; the host keeps stepping and ticking.
  */
 import type { EngineReady } from '../engine.ts';
+import type { PersistedCrdt } from './crdt-store.ts';
 import type { GossipEvent } from './events.ts';
 import type { GossipMessage } from './messages.ts';
 import type { NodeId } from './types.ts';
@@ -24,9 +30,14 @@ import type { NodeId } from './types.ts';
 export interface GossipReady extends EngineReady<GossipMessage> {
   /** This node's incarnation, to PERSIST before `messagesAfterWrite` leave; null: unchanged. */
   readonly incarnation: number | null;
+  /**
+   * The CRDTs changed since the last Ready, each whole (its canonical encoding), to PERSIST
+   * before `messagesAfterWrite` leave; empty: none changed. At most one per CRDT held.
+   */
+  readonly crdts: readonly PersistedCrdt[];
   /** Every message, in order: `messagesBeforeWrite` and `messagesAfterWrite` say when each may leave. */
   readonly messages: readonly GossipMessage[];
-  /** Membership changes and phi crossings since the last Ready, oldest first. */
+  /** Membership changes and phi crossings since the last Ready, oldest first, then one `crdt-changed` per CRDT changed. */
   readonly events: readonly GossipEvent[];
   /**
    * The peers this node wants links to, sorted (its mesh, the probe under way, the relays it

@@ -15,6 +15,10 @@
  * `memberIdUnitsMax` long; a ping-req or nack does not name its own sender or receiver as target;
  * a sync names each member once.
  */
+import { isCrdtTypeName, type CrdtTypeName } from '../crdt/crdt-type-name.ts';
+import { valueBytesMax, wireDepthMax } from '../crdt/limits.ts';
+import { describeTextProblem, textProblem } from '../crdt/text.ts';
+import type { WireValue } from '../crdt/wire-reader.ts';
 import { err, ok, type Result } from '../result.ts';
 import {
   gossipMessageTypes,
@@ -25,8 +29,22 @@ import {
   type MemberUpdateKind,
   type Piggyback,
   type SyncEntry,
+  type CrdtRef,
+  type DeltaItem,
+  type StateItem,
 } from './messages.ts';
-import { incarnationMax, memberIdUnitsMax, seqMax, syncEntriesPerMessageMax, updatesPerMessageMax } from './limits.ts';
+import {
+  crdtNameBytesMax,
+  dataItemsPerMessageMax,
+  dataValuesPerMessageMax,
+  deltaTtlHopsMax,
+  incarnationMax,
+  memberIdUnitsMax,
+  seqMax,
+  syncEntriesPerMessageMax,
+  updatesPerMessageMax,
+  wantPerMessageMax,
+} from './limits.ts';
 import type { NodeId } from './types.ts';
 
 export const gossipRefusalCodes = [
@@ -81,7 +99,13 @@ const fieldsByType: { readonly [T in GossipMessageType]: readonly string[] } = {
   graft: [...head],
   prune: [...head],
   leave: [...head, 'incarnation'],
+  'crdt-push': [...head, 'deltas'],
+  'crdt-merkle': [...head, 'exchange', 'message'],
+  'crdt-states': [...head, 'exchange', 'states', 'want'],
 };
+const deltaFields: readonly string[] = ['name', 'crdt', 'ttl', 'state'];
+const stateFields: readonly string[] = ['name', 'crdt', 'state'];
+const refFields: readonly string[] = ['name', 'crdt'];
 const fieldsByKind: { readonly [K in MemberUpdateKind]: readonly string[] } = {
   alive: ['kind', 'member', 'incarnation'],
   suspect: ['kind', 'member', 'incarnation', 'by'],
@@ -141,6 +165,27 @@ function readMessage(value: unknown): GossipMessage {
     case 'graft':
     case 'prune':
       return { type: t, from, to };
+    case 'crdt-push': {
+      const budget = { left: dataValuesPerMessageMax };
+      const deltas = readItems(body['deltas'], 'deltas', dataItemsPerMessageMax, deltaFields, (item, field): DeltaItem => {
+        const ref = readRef(item, field);
+        return { ...ref, ttl: readInt(item, 'ttl', field, deltaTtlHopsMax), state: readWireState(item['state'], `${field}.state`, budget, 1) };
+      });
+      return { type: t, from, to, deltas };
+    }
+    case 'crdt-merkle': {
+      const budget = { left: dataValuesPerMessageMax };
+      return { type: t, from, to, exchange: readSeq(body, 'exchange'), message: readWireState(body['message'], 'message', budget, 1) };
+    }
+    case 'crdt-states': {
+      const budget = { left: dataValuesPerMessageMax };
+      const exchange = readSeq(body, 'exchange');
+      const states = readItems(body['states'], 'states', dataItemsPerMessageMax, stateFields, (item, field): StateItem => {
+        return { ...readRef(item, field), state: readWireState(item['state'], `${field}.state`, budget, 1) };
+      });
+      const want = readItems(body['want'], 'want', wantPerMessageMax, refFields, readRef);
+      return { type: t, from, to, exchange, states, want };
+    }
     default: {
       const never: never = t;
       return never;
@@ -198,6 +243,71 @@ function readSyncEntries(value: unknown): SyncEntry[] {
     if (typeof suspect !== 'boolean') refuse('BAD_VALUE', `${field}.suspect`, 'expected a boolean');
     return { member, incarnation: readInt(entry, 'incarnation', field, incarnationMax), suspect };
   });
+}
+
+// ---- the data plane's items ---------------------------------------------------------------------
+
+/** A bounded array of maps with exactly `keys`, each read by `read`. Counted before walked. */
+function readItems<T>(value: unknown, field: string, itemsMax: number, keys: readonly string[], read: (item: WireMap, field: string) => T): T[] {
+  if (!Array.isArray(value)) refuse('BAD_VALUE', field, 'expected an array');
+  if (value.length > itemsMax) refuse('TOO_MANY_ITEMS', field, `${value.length} items, more than ${itemsMax}`);
+  return value.map((v: unknown, i) => {
+    const at = `${field}[${i}]`;
+    const item = readMap(v, at);
+    checkKeys(item, keys, at);
+    return read(item, at);
+  });
+}
+
+/** A CRDT's name and type: a name of 1 to `crdtNameBytesMax` bytes of well-formed text, a type of the registry. */
+function readRef(item: WireMap, field: string): CrdtRef {
+  const name = item['name'];
+  if (typeof name !== 'string') refuse('BAD_VALUE', `${field}.name`, 'expected a string');
+  // Length first: a name of megabytes is refused before it is walked.
+  if (name.length > crdtNameBytesMax) refuse('BAD_VALUE', `${field}.name`, `longer than ${crdtNameBytesMax} bytes`);
+  const problem = textProblem(name, crdtNameBytesMax, false);
+  if (problem !== null) refuse('BAD_VALUE', `${field}.name`, describeTextProblem(problem, crdtNameBytesMax));
+  const crdt = item['crdt'];
+  if (typeof crdt !== 'string') refuse('BAD_FIELDS', `${field}.crdt`, 'missing or not a string');
+  // A type this node does not know is a newer peer's: dropped apart from broken input, as a newer message type.
+  if (!isCrdtTypeName(crdt)) refuse('UNKNOWN_TYPE', `${field}.crdt`, `unknown CRDT type ${quote(crdt)}`);
+  return { name, crdt: crdt satisfies CrdtTypeName };
+}
+
+/**
+ * An encoded state (or Merkle message) copied as a fresh plain value: arrays, strings, finite
+ * numbers, booleans and null only, nested at most `wireDepthMax` deep, with at most
+ * `budget.left` values in the whole message (one budget for all its states, as the codec's
+ * values-per-frame bound). An array is counted against the budget BEFORE it is walked, so a
+ * million-element array costs one comparison. Whether the copy is a valid state of its type is
+ * the registry's `decode`'s to say, when the engine merges it (typed refusals, counted there).
+ */
+function readWireState(value: unknown, field: string, budget: { left: number }, depth: number): WireValue {
+  if (budget.left < 1) refuse('TOO_MANY_ITEMS', field, `more than ${dataValuesPerMessageMax} values of state in one message`);
+  budget.left--;
+  if (!Array.isArray(value)) return readWireScalar(value, field);
+  if (depth > wireDepthMax) refuse('BAD_VALUE', field, `a state nests at most ${wireDepthMax} arrays deep`);
+  if (value.length > budget.left) refuse('TOO_MANY_ITEMS', field, `more than ${dataValuesPerMessageMax} values of state in one message`);
+  const out: WireValue[] = new Array<WireValue>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (Array.isArray(item)) {
+      out[i] = readWireState(item, `${field}[${i}]`, budget, depth + 1);
+    } else {
+      budget.left--;
+      out[i] = readWireScalar(item, field, i);
+    }
+  }
+  return out;
+}
+
+function readWireScalar(value: unknown, field: string, index = -1): WireValue {
+  // No string of any state is longer than a register's value (valueBytesMax bytes, so as many UTF-16 units at most).
+  if (typeof value === 'string' && value.length <= valueBytesMax) return value;
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  const at = index < 0 ? field : `${field}[${index}]`;
+  refuse('BAD_VALUE', at, `a state holds only arrays, strings (up to ${valueBytesMax} units), finite numbers, booleans and null`);
 }
 
 // ---- fields ------------------------------------------------------------------------------------

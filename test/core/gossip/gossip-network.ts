@@ -2,7 +2,7 @@
  * A tiny deterministic network of gossip engines for the tests of test/core/gossip: one seed
  * drives every node's PRNG and the network's loss and delay. Each node's Readies are handled at
  * once in the contract's order (wanted links noted, messages that may leave sent, events
- * recorded, the incarnation "written" to a disk map, the other messages sent, `advance`). Messages travel `delayTicks` (a random
+ * recorded, the incarnation and CRDTs "written" to disk maps, the other messages sent, `advance`). Messages travel `delayTicks` (a random
  * whole number in [delayMin, delayMax]) and are lost with probability `loss`.
  *
  * Faults: a `crashed` node neither ticks nor receives (its messages in flight are lost); a
@@ -15,6 +15,7 @@ import type { GossipConfig } from '../../../src/core/gossip/config.ts';
 import type { GossipEvent } from '../../../src/core/gossip/events.ts';
 import { GossipNode } from '../../../src/core/gossip/gossip-node.ts';
 import type { GossipMessage } from '../../../src/core/gossip/messages.ts';
+import type { PersistedCrdt } from '../../../src/core/gossip/crdt-store.ts';
 
 export type Options = Omit<Partial<GossipConfig>, 'id' | 'prng'>;
 
@@ -56,6 +57,8 @@ export class GossipNetwork {
   readonly nodes = new Map<string, GossipNode>();
   /** Incarnations "written to disk" by each node's Readies. */
   readonly disk = new Map<string, number>();
+  /** CRDTs "written to disk" by each node's Readies (`crdts`), by node then `<type>/<name>`. */
+  readonly crdtDisk = new Map<string, Map<string, PersistedCrdt>>();
   readonly events = new Map<string, { tick: number; e: GossipEvent }[]>();
   readonly links = new Map<string, readonly string[]>();
   readonly crashed = new Set<string>();
@@ -80,7 +83,8 @@ export class GossipNetwork {
   /** Add a node (not joined yet). */
   add(id: string, config: Options = {}): GossipNode {
     const prng = createPrng(this.seed * 1_000_003 + this.nodes.size + 1);
-    const node = new GossipNode({ ...fastTimings, ...this.options.config, ...config, id, prng }, { incarnation: this.disk.get(id) ?? 0 });
+    const crdts = [...(this.crdtDisk.get(id)?.values() ?? [])];
+    const node = new GossipNode({ ...fastTimings, ...this.options.config, ...config, id, prng }, { incarnation: this.disk.get(id) ?? 0, crdts });
     this.nodes.set(id, node);
     this.events.set(id, this.events.get(id) ?? []);
     return node;
@@ -187,6 +191,11 @@ export class GossipNetwork {
       const log = this.events.get(id) as { tick: number; e: GossipEvent }[];
       for (const e of rd.events) log.push({ tick: this.now, e });
       if (rd.incarnation !== null) this.disk.set(id, rd.incarnation);
+      if (rd.crdts.length > 0) {
+        const disk = this.crdtDisk.get(id) ?? new Map<string, PersistedCrdt>();
+        for (const c of rd.crdts) disk.set(`${c.crdt}/${c.name}`, c);
+        this.crdtDisk.set(id, disk);
+      }
       for (const m of rd.messagesAfterWrite) this.send(m);
       node.advance();
     }
@@ -223,7 +232,7 @@ export class GossipNetwork {
   /** Events of `kind` about `member` seen by any node, with who saw them. */
   eventsAbout(member: string): { viewer: string; tick: number; e: GossipEvent }[] {
     const out: { viewer: string; tick: number; e: GossipEvent }[] = [];
-    for (const [viewer, log] of this.events) for (const { tick, e } of log) if (e.member === member) out.push({ viewer, tick, e });
+    for (const [viewer, log] of this.events) for (const { tick, e } of log) if (e.kind !== 'crdt-changed' && e.member === member) out.push({ viewer, tick, e });
     return out;
   }
 }

@@ -1,0 +1,360 @@
+/**
+ * The replication data plane of a gossip node: the second component on `GossipContext`, beside
+ * `Membership`. It holds named CRDTs (crdt-store.ts) and replicates them without order:
+ *
+ * - Local updates (`update`, from the host through `step`) mint a delta (Almeida, Shoker and
+ *   Baquero 2018 §4: a delta mutator), merge it here, and join it with the other local deltas of
+ *   the same CRDT not yet sent (a delta group, §4.2), so that a burst of edits leaves as one delta.
+ * - Push: deltas go to `deltaFanout` random mesh neighbours with a TTL of `deltaTtlHops`
+ *   (the seed design's fanout 3, TTL 5). A receiver merges each delta it has not seen (by id: a
+ *   52-bit digest of its name, type and encoding, so equal deltas are one delta and no counter
+ *   needs persisting), and forwards it with TTL − 1 to mesh neighbours other than its sender, but
+ *   only if it was news: a delta the causal context already covered (the merge changed nothing)
+ *   stops there. Forwards are batched per tick and per neighbour (data-packing.ts).
+ * - Pull: Merkle anti-entropy with one mesh neighbour per interval (anti-entropy.ts) repairs what
+ *   push lost, after a partition, a pause or an offline stretch.
+ *
+ * Durability (the Ready, ready.ts): every CRDT changed since the last Ready is handed to the host
+ * to persist, whole (its canonical encoding), and while a Ready persists any, its data messages
+ * leave only AFTER the write. Why: a delta carries this node's dots (its replica's sequence
+ * numbers); sent before it is durable and lost in a crash, the node would boot from an older
+ * state and mint the same dots again for different updates, and every peer that saw the first
+ * would take the second as already seen (Almeida et al. 2018 §6 assume a replica never forgets
+ * its own dots). A G-Counter's own entry would likewise count the same increments twice over.
+ * States merged from peers are persisted too (an offline reload shows what was seen) but need
+ * not be: they could be learned again.
+ *
+ * Messages from peers: only members of the membership view may send data (strangers' messages
+ * are counted and dropped), states are decoded by the registry (hostile input: refusals counted
+ * by reason), and a peer's state may never make a new CRDT past `crdtsMax` or `crdtBytesMax`.
+ */
+import { crdtType, wireEquals } from '../crdt/crdt-types.ts';
+import { isCrdtTypeName, type CrdtTypeName } from '../crdt/crdt-type-name.ts';
+import { digestWire } from '../crdt/merkle-hash.ts';
+import type { CrdtRefusal } from '../crdt/refusal.ts';
+import { textProblem } from '../crdt/text.ts';
+import type { WireValue } from '../crdt/wire-reader.ts';
+import { assert } from '../assert.ts';
+import { err, ok, type Result } from '../result.ts';
+import { AntiEntropy } from './anti-entropy.ts';
+import type { GossipContext } from './context.ts';
+import { crdtDelta, opType, type CrdtOp } from './crdt-op.ts';
+import { CrdtStore, storeKey, wireValues, type CrdtEntry, type PersistedCrdt } from './crdt-store.ts';
+import { fits, itemBytes, pack } from './data-packing.ts';
+import type { CrdtChangedEvent } from './events.ts';
+import { crdtNameBytesMax, stateValuesMax } from './limits.ts';
+import { GossipRefusedError } from './local-input.ts';
+import type { DataMessage, DeltaItem, StateItem } from './messages.ts';
+import { shuffled } from './probe-order.ts';
+import type { NodeId } from './types.ts';
+
+/** What the data plane needs of the membership component. */
+export interface DataPeers {
+  /** Mesh neighbours this node believes alive (not suspect), sorted. */
+  mesh(): readonly NodeId[];
+  /** Whether `id` is a member in our view (only members may send data). */
+  isMember(id: NodeId): boolean;
+  /** Whether this node takes part in the swarm (joined, not left). */
+  active(): boolean;
+  /** A message from member `id` arrived: evidence for its phi detector. */
+  arrived(id: NodeId): void;
+}
+
+/** A delta waiting to be pushed. */
+interface Outgoing {
+  readonly item: DeltaItem;
+  readonly bytes: number;
+  readonly values: number;
+  /** Its sender, which needs it no more. */
+  readonly except: NodeId | null;
+}
+
+/** What one Ready hands the host: the CRDTs to persist and their change events. */
+export interface DataChanges {
+  readonly persist: readonly PersistedCrdt[];
+  readonly events: readonly CrdtChangedEvent[];
+}
+
+export class Replication {
+  readonly store: CrdtStore;
+  readonly antiEntropy: AntiEntropy;
+  /** Local deltas not pushed yet, joined per CRDT (at most one per CRDT held). */
+  private readonly localDeltas = new Map<string, unknown>();
+  /** Peers' deltas that were news, to forward at the end of the tick (at most `deltasPendingMax`). */
+  private forwards: Outgoing[] = [];
+  /** Ids of deltas seen lately, oldest first (at most `deltaIdsSeenMax`). */
+  private readonly seen = new Set<number>();
+  /** CRDTs changed since the last Ready, and whether by a local update. */
+  private readonly changed = new Map<string, 'local' | 'remote'>();
+
+  constructor(
+    private readonly ctx: GossipContext,
+    private readonly peers: DataPeers,
+    boot: readonly PersistedCrdt[],
+  ) {
+    const cfg = ctx.cfg;
+    this.store = new CrdtStore(cfg.crdtsMax, cfg.crdtBytesMax, cfg.antiEntropyTreeDepth);
+    this.antiEntropy = new AntiEntropy(ctx, this.store, { mesh: () => peers.mesh(), merge: (item) => this.merge(item) });
+    for (const p of boot) this.restore(p);
+  }
+
+  /**
+   * A persisted CRDT back in the store. Our own disk, written by our own Readies: a record that
+   * does not decode is a storage fault, and the node must not run on without it (it may hold our
+   * own dots, which we would mint again), so it is asserted (DESIGN.md §5: a storage error stops
+   * the node).
+   */
+  private restore(p: PersistedCrdt): void {
+    const type = crdtType(p.crdt);
+    const decoded = type.decode(p.state);
+    assert(decoded.ok, `persisted CRDT ${p.crdt}/${p.name.slice(0, 32)} does not decode`);
+    const key = storeKey(p.name, p.crdt);
+    const entry = this.store.get(key) ?? this.store.create(p.name, p.crdt);
+    this.store.put(entry, decoded.value, type.encode(decoded.value));
+  }
+
+  // ---- local requests --------------------------------------------------------------------------
+
+  /** Hold the CRDT (`name`, `crdt`) from now on, empty if new: 'accepted', or 'unchanged' if held. */
+  open(name: string, crdt: CrdtTypeName): Result<'accepted' | 'unchanged', GossipRefusedError> {
+    const bad = nameRefusal(name);
+    if (bad !== null) return err(bad);
+    if (!isCrdtTypeName(crdt)) return err(crdtRefused(null));
+    if (this.store.get(storeKey(name, crdt)) !== undefined) return ok('unchanged');
+    if (!this.store.room(0)) return err(new GossipRefusedError('crdts-full', `crdtsMax ${this.ctx.cfg.crdtsMax} or crdtBytesMax ${this.ctx.cfg.crdtBytesMax}`));
+    this.store.create(name, crdt);
+    return ok('accepted');
+  }
+
+  /** Apply `op` to the CRDT (`name`, `op.type`), creating it if new; its delta will be pushed. */
+  update(name: string, op: CrdtOp): Result<'accepted' | 'unchanged', GossipRefusedError> {
+    const bad = nameRefusal(name);
+    if (bad !== null) return err(bad);
+    const crdt = opType(op);
+    if (crdt === null) return err(crdtRefused(null));
+    const key = storeKey(name, crdt);
+    const type = crdtType(crdt);
+    const held = this.store.get(key);
+    const delta = crdtDelta(held?.state ?? type.empty(), this.ctx.self, op);
+    if (!delta.ok) return err(crdtRefused(delta.error));
+    const state = held === undefined ? delta.value : type.merge(held.state, delta.value);
+    const wire = type.encode(state);
+    if (held !== undefined && wireEquals(wire, held.wire)) return ok('unchanged');
+    const refusal = this.sizeRefusal(held, wire);
+    if (refusal !== null) return err(refusal);
+    const entry = held ?? this.store.create(name, crdt);
+    this.store.put(entry, state, wire);
+    this.changed.set(key, 'local');
+    const pending = this.localDeltas.get(key);
+    if (this.ctx.cfg.deltaFanout > 0) this.localDeltas.set(key, pending === undefined ? delta.value : type.merge(pending, delta.value));
+    return ok('accepted');
+  }
+
+  /** Why a local update to `wire` may not be made (the state's bounds, the store's), or null. */
+  private sizeRefusal(held: CrdtEntry | undefined, wire: WireValue): GossipRefusedError | null {
+    const cfg = this.ctx.cfg;
+    const values = wireValues(wire);
+    const bytes = itemBytes('', wire);
+    if (values > stateValuesMax || bytes > cfg.crdtStateBytesMax) {
+      return new GossipRefusedError('crdt-too-large', `the state would be ${bytes} bytes and ${values} values (crdtStateBytesMax ${cfg.crdtStateBytesMax}, stateValuesMax ${stateValuesMax})`);
+    }
+    const growth = bytes - (held?.bytes ?? 0);
+    if ((held === undefined && !this.store.room(bytes)) || this.store.bytes + growth > cfg.crdtBytesMax) {
+      return new GossipRefusedError('crdts-full', `crdtsMax ${cfg.crdtsMax}, crdtBytesMax ${cfg.crdtBytesMax}`);
+    }
+    return null;
+  }
+
+  // ---- peers' messages -------------------------------------------------------------------------
+
+  /** A validated data message from a peer (validate-gossip.ts did the shape; states are decoded here). */
+  handle(m: DataMessage): void {
+    const { ctx } = this;
+    if (m.to !== ctx.self || m.from === ctx.self) {
+      ctx.counters.messagesMisrouted++;
+      return;
+    }
+    if (!this.peers.active()) {
+      ctx.counters.messagesWhileInactive++;
+      return;
+    }
+    if (!this.peers.isMember(m.from)) {
+      ctx.counters.messagesFromNonMembers++;
+      return;
+    }
+    this.peers.arrived(m.from);
+    switch (m.type) {
+      case 'crdt-push':
+        for (const delta of m.deltas) this.receiveDelta(m.from, delta);
+        return;
+      case 'crdt-merkle':
+        this.antiEntropy.handleMerkle(m);
+        return;
+      case 'crdt-states':
+        this.antiEntropy.handleStates(m);
+        return;
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+  }
+
+  private receiveDelta(from: NodeId, delta: DeltaItem): void {
+    const { ctx } = this;
+    ctx.counters.deltasReceived++;
+    const id = deltaId(delta);
+    if (this.seen.has(id)) {
+      ctx.counters.deltasDuplicate++;
+      return;
+    }
+    this.remember(id);
+    if (!this.merge(delta) || delta.ttl <= 1) return;
+    const item: DeltaItem = { ...delta, ttl: delta.ttl - 1 };
+    this.queueForward({ item, bytes: itemBytes(item.name, item.state), values: wireValues(item.state), except: from });
+  }
+
+  /** Merge a peer's state or delta; true when it held news. Refusals and a full store are counted. */
+  merge(item: StateItem): boolean {
+    const { ctx } = this;
+    const type = crdtType(item.crdt);
+    const decoded = type.decode(item.state);
+    if (!decoded.ok) {
+      ctx.counters.crdtRefused[decoded.error.reason]++;
+      return false;
+    }
+    const key = storeKey(item.name, item.crdt);
+    const held = this.store.get(key);
+    const state = held === undefined ? decoded.value : type.merge(held.state, decoded.value);
+    const wire = type.encode(state);
+    if (wireEquals(wire, held?.wire ?? type.encode(type.empty()))) {
+      ctx.counters.statesStale++;
+      return false;
+    }
+    let entry = held;
+    if (entry === undefined) {
+      if (!this.store.room(itemBytes(item.name, wire))) {
+        ctx.counters.crdtsRefused++;
+        return false;
+      }
+      entry = this.store.create(item.name, item.crdt);
+    }
+    this.store.put(entry, state, wire);
+    ctx.counters.statesMerged++;
+    if (!this.changed.has(key)) this.changed.set(key, 'remote');
+    return true;
+  }
+
+  private remember(id: number): void {
+    if (this.seen.size >= this.ctx.cfg.deltaIdsSeenMax) {
+      const oldest = this.seen.values().next();
+      if (oldest.done !== true) this.seen.delete(oldest.value);
+    }
+    this.seen.add(id);
+  }
+
+  private queueForward(out: Outgoing): void {
+    if (this.forwards.length >= this.ctx.cfg.deltasPendingMax) {
+      this.forwards.shift();
+      this.ctx.counters.deltasDropped++;
+    }
+    this.forwards.push(out);
+  }
+
+  // ---- time and the Ready ------------------------------------------------------------------------
+
+  /** The end of a tick: forwards leave (batched), anti-entropy keeps its schedule. */
+  tick(): void {
+    this.antiEntropy.tick();
+    const forwards = this.forwards;
+    this.forwards = [];
+    this.push(forwards);
+  }
+
+  /** Whether the next Ready has data work: changes to persist, or local deltas and someone to send them to. */
+  hasWork(): boolean {
+    return this.changed.size > 0 || (this.localDeltas.size > 0 && this.peers.mesh().length > 0);
+  }
+
+  /**
+   * Local deltas leave now (at once, not at the tick: an edit should reach others as soon as it
+   * is durable), with the full TTL. With no mesh neighbour they wait, joined per CRDT.
+   */
+  flushLocal(): void {
+    if (this.localDeltas.size === 0 || this.peers.mesh().length === 0) return;
+    const out: Outgoing[] = [];
+    for (const [key, delta] of this.localDeltas) {
+      const entry = this.store.get(key);
+      assert(entry !== undefined, 'a local delta of a CRDT not held');
+      const state = entry.type.encode(delta);
+      const item: DeltaItem = { name: entry.name, crdt: entry.crdt, ttl: this.ctx.cfg.deltaTtlHops, state };
+      // Our own delta coming back from a neighbour is dropped unread.
+      this.remember(deltaId(item));
+      out.push({ item, bytes: itemBytes(item.name, state), values: wireValues(state), except: null });
+    }
+    this.localDeltas.clear();
+    this.push(out);
+  }
+
+  /** Each delta to `deltaFanout` random mesh neighbours (not its sender), batched per neighbour. */
+  private push(items: readonly Outgoing[]): void {
+    const { ctx } = this;
+    if (items.length === 0) return;
+    const mesh = this.peers.mesh();
+    const byPeer = new Map<NodeId, Outgoing[]>();
+    for (const out of items) {
+      if (!fits(out.values)) {
+        ctx.counters.deltasDropped++;
+        continue;
+      }
+      const targets = shuffled(
+        mesh.filter((p) => p !== out.except),
+        ctx.prng,
+      ).slice(0, ctx.cfg.deltaFanout);
+      if (targets.length === 0) ctx.counters.deltasDropped++;
+      if (out.except !== null) ctx.counters.deltasForwarded += targets.length;
+      for (const to of targets) {
+        const list = byPeer.get(to);
+        if (list === undefined) byPeer.set(to, [out]);
+        else list.push(out);
+      }
+    }
+    for (const [to, list] of byPeer) {
+      for (const group of pack(list, ctx.cfg.dataMessageBytesMax)) {
+        ctx.counters.pushMessagesSent++;
+        ctx.counters.pushBytesSent += 48 + 3 * (ctx.self.length + to.length) + group.reduce((sum, o) => sum + o.bytes, 0);
+        ctx.send({ type: 'crdt-push', from: ctx.self, to, deltas: group.map((o) => o.item) });
+      }
+    }
+  }
+
+  /** The CRDTs changed since the last Ready: to persist (non-empty ones), and one event each. */
+  takeChanges(): DataChanges {
+    if (this.changed.size === 0) return { persist: [], events: [] };
+    const persist: PersistedCrdt[] = [];
+    const events: CrdtChangedEvent[] = [];
+    for (const [key, origin] of this.changed) {
+      const entry = this.store.get(key);
+      assert(entry !== undefined, 'a changed CRDT not held');
+      persist.push({ name: entry.name, crdt: entry.crdt, state: entry.wire });
+      events.push({ kind: 'crdt-changed', name: entry.name, crdt: entry.crdt, origin, value: entry.type.value(entry.state) as CrdtChangedEvent['value'] });
+    }
+    this.changed.clear();
+    return { persist, events };
+  }
+}
+
+/** A delta's id: the 52-bit digest of its type, name and encoding (equal deltas are one delta). */
+export function deltaId(item: DeltaItem): number {
+  return digestWire([item.crdt, item.name, item.state]);
+}
+
+function nameRefusal(name: unknown): GossipRefusedError | null {
+  if (typeof name === 'string' && textProblem(name, crdtNameBytesMax, false) === null) return null;
+  return new GossipRefusedError('crdt-argument', `a CRDT name is 1 to ${crdtNameBytesMax} bytes of well-formed text`);
+}
+
+function crdtRefused(refusal: CrdtRefusal | null): GossipRefusedError {
+  if (refusal === null) return new GossipRefusedError('crdt-argument', 'no CRDT type of the registry named');
+  return new GossipRefusedError('crdt-argument', refusal.message, refusal.code, refusal.reason);
+}
