@@ -16,6 +16,15 @@
  *      envelope's: a peer routes and authenticates frames under its own id and may not speak for
  *      another inside them.
  *
+ * The data plane's messages (`crdt-push`, `crdt-merkle`, `crdt-states`) carry CRDT states and
+ * Merkle messages as plain msgpack arrays nested at most 5 deep inside three levels of their own
+ * (body, list, item), so within the profile's depth of 8. The validator bounds their shape (only
+ * arrays, strings, finite numbers, booleans and null; at most `dataValuesPerMessageMax` values of
+ * state per message, below the frame's `valuesPerFrameMax`; item counts; names; a CRDT type this
+ * node knows, else UNKNOWN_TYPE). Whether a state is a valid state of its type is decided by the
+ * engine when it merges it (the CRDT registry's `decode`), once, not here: a refused state is
+ * counted there by reason, and the rest of the message still merges.
+ *
  * Registered in family-codecs.ts: the frame router (src/runtime/frame-router.ts) hands `gossip`
  * bodies here, after the envelope and the link's tag, and the messages to the node's gossip host.
  */
