@@ -56,7 +56,7 @@ export class GossipTestCluster {
     return c;
   }
 
-  startOptions(id: string): WorkerStartOptions {
+  startOptions(id: string, extra: Partial<WorkerStartOptions> = {}): WorkerStartOptions {
     const o = this.options;
     const raft = o.protocols.includes('raft');
     return {
@@ -73,15 +73,16 @@ export class GossipTestCluster {
       seed: nextSeed++,
       ...(o.secret === undefined ? {} : { secret: o.secret }),
       ...o.extra,
+      ...extra,
     };
   }
 
-  /** Start `id` (again: from what its storage made durable, a new life). */
-  async boot(id: string): Promise<TestNode> {
+  /** Start `id` (again: from what its storage made durable, a new life), with `extra` over the options. */
+  async boot(id: string, extra: Partial<WorkerStartOptions> = {}): Promise<TestNode> {
     const old = this.nodes.get(id);
     const gossipStorage = new MemoryGossipStorage(old?.gossipStorage.durable());
     const raftStorage = new MemoryRaftStorage(old === undefined ? {} : { initial: old.raftStorage.durable() });
-    const host = await NodeHost.start(this.startOptions(id), { transport: this.hub.connect(id), storage: raftStorage, gossipStorage });
+    const host = await NodeHost.start(this.startOptions(id, extra), { transport: this.hub.connect(id), storage: raftStorage, gossipStorage });
     const node: TestNode = { id, host, gossipStorage, raftStorage, events: [], running: true };
     host.onGossip((e) => node.events.push(e));
     this.nodes.set(id, node);
