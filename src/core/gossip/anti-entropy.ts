@@ -99,6 +99,7 @@ export class AntiEntropy {
 
   /** Start an exchange with the next mesh neighbour, unless one is under way or we hold nothing. */
   maybeStart(): void {
+    this.store.refreshAll();
     if (this.exchange !== null || this.store.tree.size === 0) return;
     const mesh = this.host.mesh();
     if (mesh.length === 0) return;
@@ -112,6 +113,7 @@ export class AntiEntropy {
   // ---- messages --------------------------------------------------------------------------------
 
   handleMerkle(m: CrdtMerkleMessage): void {
+    this.store.refreshAll();
     const decoded = decodeMerkleMessage(m.message);
     if (!decoded.ok) {
       this.refused(m.from, m.exchange);
@@ -125,6 +127,7 @@ export class AntiEntropy {
   /** A peer's states (the end of its exchange, or the answer to ours): merge them; answer what it wants. */
   handleStates(m: CrdtStatesMessage): void {
     for (const item of m.states) this.host.merge(item);
+    this.store.refreshAll();
     if (m.want.length === 0) return;
     const sent = new Map<string, StateItem>();
     for (const item of m.states) sent.set(`${item.crdt}/${item.name}`, item);
@@ -198,6 +201,7 @@ export class AntiEntropy {
   /** The walk is done: send our states of the differing names, and ask for theirs. */
   private finish(ex: Exchange): void {
     const { ctx } = this;
+    this.store.refreshAll();
     this.exchange = null;
     ctx.counters.antiEntropyCompleted++;
     ctx.counters.antiEntropyNamesDiffering += ex.keys.size;

@@ -276,6 +276,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
    * CRDTs have equal roots (the simulator's and the tests' convergence check).
    */
   crdtRootHash(): number {
+    this.replication.store.refreshAll();
     return this.replication.store.tree.rootHash();
   }
 

@@ -39,7 +39,7 @@ import { err, ok, type Result } from '../result.ts';
 import { AntiEntropy } from './anti-entropy.ts';
 import type { GossipContext } from './context.ts';
 import { crdtDelta, opType, type CrdtOp } from './crdt-op.ts';
-import { CrdtStore, storeKey, wireValues, type CrdtEntry, type PersistedCrdt } from './crdt-store.ts';
+import { CrdtStore, emptyWire, storeKey, wireValues, type CrdtEntry, type PersistedCrdt } from './crdt-store.ts';
 import { fits, itemBytes, pack } from './data-packing.ts';
 import type { CrdtChangedEvent } from './events.ts';
 import { crdtNameBytesMax, stateValuesMax } from './limits.ts';
@@ -126,7 +126,11 @@ export class Replication {
     return ok('accepted');
   }
 
-  /** Apply `op` to the CRDT (`name`, `op.type`), creating it if new; its delta will be pushed. */
+  /**
+   * Apply `op` to the CRDT (`name`, `op.type`), creating it if new; its delta will be pushed.
+   * The new state is staged, not encoded (crdt-store.ts): its size is bounded by the state's
+   * before plus the delta's, and only when that bound passes a limit is it encoded to decide.
+   */
   update(name: string, op: CrdtOp): Result<'accepted' | 'unchanged', GossipRefusedError> {
     const bad = nameRefusal(name);
     if (bad !== null) return err(bad);
@@ -137,17 +141,35 @@ export class Replication {
     const held = this.store.get(key);
     const delta = crdtDelta(held?.state ?? type.empty(), this.ctx.self, op);
     if (!delta.ok) return err(crdtRefused(delta.error));
+    const deltaWire = type.encode(delta.value);
+    // An empty delta (the remove of an element nobody added) changes nothing.
+    if (wireEquals(deltaWire, emptyWire(crdt))) return ok('unchanged');
     const state = held === undefined ? delta.value : type.merge(held.state, delta.value);
-    const wire = type.encode(state);
-    if (held !== undefined && wireEquals(wire, held.wire)) return ok('unchanged');
-    const refusal = this.sizeRefusal(held, wire);
-    if (refusal !== null) return err(refusal);
-    const entry = held ?? this.store.create(name, crdt);
-    this.store.put(entry, state, wire);
+    // msgpack array headers may widen (1 to 3 bytes) as a join grows: the slack covers them.
+    const grow = { bytes: itemBytes('', deltaWire) + 16, values: wireValues(deltaWire) };
+    const before = held === undefined ? { bytes: 0, values: 0 } : this.store.boundOf(held);
+    if (this.withinBounds(held, before.bytes + grow.bytes, before.values + grow.values)) {
+      const entry = held ?? this.store.create(name, crdt);
+      this.store.stage(entry, state, grow.bytes, grow.values);
+    } else {
+      const wire = type.encode(state);
+      const refusal = this.sizeRefusal(held, wire);
+      if (refusal !== null) return err(refusal);
+      this.store.put(held ?? this.store.create(name, crdt), state, wire);
+    }
     this.changed.set(key, 'local');
     const pending = this.localDeltas.get(key);
     if (this.ctx.cfg.deltaFanout > 0) this.localDeltas.set(key, pending === undefined ? delta.value : type.merge(pending, delta.value));
     return ok('accepted');
+  }
+
+  /** Whether a state of at most `bytes` and `values` (replacing `held`'s) is within the state's and the store's bounds. */
+  private withinBounds(held: CrdtEntry | undefined, bytes: number, values: number): boolean {
+    const cfg = this.ctx.cfg;
+    if (values > stateValuesMax || bytes > cfg.crdtStateBytesMax) return false;
+    const growth = bytes - (held === undefined ? 0 : this.store.boundOf(held).bytes);
+    if (held === undefined && !this.store.room(bytes)) return false;
+    return this.store.bytes + growth <= cfg.crdtBytesMax;
   }
 
   /** Why a local update to `wire` may not be made (the state's bounds, the store's), or null. */
@@ -158,10 +180,7 @@ export class Replication {
     if (values > stateValuesMax || bytes > cfg.crdtStateBytesMax) {
       return new GossipRefusedError('crdt-too-large', `the state would be ${bytes} bytes and ${values} values (crdtStateBytesMax ${cfg.crdtStateBytesMax}, stateValuesMax ${stateValuesMax})`);
     }
-    const growth = bytes - (held?.bytes ?? 0);
-    if ((held === undefined && !this.store.room(bytes)) || this.store.bytes + growth > cfg.crdtBytesMax) {
-      return new GossipRefusedError('crdts-full', `crdtsMax ${cfg.crdtsMax}, crdtBytesMax ${cfg.crdtBytesMax}`);
-    }
+    if (!this.withinBounds(held, bytes, values)) return new GossipRefusedError('crdts-full', `crdtsMax ${cfg.crdtsMax}, crdtBytesMax ${cfg.crdtBytesMax}`);
     return null;
   }
 
@@ -225,9 +244,10 @@ export class Replication {
     }
     const key = storeKey(item.name, item.crdt);
     const held = this.store.get(key);
+    if (held !== undefined) this.store.refresh(held);
     const state = held === undefined ? decoded.value : type.merge(held.state, decoded.value);
     const wire = type.encode(state);
-    if (wireEquals(wire, held?.wire ?? type.encode(type.empty()))) {
+    if (wireEquals(wire, held?.wire ?? emptyWire(item.crdt))) {
       ctx.counters.statesStale++;
       return false;
     }
@@ -331,6 +351,7 @@ export class Replication {
   /** The CRDTs changed since the last Ready: to persist (non-empty ones), and one event each. */
   takeChanges(): DataChanges {
     if (this.changed.size === 0) return { persist: [], events: [] };
+    this.store.refreshAll();
     const persist: PersistedCrdt[] = [];
     const events: CrdtChangedEvent[] = [];
     for (const [key, origin] of this.changed) {

@@ -8,6 +8,7 @@ import type { GossipEvent } from '../../../src/core/gossip/events.ts';
 import { GossipNode } from '../../../src/core/gossip/gossip-node.ts';
 import type { GossipMessage, Piggyback } from '../../../src/core/gossip/messages.ts';
 import type { GossipReady } from '../../../src/core/gossip/ready.ts';
+import type { PersistedCrdt } from '../../../src/core/gossip/crdt-store.ts';
 import { fastTimings, type Options } from './gossip-network.ts';
 
 export class Solo {
@@ -21,8 +22,9 @@ export class Solo {
     options: Options = {},
     readonly id = 'a',
     incarnation = 0,
+    crdts: readonly PersistedCrdt[] = [],
   ) {
-    this.node = new GossipNode({ ...fastTimings, ...options, id, prng: createPrng(42) }, { incarnation });
+    this.node = new GossipNode({ ...fastTimings, ...options, id, prng: createPrng(42) }, { incarnation, crdts });
     if (peers.length === 0) {
       this.node.step({ local: 'join', seeds: [] });
     } else {
