@@ -32,6 +32,7 @@ import {
   type MerkleRequest,
   type MerkleResponse,
 } from '../crdt/merkle-messages.ts';
+import { placementHash } from '../crdt/merkle-hash.ts';
 import { textProblem } from '../crdt/text.ts';
 import type { GossipContext } from './context.ts';
 import type { CrdtStore, CrdtEntry } from './crdt-store.ts';
@@ -69,13 +70,19 @@ export class AntiEntropy {
   private nextTick: number;
   private answersLeft: number;
   private turn = 0;
+  /** Neighbours that asked us a Merkle request lately, and when: they are comparing with us already. */
+  private readonly askedBy = new Map<NodeId, number>();
 
   constructor(
     private readonly ctx: GossipContext,
     private readonly store: CrdtStore,
     private readonly host: AntiEntropyHost,
   ) {
-    this.nextTick = ctx.now + ctx.cfg.antiEntropyIntervalTicks;
+    // A phase per node, from its id (no PRNG draw: a swarm without CRDTs must not change its
+    // membership's random choices), so that neighbours started together do not all compare at
+    // the same tick, each with the other, twice over.
+    const interval = ctx.cfg.antiEntropyIntervalTicks;
+    this.nextTick = ctx.now + interval + (placementHash(ctx.self) % interval);
     this.answersLeft = ctx.cfg.antiEntropyAnswersPerIntervalMax;
   }
 
@@ -97,13 +104,20 @@ export class AntiEntropy {
     this.maybeStart();
   }
 
-  /** Start an exchange with the next mesh neighbour, unless one is under way or we hold nothing. */
+  /**
+   * Start an exchange with the next mesh neighbour in turn, unless one is under way or we hold
+   * nothing; a neighbour that asked us a request within the last interval is comparing with us
+   * already (whatever it finds, it sends us and asks us for), and is passed over.
+   */
   maybeStart(): void {
     this.store.refreshAll();
     if (this.exchange !== null || this.store.tree.size === 0) return;
     const mesh = this.host.mesh();
-    if (mesh.length === 0) return;
-    const peer = mesh[this.turn++ % mesh.length] as NodeId;
+    const since = this.ctx.now - this.ctx.cfg.antiEntropyIntervalTicks;
+    for (const [peer, tick] of this.askedBy) if (tick < since || !mesh.includes(peer)) this.askedBy.delete(peer);
+    const candidates = mesh.filter((peer) => !this.askedBy.has(peer));
+    if (candidates.length === 0) return;
+    const peer = candidates[this.turn++ % candidates.length] as NodeId;
     this.lastExchangeId = this.lastExchangeId >= seqMax ? 1 : this.lastExchangeId + 1;
     this.exchange = { id: this.lastExchangeId, peer, lastHeardTick: this.ctx.now, inFlight: 0, queue: [{ type: 'hashes-request', level: 0, nodes: [0] }], keys: new Set() };
     this.ctx.counters.antiEntropyStarted++;
@@ -163,6 +177,7 @@ export class AntiEntropy {
       return;
     }
     this.answersLeft--;
+    if (this.askedBy.size < this.ctx.cfg.meshDegreeHigh * 2 || this.askedBy.has(from)) this.askedBy.set(from, ctx.now);
     const message = response.value.type === 'leaves' ? trimLeaves(response.value, ctx.cfg.dataMessageBytesMax) : response.value;
     this.sendMerkle(from, exchange, message);
   }
@@ -184,6 +199,11 @@ export class AntiEntropy {
     }
     for (const request of step.value.requests) ex.queue.push(...split(request));
     for (const key of step.value.keys) ex.keys.add(key);
+    // We could hold no more names than crdtsMax: a peer claiming more differ is cut short there.
+    if (ex.keys.size >= this.ctx.cfg.crdtsMax) {
+      ex.queue.length = 0;
+      ex.inFlight = 0;
+    }
     this.pump();
   }
 
