@@ -9,9 +9,11 @@
  *   Lifeguard's local health (§IV-A) is what keeps such a slow prober from accusing others.
  * - READIES: through THE Ready processor (ready-loop.ts), in the contract's order
  *   (src/core/gossip/ready.ts): messages that claim nothing and the events go at once; the own
- *   incarnation is made durable (gossip-storage.ts) before the messages that claim it leave
- *   (SWIM §4.2: a node must never announce one incarnation in two lives); then `linksWanted`
- *   is handed to the caller (`onLinksWanted`), then `advance()`.
+ *   incarnation and the changed CRDTs are made durable in one write (gossip-storage.ts) before
+ *   the messages that claim the incarnation or carry data leave (SWIM §4.2: a node must never
+ *   announce one incarnation in two lives; a delta sent before its CRDT is durable could carry
+ *   dots a rebooted node mints again); then `linksWanted` is handed to the caller
+ *   (`onLinksWanted`), then `advance()`.
  * - INPUTS: a peer's gossip message (decoded, authenticated and validated by the router) is
  *   stepped as it arrives; `heard(peer)` steps the `heard` local input for traffic seen outside
  *   gossip (a Raft leader's heartbeats: phi of the leader then reacts within a few ticks).
@@ -20,9 +22,12 @@
  * can run this host event by event as it runs the Raft driver. A failed write or a bug (an
  * exception from the engine) stops the host (`fail`); the node restarts from what is durable.
  */
+import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
 import type { GossipEvent } from '../core/gossip/events.ts';
 import type { GossipMemberStatus, GossipNode, GossipStatus } from '../core/gossip/gossip-node.ts';
+import { GossipRefusedError, type GossipLocalInput, type GossipStepAccepted, type GossipStepRefused } from '../core/gossip/local-input.ts';
 import type { GossipMessage } from '../core/gossip/messages.ts';
+import { err, ok, type Result } from '../core/result.ts';
 import type { GossipReady } from '../core/gossip/ready.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import type { GossipStorage, GossipWrite } from '../io/storage/gossip-storage.ts';
@@ -59,6 +64,13 @@ export interface GossipHostOptions {
   readonly onEvent?: (e: GossipEvent) => void;
   /** The peers the engine wants links to, when that set changes (gossip/ready.ts, step 4). */
   readonly onLinksWanted?: (peers: readonly NodeId[]) => void;
+  /**
+   * A node alive but alone (every member it knew is dead or left: it was cut off longer than a
+   * suspicion lasts) leaves and joins its seeds again every this many ticks, so that a partition
+   * heals: nobody probes a member it believes dead, so neither side would look again. Default 10
+   * probe periods; 0: never.
+   */
+  readonly rejoinAloneTicks?: number;
   /** After each timer callback's ticks and Readies (the leader watch looks at phi here). */
   readonly onTicked?: () => void;
   /** The host stopped: a write failed or the engine threw. */
@@ -69,17 +81,19 @@ export interface GossipHostMetrics {
   ticks: number;
   missedTicks: number;
   readies: number;
-  /** Incarnation writes made durable. */
+  /** Writes made durable (the incarnation, changed CRDTs, or both). */
   storageWrites: number;
   messagesSent: number;
   messagesReceived: number;
   events: number;
   /** `heard` inputs stepped (Raft traffic fed to phi). */
   heard: number;
+  /** Times the node found itself alone and joined its seeds again (`rejoinAloneTicks`). */
+  rejoinsAlone: number;
 }
 
 export class GossipHost {
-  readonly metrics: GossipHostMetrics = { ticks: 0, missedTicks: 0, readies: 0, storageWrites: 0, messagesSent: 0, messagesReceived: 0, events: 0, heard: 0 };
+  readonly metrics: GossipHostMetrics = { ticks: 0, missedTicks: 0, readies: 0, storageWrites: 0, messagesSent: 0, messagesReceived: 0, events: 0, heard: 0, rejoinsAlone: 0 };
   private readonly clock: Clock;
   private readonly maxCatchUpTicks: number;
   private readonly loop: ReadyLoop<GossipReady, GossipMessage, GossipEvent>;
@@ -89,10 +103,15 @@ export class GossipHost {
   private started = false;
   /** The links the engine wants, as last reported (sorted). */
   private wanted: readonly NodeId[] = [];
+  private seeds: readonly NodeId[] = [];
+  private readonly rejoinAloneTicks: number;
+  private ticksToAloneCheck = 0;
 
   constructor(private readonly o: GossipHostOptions) {
     this.clock = o.clock ?? systemClock;
     this.maxCatchUpTicks = o.maxCatchUpTicks ?? 100;
+    this.rejoinAloneTicks = o.rejoinAloneTicks ?? 10 * o.engine.config().probeIntervalTicks;
+    this.ticksToAloneCheck = this.rejoinAloneTicks;
     if (!(o.tickMs > 0)) throw new RangeError(`tickMs must be positive, got ${o.tickMs}`);
     this.loop = new ReadyLoop<GossipReady, GossipMessage, GossipEvent>(o.engine, {
       onReady: () => {
@@ -100,7 +119,7 @@ export class GossipHost {
       },
       persist: (rd, done, failed) => {
         o.writes.write(
-          { incarnation: rd.incarnation },
+          { incarnation: rd.incarnation, crdts: rd.crdts },
           () => {
             this.metrics.storageWrites++;
             done();
@@ -135,9 +154,10 @@ export class GossipHost {
   start(seeds: readonly NodeId[]): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.seeds = seeds.filter((s) => s !== this.id);
     this.o.link.onMessage((m) => this.receive(m));
     this.guard(() => {
-      const r = this.o.engine.step({ local: 'join', seeds: seeds.filter((s) => s !== this.id) });
+      const r = this.o.engine.step({ local: 'join', seeds: this.seeds });
       if (!r.ok) throw r.error;
     });
     this.lastTickAtMs = this.clock.now();
@@ -159,9 +179,28 @@ export class GossipHost {
     this.pump();
   }
 
+  /**
+   * A local request of the data plane (`crdt-open`, `crdt-update`): stepped now, its Ready
+   * handled at once; a refusal (a bad op, a full store) is answered, never thrown.
+   */
+  stepLocal(input: GossipLocalInput): Result<GossipStepAccepted, GossipStepRefused> {
+    if (this.stopped) return err(new GossipRefusedError('incarnation-exhausted', 'the gossip host is stopped', 'STOPPED'));
+    let r: Result<GossipStepAccepted, GossipStepRefused> = ok({ kind: 'unchanged' });
+    this.guard(() => {
+      r = this.o.engine.step(input);
+    });
+    this.pump();
+    return r;
+  }
+
   /** Phi of `member` now (0 when unknown or never heard). */
   phi(member: NodeId): number {
     return this.o.engine.phi(member);
+  }
+
+  /** The value of the CRDT (`name`, `crdt`) here (its type's empty value when not held). */
+  crdtValue<N extends CrdtTypeName>(name: string, crdt: N): CrdtValues[N] {
+    return this.o.engine.crdtValue(name, crdt);
   }
 
   members(): readonly GossipMemberStatus[] {
@@ -187,6 +226,21 @@ export class GossipHost {
     this.stopped = true;
     this.cancelTimer?.();
     this.loop.stop();
+  }
+
+  /** Alone (alive, no live member, seeds to ask): leave and join the seeds again (see `rejoinAloneTicks`). */
+  private maybeRejoinAlone(ticks: number): void {
+    if (this.rejoinAloneTicks === 0 || this.seeds.length === 0) return;
+    this.ticksToAloneCheck -= ticks;
+    if (this.ticksToAloneCheck > 0) return;
+    this.ticksToAloneCheck = this.rejoinAloneTicks;
+    const s = this.o.engine.status();
+    if (s.state !== 'alive' || s.members.some((m) => m.state === 'alive' || m.state === 'suspect')) return;
+    this.metrics.rejoinsAlone++;
+    this.guard(() => {
+      this.o.engine.step({ local: 'leave' });
+      this.o.engine.step({ local: 'join', seeds: this.seeds });
+    });
   }
 
   private receive(m: GossipMessage): void {
@@ -216,6 +270,7 @@ export class GossipHost {
     });
     this.lastTickAtMs += due * this.o.tickMs;
     this.metrics.ticks += due;
+    this.maybeRejoinAlone(due);
     this.pump();
     this.scheduleTick();
     if (!this.stopped) this.o.onTicked?.();

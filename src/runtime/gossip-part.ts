@@ -9,7 +9,12 @@
  * Kept apart from node-host.ts so that a Raft-only node's code reads as before.
  */
 import { resolveGossipConfig, type GossipConfig } from '../core/gossip/config.ts';
+import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
+import { isCrdtTypeName } from '../core/crdt/crdt-type-name.ts';
+import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import type { GossipEvent } from '../core/gossip/events.ts';
+import type { GossipStepAccepted, GossipStepRefused } from '../core/gossip/local-input.ts';
+import type { Result } from '../core/result.ts';
 import { GossipNode } from '../core/gossip/gossip-node.ts';
 import { memberStates, type MemberState } from '../core/gossip/types.ts';
 import { createPrng } from '../core/prng.ts';
@@ -97,7 +102,7 @@ export class GossipPart {
     const { options } = o;
     const settings = gossipSettings(options);
     const boot = await o.storage.boot();
-    const engine = new GossipNode({ ...settings, prng: createPrng(prngSeed(options.seed)) }, { incarnation: boot.incarnation });
+    const engine = new GossipNode({ ...settings, prng: createPrng(prngSeed(options.seed)) }, { incarnation: boot.incarnation, crdts: boot.crdts });
     let watch: LeaderPhiWatch | null = null;
     const host = new GossipHost({
       engine,
@@ -105,10 +110,7 @@ export class GossipPart {
       writes: gossipWritesThrough(o.storage),
       ...(o.clock === undefined ? {} : { clock: o.clock }),
       tickMs: options.tickMs ?? 10,
-      onEvent: (e) => {
-        const event = toNodeEvent(e);
-        if (event !== null) o.emit(event);
-      },
+      onEvent: (e) => o.emit(toNodeEvent(e)),
       onLinksWanted: (peers) => o.emit({ type: 'links-wanted', peers: [...peers] }),
       onTicked: () => {
         try {
@@ -128,6 +130,23 @@ export class GossipPart {
   /** Traffic from `peer` outside gossip (a Raft message) arrived. */
   heard(peer: NodeId): void {
     this.host.heard(peer);
+  }
+
+  /** Hold the CRDT (`name`, `crdt`) from now on (empty if new); answers its value. */
+  crdtOpen<N extends CrdtTypeName>(name: string, crdt: N): CrdtValues[N] {
+    refusalToError(this.host.stepLocal({ local: 'crdt-open', name, crdt }));
+    return this.host.crdtValue(name, crdt);
+  }
+
+  /** Update a CRDT (creating it if new): persisted by the next Ready, its delta pushed after that write. */
+  crdtUpdate(name: string, op: CrdtOp): void {
+    refusalToError(this.host.stepLocal({ local: 'crdt-update', name, op }));
+  }
+
+  /** The value of the CRDT (`name`, `crdt`) here, its type's empty value when not held. */
+  crdtValue<N extends CrdtTypeName>(name: string, crdt: N): CrdtValues[N] {
+    if (!isCrdtTypeName(crdt)) throw new NodeError('CONFIG', `unknown CRDT type ${JSON.stringify(crdt)}`);
+    return this.host.crdtValue(name, crdt);
   }
 
   members(): MemberInfo[] {
@@ -167,11 +186,25 @@ export class GossipPart {
   }
 }
 
-/** The page's form of a membership event; null for the kinds the page does not see this way (yet). */
-function toNodeEvent(e: GossipEvent): GossipNodeEvent | null {
-  if (e.kind === 'member-changed') return { type: 'member-changed', member: e.member, previous: e.previous, state: e.state, incarnation: e.incarnation, phi: e.phi };
-  if (e.kind === 'member-phi') return { type: 'member-phi', member: e.member, phi: e.phi, suspected: e.suspected };
-  return null;
+/** The page's form of an engine event. */
+function toNodeEvent(e: GossipEvent): GossipNodeEvent {
+  switch (e.kind) {
+    case 'member-changed':
+      return { type: 'member-changed', member: e.member, previous: e.previous, state: e.state, incarnation: e.incarnation, phi: e.phi };
+    case 'member-phi':
+      return { type: 'member-phi', member: e.member, phi: e.phi, suspected: e.suspected };
+    case 'crdt-changed':
+      return { type: 'crdt-changed', name: e.name, crdt: e.crdt, origin: e.origin, value: e.value };
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** A refused local request as the NodeError the page sees (its code: CONFIG, TOO_LARGE, STOPPED). */
+function refusalToError(r: Result<GossipStepAccepted, GossipStepRefused>): void {
+  if (!r.ok) throw new NodeError(r.error.code, r.error.message);
 }
 
 /** The engine's PRNG seed: from the node's seed (tests, the simulator), else random. */

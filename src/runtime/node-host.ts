@@ -286,10 +286,15 @@ export class NodeHost {
     return () => this.gossipListeners.delete(listener);
   }
 
+  /** The gossip half; CONFIG on a node that does not run gossip. */
+  requireGossip(): GossipPart {
+    if (this.gossip === null) throw new NodeError('CONFIG', 'this node does not run gossip');
+    return this.gossip;
+  }
+
   /** The gossip view: this node first, then every member it knows, by id. */
   members(): MemberInfo[] {
-    if (this.gossip === null) throw new NodeError('CONFIG', 'this node does not run gossip');
-    return this.gossip.members();
+    return this.requireGossip().members();
   }
 
   get id(): NodeId {

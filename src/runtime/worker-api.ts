@@ -59,6 +59,9 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
 
     status: () => withHost((h) => h.status()),
     members: () => withHost((h) => h.members()),
+    crdtOpen: (name, crdt) => withHost((h) => h.requireGossip().crdtOpen(name, crdt)),
+    crdtUpdate: (name, op) => withHost((h) => h.requireGossip().crdtUpdate(name, op)),
+    crdtValue: (name, crdt) => withHost((h) => h.requireGossip().crdtValue(name, crdt)),
     transferLeadership: (to?: NodeId) => withHost((h) => h.transferLeadership(to)),
     handOver: () => void withHost((h) => h.handOver()),
     leaderGone: (leader: NodeId) => void withHost((h) => h.leaderGone(leader)),

@@ -8,7 +8,9 @@
  * `{ ok: false, error: { code, message } }` with an `ErrorCode`, and the page turns a failure
  * back into a `NodeError` with that code.
  */
+import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
 import type { GossipConfig } from '../core/gossip/config.ts';
+import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import type { GossipCounters } from '../core/gossip/counters.ts';
 import type { MemberState } from '../core/gossip/types.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
@@ -123,7 +125,19 @@ export interface LinksWantedEvent {
   readonly peers: readonly NodeId[];
 }
 
-export type GossipNodeEvent = MemberChangedEvent | MemberPhiEvent | LinksWantedEvent;
+/**
+ * A CRDT's value changed here: by a local update (`local`) or by merging a peer's delta or
+ * state (`remote`). One per CRDT per Ready of the engine, with its value then.
+ */
+export interface CrdtChangedEvent<N extends CrdtTypeName = CrdtTypeName> {
+  readonly type: 'crdt-changed';
+  readonly name: string;
+  readonly crdt: N;
+  readonly origin: 'local' | 'remote';
+  readonly value: CrdtValues[N];
+}
+
+export type GossipNodeEvent = MemberChangedEvent | MemberPhiEvent | LinksWantedEvent | CrdtChangedEvent;
 
 /** Events of a node: the Raft driver's, and the gossip host's. */
 export type NodeEvent = DriverEvent | GossipNodeEvent;
@@ -237,6 +251,11 @@ export interface WorkerApi {
   status(): Result<NodeStatus>;
   /** The gossip view: this node first, then every member it knows, by id (CONFIG without gossip). */
   members(): Result<readonly MemberInfo[]>;
+  /** Hold the CRDT (`name`, `crdt`) (empty if new) and answer its value; its changes come as `crdt-changed` events. */
+  crdtOpen(name: string, crdt: CrdtTypeName): Result<CrdtValues[CrdtTypeName]>;
+  /** Update a CRDT; refusals (a bad op: CONFIG; a full store or state: TOO_LARGE) are answered. */
+  crdtUpdate(name: string, op: CrdtOp): Result<void>;
+  crdtValue(name: string, crdt: CrdtTypeName): Result<CrdtValues[CrdtTypeName]>;
   /**
    * Hand leadership over (dissertation §3.10). `to` absent: from a leader to its most
    * up-to-date follower; from a follower, to this node (the request goes to the leader).

@@ -20,6 +20,8 @@ export const fastGossip: GossipTuning = {
   syncIntervalTicks: 200,
   joinRetryTicks: 10,
   deadRetainTicks: 100_000,
+  antiEntropyIntervalTicks: 20,
+  antiEntropyTimeoutTicks: 10,
 };
 
 export interface TestNode {

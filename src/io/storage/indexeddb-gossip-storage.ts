@@ -3,7 +3,8 @@
  * `peerquorum-gossip/<cluster>/<node>`, with one object store `gossip`:
  *
  *   'incarnation'        the highest incarnation announced (a number)
- *   ['record', key]      a data-plane record (bytes)
+ *   ['crdt', type, name] a CRDT whole: { name, crdt, state } (its canonical encoding, plain
+ *                        arrays and scalars, stored by structured clone)
  *
  * Why a database of its own rather than a store in the Raft log's: a gossip-only node has no log,
  * the Raft adapter's database has its own layout checks and versioning, and the two engines'
@@ -14,7 +15,8 @@
  * failure is a `StorageError` naming its cause; the node stops and boots again from what is
  * durable. Reads and writes touch IndexedDB only here (DESIGN.md §1).
  */
-import { emptyGossipDurable, nextIncarnation, type GossipDurable, type GossipStorage, type GossipWrite } from './gossip-storage.ts';
+import { checkStoredCrdt, emptyGossipDurable, nextIncarnation, type GossipDurable, type GossipStorage, type GossipWrite } from './gossip-storage.ts';
+import type { PersistedCrdt } from '../../core/gossip/crdt-store.ts';
 import { StorageError } from './storage.ts';
 
 const storeName = 'gossip';
@@ -72,15 +74,14 @@ export class IndexedDbGossipStorage implements GossipStorage {
       const tx = this.db.transaction(storeName, 'readonly');
       const store = tx.objectStore(storeName);
       const [incarnation, keys, values] = await Promise.all([request(store.get(incarnationKey)), request(store.getAllKeys()), request(store.getAll())]);
-      const records = new Map<string, Uint8Array>();
+      const crdts: PersistedCrdt[] = [];
       keys.forEach((key, i) => {
-        const value: unknown = values[i];
-        if (Array.isArray(key) && key[0] === 'record' && typeof key[1] === 'string' && value instanceof Uint8Array) records.set(key[1], value);
+        if (Array.isArray(key) && key[0] === 'crdt') crdts.push(checkStoredCrdt(values[i]));
       });
-      if (incarnation === undefined) return { ...emptyGossipDurable, records };
+      if (incarnation === undefined) return { ...emptyGossipDurable, crdts };
       if (typeof incarnation !== 'number' || !Number.isSafeInteger(incarnation) || incarnation < 0) throw new StorageError(`the stored gossip incarnation is not a count: ${String(incarnation)}`);
       this.incarnation = incarnation;
-      return { incarnation, records };
+      return { incarnation, crdts };
     } catch (e) {
       throw e instanceof StorageError ? e : new StorageError(`cannot read the gossip database: ${describe(e)}`, { cause: e });
     }
@@ -100,8 +101,7 @@ export class IndexedDbGossipStorage implements GossipStorage {
         tx = this.db.transaction(storeName, 'readwrite', { durability: 'strict' });
         const store = tx.objectStore(storeName);
         if (write.incarnation !== null) store.put(incarnation, incarnationKey);
-        for (const key of write.delete ?? []) store.delete(['record', key]);
-        for (const [key, value] of write.put ?? []) store.put(value, ['record', key]);
+        for (const c of write.crdts) store.put({ name: c.name, crdt: c.crdt, state: c.state }, ['crdt', c.crdt, c.name]);
       } catch (e) {
         reject(new StorageError(`cannot write the gossip database: ${describe(e)}`, { cause: e }));
         return;
