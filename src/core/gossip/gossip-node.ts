@@ -204,8 +204,8 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     const incarnation = this.membership.incarnation !== this.incarnationHandedOut ? this.membership.incarnation : null;
     const mustPersist = incarnation !== null || data.persist.length > 0;
     const messages = ctx.outbox;
-    // What must wait for the write: claims of a new incarnation, and data while CRDTs are being written.
-    const claims = (m: GossipMessage): boolean => (incarnation !== null && claimsIncarnationOf(m, this.id)) || (data.persist.length > 0 && isDataMessage(m));
+    // What must wait for the write: claims of a new incarnation, and data while a local CRDT change is written.
+    const claims = (m: GossipMessage): boolean => (incarnation !== null && claimsIncarnationOf(m, this.id)) || (data.local && isDataMessage(m));
     const before = mustPersist ? messages.filter((m) => !claims(m)) : messages;
     const after = mustPersist ? messages.filter(claims) : [];
     const links = this.membership.linksWanted();

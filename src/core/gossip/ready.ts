@@ -11,8 +11,8 @@
  *      from them, `GossipBoot.crdts`). One transaction for both is best; both must be durable
  *      before step 3.
  *   3. Only AFTER step 2 is durable, SEND `messagesAfterWrite`: the messages that claim that
- *      incarnation (a refutation's alive update, a join, a sync, a leave), and, while `crdts`
- *      is not empty, every data message (pushes, anti-entropy). Sent earlier, a crash could make
+ *      incarnation (a refutation's alive update, a join, a sync, a leave), and, when `crdts`
+ *      holds a change made by a local update, every data message (pushes, anti-entropy). Sent earlier, a crash could make
  *      this node announce the same incarnation twice in two lives, and members that heard the
  *      first would ignore the second's refutations as stale (SWIM §4.2 orders claims by
  *      incarnation alone); and a delta sent before its CRDT is durable could carry dots this

@@ -15,14 +15,17 @@
  *   push lost, after a partition, a pause or an offline stretch.
  *
  * Durability (the Ready, ready.ts): every CRDT changed since the last Ready is handed to the host
- * to persist, whole (its canonical encoding), and while a Ready persists any, its data messages
- * leave only AFTER the write. Why: a delta carries this node's dots (its replica's sequence
- * numbers); sent before it is durable and lost in a crash, the node would boot from an older
- * state and mint the same dots again for different updates, and every peer that saw the first
- * would take the second as already seen (Almeida et al. 2018 §6 assume a replica never forgets
- * its own dots). A G-Counter's own entry would likewise count the same increments twice over.
- * States merged from peers are persisted too (an offline reload shows what was seen) but need
- * not be: they could be learned again.
+ * to persist, whole (its canonical encoding), and while a Ready persists a LOCAL change, its data
+ * messages leave only AFTER the write. Why: a delta carries this node's dots (its replica's
+ * sequence numbers); sent before it is durable and lost in a crash, the node would boot from an
+ * older state and mint the same dots again for different updates, and every peer that saw the
+ * first would take the second as already seen (Almeida et al. 2018 §6 assume a replica never
+ * forgets its own dots). A G-Counter's own entry would likewise restart below what peers hold,
+ * and its next increments would be lost in their max. Every message of a Ready is built from
+ * state no newer than what that Ready persists, so holding the data messages of the Ready that
+ * persists the local change suffices. States merged from peers are persisted too (an offline
+ * reload shows what was seen), but a Ready persisting only those lets data leave at once: they
+ * hold no dot of ours that is not durable already, and could be learned again.
  *
  * Messages from peers: only members of the membership view may send data (strangers' messages
  * are counted and dropped), states are decoded by the registry (hostile input: refusals counted
@@ -72,6 +75,8 @@ interface Outgoing {
 /** What one Ready hands the host: the CRDTs to persist and their change events. */
 export interface DataChanges {
   readonly persist: readonly PersistedCrdt[];
+  /** Whether a local update is among them: data messages must then wait for the write. */
+  readonly local: boolean;
   readonly events: readonly CrdtChangedEvent[];
 }
 
@@ -350,18 +355,20 @@ export class Replication {
 
   /** The CRDTs changed since the last Ready: to persist (non-empty ones), and one event each. */
   takeChanges(): DataChanges {
-    if (this.changed.size === 0) return { persist: [], events: [] };
+    if (this.changed.size === 0) return { persist: [], local: false, events: [] };
     this.store.refreshAll();
     const persist: PersistedCrdt[] = [];
     const events: CrdtChangedEvent[] = [];
+    let local = false;
     for (const [key, origin] of this.changed) {
       const entry = this.store.get(key);
       assert(entry !== undefined, 'a changed CRDT not held');
       persist.push({ name: entry.name, crdt: entry.crdt, state: entry.wire });
+      if (origin === 'local') local = true;
       events.push({ kind: 'crdt-changed', name: entry.name, crdt: entry.crdt, origin, value: entry.type.value(entry.state) as CrdtChangedEvent['value'] });
     }
     this.changed.clear();
-    return { persist, events };
+    return { persist, local, events };
   }
 }
 

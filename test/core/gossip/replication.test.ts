@@ -6,8 +6,10 @@
  * ticks after the updates stop, and the counters hold exactly the sum of every increment made
  * (nothing lost, nothing counted twice). A partitioned group keeps editing and both sides
  * converge after the heal; a node restarted from what its Readies persisted keeps the edits it
- * made offline and merges them. Pushes alone (no anti-entropy) spread a delta to a 25-node swarm
- * within a few ticks; each Ready persists the changed CRDTs and lets data leave only after.
+ * made offline and merges them. Pushes alone (no anti-entropy) spread a delta to most of a
+ * 25-node swarm within a few ticks, and anti-entropy to the rest; a Ready persists the changed
+ * CRDTs and holds data messages until after the write when a local update is among them (not
+ * when only peers' merges are); a node boots from what it persisted.
  */
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../../src/core/prng.ts';
@@ -150,5 +152,35 @@ describe('replication: the Ready', () => {
       { kind: 'crdt-changed', name: 'hits', crdt: 'g-counter', origin: 'local', value: 3 },
     ]);
     node.advance();
+  });
+
+  it('a Ready persisting only merges from peers lets the forwards leave at once', () => {
+    const net = swarm(4, { seed: 7 });
+    const node = net.node('n1');
+    const from = node.mesh()[0] as string;
+    node.step({ type: 'crdt-push', from, to: 'n1', deltas: [{ name: 'hits', crdt: 'g-counter', ttl: 5, state: [from, 4] }] });
+    node.tick();
+    const rd = node.ready();
+    expect(rd.crdts).toEqual([{ name: 'hits', crdt: 'g-counter', state: [from, 4] }]);
+    expect(rd.mustPersist).toBe(true);
+    expect(rd.events.filter((e) => e.kind === 'crdt-changed')).toEqual([{ kind: 'crdt-changed', name: 'hits', crdt: 'g-counter', origin: 'remote', value: 4 }]);
+    const forwards = rd.messagesBeforeWrite.filter((m) => m.type === 'crdt-push');
+    expect(forwards.length).toBeGreaterThan(0);
+    expect(rd.messagesAfterWrite).toEqual([]);
+    node.advance();
+  });
+
+  it('boots from persisted CRDTs: values, the Merkle root, and no Ready to persist them again', () => {
+    const net = swarm(2, { seed: 8 });
+    net.node('n0').step({ local: 'crdt-update', name: 'tags', op: { type: 'or-set', op: 'add', element: 'x' } });
+    net.node('n0').step({ local: 'crdt-update', name: 'board', op: { type: 'or-map', apply: { op: 'update', key: 'k', field: { type: 'mv-register', value: 1 } } } });
+    net.flush('n0');
+    const root = net.node('n0').crdtRootHash();
+    net.crashed.add('n0');
+    const node = net.add('n0');
+    expect(node.crdtRootHash()).toBe(root);
+    expect(node.crdtValue('tags', 'or-set')).toEqual(['x']);
+    expect(node.crdtValue('board', 'or-map')).toEqual([{ key: 'k', type: 'mv-register', value: [1] }]);
+    expect(node.hasReady()).toBe(false);
   });
 });
