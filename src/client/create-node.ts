@@ -27,13 +27,20 @@ import { knownTaggedError } from '../core/error-code.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
 import { requestPersistence, type PersistenceResult } from '../io/storage/indexeddb-storage.ts';
+import type { CrdtTypeName } from '../core/crdt/crdt-types.ts';
+import type { CrdtOp } from '../core/gossip/crdt-op.ts';
+import { crdtHandle, crdtTypeOfKind, type CrdtHandleOf, type CrdtKind } from './crdt-handles.ts';
+import type { Members } from './members.ts';
 import type {
   BootSummary,
+  CrdtChangedEvent,
+  GossipTuning,
   MachineDigest,
   MachineSpec,
   NodeEvent,
   NodeEventType,
   NodeMetrics,
+  NodeProtocol,
   NodeStatus,
   RaftTuning,
   ReadConsistency,
@@ -70,8 +77,21 @@ export interface CreateNodeOptions<M extends 'kv' | CustomMachine = 'kv' | Custo
   readonly storage?: 'indexeddb' | 'memory';
   /** Default `kv`. */
   readonly machine?: M;
-  /** The cluster's initial voters, the same on every node. */
+  /**
+   * The cluster's initial voters, the same on every node. A gossip-only node has no voters: its
+   * `peers` are the members it joins through (and the ids a tab may take).
+   */
   readonly peers: readonly NodeId[];
+  /**
+   * What the node runs: `['raft']` (the default: one total order), `['gossip']` (membership and
+   * replicated data without order: `members`, `crdt`), or both (then phi suspicion of the Raft
+   * leader also calls forget-leader across browsers, where Web Locks cannot see).
+   */
+  readonly protocols?: readonly NodeProtocol[];
+  /** Gossip settings (`probeIntervalTicks`, `phiThreshold`...); ticks are `tickMs` long. */
+  readonly gossip?: GossipTuning;
+  /** With both protocols: the leader's phi at which a follower forgets it; default the gossip `phiThreshold`; 0: off. */
+  readonly leaderPhiThreshold?: number;
   /** WebRTC: the PeerJS server. */
   readonly signaling?: SignalingOptions;
   /** WebRTC: STUN/TURN servers; none by default. */
@@ -122,6 +142,14 @@ export interface NodeTestHooks {
 
 export interface PeerquorumNode<Command, Result, Query, Answer> {
   readonly id: NodeId;
+  /** The gossip membership (CONFIG from `list` when the node does not run gossip). */
+  readonly members: Members;
+  /**
+   * The CRDT `name` of `type` (`map`, `set`, `counter`, `register`, or a registry name such as
+   * `or-map`, `g-counter`, `mv-register`), held by this node from now on: a typed handle
+   * (crdt-handles.ts). Needs gossip in `protocols`.
+   */
+  crdt<K extends CrdtKind>(name: string, type: K): Promise<CrdtHandleOf<K>>;
   readonly cluster: string;
   /** What `navigator.storage.persist()` answered. */
   readonly persistence: Promise<PersistenceResult>;
@@ -170,7 +198,11 @@ function transportSpec(transport: CreateNodeOptions['transport']): TransportSpec
 function checkOptions(options: CreateNodeOptions): void {
   if (typeof options.cluster !== 'string' || options.cluster.length === 0) throw new NodeError('CONFIG', 'cluster must be a non-empty string');
   if (!Array.isArray(options.peers) || options.peers.length === 0 || options.peers.some((p) => typeof p !== 'string' || p.length === 0)) {
-    throw new NodeError('CONFIG', 'peers must list the initial voters (non-empty ids)');
+    throw new NodeError('CONFIG', 'peers must list the initial voters, or for gossip only the members to join through (non-empty ids)');
+  }
+  const protocols: unknown = options.protocols ?? ['raft'];
+  if (!Array.isArray(protocols) || protocols.length === 0 || protocols.some((p) => p !== 'raft' && p !== 'gossip')) {
+    throw new NodeError('CONFIG', `protocols must list 'raft', 'gossip' or both, got ${JSON.stringify(options.protocols)}`);
   }
   if (new Set(options.peers).size !== options.peers.length) throw new NodeError('CONFIG', 'peers must be distinct');
   if (options.id !== undefined && !options.peers.includes(options.id) && options.join === false) {
@@ -214,7 +246,8 @@ async function launch<C, R, Q, A>(
   const join = options.join !== false;
   // Not one of the initial voters: a node that joins (or joined before this reload: its log
   // holds the configuration, and it asks no more once it sees itself in it).
-  const joining = !options.peers.includes(claimed.id);
+  const raft = (options.protocols ?? ['raft']).includes('raft');
+  const joining = raft && !options.peers.includes(claimed.id);
   if (joining && !join) {
     claimed.hold?.release();
     throw new NodeError('CONFIG', `this tab's node id ${claimed.id} is not one of peers`);
@@ -226,8 +259,11 @@ async function launch<C, R, Q, A>(
   const start: WorkerStartOptions = {
     cluster: options.cluster,
     id: claimed.id,
-    voters: joining ? [] : options.peers,
+    voters: joining || !raft ? [] : options.peers,
     ...(joining ? { joinVia: options.peers } : {}),
+    ...(options.protocols === undefined ? {} : { protocols: options.protocols, gossipSeeds: options.peers }),
+    ...(options.gossip === undefined ? {} : { gossip: options.gossip }),
+    ...(options.leaderPhiThreshold === undefined ? {} : { leaderPhiThreshold: options.leaderPhiThreshold }),
     transport,
     storage: options.storage ?? 'indexeddb',
     machine,
@@ -252,6 +288,7 @@ async function launch<C, R, Q, A>(
 
 class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   readonly testing: NodeTestHooks;
+  readonly members: Members;
   private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
   private readonly watch: LeaderWatch | null;
   private role: NodeStatus['role'] = 'follower';
@@ -287,6 +324,34 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
       metrics: async () => unwrap(await this.api.metrics()),
       digest: async () => unwrap(await this.api.digest()),
     };
+    this.members = {
+      list: async () => {
+        this.checkOpen();
+        return unwrap(await this.api.members());
+      },
+      on: (type, listener) => this.on(type, listener),
+    };
+  }
+
+  async crdt<K extends CrdtKind>(name: string, type: K): Promise<CrdtHandleOf<K>> {
+    this.checkOpen();
+    const crdtType = crdtTypeOfKind(type);
+    unwrap(await this.api.crdtOpen(name, crdtType));
+    return crdtHandle(
+      {
+        update: async (n: string, op: CrdtOp) => {
+          this.checkOpen();
+          unwrap(await this.api.crdtUpdate(n, op));
+        },
+        value: async <N extends CrdtTypeName>(n: string, t: N) => {
+          this.checkOpen();
+          return unwrap(await this.api.crdtValue(n, t)) as CrdtChangedEvent<N>['value'];
+        },
+        onChange: (listener: (e: CrdtChangedEvent) => void) => this.on('crdt-changed', listener),
+      },
+      name,
+      crdtType,
+    ) as CrdtHandleOf<K>;
   }
 
   get cluster(): string {

@@ -3,6 +3,24 @@
  * `installHarness` is the page half of the Playwright fixture (`peerquorum/playwright`).
  */
 export { createNode, type BytesNode, type CreateNodeOptions, type CustomMachine, type CustomTransport, type KvNode, type NodeTestHooks, type PeerquorumNode } from './create-node.ts';
+export type { Members } from './members.ts';
+export {
+  crdtAliases,
+  type CounterHandle,
+  type CrdtHandle,
+  type CrdtHandleOf,
+  type CrdtHandles,
+  type CrdtKind,
+  type LwwRegisterHandle,
+  type MapHandle,
+  type MvRegisterHandle,
+  type PnCounterHandle,
+  type SetHandle,
+} from './crdt-handles.ts';
+export type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
+export type { FieldOp, OrMapEntry, OrMapOp } from '../core/crdt/or-map.ts';
+export type { Scalar } from '../core/crdt/scalar.ts';
+export type { MemberState } from '../core/gossip/types.ts';
 export { NodeError } from './node-error.ts';
 export { errorCodes, isErrorCode, type ErrorCode, type TaggedError } from '../core/error-code.ts';
 export type { Result } from '../core/result.ts';
@@ -13,7 +31,16 @@ export { installHarness, type Harness, type HarnessResult, type HarnessStartOpti
 export type { KvCommand, KvResult } from '../machines/kv.ts';
 export type {
   BootSummary,
+  CrdtChangedEvent,
+  GossipNodeEvent,
+  GossipNodeStatus,
+  GossipTuning,
+  LinksWantedEvent,
   MachineDigest,
+  MemberChangedEvent,
+  MemberInfo,
+  MemberPhiEvent,
+  NodeProtocol,
   NodeEvent,
   NodeEventType,
   NodeMetrics,
