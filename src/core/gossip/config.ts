@@ -97,6 +97,12 @@ export interface GossipConfig {
   readonly deltaFanout?: number;
   /** Hops a pushed delta travels (the seed design's TTL 5; at most `deltaTtlHopsMax`). */
   readonly deltaTtlHops?: number;
+  /**
+   * Pushes leave every this many ticks, batched (1: forwards at every tick and local deltas with
+   * their Ready, at once). Longer batches more updates per message, for fewer messages per update
+   * at the cost of latency (the Maelstrom broadcast challenge's trade).
+   */
+  readonly deltaFlushTicks?: number;
   /** Deltas waiting to be pushed at most; past it forwarded ones are dropped (counted; anti-entropy repairs). */
   readonly deltasPendingMax?: number;
   /** Ids of deltas remembered as seen: a duplicate is dropped without being decoded. */
@@ -156,6 +162,7 @@ export const gossipDefaults = {
   crdtStateBytesMax: 256 * 1024,
   deltaFanout: 3,
   deltaTtlHops: 5,
+  deltaFlushTicks: 1,
   deltasPendingMax: 4096,
   deltaIdsSeenMax: 16_384,
   dataMessageBytesMax: 64 * 1024,
@@ -199,6 +206,7 @@ const positive: readonly NumberKey[] = [
   'crdtBytesMax',
   'crdtStateBytesMax',
   'deltaTtlHops',
+  'deltaFlushTicks',
   'deltasPendingMax',
   'deltaIdsSeenMax',
   'dataMessageBytesMax',

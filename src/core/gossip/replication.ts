@@ -10,7 +10,10 @@
  *   52-bit digest of its name, type and encoding, so equal deltas are one delta and no counter
  *   needs persisting), and forwards it with TTL − 1 to mesh neighbours other than its sender, but
  *   only if it was news: a delta the causal context already covered (the merge changed nothing)
- *   stops there. Forwards are batched per tick and per neighbour (data-packing.ts).
+ *   stops there. Forwards are batched per tick and per neighbour (data-packing.ts); a longer
+ *   `deltaFlushTicks` batches local deltas too, and more of each, for fewer messages per update
+ *   (each node forwards an update once to `deltaFanout` neighbours: about 3·n messages for one
+ *   update alone, shared by every update of the same flush).
  * - Pull: Merkle anti-entropy with one mesh neighbour per interval (anti-entropy.ts) repairs what
  *   push lost, after a partition, a pause or an offline stretch.
  *
@@ -91,6 +94,7 @@ export class Replication {
   private readonly seen = new Set<number>();
   /** CRDTs changed since the last Ready, and whether by a local update. */
   private readonly changed = new Map<string, 'local' | 'remote'>();
+  private lastFlushTick = 0;
 
   constructor(
     private readonly ctx: GossipContext,
@@ -288,24 +292,33 @@ export class Replication {
 
   // ---- time and the Ready ------------------------------------------------------------------------
 
-  /** The end of a tick: forwards leave (batched), anti-entropy keeps its schedule. */
+  /**
+   * The end of a tick: anti-entropy keeps its schedule, and every `deltaFlushTicks` the deltas
+   * waiting leave, batched per neighbour: forwards always, local deltas too when they wait for
+   * the flush (`deltaFlushTicks` above 1; otherwise they left with their Ready).
+   */
   tick(): void {
     this.antiEntropy.tick();
+    if (this.ctx.now - this.lastFlushTick < this.ctx.cfg.deltaFlushTicks) return;
+    this.lastFlushTick = this.ctx.now;
+    this.flushLocal(true);
     const forwards = this.forwards;
     this.forwards = [];
     this.push(forwards);
   }
 
-  /** Whether the next Ready has data work: changes to persist, or local deltas and someone to send them to. */
+  /** Whether the next Ready has data work: changes to persist, or local deltas to send at once and someone to send them to. */
   hasWork(): boolean {
-    return this.changed.size > 0 || (this.localDeltas.size > 0 && this.peers.mesh().length > 0);
+    return this.changed.size > 0 || (this.ctx.cfg.deltaFlushTicks === 1 && this.localDeltas.size > 0 && this.peers.mesh().length > 0);
   }
 
   /**
-   * Local deltas leave now (at once, not at the tick: an edit should reach others as soon as it
-   * is durable), with the full TTL. With no mesh neighbour they wait, joined per CRDT.
+   * Local deltas leave, with the full TTL: with each Ready by default (at once, not at the tick:
+   * an edit should reach others as soon as it is durable), or at the flush when `deltaFlushTicks`
+   * batches them (`atFlush`). With no mesh neighbour they wait, joined per CRDT.
    */
-  flushLocal(): void {
+  flushLocal(atFlush = false): void {
+    if (atFlush !== this.ctx.cfg.deltaFlushTicks > 1) return;
     if (this.localDeltas.size === 0 || this.peers.mesh().length === 0) return;
     const out: Outgoing[] = [];
     for (const [key, delta] of this.localDeltas) {
