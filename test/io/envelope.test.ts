@@ -16,8 +16,11 @@
  *   refused, or changes the authenticated bytes, or changes the tag.
  * - A seeded fuzz loop of byte mutations never makes `decodeEnvelope` throw, and every frame it
  *   accepts re-encodes to the same bytes (the encoding is canonical: one frame per header).
+ * - The names' UTF-8, kept between frames (encoding them for every frame was the largest cost of
+ *   a small frame), is copied into each frame, never shared: writing into one frame's name
+ *   changes no later frame; and past the bound on names kept, every name still encodes as itself.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPrng } from '../../src/core/prng.ts';
 import { CodecError, type CodecErrorCode } from '../../src/io/codec-error.ts';
 import { codecLimitsDefault, resolveCodecLimits, type CodecLimits } from '../../src/io/codec-limits.ts';
@@ -408,5 +411,40 @@ describe('fuzz', () => {
       expect(hex(again)).toBe(hex(out));
     }
     expect(accepted).toBeGreaterThan(100);
+  });
+});
+
+describe('the names kept between frames', () => {
+  it('are encoded once, not for every frame (a regression of the browser benchmark: three TextEncoder calls a frame)', () => {
+    const header: EnvelopeHeader = { ...plain, from: 'fresh-from', to: 'fresh-to', cluster: 'fresh-cluster' };
+    const encode = vi.spyOn(TextEncoder.prototype, 'encode');
+    try {
+      for (let i = 0; i < 1000; i++) encodeEnvelope(header, body);
+      expect(encode.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      encode.mockRestore();
+    }
+  });
+
+  it('are copied into each frame: writing into one frame changes no later one', () => {
+    const first = encodeEnvelope(plain, body);
+    const golden = hex(first);
+    // The names "c", "n1", "n2" start at byte 4 (after each one's length byte).
+    first.fill(0x58, 3, 11);
+    expect(hex(encodeEnvelope(plain, body))).toBe(golden);
+    const sealed = sealEnvelope(authed, body, fakeMac);
+    sealed.fill(0x58, 3, 11);
+    expect(decoded(encodeEnvelope(plain, body)).from).toBe('n1');
+  });
+
+  it('past the bound on names kept, each name still encodes as itself', () => {
+    for (let i = 0; i < 3000; i++) {
+      const to = `peer-${i}-é`;
+      const frame = encodeEnvelope({ ...plain, to }, body);
+      const d = decoded(frame);
+      expect(d.to).toBe(to);
+      expect(d.from).toBe('n1');
+      expect(d.cluster).toBe(cluster);
+    }
   });
 });
