@@ -148,7 +148,9 @@ export class GossipNemesis {
   }
 
   private crash(): void {
-    if (chance(this.prng, this.mix.crashes.duringWriteProbability)) {
+    // One aimed crash waits at a time; meanwhile crashes strike at random (and their restarts
+    // write, which gives the aimed one its moment).
+    if (!this.aimedCrashArmed && chance(this.prng, this.mix.crashes.duringWriteProbability)) {
       this.aimedCrashArmed = true;
       return;
     }

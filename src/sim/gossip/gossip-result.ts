@@ -19,6 +19,9 @@ export interface GossipViolations {
 
 export interface GossipRunStats {
   readonly nemesis: GossipNemesisStats;
+  /** Of the detection and convergence violations, the ghosts (gone members in nobody's mesh, held live: swarm-view.ts `inSomeMesh`). */
+  readonly ghostDetections: number;
+  readonly ghostConvergences: number;
   readonly suspicions: number;
   readonly falseSuspicions: number;
   /** False suspicions of a member with neither it nor its suspecter impaired (Lifeguard's target). */

@@ -1,54 +1,54 @@
 /**
- * A simulated gossip node: one `GossipNode` engine and a thin host that handles its Readies in
- * the order the contract states (src/core/engine.ts, src/core/gossip/ready.ts):
+ * A simulated gossip node: one `GossipNode` engine driven by THE PRODUCTION HOST
+ * (src/runtime/gossip-host.ts, which runs its Readies through the one Ready processor,
+ * src/runtime/ready-loop.ts) on a virtual clock (sim-clock.ts, with the node's drift), a
+ * simulated disk (gossip-disk.ts: latency, crash loss) and the simulator's network. What the
+ * tests see is the order that ships: messages that claim nothing and the events at once, the
+ * incarnation durable before the messages that claim it, then the links, then `advance`.
  *
- *   1. send `messagesBeforeWrite`, deliver `events`;
- *   2. persist `incarnation` (incarnation-disk.ts: virtual time, lost by a crash) and wait;
- *   3. only then send `messagesAfterWrite`;
- *   4. take `linksWanted` (the links this node holds from now on);
- *   5. `advance()`, and the next Ready.
+ * PAUSES: a paused node's clock holds its timers (sim-clock.ts), what is sent to it waits
+ * (bounded), and a write completing meanwhile reports only when it runs again. On resume the
+ * write reports first, then the clock fires the tick timer due, and the host catches up the
+ * ticks missed (capped, as in production), then the waiting messages are stepped: its timers fire
+ * before it reads its mail, which is how a throttled tab that wakes accuses members before it
+ * hears from them (Lifeguard §I, the slow prober).
  *
- * WHY A HOST OF ITS OWN: the runtime has no gossip driver yet (its Ready processor,
- * src/runtime/ready-loop.ts, is Raft's: it applies entries and restores snapshots), so the
- * production path for gossip does not exist to be run. This host is the contract and nothing
- * more; when the runtime drives gossip, the simulator should run that driver instead, as the
- * Raft simulator runs the production one.
+ * LIVES: a crash stops the host and the clock and loses the write in flight; `start` boots a new
+ * engine from the disk (`GossipBoot`) and joins through the seeds given.
  *
- * TIME: the engine ticks every `tickUs` of virtual time (10 ms, as the runtime ticks, times the
- * node's clock drift). A paused node neither ticks nor steps: what is sent to it waits (bounded)
- * and a write completing meanwhile is finished only when it runs again. On resume it first
- * finishes that write, then catches up the ticks it missed (at most `catchUpTicksMax`, as the
- * runtime's driver caps them), then takes what waited: its timers fire before it reads its
- * mail, which is how a throttled tab that wakes accuses members before it hears from them
- * (Lifeguard §I, the slow prober).
- *
- * LIVES: a crash ends the engine (its memory is gone, a write in flight is lost); `start` makes
- * a new engine booted from the disk (`GossipBoot`) that joins through the seeds given.
+ * OBSERVING: the engine is wrapped (`ObservedEngine`) only to see each Ready as the host takes it
+ * (the links it sets, for the links checker); everything else is seen through the host's own
+ * callbacks and the messages on the wire.
  */
 import { createPrng, type Prng } from '../../core/prng.ts';
 import { gossipDefaults, type GossipConfig } from '../../core/gossip/config.ts';
 import type { GossipEvent } from '../../core/gossip/events.ts';
 import { GossipNode } from '../../core/gossip/gossip-node.ts';
+import type { GossipBoot, SelfState } from '../../core/gossip/membership.ts';
+import { GossipRefusedError, type GossipLocalInput, type GossipStepAccepted, type GossipStepRefused } from '../../core/gossip/local-input.ts';
 import type { GossipMessage, Piggyback } from '../../core/gossip/messages.ts';
-import type { SelfState } from '../../core/gossip/membership.ts';
+import type { CrdtTypeName, CrdtValues } from '../../core/crdt/crdt-types.ts';
+import { err, type Result } from '../../core/result.ts';
 import type { GossipReady } from '../../core/gossip/ready.ts';
+import { GossipHost } from '../../runtime/gossip-host.ts';
 import type { Distribution } from '../distributions.ts';
 import type { Network } from '../network.ts';
 import type { Scheduler } from '../scheduler.ts';
+import { SimClock } from '../sim-clock.ts';
+import { GossipDisk } from './gossip-disk.ts';
 import type { GossipSabotage } from './gossip-sabotage.ts';
-import { IncarnationDisk } from './incarnation-disk.ts';
 
 /** What the checkers and the run see of a node, as it happens. */
 export interface GossipNodeObserver {
   /** A new life began (the engine is fresh, booted from the disk). */
   onStart(node: GossipSimNode): void;
-  /** `m` leaves `node` now (links are those after this Ready's `linksWanted`, if it sets them). */
-  onSend(node: GossipSimNode, m: GossipMessage, rd: GossipReady): void;
+  /** `m` leaves `node` now; `rd` is the Ready being handled (null: not from a Ready, a sabotage's). */
+  onSend(node: GossipSimNode, m: GossipMessage, rd: GossipReady | null): void;
   onEvents(node: GossipSimNode, events: readonly GossipEvent[]): void;
-  /** A message reached `node`'s engine. */
-  onStep?(node: GossipSimNode, m: GossipMessage): void;
   /** An incarnation write began; it completes at `completesAtUs` unless a crash comes first. */
   onWriteBegin?(node: GossipSimNode, completesAtUs: number): void;
+  /** The host stopped on an exception from the engine or a refused write: a bug. */
+  onFail(node: GossipSimNode, error: unknown): void;
 }
 
 export type GossipTimings = Omit<GossipConfig, 'id' | 'prng'>;
@@ -60,7 +60,10 @@ export interface GossipSimNodeOptions {
   readonly prng: Prng;
   readonly network: Network<GossipMessage>;
   readonly config: GossipTimings;
-  readonly tickUs: number;
+  /** Wall milliseconds of one tick on this node's clock (10, as the runtime). */
+  readonly tickMs: number;
+  /** This node's clock runs this much slower than virtual time (1 + drift). */
+  readonly clockRate: number;
   readonly storageLatency: Distribution;
   readonly observer: GossipNodeObserver;
   readonly sabotage: ReadonlySet<GossipSabotage>;
@@ -69,10 +72,26 @@ export interface GossipSimNodeOptions {
   readonly heldMax: number;
 }
 
-/** A host must survive a peer's mistakes, but an exception from our own engine is a bug: stop the run. */
+/** The engine, seen as the host takes each Ready. */
+class ObservedEngine extends GossipNode {
+  constructor(
+    config: GossipConfig,
+    boot: GossipBoot,
+    private readonly seen: (rd: GossipReady) => void,
+  ) {
+    super(config, boot);
+  }
+
+  override ready(): GossipReady {
+    const rd = super.ready();
+    this.seen(rd);
+    return rd;
+  }
+}
+
 export class GossipSimNode {
   readonly id: string;
-  readonly disk: IncarnationDisk;
+  readonly disk: GossipDisk;
   engine: GossipNode | null = null;
   /** Lives so far: 1 after the first start. */
   life = 0;
@@ -85,20 +104,28 @@ export class GossipSimNode {
   lifeFirstIncarnation = -1;
   /** When it last became alive in its own eyes (joined). */
   aliveSinceUs = 0;
-  /** The links this node holds (the last `linksWanted` handed out). */
+  /** The links this node holds (the last `linksWanted` the host reported). */
   links: ReadonlySet<string> = new Set();
   /** Messages dropped because a paused node's wait list was full. */
   heldDropped = 0;
+  private host: GossipHost | null = null;
+  private clock: SimClock | null = null;
+  private handler: ((m: GossipMessage) => void) | null = null;
   private held: GossipMessage[] = [];
-  private readyOutstanding: GossipReady | null = null;
-  /** A Ready whose write completed while the node was paused. */
-  private finishWaiting: GossipReady | null = null;
-  private lastTickUs = 0;
+  /** The Ready the host handles now (the last one it took). */
+  private current: GossipReady | null = null;
   private ticksSinceRogue = 0;
 
   constructor(private readonly o: GossipSimNodeOptions) {
     this.id = o.id;
-    this.disk = new IncarnationDisk(o.scheduler, o.prng, o.storageLatency, o.sabotage.has('forget-incarnation'));
+    this.disk = new GossipDisk({
+      scheduler: o.scheduler,
+      prng: o.prng,
+      latency: o.storageLatency,
+      forgetful: o.sabotage.has('forget-incarnation'),
+      ackAtBegin: o.sabotage.has('send-before-durable'),
+      onWriteBegin: (completesAtUs) => this.o.observer.onWriteBegin?.(this, completesAtUs),
+    });
   }
 
   get up(): boolean {
@@ -115,159 +142,124 @@ export class GossipSimNode {
     if (this.engine !== null) throw new Error(`${this.id} started while up`);
     this.life++;
     this.paused = false;
+    this.held = [];
+    this.current = null;
+    this.links = new Set();
     this.selfState = 'joining';
     this.lifeFirstIncarnation = -1;
-    this.held = [];
-    this.readyOutstanding = null;
-    this.finishWaiting = null;
-    this.links = new Set();
-    const sabotage = this.o.sabotage;
+    const o = this.o;
     const config: GossipConfig = {
-      ...this.o.config,
-      ...(sabotage.has('never-declare-dead') ? { suspicionMinTicks: 1e9, suspicionMaxTicks: 1e9 } : {}),
-      ...(sabotage.has('greedy-mesh') ? greedy(this.o.config) : {}),
+      ...o.config,
+      ...(o.sabotage.has('never-declare-dead') ? { suspicionMinTicks: 1e9, suspicionMaxTicks: 1e9 } : {}),
+      ...(o.sabotage.has('greedy-mesh') ? greedy(o.config) : {}),
       id: this.id,
-      prng: createPrng(this.o.prng.nextUint32()),
+      prng: createPrng(o.prng.nextUint32()),
     };
-    this.engine = new GossipNode(config, { incarnation: this.disk.durable });
-    this.o.observer.onStart(this);
-    this.lastTickUs = this.o.scheduler.nowUs;
-    this.scheduleTick(this.life, this.o.scheduler.nowUs + this.o.prng.nextInt(this.o.tickUs) + 1);
-    this.stepLocal({ local: 'join', seeds });
+    const engine = new ObservedEngine(config, { incarnation: this.disk.incarnation, crdts: this.disk.crdts() }, (rd) => {
+      this.current = rd;
+    });
+    const clock = new SimClock(o.scheduler, o.clockRate);
+    this.engine = engine;
+    this.clock = clock;
+    const life = this.life;
+    this.host = new GossipHost({
+      engine,
+      link: { send: (m) => this.send(m), onMessage: (h) => (this.handler = h) },
+      writes: this.disk.sink(),
+      clock,
+      tickMs: o.tickMs,
+      maxCatchUpTicks: o.catchUpTicksMax,
+      onEvent: (e) => this.takeEvent(e),
+      onLinksWanted: (peers) => (this.links = new Set(peers)),
+      onTicked: () => this.onTicked(),
+      fail: (error) => {
+        if (life !== this.life) return;
+        this.crash();
+        o.observer.onFail(this, error);
+      },
+    });
+    o.observer.onStart(this);
+    this.host.start(seeds);
   }
 
   /** The memory is gone; a write in flight is lost. */
   crash(): void {
+    this.host?.stop();
+    this.clock?.stop();
+    this.host = null;
+    this.clock = null;
+    this.handler = null;
     this.engine = null;
     this.disk.crash();
     this.paused = false;
     this.held = [];
-    this.readyOutstanding = null;
-    this.finishWaiting = null;
+    this.current = null;
     this.links = new Set();
   }
 
   leave(): void {
-    this.stepLocal({ local: 'leave' });
+    this.host?.leave();
   }
 
-  /** Join again after a leave (same engine, a new incarnation). */
+  /** Join again after a leave (same engine, a new incarnation), through the host as a page would. */
   rejoin(seeds: readonly string[]): void {
-    this.stepLocal({ local: 'join', seeds });
+    const r = this.stepLocal({ local: 'join', seeds });
+    if (!r.ok) throw r.error;
+  }
+
+  /** A local request through the host (join, CRDT updates): a refusal is answered, never thrown. */
+  stepLocal(input: GossipLocalInput): Result<GossipStepAccepted, GossipStepRefused> {
+    const host = this.host;
+    if (host === null) return err(new GossipRefusedError('incarnation-exhausted', `${this.id} is down`, 'STOPPED'));
+    return host.stepLocal(input);
+  }
+
+  /** The value of a CRDT here (its empty value when not held); undefined when down. */
+  crdtValue<N extends CrdtTypeName>(name: string, crdt: N): CrdtValues[N] | undefined {
+    return this.host?.crdtValue(name, crdt);
   }
 
   pause(): void {
-    if (this.engine === null) return;
+    if (this.engine === null || this.paused) return;
     this.paused = true;
+    this.clock?.pause();
+    this.disk.pause();
   }
 
   resume(): void {
     if (this.engine === null || !this.paused) return;
     this.paused = false;
-    const waiting = this.finishWaiting;
-    this.finishWaiting = null;
-    if (waiting !== null) this.finish(waiting);
-    const missed = Math.floor((this.o.scheduler.nowUs - this.lastTickUs) / this.o.tickUs);
-    for (let i = 0; i < Math.min(missed, this.o.catchUpTicksMax); i++) this.tickOnce();
+    this.disk.release();
+    this.clock?.resume();
     const held = this.held;
     this.held = [];
     for (const m of held) this.deliver(m);
-    this.lastTickUs = this.o.scheduler.nowUs;
-    this.scheduleTick(this.life, this.o.scheduler.nowUs + this.o.tickUs);
   }
 
   /** A message from the network. */
   deliver(m: GossipMessage): void {
-    const engine = this.engine;
-    if (engine === null) return;
+    if (this.engine === null || this.handler === null) return;
     if (this.paused) {
       if (this.held.length >= this.o.heldMax) this.heldDropped++;
       else this.held.push(m);
       return;
     }
-    const input = this.filterInbound(m);
-    this.o.observer.onStep?.(this, input);
-    engine.step(input);
-    this.pump();
+    this.handler(this.filterInbound(m));
   }
 
-  private stepLocal(input: { local: 'join'; seeds: readonly string[] } | { local: 'leave' }): void {
-    const engine = this.engine;
-    if (engine === null) return;
-    const r = engine.step(input);
-    if (!r.ok) throw r.error;
-    this.pump();
+  private send(m: GossipMessage): void {
+    this.o.observer.onSend(this, m, this.current);
+    this.o.network.send(m.from, m.to, m);
   }
 
-  private scheduleTick(life: number, atUs: number): void {
-    this.o.scheduler.at(atUs, () => {
-      if (life !== this.life || this.engine === null || this.paused) return;
-      this.tickOnce();
-      this.lastTickUs = this.o.scheduler.nowUs;
-      this.scheduleTick(life, this.o.scheduler.nowUs + this.o.tickUs);
-    });
-  }
-
-  private tickOnce(): void {
-    const engine = this.engine;
-    if (engine === null) return;
-    engine.tick();
-    if (this.o.sabotage.has('rogue-probe')) this.maybeRogueProbe(engine);
-    this.pump();
-  }
-
-  /** Handle Readies until none is left or one waits on its write. */
-  private pump(): void {
-    const engine = this.engine;
-    if (engine === null) return;
-    while (this.readyOutstanding === null && this.engine === engine && engine.hasReady()) {
-      const rd = engine.ready();
-      this.readyOutstanding = rd;
-      this.handle(engine, rd);
-    }
-  }
-
-  private handle(engine: GossipNode, rd: GossipReady): void {
-    const life = this.life;
-    for (const m of rd.messagesBeforeWrite) this.send(m, rd);
-    if (rd.events.length > 0) this.takeEvents(rd.events);
-    if (!rd.mustPersist || rd.incarnation === null) {
-      this.finish(rd);
-      return;
-    }
-    if (this.o.sabotage.has('send-before-durable')) for (const m of rd.messagesAfterWrite) this.send(m, rd);
-    const completesAtUs = this.disk.write(rd.incarnation, () => {
-      if (life !== this.life || this.engine !== engine) return;
-      if (this.paused) this.finishWaiting = rd;
-      else this.finish(rd);
-    });
-    this.o.observer.onWriteBegin?.(this, completesAtUs);
-  }
-
-  private takeEvents(events: readonly GossipEvent[]): void {
-    for (const e of events) {
-      if (e.kind !== 'member-changed' || e.member !== this.id || e.state === 'suspect' || e.state === 'dead') continue;
+  private takeEvent(e: GossipEvent): void {
+    if (e.kind === 'member-changed' && e.member === this.id && e.state !== 'suspect' && e.state !== 'dead') {
       if (e.state === 'alive' && this.selfState !== 'alive') this.aliveSinceUs = this.o.scheduler.nowUs;
       this.selfState = e.state;
       this.selfIncarnation = e.incarnation;
       if (this.lifeFirstIncarnation < 0) this.lifeFirstIncarnation = e.incarnation;
     }
-    this.o.observer.onEvents(this, events);
-  }
-
-  private finish(rd: GossipReady): void {
-    const engine = this.engine;
-    if (engine === null) return;
-    if (rd.mustPersist && !this.o.sabotage.has('send-before-durable')) for (const m of rd.messagesAfterWrite) this.send(m, rd);
-    if (rd.linksWanted !== null) this.links = new Set(rd.linksWanted);
-    this.readyOutstanding = null;
-    engine.advance();
-    this.pump();
-  }
-
-  private send(m: GossipMessage, rd: GossipReady): void {
-    this.o.observer.onSend(this, m, rd);
-    this.o.network.send(m.from, m.to, m);
+    this.o.observer.onEvents(this, [e]);
   }
 
   /** The sabotages that change what the engine hears. */
@@ -280,9 +272,10 @@ export class GossipSimNode {
   }
 
   /** Sabotage `rogue-probe`: once a period, ping a live member this node holds no link to. */
-  private maybeRogueProbe(engine: GossipNode): void {
-    const period = engine.config().probeIntervalTicks;
-    if (++this.ticksSinceRogue < period) return;
+  private onTicked(): void {
+    const engine = this.engine;
+    if (engine === null || !this.o.sabotage.has('rogue-probe')) return;
+    if (++this.ticksSinceRogue < engine.config().probeIntervalTicks) return;
     this.ticksSinceRogue = 0;
     const strangers = engine
       .status()
@@ -291,7 +284,7 @@ export class GossipSimNode {
     if (strangers.length === 0) return;
     const to = strangers[this.o.prng.nextInt(strangers.length)] as string;
     const ping: GossipMessage = { type: 'ping', from: this.id, to, seq: 1, mesh: false, updates: [] };
-    this.o.observer.onSend(this, ping, { mustPersist: false, incarnation: null, crdts: [], messages: [], messagesBeforeWrite: [], messagesAfterWrite: [], events: [], appliedBeforeWrite: 0, linksWanted: null });
+    this.o.observer.onSend(this, ping, null);
     this.o.network.send(this.id, to, ping);
   }
 }

@@ -21,11 +21,8 @@
  * every `checkIntervalUs`, the others as things happen.
  */
 import { resolveGossipConfig } from '../../core/gossip/config.ts';
+import { createPrng } from '../../core/prng.ts';
 import type { GossipEvent } from '../../core/gossip/events.ts';
-import type { GossipMessage } from '../../core/gossip/messages.ts';
-import { createPrng, type Prng } from '../../core/prng.ts';
-import { Network } from '../network.ts';
-import { Scheduler } from '../scheduler.ts';
 import { AccuracyChecker } from './checkers/accuracy.ts';
 import { ConvergenceChecker } from './checkers/convergence.ts';
 import { DetectionChecker } from './checkers/detection.ts';
@@ -37,11 +34,11 @@ import { describeGossipFaultMix, drawGossipFaultMix, type GossipFaultMix } from 
 import { GossipNemesis } from './gossip-nemesis.ts';
 import type { GossipRunResult } from './gossip-result.ts';
 import type { GossipSabotage } from './gossip-sabotage.ts';
-import { GossipSimNode, type GossipNodeObserver, type GossipTimings } from './gossip-sim-node.ts';
+import type { GossipSimNode, GossipTimings } from './gossip-sim-node.ts';
+import { GossipSwarm, gossipTickUs } from './gossip-swarm.ts';
 import { Impairments } from './impairments.ts';
 
-/** One engine tick in virtual microseconds: the runtime ticks every 10 ms. */
-export const gossipTickUs = 10_000;
+export { gossipTickUs };
 
 export const gossipSimulationDefaults = {
   nodes: 25,
@@ -72,18 +69,18 @@ export interface GossipSimulationOptions {
   readonly mix?: (drawn: GossipFaultMix) => GossipFaultMix;
 }
 
+function describeError(error: unknown): string {
+  return `${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.split('\n').slice(0, 4).join(' | ');
+}
+
 export function runGossipSimulation(options: GossipSimulationOptions): GossipRunResult {
   return new GossipRun(options).run();
 }
 
 class GossipRun {
-  private readonly scheduler = new Scheduler();
-  private readonly prng: Prng;
+  private readonly swarm: GossipSwarm;
   private readonly mix: GossipFaultMix;
-  private readonly net: Network<GossipMessage>;
-  private readonly nodes: GossipSimNode[] = [];
-  private readonly byId = new Map<string, GossipSimNode>();
-  private readonly impairments = new Impairments(() => this.scheduler.nowUs);
+  private readonly impairments = new Impairments(() => this.swarm.nowUs);
   private readonly view: SwarmView;
   private readonly accuracy: AccuracyChecker;
   private readonly detection: DetectionChecker;
@@ -92,7 +89,8 @@ class GossipRun {
   private readonly mesh: MeshChecker;
   private readonly errors = new Violations();
   private readonly nemesis: GossipNemesis;
-  private readonly observer: GossipNodeObserver;
+  private readonly scheduler: GossipSwarm['scheduler'];
+  private readonly prng: GossipSwarm['prng'];
   private readonly nodeCount: number;
   private readonly sabotage: ReadonlySet<GossipSabotage>;
   private memberUs = 0;
@@ -100,21 +98,45 @@ class GossipRun {
   constructor(private readonly options: GossipSimulationOptions) {
     this.nodeCount = options.nodes ?? gossipSimulationDefaults.nodes;
     if (!(Number.isSafeInteger(this.nodeCount) && this.nodeCount >= 2)) throw new RangeError(`nodes must be an integer >= 2, got ${this.nodeCount}`);
-    this.prng = createPrng(options.seed);
-    const drawn = drawGossipFaultMix(this.prng, this.nodeCount);
+    // The mix is drawn from the seed's PRNG first, then the swarm goes on with the same stream.
+    const prng = createPrng(options.seed);
+    const drawn = drawGossipFaultMix(prng, this.nodeCount);
     this.mix = options.mix === undefined ? drawn : options.mix(drawn);
     this.sabotage = new Set(options.sabotage ?? []);
-    this.net = new Network<GossipMessage>(
-      this.scheduler,
-      this.prng,
-      { lossRate: 0, duplicateRate: 0, delay: this.mix.network.delay, queuedPerLinkMax: gossipSimulationDefaults.queuedPerLinkMax },
-      (_from, to, m) => this.byId.get(to)?.deliver(m),
-    );
-    const config = resolveGossipConfig({ ...options.config, id: 'config', prng: this.prng });
+    const config = resolveGossipConfig({ ...options.config, id: 'config', prng });
+    this.swarm = new GossipSwarm({
+      seed: prng.nextUint32(),
+      config: options.config ?? {},
+      delay: this.mix.network.delay,
+      storageLatency: this.mix.storageLatency,
+      clockDriftMax: this.mix.clockDriftMax,
+      observer: {
+        onStart: (node) => this.incarnations.onStart(node),
+        onSend: (node, m, rd) => {
+          this.incarnations.onSend(node, m);
+          this.mesh.onSend(node, m, rd);
+        },
+        onEvents: (node, events) => {
+          this.accuracy.observe(node, events);
+          if (options.trace !== undefined) this.traceEvents(node, events);
+        },
+        onWriteBegin: (node, completesAtUs) => this.nemesis.onWriteBegin(node, completesAtUs),
+        onFail: (node, error) => {
+          this.errors.add(`${node.id} stopped at ${(this.swarm.nowUs / 1e6).toFixed(3)}s: ${describeError(error)}`);
+          this.impairments.begin(node.id, 'down');
+        },
+      },
+      sabotage: this.sabotage,
+      catchUpTicksMax: 2 * config.probeIntervalTicks,
+      queuedPerLinkMax: gossipSimulationDefaults.queuedPerLinkMax,
+      heldMessagesMax: gossipSimulationDefaults.heldMessagesMax,
+    });
+    this.scheduler = this.swarm.scheduler;
+    this.prng = this.swarm.prng;
     this.view = {
-      nowUs: () => this.scheduler.nowUs,
-      nodes: () => this.nodes,
-      node: (id) => this.byId.get(id),
+      nowUs: () => this.swarm.nowUs,
+      nodes: () => this.swarm.nodes,
+      node: (id) => this.swarm.node(id),
       impairments: this.impairments,
       config,
       tickUs: gossipTickUs,
@@ -124,26 +146,14 @@ class GossipRun {
     this.convergence = new ConvergenceChecker(this.view);
     this.incarnations = new IncarnationChecker(() => this.scheduler.nowUs);
     this.mesh = new MeshChecker(this.view);
-    this.observer = {
-      onStart: (node) => this.incarnations.onStart(node),
-      onSend: (node, m, rd) => {
-        this.incarnations.onSend(node, m);
-        this.mesh.onSend(node, m, rd);
-      },
-      onEvents: (node, events) => {
-        this.accuracy.observe(node, events);
-        if (options.trace !== undefined) this.traceEvents(node, events);
-      },
-      onWriteBegin: (node, completesAtUs) => this.nemesis.onWriteBegin(node, completesAtUs),
-    };
     this.nemesis = new GossipNemesis(
       this.scheduler,
       this.prng,
       this.mix,
-      this.net,
+      this.swarm.net,
       this.impairments,
-      { nodes: () => this.nodes, crash: (n) => this.crash(n), restart: (n) => this.start(n), addNode: () => this.start(this.createNode()) },
-      (n) => this.seedsFor(n),
+      { nodes: () => this.swarm.nodes, crash: (n) => this.crash(n), restart: (n) => this.start(n), addNode: () => this.start(this.createNode()) },
+      (n) => this.swarm.seedsFor(n),
       (line) => this.note(line),
     );
   }
@@ -161,44 +171,13 @@ class GossipRun {
   }
 
   private createNode(): GossipSimNode {
-    const id = `n${this.nodes.length + 1}`;
-    const drift = 1 + (this.prng.nextFloat() * 2 - 1) * this.mix.clockDriftMax;
-    const node = new GossipSimNode({
-      id,
-      scheduler: this.scheduler,
-      prng: this.prng,
-      network: this.net,
-      config: this.options.config ?? {},
-      tickUs: Math.round(gossipTickUs * drift),
-      storageLatency: this.mix.storageLatency,
-      observer: this.observer,
-      sabotage: this.sabotage,
-      catchUpTicksMax: 2 * this.view.config.probeIntervalTicks,
-      heldMax: gossipSimulationDefaults.heldMessagesMax,
-    });
-    this.nodes.push(node);
-    this.byId.set(id, node);
-    this.impairments.begin(id, 'down');
+    const node = this.swarm.createNode();
+    this.impairments.begin(node.id, 'down');
     return node;
   }
 
-  /**
-   * Seeds for a (re)join: two ids the node knows of (any node of the swarm, up or not, as a host
-   * remembers its peers from an earlier run) and one current member (as a signaling server
-   * lists who is online).
-   */
-  private seedsFor(node: GossipSimNode): string[] {
-    const others = this.nodes.filter((n) => n !== node);
-    if (others.length === 0) return [];
-    const seeds = new Set<string>();
-    for (let i = 0; i < 2; i++) seeds.add((others[this.prng.nextInt(others.length)] as GossipSimNode).id);
-    const members = others.filter((n) => n.member);
-    if (members.length > 0) seeds.add((members[this.prng.nextInt(members.length)] as GossipSimNode).id);
-    return [...seeds].sort();
-  }
-
   private start(node: GossipSimNode): void {
-    const seeds = this.seedsFor(node);
+    const seeds = this.swarm.seedsFor(node);
     this.note(`start ${node.id} (life ${node.life + 1}) through ${seeds.join(',')}`);
     node.start(seeds);
     this.impairments.end(node.id, 'down');
@@ -223,7 +202,7 @@ class GossipRun {
       this.convergence.healed();
       this.afterHeal(healAtUs);
     } catch (error) {
-      this.errors.add(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.split('\n').slice(0, 4).join(' | '));
+      this.errors.add(describeError(error));
     }
     return this.result();
   }
@@ -231,10 +210,10 @@ class GossipRun {
   private bootstrap(): void {
     const d = gossipSimulationDefaults;
     for (let i = 0; i < this.nodeCount; i++) this.createNode();
-    const first = this.nodes[0] as GossipSimNode;
+    const first = this.swarm.nodes[0] as GossipSimNode;
     first.start([]);
     this.impairments.end(first.id, 'down');
-    for (const node of this.nodes.slice(1)) this.scheduler.at(1 + this.prng.nextInt(d.startSpreadUs), () => this.start(node));
+    for (const node of this.swarm.nodes.slice(1)) this.scheduler.at(1 + this.prng.nextInt(d.startSpreadUs), () => this.start(node));
   }
 
   private everyCheck(untilUs: number): void {
@@ -242,7 +221,7 @@ class GossipRun {
     const tick = (): void => {
       this.detection.check();
       this.mesh.checkHardBound();
-      this.memberUs += this.nodes.filter((n) => n.member).length * d.checkIntervalUs;
+      this.memberUs += this.swarm.nodes.filter((n) => n.member).length * d.checkIntervalUs;
       if (this.scheduler.nowUs + d.checkIntervalUs <= untilUs) this.scheduler.after(d.checkIntervalUs, tick);
     };
     this.scheduler.after(d.checkIntervalUs, tick);
@@ -256,7 +235,7 @@ class GossipRun {
       if (!this.scheduler.runUntil(now, d.eventsMax)) throw new Error('event budget exhausted after the heal');
       this.detection.check();
       this.mesh.checkHardBound();
-      this.memberUs += this.nodes.filter((n) => n.member).length * d.checkIntervalUs;
+      this.memberUs += this.swarm.nodes.filter((n) => n.member).length * d.checkIntervalUs;
       this.convergence.check();
       if (this.convergence.failures.count > 0) return;
       const converged = this.convergence.convergedAtUs;
@@ -284,6 +263,8 @@ class GossipRun {
       violations,
       stats: {
         nemesis: { ...this.nemesis.stats },
+        ghostDetections: this.detection.ghosts.count,
+        ghostConvergences: this.convergence.ghosts.count,
         suspicions: this.accuracy.suspicions,
         falseSuspicions: this.accuracy.falseSuspicions,
         falseSuspicionsUnimpaired: this.accuracy.falseSuspicionsUnimpaired,
@@ -291,11 +272,11 @@ class GossipRun {
         falseDeathsExcused: this.accuracy.falseDeathsExcused,
         detectionsUs: this.detection.detectionsUs,
         convergedAfterUs: converged === null ? null : converged - healAtUs,
-        messagesSent: this.net.stats.sent,
-        incarnationWrites: this.nodes.reduce((s, n) => s + n.disk.writes, 0),
-        incarnationWritesLost: this.nodes.reduce((s, n) => s + n.disk.writesLost, 0),
+        messagesSent: this.swarm.net.stats.sent,
+        incarnationWrites: this.swarm.nodes.reduce((s, n) => s + n.disk.writes, 0),
+        incarnationWritesLost: this.swarm.nodes.reduce((s, n) => s + n.disk.writesLost, 0),
         virtualUs: this.scheduler.nowUs,
-        nodesCreated: this.nodes.length,
+        nodesCreated: this.swarm.nodes.length,
       },
     };
   }

@@ -14,6 +14,8 @@ export interface GossipSweep {
   failedSeeds: number[];
   readonly violations: Record<ViolationKind, number>;
   readonly faults: GossipNemesisStats;
+  ghostDetections: number;
+  ghostConvergences: number;
   suspicions: number;
   falseSuspicions: number;
   falseSuspicionsUnimpaired: number;
@@ -31,6 +33,8 @@ export function emptySweep(): GossipSweep {
     failedSeeds: [],
     violations: { detection: 0, falseDeaths: 0, convergence: 0, incarnationReuses: 0, mesh: 0, unwantedLinks: 0, errors: 0 },
     faults: { partitions: 0, crashes: 0, crashesInWrites: 0, restarts: 0, pauses: 0, leaves: 0, rejoins: 0, joins: 0 },
+    ghostDetections: 0,
+    ghostConvergences: 0,
     suspicions: 0,
     falseSuspicions: 0,
     falseSuspicionsUnimpaired: 0,
@@ -49,6 +53,8 @@ export function addRun(sweep: GossipSweep, r: GossipRunResult): void {
   for (const k of Object.keys(sweep.violations) as ViolationKind[]) sweep.violations[k] += r.violations[k].count;
   const s = r.stats;
   for (const k of Object.keys(sweep.faults) as (keyof GossipNemesisStats)[]) sweep.faults[k] += s.nemesis[k];
+  sweep.ghostDetections += s.ghostDetections;
+  sweep.ghostConvergences += s.ghostConvergences;
   sweep.suspicions += s.suspicions;
   sweep.falseSuspicions += s.falseSuspicions;
   sweep.falseSuspicionsUnimpaired += s.falseSuspicionsUnimpaired;
@@ -82,6 +88,7 @@ export function describeSweep(s: GossipSweep): string[] {
       `(${falseSuspicionsPerMemberHour(s).toFixed(2)} per member-hour over ${s.memberHours.toFixed(1)} member-hours); ${s.falseDeathsExcused} false deaths under partitions or pauses`,
     `sim: detection: ${s.detectionsUs.length} crashes detected by all, p50 ${ms(quantile(s.detectionsUs, 0.5))}, max ${ms(quantile(s.detectionsUs, 1))}; ` +
       `convergence after the heal: p50 ${ms(quantile(s.convergedAfterUs, 0.5))}, max ${ms(quantile(s.convergedAfterUs, 1))}; ${s.messagesSent} messages`,
+    `sim: ghosts (a gone member held live, in nobody's mesh, so probed by nobody): ${s.ghostDetections} of the detection failures, ${s.ghostConvergences} of the convergence failures`,
   ];
 }
 

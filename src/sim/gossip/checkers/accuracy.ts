@@ -12,8 +12,9 @@
  *   (impairments.ts) for `suspicionWindowUs` (a probe period stretched by the worst local health,
  *   Lifeguard §IV-A) are the ones Lifeguard aims at; the run reports them per node-hour.
  * - A false DEATH of a Y that was not cut off, paused or down, declared by a node that was not
- *   either, for `deathWindowUs` (the longest suspicion plus that window) is a VIOLATION: Y had
- *   all that time to hear the suspicion and refute it, and the declarer to hear the refutation.
+ *   either, from a probe window before the suspicion began until the death (or, if the suspicion
+ *   was not seen, for `deathWindowUs`: the longest suspicion plus that window) is a VIOLATION: Y
+ *   had all that time to hear the suspicion and refute it, and the declarer to hear the refutation.
  *   False deaths with an impaired party are counted apart (a partition longer than a suspicion
  *   makes both sides declare each other dead, as it must).
  */
@@ -34,6 +35,8 @@ export class AccuracyChecker {
   /** Deaths of a live member nobody impaired: violations. */
   readonly falseDeaths = new Violations();
   private readonly seen = new Set<string>();
+  /** When each (member, incarnation) was first suspected. */
+  private readonly suspectedAtUs = new Map<string, number>();
   readonly suspicionWindowUs: number;
   readonly deathWindowUs: number;
 
@@ -49,7 +52,10 @@ export class AccuracyChecker {
       const key = `${e.state} ${e.member} ${e.incarnation}`;
       if (this.seen.has(key)) continue;
       this.seen.add(key);
-      if (e.state === 'suspect') this.suspicions++;
+      if (e.state === 'suspect') {
+        this.suspicions++;
+        this.suspectedAtUs.set(`${e.member} ${e.incarnation}`, this.view.nowUs());
+      }
       const member = this.view.node(e.member);
       if (member === undefined || !isLiveAt(member, e.incarnation)) continue;
       if (e.state === 'suspect') this.falseSuspicion(viewer, member);
@@ -65,11 +71,14 @@ export class AccuracyChecker {
 
   private falseDeath(by: GossipSimNode, member: GossipSimNode, incarnation: number): void {
     const im = this.view.impairments;
-    if (im.impairedWithin(member.id, this.deathWindowUs) || im.impairedWithin(by.id, this.deathWindowUs)) {
+    // From a probe window before the suspicion that led here, when it was seen; else the longest a suspicion lasts.
+    const suspectedAt = this.suspectedAtUs.get(`${member.id} ${incarnation}`);
+    const windowUs = suspectedAt === undefined ? this.deathWindowUs : this.view.nowUs() - suspectedAt + this.suspicionWindowUs;
+    if (im.impairedWithin(member.id, windowUs) || im.impairedWithin(by.id, windowUs)) {
       this.falseDeathsExcused++;
       return;
     }
-    this.falseDeaths.add(`${by.id} declared ${member.id} dead at incarnation ${incarnation} at ${at(this.view.nowUs())}; neither was cut off, paused or down for ${at(this.deathWindowUs)}`);
+    this.falseDeaths.add(`${by.id} declared ${member.id} dead at incarnation ${incarnation} at ${at(this.view.nowUs())}; neither was cut off, paused or down for ${at(windowUs)}`);
   }
 }
 

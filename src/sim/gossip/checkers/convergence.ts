@@ -10,11 +10,13 @@
  * (`syncIntervalTicks`).
  */
 import { detectionProbePeriods } from './detection.ts';
-import { holdsLive, viewOf, type SwarmView } from './swarm-view.ts';
+import { holdsLive, inSomeMesh, viewOf, type SwarmView } from './swarm-view.ts';
 import { at, Violations } from './violations.ts';
 
 export class ConvergenceChecker {
   readonly failures = new Violations();
+  /** Of `failures`, those where the first disagreement is a gone member held live that is in nobody's mesh (a ghost). */
+  readonly ghosts = new Violations();
   /** When the views agreed, after the heal; null until then. */
   convergedAtUs: number | null = null;
   private healedAtUs: number | null = null;
@@ -46,25 +48,34 @@ export class ConvergenceChecker {
       this.convergedAtUs = now;
       return;
     }
-    if (now > this.healedAtUs + this.boundUs) this.failures.add(`views still differ ${at(now - this.healedAtUs)} after the heal: ${problem}`);
+    if (now <= this.healedAtUs + this.boundUs) return;
+    const detail = `views still differ ${at(now - this.healedAtUs)} after the heal: ${problem.text}${problem.ghost ? " (a ghost: in nobody's mesh)" : ''}`;
+    this.failures.add(detail);
+    if (problem.ghost) this.ghosts.add(detail);
   }
 
   /** The first disagreement found, in words, or null. */
-  disagreement(): string | null {
+  disagreement(): { readonly text: string; readonly ghost: boolean } | null {
+    const problem = this.firstProblem();
+    if (problem === null) return null;
+    return { text: problem.text, ghost: problem.gone !== null && !inSomeMesh(this.view, problem.gone) };
+  }
+
+  private firstProblem(): { readonly text: string; readonly gone: string | null } | null {
     const nodes = this.view.nodes();
     const expected = nodes.filter((n) => n.up && n.selfState !== 'left');
     const others = nodes.filter((n) => !(n.up && n.selfState !== 'left'));
     for (const v of expected) {
-      if (v.paused) return `${v.id} is paused`;
-      if (v.selfState !== 'alive') return `${v.id} is still ${v.selfState}`;
+      if (v.paused) return { text: `${v.id} is paused`, gone: null };
+      if (v.selfState !== 'alive') return { text: `${v.id} is still ${v.selfState}`, gone: null };
       for (const m of expected) {
         if (m === v) continue;
         const s = viewOf(v, m.id);
-        if (s !== 'alive') return `${v.id} holds ${m.id} ${s ?? 'unknown'}`;
+        if (s !== 'alive') return { text: `${v.id} holds ${m.id} ${s ?? 'unknown'}`, gone: null };
         const incarnation = v.engine?.member(m.id)?.incarnation;
-        if (incarnation !== m.selfIncarnation) return `${v.id} holds ${m.id} at incarnation ${incarnation}, it is at ${m.selfIncarnation}`;
+        if (incarnation !== m.selfIncarnation) return { text: `${v.id} holds ${m.id} at incarnation ${incarnation}, it is at ${m.selfIncarnation}`, gone: null };
       }
-      for (const m of others) if (holdsLive(v, m.id)) return `${v.id} holds ${m.id} ${viewOf(v, m.id)}, but it is ${m.up ? 'left' : 'down'}`;
+      for (const m of others) if (holdsLive(v, m.id)) return { text: `${v.id} holds ${m.id} ${viewOf(v, m.id)}, but it is ${m.up ? 'left' : 'down'}`, gone: m.id };
     }
     return null;
   }

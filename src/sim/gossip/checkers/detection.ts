@@ -13,7 +13,7 @@
  * no live member held X live (the benchmark's detection time).
  */
 import type { GossipSimNode } from '../gossip-sim-node.ts';
-import { holdsLive, type SwarmView } from './swarm-view.ts';
+import { holdsLive, inSomeMesh, type SwarmView } from './swarm-view.ts';
 import { at, Violations } from './violations.ts';
 
 /** Protocol periods beside the longest suspicion: SWIM's first detection within a few periods, and dissemination. */
@@ -25,11 +25,19 @@ interface Crash {
   readonly atUs: number;
   /** Viewers already failed for this crash (one violation each). */
   readonly failed: Set<string>;
+  /**
+   * Viewers seen not holding it live since the crash: their obligation is met. If one holds it
+   * live again later (a resurrection, by a sync from a member that missed the death), that is
+   * the convergence checker's to judge, not a detection that never happened.
+   */
+  readonly cleared: Set<string>;
   detectedAtUs: number | null;
 }
 
 export class DetectionChecker {
   readonly failures = new Violations();
+  /** Of `failures`, those of a crashed member in nobody's mesh (swarm-view.ts `inSomeMesh`): ghosts. */
+  readonly ghosts = new Violations();
   /** Crash to "no live member holds it live", per crash detected. */
   readonly detectionsUs: number[] = [];
   private crashes: Crash[] = [];
@@ -41,7 +49,7 @@ export class DetectionChecker {
   }
 
   onCrash(node: GossipSimNode): void {
-    this.crashes.push({ node, life: node.life, atUs: this.view.nowUs(), failed: new Set(), detectedAtUs: null });
+    this.crashes.push({ node, life: node.life, atUs: this.view.nowUs(), failed: new Set(), cleared: new Set(), detectedAtUs: null });
   }
 
   /** Crashed members that came back carry no more obligations. */
@@ -51,12 +59,19 @@ export class DetectionChecker {
     for (const crash of this.crashes) {
       let anyHolds = false;
       for (const v of this.view.nodes()) {
-        if (!v.member || !holdsLive(v, crash.node.id)) continue;
+        if (!v.member || crash.cleared.has(v.id)) continue;
+        if (!holdsLive(v, crash.node.id)) {
+          crash.cleared.add(v.id);
+          continue;
+        }
         anyHolds = true;
         const startUs = Math.max(crash.atUs, this.view.impairments.lastImpairedUs(v.id), v.aliveSinceUs);
         if (now <= startUs + this.boundUs || crash.failed.has(v.id)) continue;
         crash.failed.add(v.id);
-        this.failures.add(`${v.id} still holds ${crash.node.id} (crashed at ${at(crash.atUs)}) live at ${at(now)}, ${at(now - startUs)} after it could have learned it`);
+        const ghost = !inSomeMesh(this.view, crash.node.id);
+        const detail = `${v.id} still holds ${crash.node.id} (crashed at ${at(crash.atUs)}) live at ${at(now)}, ${at(now - startUs)} after it could have learned it${ghost ? ' (a ghost: in nobody\'s mesh)' : ''}`;
+        this.failures.add(detail);
+        if (ghost) this.ghosts.add(detail);
       }
       if (!anyHolds && crash.detectedAtUs === null) {
         crash.detectedAtUs = now;

@@ -7,8 +7,8 @@
  *   WebRTC links; a message to a peer it never asked a link for would need one more. Answers
  *   (acks, nacks, syncs, prunes) travel over the link their question came on, and are not checked.
  * - DEGREE, always: no node's mesh exceeds 2·D_hi (grafts accepted between heartbeats, mesh.ts).
- * - DEGREE, settled: once the views have converged after the heal, within `settleUs` (a few mesh
- *   heartbeats, and a pass of the probe round robin for the pings' mesh flags) every member's mesh is within [min(D_lo, n - 1), D_hi] and symmetric (each of its
+ * - DEGREE, settled: once the views have converged after the heal, within `settleUs` (the prune
+ *   backoff, a few mesh heartbeats, and a pass of the probe round robin for the pings' mesh flags) every member's mesh is within [min(D_lo, n - 1), D_hi] and symmetric (each of its
  *   neighbours holds it too), as the heartbeat and the pings' mesh flags make it.
  */
 import type { GossipMessage } from '../../../core/gossip/messages.ts';
@@ -31,14 +31,16 @@ export class MeshChecker {
   constructor(private readonly view: SwarmView) {
     const c = view.config;
     // A one-sided link is repaired by the mesh flag of the next ping between the two (mesh.ts),
-    // and a node pings each neighbour once per pass of its round robin: up to 2·D_hi periods.
-    this.settleUs = (meshSettleHeartbeats * c.meshHeartbeatTicks + 2 * c.meshDegreeHigh * c.probeIntervalTicks) * view.tickUs;
+    // and a node pings each neighbour once per pass of its round robin: up to 2·D_hi periods. A
+    // node refused by many (they held it dead when it grafted them) backs off each of them for
+    // `meshBackoffTicks` (gossipsub's prune backoff) and may sit below D_lo until it ends.
+    this.settleUs = (c.meshBackoffTicks + meshSettleHeartbeats * c.meshHeartbeatTicks + 2 * c.meshDegreeHigh * c.probeIntervalTicks) * view.tickUs;
     this.hardMax = 2 * c.meshDegreeHigh;
   }
 
-  onSend(node: GossipSimNode, m: GossipMessage, rd: GossipReady): void {
+  onSend(node: GossipSimNode, m: GossipMessage, rd: GossipReady | null): void {
     if (m.type !== 'ping' && m.type !== 'ping-req' && m.type !== 'push' && m.type !== 'graft') return;
-    if (node.links.has(m.to) || (rd.linksWanted !== null && rd.linksWanted.includes(m.to))) return;
+    if (node.links.has(m.to) || (rd !== null && rd.linksWanted !== null && rd.linksWanted.includes(m.to))) return;
     this.unwantedLinks.add(`${node.id} sent a ${m.type} to ${m.to} at ${at(this.view.nowUs())} without a link to it`);
   }
 

@@ -29,3 +29,14 @@ export function holdsLive(viewer: GossipSimNode, member: string): boolean {
   const s = viewOf(viewer, member);
   return s === 'alive' || s === 'suspect';
 }
+
+/**
+ * Whether any running member holds `member` in its mesh. Probes go to mesh neighbours only
+ * (unless `probeBeyondMesh`), so a member that is in no mesh is probed by nobody: if it is gone
+ * and someone still holds it live (it missed the death or the leave, then spread it again by
+ * push-pull once the others had forgotten it), nothing will ever correct that view. The checkers
+ * call such a failure a GHOST, to tell this known gap of the engine from other failures.
+ */
+export function inSomeMesh(view: SwarmView, member: string): boolean {
+  return view.nodes().some((n) => n.member && (n.engine?.mesh().includes(member) ?? false));
+}

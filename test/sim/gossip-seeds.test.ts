@@ -1,0 +1,64 @@
+/**
+ * What this proves: the gossip engine, driven by the production host, survives the gossip
+ * simulator's weather on a fixed range of seeds (25 nodes each: loss, duplication, delays,
+ * partitions, crashes inside and outside incarnation writes, restarts from disk, pauses,
+ * leaves, rejoins and new members): no live member nobody cut off is declared dead, no
+ * incarnation is announced again by a restarted node, meshes stay within their bounds and
+ * settle, probes and pushes go only over links the sender asked for, the engine never throws;
+ * and every crashed member is detected by every live member within the bound, and the views
+ * converge after the heal, with ONE KNOWN EXCEPTION, tolerated here and counted by the CLI:
+ *
+ * GHOSTS. Probes go to mesh neighbours only. A member that missed a death or a leave (it was
+ * cut off, paused, or away, or a restarted node learned its view from such a member) holds the
+ * gone member alive, and push-pull syncs carry only live members, so nothing corrects it; once
+ * the others have forgotten the gone member (`deadRetainTicks`), its sync makes them hold it
+ * alive again, and a member in nobody's mesh is probed by nobody. Such failures are recognised
+ * by the checkers (swarm-view.ts `inSomeMesh`) and allowed here; every other detection or
+ * convergence failure fails this test. Remove the allowance when the engine fixes the gap.
+ *
+ * And the blocks show that the faults ran: crashes detected, restarts, pauses, leaves, joins.
+ * (Longer sweeps: `npm run sim -- --protocol gossip --seeds 1000 --nodes 25`.)
+ */
+import { describe, expect, it } from 'vitest';
+import { describeViolations, type GossipRunResult } from '../../src/sim/gossip/gossip-result.ts';
+import { runGossipSimulation } from '../../src/sim/gossip/gossip-simulation.ts';
+import { addRun, emptySweep } from '../../src/sim/gossip/gossip-sweep.ts';
+
+/** Violations other than ghosts. */
+function unexpected(r: GossipRunResult): number {
+  const v = r.violations;
+  return (
+    v.falseDeaths.count +
+    v.incarnationReuses.count +
+    v.mesh.count +
+    v.unwantedLinks.count +
+    v.errors.count +
+    (v.detection.count - r.stats.ghostDetections) +
+    (v.convergence.count - r.stats.ghostConvergences)
+  );
+}
+
+const blocks: readonly [number, number][] = [
+  [1, 10],
+  [11, 20],
+  [21, 30],
+];
+
+describe('gossip simulator seeds (25 nodes)', () => {
+  it.each(blocks)('seeds %i to %i', (from, to) => {
+    const sweep = emptySweep();
+    const failures: string[] = [];
+    for (let seed = from; seed <= to; seed++) {
+      const r = runGossipSimulation({ seed });
+      addRun(sweep, r);
+      if (unexpected(r) > 0) failures.push([`seed ${seed}:`, ...describeViolations(r), `  reproduce: npm run sim -- --protocol gossip --seeds 1 --start ${seed}`].join('\n'));
+    }
+    expect(failures.join('\n')).toBe('');
+    expect(sweep.detectionsUs.length).toBeGreaterThan(0);
+    expect(sweep.faults.restarts).toBeGreaterThan(0);
+    expect(sweep.faults.pauses).toBeGreaterThan(0);
+    expect(sweep.faults.leaves).toBeGreaterThan(0);
+    expect(sweep.faults.joins).toBeGreaterThan(0);
+    expect(sweep.convergedAfterUs.length).toBeGreaterThan(0);
+  });
+});
