@@ -114,6 +114,7 @@ export class Replication {
    * the node).
    */
   private restore(p: PersistedCrdt): void {
+    assert(isCrdtTypeName(p.crdt) && nameRefusal(p.name) === null, 'a persisted CRDT names no CRDT type of the registry, or a bad name');
     const type = crdtType(p.crdt);
     const decoded = type.decode(p.state);
     assert(decoded.ok, `persisted CRDT ${p.crdt}/${p.name.slice(0, 32)} does not decode`);

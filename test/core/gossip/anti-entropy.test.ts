@@ -100,6 +100,24 @@ describe('anti-entropy', () => {
     expect(hundred.bytes).toBeLessThan(full / 2);
   });
 
+  it('keeps at most antiEntropyRequestsInFlightMax requests of an exchange in flight', () => {
+    const net = twins(['n0', 'n1'], 2000, { ...pullOnly, antiEntropyRequestsInFlightMax: 1 });
+    const from = net.sent.length;
+    expect(repair(net, 'n1', 300, 2000).ticks).toBeGreaterThanOrEqual(0);
+    const outstanding = new Map<string, number>();
+    let most = 0;
+    for (const { m } of net.sent.slice(from)) {
+      if (m.type !== 'crdt-merkle' || !Array.isArray(m.message)) continue;
+      const tag = m.message[0];
+      // Requests (tags 0, 2) count up at their asker; answers (1, 3) count down at the one they answer.
+      const asker = tag === 0 || tag === 2 ? m.from : m.to;
+      const n = (outstanding.get(asker) ?? 0) + (tag === 0 || tag === 2 ? 1 : -1);
+      outstanding.set(asker, n);
+      most = Math.max(most, n);
+    }
+    expect(most).toBe(1);
+  });
+
   it('the cost of 10 differing CRDTs hardly depends on how many are held (200 or 2,000)', () => {
     const small = repair(twins(['n0', 'n1'], 200, pullOnly), 'n1', 10, 200);
     const large = repair(twins(['n0', 'n1'], 2000, pullOnly), 'n1', 10, 2000);

@@ -171,6 +171,18 @@ describe('replication: the Ready', () => {
     node.advance();
   });
 
+  it('crdt-open holds an empty CRDT: nothing to persist or send, its value empty, opened once', () => {
+    const net = swarm(2, { seed: 10 });
+    const node = net.node('n0');
+    expect(node.step({ local: 'crdt-open', name: 'draft', crdt: 'lww-register' })).toEqual({ ok: true, value: { kind: 'accepted' } });
+    expect(node.step({ local: 'crdt-open', name: 'draft', crdt: 'lww-register' })).toEqual({ ok: true, value: { kind: 'unchanged' } });
+    expect(node.hasReady()).toBe(false);
+    expect(node.crdtValue('draft', 'lww-register')).toBeUndefined();
+    expect(node.crdtNames()).toEqual([{ name: 'draft', crdt: 'lww-register' }]);
+    // Empty is absent: the Merkle roots of the two nodes still agree.
+    expect(node.crdtRootHash()).toBe(net.node('n1').crdtRootHash());
+  });
+
   it('a Ready persisting only merges from peers lets the forwards leave at once', () => {
     const net = swarm(4, { seed: 7 });
     const node = net.node('n1');
