@@ -155,6 +155,20 @@ describe('anti-entropy refuses what is past its bounds', () => {
     expect(c.antiEntropyRefused).toBeGreaterThanOrEqual(0);
   });
 
+  it('answers a flood of wanted names within the answer budget and the message bounds', () => {
+    const solo = new Solo(['s', 'b'], { antiEntropyAnswersPerIntervalMax: 3, dataMessageBytesMax: 4096 });
+    for (let i = 0; i < 300; i++) solo.node.step({ local: 'crdt-update', name: `n${i}`, op: { type: 'lww-register', timestamp: 1, value: 'v'.repeat(100) } });
+    solo.drain();
+    const sentBefore = solo.sent.length;
+    const want = Array.from({ length: 300 }, (_, i) => ({ name: `n${i}`, crdt: 'lww-register' }));
+    for (let i = 0; i < 10; i++) solo.node.step({ type: 'crdt-states', from: 'b', to: 'a', exchange: i + 1, states: [], want } as GossipInput);
+    solo.drain();
+    const answers = solo.sent.slice(sentBefore).filter((m) => m.type === 'crdt-states');
+    expect(answers.length).toBe(3);
+    for (const m of answers) if (m.type === 'crdt-states') expect(JSON.stringify(m.states).length).toBeLessThan(4096);
+    expect(solo.node.status().counters.antiEntropyAnswersRefused).toBeGreaterThanOrEqual(9);
+  });
+
   it('counts garbage Merkle messages, requests that do not fit the tree, and answers to nothing', () => {
     const solo = new Solo(['s', 'b']);
     solo.node.step(merkle([9, 9, 9]));
