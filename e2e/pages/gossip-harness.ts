@@ -1,12 +1,15 @@
 /**
  * The page of the gossip end-to-end tests (e2e/gossip*.spec.ts): `window.gossipHarness` runs one
- * gossip-only node of `createNode` in this page and drives it through the public API
+ * node of `createNode` in this page (gossip only unless `protocols` says otherwise) and drives it through the public API
  * (`node.members`, `node.crdt`), answering JSON data. A failure is an answer
  * `{ ok: false, error: { code, message } }`, never a thrown error, so its code reaches the test.
  */
 import { createNode, type CreateNodeOptions, type KvNode, type MapHandle, type MemberInfo, type NodeMetrics, type NodeStatus, type OrMapEntry, type Result } from '../../src/client/index.ts';
 
-type Options = Pick<CreateNodeOptions<'kv'>, 'cluster' | 'id' | 'peers' | 'transport' | 'storage' | 'signaling' | 'iceServers' | 'tickMs' | 'gossip' | 'secret'>;
+type Options = Pick<
+  CreateNodeOptions<'kv'>,
+  'cluster' | 'id' | 'peers' | 'transport' | 'storage' | 'signaling' | 'iceServers' | 'tickMs' | 'gossip' | 'secret' | 'protocols' | 'raft' | 'leaderPhiThreshold' | 'handOverOnPageHide'
+>;
 
 let node: KvNode | null = null;
 let board: MapHandle | null = null;
@@ -35,13 +38,15 @@ function openBoard(): MapHandle {
 const harness = {
   start: (options: Options) =>
     answer(async () => {
-      node = await createNode({ ...options, protocols: ['gossip'] });
+      node = await createNode({ protocols: ['gossip'], ...options });
       board = await node.crdt('board', 'map');
       board.on((_value, origin) => {
         if (origin === 'remote') remoteChanges++;
       });
       return node.id;
     }),
+  /** A Raft write (both protocols). */
+  write: (key: string, value: string) => answer(() => running().propose({ op: 'write', key, value })),
   members: () => answer<readonly MemberInfo[]>(() => running().members.list()),
   status: () => answer<NodeStatus>(() => running().status()),
   metrics: () => answer<NodeMetrics>(() => running().testing.metrics()),
