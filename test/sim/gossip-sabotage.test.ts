@@ -12,7 +12,11 @@
  * - a host that sends the messages claiming a new incarnation before it is durable, with crashes
  *   aimed inside incarnation writes: incarnations reused;
  * - nodes keeping three times the configured mesh degrees: mesh violations;
- * - a host pinging members it holds no link to: unwanted links.
+ * - a host pinging members it holds no link to: unwanted links;
+ * - a data plane that drops anti-entropy states and half the pushed deltas: CRDT states that
+ *   never converge;
+ * - a disk that loses the CRDTs at a crash, with crashes, restarts and updates: the restarted
+ *   node mints its dots again, and the converged counters and set miss durable updates.
  */
 import { describe, expect, it } from 'vitest';
 import type { GossipFaultMix } from '../../src/sim/gossip/gossip-fault-mix.ts';
@@ -26,6 +30,7 @@ const ms = 1000;
 function calm(m: GossipFaultMix): GossipFaultMix {
   return {
     ...m,
+    crdtUpdatesPerS: 0,
     network: { lossRate: 0, duplicateRate: 0, delay: { kind: 'uniform', minUs: 1 * ms, maxUs: 5 * ms } },
     partitions: { ...m.partitions, ratePerS: 0 },
     crashes: { ...m.crashes, ratePerS: 0 },
@@ -55,13 +60,15 @@ const cases: readonly Case[] = [
   { sabotage: 'send-before-durable', mix: crashes(1, 1), caught: ['incarnationReuses'] },
   { sabotage: 'greedy-mesh', mix: calm, caught: ['mesh'] },
   { sabotage: 'rogue-probe', mix: calm, caught: ['unwantedLinks'] },
+  { sabotage: 'drop-merges', mix: (m) => ({ ...calm(m), crdtUpdatesPerS: 10 }), caught: ['crdtConvergence'] },
+  { sabotage: 'forget-crdts', mix: (m) => ({ ...crashes(1, 0)(m), crdtUpdatesPerS: 20 }), caught: ['lostUpdates'] },
 ];
 
 const seeds = [1, 2];
 
 /** Violations of each kind over the seeds, with or without the sabotage. */
 function counts(c: Case, sabotaged: boolean): Record<keyof GossipViolations, number> {
-  const total = { detection: 0, falseDeaths: 0, convergence: 0, incarnationReuses: 0, mesh: 0, unwantedLinks: 0, errors: 0 };
+  const total = { detection: 0, falseDeaths: 0, convergence: 0, incarnationReuses: 0, mesh: 0, unwantedLinks: 0, crdtConvergence: 0, lostUpdates: 0, errors: 0 };
   for (const seed of seeds) {
     const r = runGossipSimulation({ seed, mix: c.mix, ...(sabotaged ? { sabotage: [c.sabotage] } : {}) });
     expect(r.violations.errors.examples).toEqual([]);

@@ -26,9 +26,13 @@ export interface GossipDiskOptions {
   readonly prng: Prng;
   readonly latency: Distribution;
   readonly forgetful: boolean;
+  /** Sabotage forget-crdts: a crash loses the CRDT records. */
+  readonly forgetsCrdts: boolean;
   readonly ackAtBegin: boolean;
   /** A write began; it completes at `completesAtUs` unless a crash comes first (the nemesis aims crashes here). */
   readonly onWriteBegin: (completesAtUs: number) => void;
+  /** The oldest write in flight is durable (reported at completion, even while paused). */
+  readonly onWriteDurable: () => void;
 }
 
 export class GossipDisk {
@@ -75,6 +79,7 @@ export class GossipDisk {
       }
       // A copy, as real storage holds bytes: what the engine does later to its own values must not reach the disk.
       for (const c of w.crdts) this.crdtRecords.set(crdtRecordKey(c), structuredClone(c));
+      this.o.onWriteDurable();
       if (this.o.ackAtBegin) return;
       if (this.paused) this.waiting.push(done);
       else done();
@@ -100,9 +105,7 @@ export class GossipDisk {
     this.generation++;
     this.paused = false;
     this.waiting.length = 0;
-    if (this.o.forgetful) {
-      this.incarnationValue = 0;
-      this.crdtRecords.clear();
-    }
+    if (this.o.forgetful) this.incarnationValue = 0;
+    if (this.o.forgetful || this.o.forgetsCrdts) this.crdtRecords.clear();
   }
 }

@@ -40,6 +40,8 @@ export interface GossipFaultMix {
   readonly joins: { readonly ratePerS: number };
   /** At most this many of the nodes are down, paused or away at once. */
   readonly impairedMax: number;
+  /** CRDT updates per second at random members during the faults (crdt-workload.ts). */
+  readonly crdtUpdatesPerS: number;
 }
 
 const ms = 1000;
@@ -100,6 +102,7 @@ export function drawGossipFaultMix(prng: Prng, nodes: number): GossipFaultMix {
     leaves: { ratePerS: rate(0.1), rejoinProbability: prng.nextFloat(), away: { kind: 'uniform', minUs: 100 * ms, maxUs: 10_000 * ms } },
     joins: { ratePerS: rate(0.1) },
     impairedMax: Math.max(1, Math.floor(nodes * (0.1 + prng.nextFloat() * 0.3))),
+    crdtUpdatesPerS: 1 + prng.nextFloat() * 19,
   };
 }
 
@@ -121,6 +124,7 @@ export function describeGossipFaultMix(mix: GossipFaultMix): string {
     `crashes ${c.ratePerS.toFixed(3)}/s down ${describe(c.downtime)}, restart ${pct(c.restartProbability)}, in writes ${pct(c.duringWriteProbability)}`,
     `pauses ${mix.pauses.ratePerS.toFixed(3)}/s for ${describe(mix.pauses.duration)}`,
     `leaves ${mix.leaves.ratePerS.toFixed(3)}/s (rejoin ${pct(mix.leaves.rejoinProbability)}); joins ${mix.joins.ratePerS.toFixed(3)}/s; <= ${mix.impairedMax} impaired`,
+    `CRDT updates ${mix.crdtUpdatesPerS.toFixed(1)}/s`,
   ].join('; ');
 }
 

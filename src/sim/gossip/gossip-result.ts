@@ -4,6 +4,7 @@
  * detection times, convergence time, the faults that ran, messages sent).
  */
 import type { Violations } from './checkers/violations.ts';
+import type { WorkloadStats } from './crdt-workload.ts';
 import type { GossipNemesisStats } from './gossip-nemesis.ts';
 
 export interface GossipViolations {
@@ -13,6 +14,10 @@ export interface GossipViolations {
   readonly incarnationReuses: Violations;
   readonly mesh: Violations;
   readonly unwantedLinks: Violations;
+  /** CRDT states still differing between members after the heal's bound. */
+  readonly crdtConvergence: Violations;
+  /** A converged CRDT missing an update that was durable at a final member (or holding one never made). */
+  readonly lostUpdates: Violations;
   /** The engine threw (an assertion in src/core fired), or a host invariant broke: a bug. */
   readonly errors: Violations;
 }
@@ -31,6 +36,9 @@ export interface GossipRunStats {
   readonly falseDeathsExcused: number;
   /** Per crash, crash to "no live member holds it live", in microseconds. */
   readonly detectionsUs: readonly number[];
+  /** Heal to equal CRDT states everywhere, in microseconds; null when never. */
+  readonly crdtConvergedAfterUs: number | null;
+  readonly crdtUpdates: WorkloadStats;
   /** Heal to agreement, in microseconds; null when the views never agreed. */
   readonly convergedAfterUs: number | null;
   readonly messagesSent: number;

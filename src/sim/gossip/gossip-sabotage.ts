@@ -18,7 +18,29 @@
  *   on seeds whose crashes land inside writes).
  * - `greedy-mesh`: nodes keep 3 times the mesh degrees the swarm's configuration says (mesh).
  * - `rogue-probe`: each period the host also pings a member it holds no link to (links).
+ * - `drop-merges`: a data plane that drops what it is sent: every anti-entropy state and half of
+ *   the pushed deltas are stripped before the engine sees them (CRDT convergence).
+ * - `forget-crdts`: the disk loses the CRDT records at a crash (the incarnation survives): a
+ *   restarted node mints its own dots again from zero, and its new updates are taken by the
+ *   others as already seen (lost updates).
  */
-export type GossipSabotage = 'never-refute' | 'never-declare-dead' | 'forget-incarnation' | 'send-before-durable' | 'greedy-mesh' | 'rogue-probe';
+export type GossipSabotage =
+  | 'never-refute'
+  | 'never-declare-dead'
+  | 'forget-incarnation'
+  | 'send-before-durable'
+  | 'greedy-mesh'
+  | 'rogue-probe'
+  | 'drop-merges'
+  | 'forget-crdts';
 
-export const gossipSabotages: readonly GossipSabotage[] = ['never-refute', 'never-declare-dead', 'forget-incarnation', 'send-before-durable', 'greedy-mesh', 'rogue-probe'];
+export const gossipSabotages: readonly GossipSabotage[] = [
+  'never-refute',
+  'never-declare-dead',
+  'forget-incarnation',
+  'send-before-durable',
+  'greedy-mesh',
+  'rogue-probe',
+  'drop-merges',
+  'forget-crdts',
+];

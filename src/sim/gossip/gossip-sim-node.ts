@@ -45,8 +45,10 @@ export interface GossipNodeObserver {
   /** `m` leaves `node` now; `rd` is the Ready being handled (null: not from a Ready, a sabotage's). */
   onSend(node: GossipSimNode, m: GossipMessage, rd: GossipReady | null): void;
   onEvents(node: GossipSimNode, events: readonly GossipEvent[]): void;
-  /** An incarnation write began; it completes at `completesAtUs` unless a crash comes first. */
+  /** A write (incarnation, CRDTs) began; it completes at `completesAtUs` unless a crash comes first. */
   onWriteBegin?(node: GossipSimNode, completesAtUs: number): void;
+  /** The oldest write of `node` in flight is durable. */
+  onWriteDurable?(node: GossipSimNode): void;
   /** The host stopped on an exception from the engine or a refused write: a bug. */
   onFail(node: GossipSimNode, error: unknown): void;
 }
@@ -123,8 +125,10 @@ export class GossipSimNode {
       prng: o.prng,
       latency: o.storageLatency,
       forgetful: o.sabotage.has('forget-incarnation'),
+      forgetsCrdts: o.sabotage.has('forget-crdts'),
       ackAtBegin: o.sabotage.has('send-before-durable'),
       onWriteBegin: (completesAtUs) => this.o.observer.onWriteBegin?.(this, completesAtUs),
+      onWriteDurable: () => this.o.observer.onWriteDurable?.(this),
     });
   }
 
@@ -265,6 +269,8 @@ export class GossipSimNode {
   /** The sabotages that change what the engine hears. */
   private filterInbound(m: GossipMessage): GossipMessage {
     const s = this.o.sabotage;
+    if (s.has('drop-merges') && m.type === 'crdt-states') return { ...m, states: [] };
+    if (s.has('drop-merges') && m.type === 'crdt-push') return { ...m, deltas: m.deltas.filter(() => this.o.prng.nextInt(2) === 0) };
     if (!(s.has('never-refute') || s.has('never-declare-dead'))) return m;
     if (m.type !== 'ping' && m.type !== 'ack' && m.type !== 'ping-req' && m.type !== 'push') return m;
     const keep = (u: Piggyback): boolean => !(s.has('never-refute') && u.member === this.id && u.kind !== 'alive') && !(s.has('never-declare-dead') && u.kind === 'dead');

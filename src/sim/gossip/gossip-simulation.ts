@@ -25,11 +25,13 @@ import { createPrng } from '../../core/prng.ts';
 import type { GossipEvent } from '../../core/gossip/events.ts';
 import { AccuracyChecker } from './checkers/accuracy.ts';
 import { ConvergenceChecker } from './checkers/convergence.ts';
+import { CrdtConvergenceChecker } from './checkers/crdt-convergence.ts';
 import { DetectionChecker } from './checkers/detection.ts';
 import { IncarnationChecker } from './checkers/incarnations.ts';
 import { MeshChecker } from './checkers/mesh-links.ts';
 import type { SwarmView } from './checkers/swarm-view.ts';
 import { Violations } from './checkers/violations.ts';
+import { CrdtWorkload } from './crdt-workload.ts';
 import { describeGossipFaultMix, drawGossipFaultMix, type GossipFaultMix } from './gossip-fault-mix.ts';
 import { GossipNemesis } from './gossip-nemesis.ts';
 import type { GossipRunResult } from './gossip-result.ts';
@@ -85,6 +87,8 @@ class GossipRun {
   private readonly accuracy: AccuracyChecker;
   private readonly detection: DetectionChecker;
   private readonly convergence: ConvergenceChecker;
+  private readonly workload: CrdtWorkload;
+  private readonly crdts: CrdtConvergenceChecker;
   private readonly incarnations: IncarnationChecker;
   private readonly mesh: MeshChecker;
   private readonly errors = new Violations();
@@ -120,10 +124,15 @@ class GossipRun {
           this.accuracy.observe(node, events);
           if (options.trace !== undefined) this.traceEvents(node, events);
         },
-        onWriteBegin: (node, completesAtUs) => this.nemesis.onWriteBegin(node, completesAtUs),
+        onWriteBegin: (node, completesAtUs) => {
+          this.workload.onWriteBegin(node);
+          this.nemesis.onWriteBegin(node, completesAtUs);
+        },
+        onWriteDurable: (node) => this.workload.onWriteDurable(node),
         onFail: (node, error) => {
           this.errors.add(`${node.id} stopped at ${(this.swarm.nowUs / 1e6).toFixed(3)}s: ${describeError(error)}`);
           this.impairments.begin(node.id, 'down');
+          this.workload.onCrash(node);
         },
       },
       sabotage: this.sabotage,
@@ -144,6 +153,8 @@ class GossipRun {
     this.accuracy = new AccuracyChecker(this.view);
     this.detection = new DetectionChecker(this.view);
     this.convergence = new ConvergenceChecker(this.view);
+    this.workload = new CrdtWorkload(this.prng);
+    this.crdts = new CrdtConvergenceChecker(this.view, this.workload, this.convergence.boundUs);
     this.incarnations = new IncarnationChecker(() => this.scheduler.nowUs);
     this.mesh = new MeshChecker(this.view);
     this.nemesis = new GossipNemesis(
@@ -185,6 +196,7 @@ class GossipRun {
 
   private crash(node: GossipSimNode): void {
     node.crash();
+    this.workload.onCrash(node);
     this.impairments.begin(node.id, 'down');
     this.detection.onCrash(node);
   }
@@ -196,10 +208,12 @@ class GossipRun {
       const faultPhaseUs = this.options.faultPhaseUs ?? d.faultPhaseUs;
       const healAtUs = d.bootstrapUs + faultPhaseUs;
       if (this.options.faults ?? true) this.scheduler.at(d.bootstrapUs, () => this.nemesis.start(healAtUs));
+      this.scheduler.at(d.bootstrapUs, () => this.updates(healAtUs));
       this.everyCheck(healAtUs);
       if (!this.scheduler.runUntil(healAtUs, d.eventsMax)) throw new Error('event budget exhausted before the heal');
       this.nemesis.healAll();
       this.convergence.healed();
+      this.crdts.healed();
       this.afterHeal(healAtUs);
     } catch (error) {
       this.errors.add(describeError(error));
@@ -227,19 +241,36 @@ class GossipRun {
     this.scheduler.after(d.checkIntervalUs, tick);
   }
 
+  /** CRDT updates at random members, at the seed's rate, until the heal. */
+  private updates(untilUs: number): void {
+    const rate = this.mix.crdtUpdatesPerS;
+    if (rate <= 0) return;
+    const next = (): void => {
+      const gapUs = Math.round((-Math.log(1 - this.prng.nextFloat()) / rate) * 1e6);
+      if (this.scheduler.nowUs + gapUs >= untilUs) return;
+      this.scheduler.after(gapUs, () => {
+        const members = this.swarm.members();
+        if (members.length > 0) this.workload.issue(members[this.prng.nextInt(members.length)] as GossipSimNode, this.scheduler.nowUs);
+        next();
+      });
+    };
+    next();
+  }
+
   /** Run until the views converge and the mesh settles, or their bounds pass. */
   private afterHeal(healAtUs: number): void {
     const d = gossipSimulationDefaults;
-    const endUs = healAtUs + this.convergence.boundUs + this.mesh.settleUs + d.checkIntervalUs;
+    const endUs = healAtUs + Math.max(this.convergence.boundUs + this.mesh.settleUs, this.crdts.boundUs) + d.checkIntervalUs;
     for (let now = healAtUs + d.checkIntervalUs; now <= endUs; now += d.checkIntervalUs) {
       if (!this.scheduler.runUntil(now, d.eventsMax)) throw new Error('event budget exhausted after the heal');
       this.detection.check();
       this.mesh.checkHardBound();
       this.memberUs += this.swarm.nodes.filter((n) => n.member).length * d.checkIntervalUs;
       this.convergence.check();
-      if (this.convergence.failures.count > 0) return;
+      this.crdts.check();
+      if (this.convergence.failures.count > 0 && this.crdts.done) return;
       const converged = this.convergence.convergedAtUs;
-      if (converged !== null && this.mesh.checkSettled(converged) && this.detection.pending === 0) return;
+      if (converged !== null && this.mesh.checkSettled(converged) && this.detection.pending === 0 && this.crdts.done) return;
     }
   }
 
@@ -251,6 +282,8 @@ class GossipRun {
       incarnationReuses: this.incarnations.reuses,
       mesh: this.mesh.degreeViolations,
       unwantedLinks: this.mesh.unwantedLinks,
+      crdtConvergence: this.crdts.failures,
+      lostUpdates: this.crdts.lostUpdates,
       errors: this.errors,
     };
     const converged = this.convergence.convergedAtUs;
@@ -272,6 +305,8 @@ class GossipRun {
         falseDeathsExcused: this.accuracy.falseDeathsExcused,
         detectionsUs: this.detection.detectionsUs,
         convergedAfterUs: converged === null ? null : converged - healAtUs,
+        crdtConvergedAfterUs: this.crdts.convergedAtUs === null ? null : this.crdts.convergedAtUs - healAtUs,
+        crdtUpdates: { ...this.workload.stats },
         messagesSent: this.swarm.net.stats.sent,
         incarnationWrites: this.swarm.nodes.reduce((s, n) => s + n.disk.writes, 0),
         incarnationWritesLost: this.swarm.nodes.reduce((s, n) => s + n.disk.writesLost, 0),

@@ -4,6 +4,7 @@
  * per member-hour, detection and convergence times, and the faults that ran. Shared by the CLI
  * (scripts/sim-gossip.ts) and the tests, so both read one summary.
  */
+import type { AntiEntropyCostReport } from './anti-entropy-cost.ts';
 import type { GossipNemesisStats } from './gossip-nemesis.ts';
 import type { GossipRunResult, GossipViolations } from './gossip-result.ts';
 
@@ -23,6 +24,9 @@ export interface GossipSweep {
   memberHours: number;
   readonly detectionsUs: number[];
   readonly convergedAfterUs: number[];
+  readonly crdtConvergedAfterUs: number[];
+  crdtUpdates: number;
+  crdtUpdatesLostInCrashes: number;
   messagesSent: number;
   incarnationWritesLost: number;
 }
@@ -31,7 +35,7 @@ export function emptySweep(): GossipSweep {
   return {
     seeds: 0,
     failedSeeds: [],
-    violations: { detection: 0, falseDeaths: 0, convergence: 0, incarnationReuses: 0, mesh: 0, unwantedLinks: 0, errors: 0 },
+    violations: { detection: 0, falseDeaths: 0, convergence: 0, incarnationReuses: 0, mesh: 0, unwantedLinks: 0, crdtConvergence: 0, lostUpdates: 0, errors: 0 },
     faults: { partitions: 0, crashes: 0, crashesInWrites: 0, restarts: 0, pauses: 0, leaves: 0, rejoins: 0, joins: 0 },
     ghostDetections: 0,
     ghostConvergences: 0,
@@ -42,6 +46,9 @@ export function emptySweep(): GossipSweep {
     memberHours: 0,
     detectionsUs: [],
     convergedAfterUs: [],
+    crdtConvergedAfterUs: [],
+    crdtUpdates: 0,
+    crdtUpdatesLostInCrashes: 0,
     messagesSent: 0,
     incarnationWritesLost: 0,
   };
@@ -62,6 +69,9 @@ export function addRun(sweep: GossipSweep, r: GossipRunResult): void {
   sweep.memberHours += s.memberHours;
   sweep.detectionsUs.push(...s.detectionsUs);
   if (s.convergedAfterUs !== null) sweep.convergedAfterUs.push(s.convergedAfterUs);
+  if (s.crdtConvergedAfterUs !== null) sweep.crdtConvergedAfterUs.push(s.crdtConvergedAfterUs);
+  sweep.crdtUpdates += s.crdtUpdates.issued;
+  sweep.crdtUpdatesLostInCrashes += s.crdtUpdates.lostInCrashes;
   sweep.messagesSent += s.messagesSent;
   sweep.incarnationWritesLost += s.incarnationWritesLost;
 }
@@ -88,16 +98,25 @@ export function describeSweep(s: GossipSweep): string[] {
       `(${falseSuspicionsPerMemberHour(s).toFixed(2)} per member-hour over ${s.memberHours.toFixed(1)} member-hours); ${s.falseDeathsExcused} false deaths under partitions or pauses`,
     `sim: detection: ${s.detectionsUs.length} crashes detected by all, p50 ${ms(quantile(s.detectionsUs, 0.5))}, max ${ms(quantile(s.detectionsUs, 1))}; ` +
       `convergence after the heal: p50 ${ms(quantile(s.convergedAfterUs, 0.5))}, max ${ms(quantile(s.convergedAfterUs, 1))}; ${s.messagesSent} messages`,
+    `sim: CRDTs: ${s.crdtUpdates} updates (${s.crdtUpdatesLostInCrashes} lost in crashes before their write completed); equal everywhere after the heal: p50 ${ms(quantile(s.crdtConvergedAfterUs, 0.5))}, max ${ms(quantile(s.crdtConvergedAfterUs, 1))}`,
     `sim: ghosts (a gone member held live, in nobody's mesh, so probed by nobody): ${s.ghostDetections} of the detection failures, ${s.ghostConvergences} of the convergence failures`,
   ];
 }
 
-/** The last line: every count zero on success. */
-export function sweepSummary(s: GossipSweep): string {
+/** The anti-entropy cost measured once per sweep (anti-entropy-cost.ts), in one line. */
+export function describeAntiEntropyCost(r: AntiEntropyCostReport): string {
+  const byKeys = new Map<number, string[]>();
+  for (const p of r.points) byKeys.set(p.keys, [...(byKeys.get(p.keys) ?? []), `${p.differing} differing ${p.bytes} B`]);
+  return `sim: anti-entropy cost: ${[...byKeys].map(([keys, parts]) => `${keys} CRDTs: ${parts.join(', ')}`).join('; ')}`;
+}
+
+/** The last line: every count zero on success (`antiEntropy`: the cost check's violations, once per sweep). */
+export function sweepSummary(s: GossipSweep, antiEntropy: number): string {
   const v = s.violations;
   return (
     `sim: ${s.seeds} seeds, ${v.detection} detection failures, ${v.falseDeaths} false deaths, ${v.convergence} convergence failures, ` +
-    `${v.incarnationReuses} incarnations reused, ${v.mesh} mesh violations, ${v.unwantedLinks} unwanted links, ${v.errors} engine errors`
+    `${v.incarnationReuses} incarnations reused, ${v.mesh} mesh violations, ${v.unwantedLinks} unwanted links, ` +
+    `${v.crdtConvergence} CRDT convergence failures, ${v.lostUpdates} lost updates, ${antiEntropy} anti-entropy cost violations, ${v.errors} engine errors`
   );
 }
 
