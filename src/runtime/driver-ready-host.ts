@@ -108,7 +108,18 @@ const envelopeOnly: StateMachine = {
   restore: () => undefined,
 };
 
-/** The snapshot policy: snapshot the machine, compact, and write it before the next Ready. */
+/**
+ * The snapshot policy: snapshot the machine, compact, and begin writing it; the next Ready
+ * need not wait for that write. The write sink makes writes durable in the order begun
+ * (`writesInOrder`), so the next Ready's own write lands after the snapshot's and its
+ * after-write messages wait for both, while its before-write messages (a leader's heartbeats and
+ * appends, dissertation §10.2.1) leave at once. Waiting here held a leader's heartbeats for as
+ * long as IndexedDB took to store the snapshot (the browser benchmark: longer than an election
+ * timeout under load, and every node snapshots at about the same index, so leaders were
+ * deposed). What is sent meanwhile promises nothing the snapshot write could lose: the snapshot
+ * covers applied, hence committed, entries, and a follower may be sent it before it is durable
+ * here.
+ */
 function maybeSnapshot(node: RaftNode, d: ReadyHostContext, next: () => void): void {
   if (!node.shouldSnapshot()) {
     next();
@@ -122,10 +133,10 @@ function maybeSnapshot(node: RaftNode, d: ReadyHostContext, next: () => void): v
     { ...emptyWrite, hardState, snapshot, compactTo },
     () => {
       d.metrics.snapshotsTaken++;
-      next();
     },
     (e) => d.fail(e),
   );
+  next();
 }
 
 function apply(d: ReadyHostContext, e: Entry): void {

@@ -31,7 +31,7 @@ import { SessionMachine, sessionDefaults } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { NodeError, toTaggedError } from './errors.ts';
-import { emptyDriverMetrics, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
+import { emptyDriverMetrics, writesInOrder, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
 import { ProposalTracker, type ProposalDone } from './proposals.ts';
 import { RaftReadyLoop } from './ready-loop.ts';
 import { driverReadyHost, snapshotRefusal } from './driver-ready-host.ts';
@@ -75,7 +75,7 @@ export class Driver {
     this.maxCatchUpTicks = Math.max(options.maxCatchUpTicks ?? 2 * resolved.electionTimeoutTicks, resolved.electionTimeoutTicks);
     this.maxCommandBytes = resolved.maxCommandBytes;
     this.machine = new SessionMachine(options.machine, options.sessions);
-    this.writes = options.writes ?? writesThrough(options.storage);
+    this.writes = writesInOrder(options.writes ?? writesThrough(options.storage));
     this.observer = options.observer ?? {};
   }
 
