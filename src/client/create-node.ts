@@ -393,6 +393,8 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     if (this.awaitingDurable && eventShowsDurableState(e)) this.markDurable();
     if (e.type === 'role') this.role = e.role;
     if (e.type === 'leader') this.watch?.follow(e.leader);
+    // The gossip mesh's links, beside the configured peers (never instead of them: Raft needs its voters).
+    if (e.type === 'links-wanted') this.links?.setPeers?.([...new Set([...this.options.peers, ...e.peers])].filter((p) => p !== this.id));
     for (const l of this.listeners.get(e.type) ?? []) {
       try {
         l(e);

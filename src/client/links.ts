@@ -35,6 +35,12 @@ export interface LinkContext {
 
 export interface Links {
   close(): Promise<void> | void;
+  /**
+   * Hold links to these peers from now on (the node's own `peers` always among them): a gossip
+   * mesh asks for members beyond them (`links-wanted` events). Optional: a page side that cannot
+   * open links on demand leaves it out.
+   */
+  setPeers?(peers: readonly NodeId[]): void;
 }
 
 export type LinksFactory = (context: LinkContext) => Promise<Links>;

@@ -24,5 +24,5 @@ export async function startPeerLinks(context: LinkContext): Promise<Links> {
     // comlink posts the transfer synchronously, inside this callback, as WebRtcLinks requires.
     onChannel: (peer, channel) => void context.attachChannel(peer, channel).catch(() => undefined),
   });
-  return { close: () => links.close() };
+  return { close: () => links.close(), setPeers: (peers) => links.setPeers(peers) };
 }

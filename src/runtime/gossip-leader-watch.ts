@@ -12,13 +12,19 @@
  * and its phi climbs within a few ticks of its last heartbeat, long before an election timeout
  * (15 ticks, randomized up to 30).
  *
- * Why a suspicion must hold over TWO consecutive timer callbacks: ticks missed while this worker
- * was held up (a long task, a throttled tab) are caught up at once, before the frames that
- * queued meanwhile are read; phi then looks at a gap this node caused itself. Between two
- * callbacks those frames are delivered, and a live leader's heartbeat brings phi down again.
  * A wrong suspicion is not free: the follower ignores that leader for the rest of its term
- * (step-follower.ts), so it is counted (`suspicionsWithdrawn`: phi fell back before the second
- * look) and the threshold errs on the side of waiting.
+ * (step-follower.ts: forget-leader was made for the Web Locks oracle, which is never wrong), so
+ * the watch errs on the side of waiting:
+ *
+ * - a suspicion must hold at two looks at least `confirmTicks` apart, in two timer callbacks:
+ *   ticks missed while this worker was held up (a long task, a throttled tab) are caught up at
+ *   once, before the frames that queued meanwhile are read, and phi then looks at a gap this
+ *   node caused itself; between two callbacks those frames are delivered, and a live leader's
+ *   heartbeat brings phi down again (`suspicionsWithdrawn` counts these);
+ * - a leader is watched only once it has been followed for `warmupTicks` in its term: phi's
+ *   window then holds its heartbeats, not the sparse traffic it sent as a follower or the burst
+ *   of an election (measured in Chromium, three contexts on two cores: a follower forgot a live
+ *   leader in one run of seven, within two seconds of its election, with no warm-up).
  */
 import type { NodeId, Role } from '../core/raft/types.ts';
 
@@ -41,41 +47,62 @@ export interface LeaderWatchMetrics {
   leadersForgotten: number;
 }
 
+export interface LeaderWatchOptions {
+  readonly thresholdPhi: number;
+  /** Ticks a suspicion must hold (over two looks at least) before the leader is forgotten. */
+  readonly confirmTicks: number;
+  /** Ticks a leader must have been followed in its term before it is watched. */
+  readonly warmupTicks: number;
+}
+
 export class LeaderPhiWatch {
   readonly metrics: LeaderWatchMetrics = { suspicions: 0, suspicionsWithdrawn: 0, leadersForgotten: 0 };
-  /** The leader suspected at the last look, and in which term. */
-  private pending: { readonly leader: NodeId; readonly term: number } | null = null;
+  /** The leader followed, in which term, since which tick. */
+  private followed: { readonly leader: NodeId; readonly term: number; readonly sinceTick: number } | null = null;
+  /** The tick its suspicion began, if it is suspected. */
+  private suspectedSinceTick: number | null = null;
 
   constructor(
     private readonly self: NodeId,
     private readonly phi: (member: NodeId) => number,
     private readonly raft: WatchedRaft,
-    readonly thresholdPhi: number,
+    readonly options: LeaderWatchOptions,
   ) {
-    if (!(Number.isFinite(thresholdPhi) && thresholdPhi > 0)) throw new RangeError(`the leader's phi threshold must be a positive number, got ${thresholdPhi}`);
+    if (!(Number.isFinite(options.thresholdPhi) && options.thresholdPhi > 0)) throw new RangeError(`the leader's phi threshold must be a positive number, got ${options.thresholdPhi}`);
+    if (!(Number.isSafeInteger(options.confirmTicks) && options.confirmTicks >= 1)) throw new RangeError(`confirmTicks must be a positive integer, got ${options.confirmTicks}`);
+    if (!(Number.isSafeInteger(options.warmupTicks) && options.warmupTicks >= 0)) throw new RangeError(`warmupTicks must be >= 0, got ${options.warmupTicks}`);
   }
 
-  /** One look, after a gossip timer callback. */
-  check(): void {
+  /** One look, after a gossip timer callback; `nowTick` counts the host's ticks. */
+  check(nowTick: number): void {
     const leader = this.raft.role() === 'follower' ? this.raft.leader() : null;
     if (leader === null || leader === this.self) {
-      this.pending = null;
+      this.followed = null;
+      this.suspectedSinceTick = null;
       return;
     }
     const term = this.raft.term();
-    const suspected = this.phi(leader) >= this.thresholdPhi;
-    const held = this.pending !== null && this.pending.leader === leader && this.pending.term === term;
-    if (!suspected) {
-      if (held) this.metrics.suspicionsWithdrawn++;
-      this.pending = null;
+    const f = this.followed;
+    if (f === null || f.leader !== leader || f.term !== term) {
+      this.followed = { leader, term, sinceTick: nowTick };
+      this.suspectedSinceTick = null;
       return;
     }
-    if (!held) {
+    if (nowTick - f.sinceTick < this.options.warmupTicks) return;
+    const since = this.suspectedSinceTick;
+    if (this.phi(leader) < this.options.thresholdPhi) {
+      if (since !== null) this.metrics.suspicionsWithdrawn++;
+      this.suspectedSinceTick = null;
+      return;
+    }
+    if (since === null) {
       this.metrics.suspicions++;
-      this.pending = { leader, term };
+      this.suspectedSinceTick = nowTick;
       return;
     }
-    this.pending = null;
+    if (nowTick - since < this.options.confirmTicks) return;
+    this.suspectedSinceTick = null;
+    this.followed = null;
     this.metrics.leadersForgotten++;
     this.raft.leaderGone(leader);
   }

@@ -114,7 +114,7 @@ export class GossipPart {
       onLinksWanted: (peers) => o.emit({ type: 'links-wanted', peers: [...peers] }),
       onTicked: () => {
         try {
-          watch?.check();
+          watch?.check(host.metrics.ticks);
         } catch {
           // The driver stopped (its own failure is reported by it): nothing to watch.
         }
@@ -122,7 +122,10 @@ export class GossipPart {
       fail: o.fail,
     });
     const threshold = options.leaderPhiThreshold ?? engine.config().phiThreshold;
-    if (o.raft !== null && threshold > 0) watch = new LeaderPhiWatch(options.id, (m) => host.phi(m), o.raft, threshold);
+    if (o.raft !== null && threshold > 0) {
+      // Confirm over 2 ticks; watch a leader once phi's window (arrivalWindowMax intervals, a tick each) holds its heartbeats.
+      watch = new LeaderPhiWatch(options.id, (m) => host.phi(m), o.raft, { thresholdPhi: threshold, confirmTicks: 2, warmupTicks: engine.config().arrivalWindowMax });
+    }
     host.start(gossipSeeds(options));
     return new GossipPart(host, watch, o.storage, o.router);
   }
