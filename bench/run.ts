@@ -4,11 +4,13 @@
  */
 import { runBrowserBench } from './browser.ts';
 import { runCoreBench } from './core.ts';
+import { runGossipBench } from './gossip.ts';
 import { runFuzz } from '../scripts/fuzz.ts';
 
 const benches: Record<string, (args: readonly string[]) => Promise<void> | void> = {
   core: runCoreBench,
   browser: runBrowserBench,
+  gossip: runGossipBench,
   // The hostile-frame fuzzer at the issue's size: a million frames (flags as `npm run fuzz`).
   fuzz: (args) => {
     process.exitCode = runFuzz(['--frames', '1000000', ...args]);
