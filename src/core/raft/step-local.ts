@@ -50,10 +50,30 @@ function proposeLocal(r: Raft, data: Uint8Array): Result<RaftStepAccepted, RaftS
   }
   if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
     if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
-    r.send({ type: 'propose', from: r.id, to: r.leader, term: 0, data: [data] });
+    forwardProposal(r, r.leader, data);
     return ok({ kind: 'forwarded', to: r.leader });
   }
   return err(new NotLeaderError(r.leader));
+}
+
+/**
+ * Forward a command to the leader in the `propose` message this Ready already holds for it when
+ * that has room (at most `proposalsPerMessageMax` commands, which the leader appends from one
+ * message, and `maxBytesPerAppend` bytes), else in a new one. One message per command made a
+ * follower that callers keep writing to (a page whose tab lost leadership) send thousands of
+ * frames a second, each tagged and checked on its own, and the leader step each alone.
+ */
+function forwardProposal(r: Raft, leader: NodeId, data: Uint8Array): void {
+  const last = r.msgs.at(-1);
+  if (last?.type === 'propose' && last.to === leader && last.data.length < r.cfg.proposalsPerMessageMax) {
+    let bytes = data.byteLength;
+    for (const d of last.data) bytes += d.byteLength;
+    if (bytes <= r.cfg.maxBytesPerAppend) {
+      r.msgs[r.msgs.length - 1] = { ...last, data: [...last.data, data] };
+      return;
+    }
+  }
+  r.send({ type: 'propose', from: r.id, to: leader, term: 0, data: [data] });
 }
 
 function readLocal(r: Raft, requestId: number, mode: ReadMode): Result<RaftStepAccepted, RaftStepRefused> {
