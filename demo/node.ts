@@ -12,11 +12,13 @@
  *   proposal;
  * - chaos controls: kill (close at once, without hand-over), partition, heal, slow links,
  *   transfer leadership;
- * - publishes a report of itself on the demo's BroadcastChannel for the opener page.
+ * - publishes a report of itself on the demo's BroadcastChannel for the opener page;
+ * - runs gossip beside Raft: the membership table and the CRDT board of gossip-view.ts.
  */
 import { createNode, type BytesNode, type NodeStatus } from '../src/client/index.ts';
 import { decodeBoardResult, encodeBoardCommand, type BoardCommand, type BoardItem, type BoardResult, type BoardView } from '../src/machines/board.ts';
 import type { BoardQuery } from './board-machine.ts';
+import { startGossipView, type GossipView } from './gossip-view.ts';
 import {
   byId,
   clusterIds,
@@ -42,6 +44,7 @@ const pageStartMs = performance.now();
 const spec = parseSpecOrShow();
 const channel = spec === null ? null : new BroadcastChannel(demoChannelName(spec.cluster));
 let node: BytesNode | null = null;
+let gossipView: GossipView | null = null;
 let nodeId: string | null = spec?.id ?? null;
 let state: NodeReport['state'] = 'starting';
 let status: NodeStatus | null = null;
@@ -361,6 +364,7 @@ async function kill(): Promise<void> {
   await n.testing.block(otherNodes()).catch(() => undefined);
   state = 'dead';
   node = null;
+  gossipView?.stop();
   await n.close().catch(() => undefined);
   renderStatus();
   publish();
@@ -383,6 +387,7 @@ function wireControls(): void {
     void chaos('partition', async (n) => {
       await n.testing.block(otherNodes());
       partitioned = true;
+      gossipView?.setPartitioned(true);
       addTimeline('chaos', `partitioned from ${otherNodes().join(', ')}`);
     }),
   );
@@ -391,6 +396,7 @@ function wireControls(): void {
       await n.testing.unblock();
       if (partitioned) addTimeline('chaos', 'healed: links let through again');
       partitioned = false;
+      gossipView?.setPartitioned(false);
     }),
   );
   const slow = byId<HTMLSelectElement>('slow-links');
@@ -433,6 +439,7 @@ async function start(): Promise<void> {
       cluster: spec.cluster,
       transport: spec.transport,
       peers: clusterIds(spec.size),
+      protocols: ['raft', 'gossip'],
       machine: { module: config.boardMachine },
       // Authenticated links: a page without the cluster's secret can neither join, vote nor write.
       secret: config.secret,
@@ -472,6 +479,7 @@ async function start(): Promise<void> {
     addTimeline('membership', `started as ${n.id}${spec.id !== null && spec.id !== n.id ? ` (${spec.id} runs in another tab)` : ''}`);
     await refresh();
     await readBoard();
+    gossipView = await startGossipView(n).catch((e: unknown) => (notice(`the gossip view did not start: ${describe(e)}`), null));
     publish();
   } catch (e) {
     state = 'failed';
