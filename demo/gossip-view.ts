@@ -46,6 +46,11 @@ function describe(e: unknown): string {
   return `${code}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
+/** Phi grows without bound while a member is silent (a partition shows millions): keep it short. */
+function phiText(phi: number): string {
+  return phi < 1000 ? phi.toFixed(2) : phi.toPrecision(3);
+}
+
 function renderMembers(members: readonly MemberInfo[]): void {
   byId('members-body').replaceChildren(
     ...members.map((m) => {
@@ -55,7 +60,7 @@ function renderMembers(members: readonly MemberInfo[]): void {
         el('td', { text: m.self ? `${m.id} (this tab)` : m.id, testId: 'member-id' }),
         el('td', { text: m.state, testId: 'member-state', className: `member-state state-${m.state}` }),
         el('td', { text: String(m.incarnation), testId: 'member-incarnation' }),
-        el('td', { text: m.self ? '–' : m.phi.toFixed(2), testId: 'member-phi' }),
+        el('td', { text: m.self ? '–' : phiText(m.phi), testId: 'member-phi' }),
         el('td', { text: m.self ? '–' : m.inMesh ? 'yes' : 'no', testId: 'member-mesh' }),
       );
       return row;
