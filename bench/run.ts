@@ -4,6 +4,7 @@
  */
 import { runBrowserBench } from './browser.ts';
 import { runCoreBench } from './core.ts';
+import { runCrdtBrowserBench } from './crdt-browser.ts';
 import { runGossipBench } from './gossip.ts';
 import { runFuzz } from '../scripts/fuzz.ts';
 
@@ -11,6 +12,7 @@ const benches: Record<string, (args: readonly string[]) => Promise<void> | void>
   core: runCoreBench,
   browser: runBrowserBench,
   gossip: runGossipBench,
+  'crdt-browser': runCrdtBrowserBench,
   // The hostile-frame fuzzer at the issue's size: a million frames (flags as `npm run fuzz`).
   fuzz: (args) => {
     process.exitCode = runFuzz(['--frames', '1000000', ...args]);
