@@ -32,7 +32,7 @@ const samples: GossipMessage[] = [
   { type: 'nack', from: 'b', to: 'a', seq: 3, target: 'c' },
   { type: 'push', from: 'b', to: 'a', updates: [{ kind: 'dead', member: 'c', incarnation: 4, by: 'b' }] },
   { type: 'join', from: 'b', to: 'a', incarnation: 7 },
-  { type: 'sync', from: 'b', to: 'a', wantReply: true, members: [{ member: 'b', incarnation: 7, suspect: false }, { member: 'c', incarnation: 2, suspect: true }] },
+  { type: 'sync', from: 'b', to: 'a', wantReply: true, members: [{ member: 'b', incarnation: 7, state: 'alive' }, { member: 'c', incarnation: 2, state: 'suspect' }] },
   { type: 'graft', from: 'b', to: 'a' },
   { type: 'prune', from: 'b', to: 'a' },
   { type: 'leave', from: 'b', to: 'a', incarnation: 7 },

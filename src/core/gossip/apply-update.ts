@@ -13,7 +13,8 @@
  *   left(i)     unknown: ignored. j > i, or left at >= i: ignored. Otherwise left at i.
  *
  * About this node itself, any suspect, dead or left claim at or above our incarnation, and any
- * alive claim above it, is refuted (membership.ts `refute`).
+ * alive claim above it, is refuted (membership.ts `refute`); a suspect or dead claim below it
+ * (one we refuted already, still travelling) makes us spread our current alive again.
  *
  * Whatever changed our view is queued to spread further (infection-style, §4.1); what did not
  * is dropped there, which is what makes the epidemic die out. An update moving a member's
@@ -97,6 +98,9 @@ function applyAboutSelf(ms: Membership, u: MemberUpdate): void {
   const stale = u.kind === 'alive' ? u.incarnation <= ms.incarnation : u.incarnation < ms.incarnation;
   if (stale) {
     ctx.counters.updatesIgnored++;
+    // A suspicion or death we already refuted is still travelling: whoever sent it to us may not
+    // hold our refutation yet, so say it again (bounded in membership.ts `reassert`).
+    if (u.kind === 'suspect' || u.kind === 'dead') ms.reassert();
     return;
   }
   if (u.incarnation > ms.incarnation + incarnationJumpMax) {

@@ -60,6 +60,21 @@ export interface GossipConfig {
    * BroadcastChannel). Off by default: a probe needs a link, and a browser tab holds about 30.
    */
   readonly probeBeyondMesh?: boolean;
+  /**
+   * Every this many probe periods, the period's probe goes to a live member OUTSIDE the mesh
+   * that we have not heard from for as long (0: never). A member in nobody's mesh is otherwise
+   * probed by nobody: a crashed member that some node still holds alive (a ghost) is then
+   * suspected and confirmed dead like any other (SWIM §4.3 probes every member; this is the
+   * bounded-degree mesh's stand-in). Each costs one link opened for one period.
+   */
+  readonly probeOutsideMeshPeriods?: number;
+  /**
+   * Every this many ticks, ping one member we hold dead (not left) within `deadRetainTicks`,
+   * carrying its death so that it refutes if it is in fact alive (SWIM §4.2): Serf's reconnect,
+   * which heals the split a partition longer than a suspicion leaves (each side holds the other
+   * dead, and nobody probes the dead). 0: never.
+   */
+  readonly reconnectIntervalTicks?: number;
   /** Fresh updates are pushed at once to this many mesh neighbours (0: piggyback only). */
   readonly pushFanout?: number;
   /** Most members this node keeps (itself excluded); others are refused and counted. */
@@ -145,6 +160,8 @@ export const gossipDefaults = {
   meshHeartbeatTicks: 100,
   meshBackoffTicks: 6000,
   probeBeyondMesh: false,
+  probeOutsideMeshPeriods: 5,
+  reconnectIntervalTicks: 500,
   pushFanout: 6,
   membersMax: 1024,
   broadcastQueueMax: 1024,
@@ -227,6 +244,8 @@ const nonNegative: readonly NumberKey[] = [
   'pushFanout',
   'relaysPendingMax',
   'deltaFanout',
+  'probeOutsideMeshPeriods',
+  'reconnectIntervalTicks',
 ];
 
 export function resolveGossipConfig(config: GossipConfig): ResolvedGossipConfig {

@@ -46,6 +46,10 @@ export interface GossipCounters {
   refutationsImpossible: number;
   /** Members this node declared dead when their suspicion expired. */
   membersDeclaredDead: number;
+  /** Pings to a member we hold dead, in case it is alive after all (Serf's reconnect). */
+  reconnects: number;
+  /** Stale suspicions of ourselves answered by our alive at our current incarnation, again. */
+  reassertions: number;
 
   // ---- the replication data plane ----
   /** Peers' states and deltas refused by the registry's `decode`, by reason (src/core/crdt/refusal.ts). */
@@ -106,6 +110,8 @@ export function createGossipCounters(refusalCodes: readonly GossipRefusalCode[])
     probesFailed: 0,
     refutations: 0,
     refutationsImpossible: 0,
+    reconnects: 0,
+    reassertions: 0,
     membersDeclaredDead: 0,
     crdtRefused: Object.fromEntries(crdtRefusalReasons.map((reason) => [reason, 0])) as Record<CrdtRefusalReason, number>,
     crdtsRefused: 0,

@@ -208,7 +208,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     const claims = (m: GossipMessage): boolean => (incarnation !== null && claimsIncarnationOf(m, this.id)) || (data.local && isDataMessage(m));
     const before = mustPersist ? messages.filter((m) => !claims(m)) : messages;
     const after = mustPersist ? messages.filter(claims) : [];
-    const links = this.membership.linksWanted();
+    const links = withLinksFor(this.membership.linksWanted(), messages);
     const linksKey = links.join('\n');
     const events: readonly GossipEvent[] = ctx.events;
     const rd: GossipReady = {
@@ -312,4 +312,20 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   config(): ResolvedGossipConfig {
     return this.ctx.cfg;
   }
+}
+
+/**
+ * The links wanted, plus the receivers of the messages in this Ready that need one (a ping, a
+ * ping-req, a push, a graft). A Ready that batches many ticks (a host catching up after its
+ * timers were throttled) may hold the ping of a probe or reconnect that has since moved on to
+ * another target; its link is wanted for this Ready, and dropped by the next if nothing else
+ * wants it.
+ */
+function withLinksFor(wanted: NodeId[], messages: readonly GossipMessage[]): NodeId[] {
+  const extra = new Set<NodeId>();
+  const have = new Set(wanted);
+  for (const m of messages) {
+    if ((m.type === 'ping' || m.type === 'ping-req' || m.type === 'push' || m.type === 'graft') && !have.has(m.to)) extra.add(m.to);
+  }
+  return extra.size === 0 ? wanted : [...wanted, ...extra].sort();
 }

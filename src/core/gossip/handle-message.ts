@@ -81,6 +81,9 @@ function handleGraft(ms: Membership, from: string): void {
   if (live && ms.mesh.acceptGraft(from, ctx.now)) return;
   ctx.counters.graftsRefused++;
   ctx.send({ type: 'prune', from: ms.id, to: from });
+  // We hold it dead and it talks to us: tell it (our sync names it dead), so it refutes with a
+  // higher incarnation (SWIM §4.2) instead of being refused by us for good.
+  if (sender?.state === 'dead') ms.maybeSendSync(from, false);
 }
 
 /**
@@ -127,14 +130,34 @@ function handleJoin(ms: Membership, from: string, incarnation: number): void {
 }
 
 /**
- * A list of live members: merge it as alive and suspect updates. The sender vouches for
+ * A list of members: merge it as alive, suspect, dead and left updates. The sender vouches for
  * itself (its own entry is alive). If we were joining, we are in: the seed spreads our arrival,
  * and we graft our first mesh neighbours at once rather than at the next heartbeat.
  */
 function handleSync(ms: Membership, m: SyncMessage): void {
   for (const e of m.members) {
-    applyUpdate(ms, { kind: 'alive', member: e.member, incarnation: e.incarnation });
-    if (e.suspect) applyUpdate(ms, { kind: 'suspect', member: e.member, incarnation: e.incarnation, by: m.from });
+    switch (e.state) {
+      case 'alive':
+        applyUpdate(ms, { kind: 'alive', member: e.member, incarnation: e.incarnation });
+        break;
+      case 'suspect':
+        applyUpdate(ms, { kind: 'alive', member: e.member, incarnation: e.incarnation });
+        applyUpdate(ms, { kind: 'suspect', member: e.member, incarnation: e.incarnation, by: m.from });
+        break;
+      // SWIM §4.2's ordering decides, as for any update: a death or leave at the incarnation we
+      // hold alive wins, one below it is stale, and a member we do not know is not learned
+      // from its death (nothing to time out or forget).
+      case 'dead':
+        applyUpdate(ms, { kind: 'dead', member: e.member, incarnation: e.incarnation, by: m.from });
+        break;
+      case 'left':
+        applyUpdate(ms, { kind: 'left', member: e.member, incarnation: e.incarnation });
+        break;
+      default: {
+        const never: never = e.state;
+        return never;
+      }
+    }
   }
   if (ms.state === 'joining') {
     ms.becomeSelf('alive');

@@ -18,9 +18,9 @@ import { incarnationMax } from './limits.ts';
 import { LocalHealth } from './local-health.ts';
 import { MemberTable, type Member } from './member-table.ts';
 import { Mesh } from './mesh.ts';
-import type { GossipMessage, Piggyback, SyncEntry } from './messages.ts';
+import type { GossipMessage, Piggyback, SyncEntry, SyncState } from './messages.ts';
 import { ProbeOrder, shuffled } from './probe-order.ts';
-import { endPeriod, expireRelays, maybeSendIndirect, probeCandidates, startProbe, type Probe, type Relay } from './prober.ts';
+import { endPeriod, expireRelays, maybeReconnect, maybeSendIndirect, probeCandidates, startProbe, type Probe, type Relay } from './prober.ts';
 import { Suspicion } from './suspicion.ts';
 import { isLive, type MemberState, type NodeId } from './types.ts';
 
@@ -40,6 +40,10 @@ export class Membership {
   readonly table: MemberTable;
   readonly mesh: Mesh;
   readonly order = new ProbeOrder();
+  /** The round robin of probes outside the mesh (prober.ts `outsideTarget`). */
+  readonly outsideOrder = new ProbeOrder();
+  /** Probe periods started, for the every-k-th outside probe. */
+  periods = 0;
   readonly health: LocalHealth;
   /** Our incarnation (SWIM §4.2): only we raise it, to refute a suspicion; persisted by the host. */
   incarnation: number;
@@ -61,6 +65,11 @@ export class Membership {
   nextMeshTick = 0;
   nextSyncTick = 0;
   syncRepliesThisPeriod = 0;
+  nextReconnectTick = 0;
+  /** The dead member last pinged by reconnect (its link is wanted until the next attempt). */
+  reconnect: { readonly target: NodeId; readonly seq: number } | null = null;
+  /** When we last re-asserted our alive against a stale suspicion (at most once a period). */
+  lastReassertTick = Number.NEGATIVE_INFINITY;
   private seq = 0;
 
   constructor(
@@ -112,6 +121,7 @@ export class Membership {
     this.periodStartTick = this.ctx.now;
     this.nextMeshTick = this.ctx.now;
     this.nextSyncTick = this.ctx.now + this.ctx.cfg.syncIntervalTicks;
+    this.nextReconnectTick = this.ctx.now + this.ctx.cfg.reconnectIntervalTicks;
     if (this.seeds.length === 0) {
       this.becomeSelf('alive');
       return true;
@@ -130,6 +140,7 @@ export class Membership {
     for (const peer of this.mesh.list()) this.ctx.send({ type: 'leave', from: this.id, to: peer, incarnation: this.incarnation });
     this.becomeSelf('left');
     this.probe = null;
+    this.reconnect = null;
     this.relays.clear();
     this.relaysVersion++;
     for (const peer of this.mesh.list()) this.mesh.forget(peer);
@@ -175,6 +186,7 @@ export class Membership {
       this.nextSyncTick = ctx.now + ctx.cfg.syncIntervalTicks;
       this.pushPull();
     }
+    maybeReconnect(this);
     this.checkPhi();
     this.maybePush();
   }
@@ -305,6 +317,20 @@ export class Membership {
   }
 
   /**
+   * Someone says we are suspect or dead at an incarnation below ours: we refuted it already, but
+   * the claim still travels, so some members may not have our refutation (it was sent while we
+   * were cut off, and its retransmits ran out). Spread our alive at our current incarnation
+   * again (SWIM §4.2: it overrides every claim below it), at most once a probe period.
+   */
+  reassert(): void {
+    const ctx = this.ctx;
+    if (ctx.now - this.lastReassertTick < ctx.cfg.probeIntervalTicks) return;
+    this.lastReassertTick = ctx.now;
+    ctx.counters.reassertions++;
+    ctx.broadcast({ kind: 'alive', member: this.id, incarnation: this.incarnation });
+  }
+
+  /**
    * What to put first on a message to `to` (Lifeguard §IV-C, the buddy system, widened): if we
    * believe `to` suspect or dead, tell it so, so it can refute now rather than when gossip
    * happens to reach it.
@@ -323,15 +349,26 @@ export class Membership {
     return this.ctx.piggyback(this.liveCount(), this.buddyFor(to));
   }
 
-  /** Live members as `sync` entries: a random subset within `syncMembersMax`, ourselves first. */
+  /**
+   * Members as `sync` entries within `syncMembersMax`, ourselves first: live members (a random
+   * subset), then dead and left ones we still retain (memberlist's push-pull carries every
+   * state), so a member that missed a death or a leave learns it instead of keeping, and later
+   * spreading, a ghost. The table reaps the gone after `deadRetainTicks`, which bounds them.
+   */
   syncEntries(): SyncEntry[] {
     const cfg = this.ctx.cfg;
-    const live = [...this.table.values()].filter((m) => isLive(m.state)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const chosen = shuffled(live, this.ctx.prng).slice(0, cfg.syncMembersMax - 1);
-    return [
-      { member: this.id, incarnation: this.incarnation, suspect: false },
-      ...chosen.map((m) => ({ member: m.id, incarnation: m.incarnation, suspect: m.state === 'suspect' })),
-    ];
+    const byId = (a: Member, b: Member): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const all = [...this.table.values()].sort(byId);
+    const live = shuffled(
+      all.filter((m) => isLive(m.state)),
+      this.ctx.prng,
+    );
+    const gone = shuffled(
+      all.filter((m) => m.state === 'dead' || m.state === 'left'),
+      this.ctx.prng,
+    );
+    const chosen = [...live, ...gone].slice(0, cfg.syncMembersMax - 1);
+    return [{ member: this.id, incarnation: this.incarnation, state: 'alive' }, ...chosen.map((m) => ({ member: m.id, incarnation: m.incarnation, state: syncStateOf(m) }))];
   }
 
   /** Answer with a `sync` unless this period's budget of them is spent. */
@@ -347,13 +384,13 @@ export class Membership {
 
   /**
    * The peers this node wants links to: its mesh, the target and relays of the probe under way,
-   * the targets of relays it runs, and its seeds while joining. Sorted; bounded by
-   * 2·meshDegreeHigh + 1 + indirectProbesK + relaysPendingMax + joinSeedsMax.
+   * the targets of relays it runs, the dead member last pinged by reconnect, and its seeds while
+   * joining. Sorted; bounded by 2·meshDegreeHigh + 2 + indirectProbesK + relaysPendingMax + joinSeedsMax.
    */
   /** Changes whenever `linksWanted()` may have (cheap: the engine asks on every `hasReady`). */
   linksSignature(): string {
     const p = this.probe;
-    return `${this.mesh.version}|${p?.seq ?? 0}|${p?.indirect ?? false}|${this.relaysVersion}|${this.state}|${this.active}`;
+    return `${this.mesh.version}|${p?.seq ?? 0}|${p?.indirect ?? false}|${this.relaysVersion}|${this.reconnect?.seq ?? 0}|${this.state}|${this.active}`;
   }
 
   linksWanted(): NodeId[] {
@@ -363,7 +400,14 @@ export class Membership {
       for (const r of this.probe.relays) want.add(r);
     }
     for (const r of this.relays.values()) want.add(r.target);
+    if (this.reconnect !== null) want.add(this.reconnect.target);
     if (this.state === 'joining' && this.active) for (const s of this.seeds) want.add(s);
     return [...want].sort();
   }
+}
+
+/** A member's state as a sync entry names it (the table never holds `joining`: that is a node's own state). */
+function syncStateOf(m: Member): SyncState {
+  assert(m.state !== 'joining', 'a member in the table is never joining');
+  return m.state;
 }

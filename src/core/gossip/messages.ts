@@ -136,15 +136,24 @@ export interface JoinMessage extends Head {
   readonly incarnation: number;
 }
 
-/** A member entry of a `sync`: a live member and its incarnation as the sender knows it. */
+/**
+ * A member entry of a `sync`: a member, its state and incarnation as the sender knows it. Dead
+ * and left members travel too, while the sender retains them (memberlist's push-pull carries
+ * every state): a member that missed a death or a leave learns it here instead of keeping a
+ * ghost alive.
+ */
 export interface SyncEntry {
   readonly member: NodeId;
   readonly incarnation: number;
-  readonly suspect: boolean;
+  readonly state: SyncState;
 }
 
+/** The states a sync entry may name (never `joining`: that is a node's own state, not a member's). */
+export const syncStates = ['alive', 'suspect', 'dead', 'left'] as const;
+export type SyncState = (typeof syncStates)[number];
+
 /**
- * Live members the sender knows (bounded), itself first: the answer to a `join`, and the
+ * Members the sender knows (bounded), itself first, live and recently gone: the answer to a `join`, and the
  * periodic anti-entropy exchange (memberlist's push-pull) that heals views piggybacking missed,
  * such as a member forgotten by one side of a long partition. `wantReply` asks for the
  * receiver's own list back.

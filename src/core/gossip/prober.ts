@@ -19,6 +19,16 @@
  * once a period in all and first suspected within a few periods; the suspicion then crosses the
  * mesh by piggyback and push, as every other update does.
  *
+ * Beyond the mesh, at a low rate (`probeOutsideMeshPeriods`): every k-th period the probe goes to
+ * a live member outside our mesh that we have not heard from for k periods. Without it a member
+ * in NOBODY's mesh (a crashed member that a node missed the death of, learned again from that
+ * node's view after the others forgot it) would be probed by nobody and held alive forever.
+ *
+ * Reconnect (Serf's reconnect, with SWIM §4.2's refutation): every `reconnectIntervalTicks` we
+ * ping one member we hold dead, its death piggybacked first. A member alive after all (the other
+ * side of a partition that outlasted a suspicion) refutes with a higher incarnation, and its ack
+ * brings the refutation back to us, with our own death as it holds it, which we refute in turn.
+ *
  * Relays: a ping-req makes us ping the target under a seq of our own; its ack is forwarded to
  * the prober, and if none comes in time we send a nack (memberlist's behaviour), which tells the
  * prober that we, at least, are reachable.
@@ -26,7 +36,7 @@
 import type { AckMessage, NackMessage, PingReqMessage } from './messages.ts';
 import type { Membership } from './membership.ts';
 import { shuffled } from './probe-order.ts';
-import type { NodeId } from './types.ts';
+import { isLive, type NodeId } from './types.ts';
 
 /** The probe of the current period. */
 export interface Probe {
@@ -58,10 +68,11 @@ export function probeCandidates(ms: Membership): Set<NodeId> {
   return out;
 }
 
-/** Step 1: ping the next member of the round robin. */
+/** Step 1: ping the next member of the round robin (or, every k-th period, one outside the mesh). */
 export function startProbe(ms: Membership): void {
   const ctx = ms.ctx;
-  const target = ms.order.next(probeCandidates(ms), ctx.prng);
+  ms.periods++;
+  const target = outsideTarget(ms) ?? ms.order.next(probeCandidates(ms), ctx.prng);
   if (target === null) {
     ms.probe = null;
     return;
@@ -69,6 +80,48 @@ export function startProbe(ms: Membership): void {
   const seq = ms.nextSeq();
   ms.probe = { target, seq, startTick: ctx.now, acked: false, indirect: false, relays: [], nackers: new Set() };
   ctx.send({ type: 'ping', from: ms.id, to: target, seq, mesh: ms.mesh.has(target), updates: ms.piggybackFor(target) });
+}
+
+/**
+ * Every `probeOutsideMeshPeriods`-th period: a live member outside the mesh, silent toward us for
+ * that many periods, by its own round robin (SWIM §4.3's order, so each is reached in bounded
+ * time); null otherwise, and the period probes the mesh as usual.
+ */
+function outsideTarget(ms: Membership): NodeId | null {
+  const cfg = ms.ctx.cfg;
+  const k = cfg.probeOutsideMeshPeriods;
+  if (k === 0 || cfg.probeBeyondMesh || ms.periods % k !== 0) return null;
+  const silentTicks = k * cfg.probeIntervalTicks;
+  const candidates = new Set<NodeId>();
+  for (const m of ms.table.values()) {
+    if (!isLive(m.state) || ms.mesh.has(m.id)) continue;
+    const last = m.detector.lastArrival;
+    if (last === null || ms.ctx.now - last >= silentTicks) candidates.add(m.id);
+  }
+  return ms.outsideOrder.next(candidates, ms.ctx.prng);
+}
+
+/**
+ * Reconnect: ping one member we hold dead within `deadRetainTicks` (the table forgets it after),
+ * chosen at random. Its link is wanted until the next attempt (membership.ts linksWanted).
+ */
+export function maybeReconnect(ms: Membership): void {
+  const ctx = ms.ctx;
+  const interval = ctx.cfg.reconnectIntervalTicks;
+  if (interval === 0 || ctx.now < ms.nextReconnectTick) return;
+  ms.nextReconnectTick = ctx.now + interval;
+  const dead = [...ms.table.values()].filter((m) => m.state === 'dead').map((m) => m.id).sort();
+  if (dead.length === 0) {
+    if (ms.reconnect !== null) ms.relaysVersion++;
+    ms.reconnect = null;
+    return;
+  }
+  const target = dead[ctx.prng.nextInt(dead.length)] as NodeId;
+  const seq = ms.nextSeq();
+  ms.reconnect = { target, seq };
+  ms.relaysVersion++;
+  ctx.counters.reconnects++;
+  ctx.send({ type: 'ping', from: ms.id, to: target, seq, mesh: false, updates: ms.piggybackFor(target) });
 }
 
 /** Step 2: once the (health-scaled) probe timeout passed with no ack, ask k relays. */
@@ -116,6 +169,8 @@ export function handleAck(ms: Membership, m: AckMessage): void {
     ms.health.apply(-1);
     return;
   }
+  const r = ms.reconnect;
+  if (r !== null && m.seq === r.seq && m.from === r.target) return; // its updates did the work
   const relay = ms.relays.get(m.seq);
   if (relay !== undefined && m.from === relay.target) {
     ms.relays.delete(m.seq);

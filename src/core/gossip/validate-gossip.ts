@@ -29,6 +29,8 @@ import {
   type MemberUpdateKind,
   type Piggyback,
   type SyncEntry,
+  type SyncState,
+  syncStates,
   type CrdtRef,
   type DeltaItem,
   type StateItem,
@@ -112,7 +114,7 @@ const fieldsByKind: { readonly [K in MemberUpdateKind]: readonly string[] } = {
   dead: ['kind', 'member', 'incarnation', 'by'],
   left: ['kind', 'member', 'incarnation'],
 };
-const syncEntryFields: readonly string[] = ['member', 'incarnation', 'suspect'];
+const syncEntryFields: readonly string[] = ['member', 'incarnation', 'state'];
 const knownTypes: ReadonlySet<string> = new Set(gossipMessageTypes);
 const knownKinds: ReadonlySet<string> = new Set(memberUpdateKinds);
 
@@ -239,9 +241,9 @@ function readSyncEntries(value: unknown): SyncEntry[] {
     const member = readId(entry['member'], `${field}.member`);
     if (seen.has(member)) refuse('INCONSISTENT', `${field}.member`, 'named twice');
     seen.add(member);
-    const suspect = entry['suspect'];
-    if (typeof suspect !== 'boolean') refuse('BAD_VALUE', `${field}.suspect`, 'expected a boolean');
-    return { member, incarnation: readInt(entry, 'incarnation', field, incarnationMax), suspect };
+    const state = entry['state'];
+    if (!(syncStates as readonly unknown[]).includes(state)) refuse('BAD_VALUE', `${field}.state`, `expected one of ${syncStates.join(', ')}`);
+    return { member, incarnation: readInt(entry, 'incarnation', field, incarnationMax), state: state as SyncState };
   });
 }
 

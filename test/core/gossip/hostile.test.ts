@@ -38,7 +38,7 @@ const cases: [string, unknown, GossipRefusalCode][] = [
   ['incarnation above incarnationMax', { type: 'join', from: 'b', to: 'a', incarnation: incarnationMax + 1 }, 'OUT_OF_RANGE'],
   ['65 updates', { ...ping, updates: Array.from({ length: 65 }, () => alive) }, 'TOO_MANY_ITEMS'],
   ['a million updates', { ...ping, updates: new Array(1_000_000) }, 'TOO_MANY_ITEMS'],
-  ['513 sync entries', { type: 'sync', from: 'b', to: 'a', wantReply: false, members: Array.from({ length: 513 }, (_, i) => ({ member: `m${i}`, incarnation: 1, suspect: false })) }, 'TOO_MANY_ITEMS'],
+  ['513 sync entries', { type: 'sync', from: 'b', to: 'a', wantReply: false, members: Array.from({ length: 513 }, (_, i) => ({ member: `m${i}`, incarnation: 1, state: 'alive' })) }, 'TOO_MANY_ITEMS'],
   ['an empty id', { ...ping, from: '' }, 'BAD_ID'],
   ['an id of 129 units', { ...ping, from: 'x'.repeat(129) }, 'BAD_ID'],
   ['a control character in an id', { ...ping, from: 'b\n' }, 'BAD_ID'],
@@ -47,7 +47,7 @@ const cases: [string, unknown, GossipRefusalCode][] = [
   ['a number for an id', { ...ping, to: 7 }, 'BAD_ID'],
   ['a non-boolean mesh flag', { ...ping, mesh: 1 }, 'BAD_VALUE'],
   ['a ping-req for its own sender', { type: 'ping-req', from: 'b', to: 'a', seq: 1, target: 'b', updates: [] }, 'INCONSISTENT'],
-  ['a sync naming a member twice', { type: 'sync', from: 'b', to: 'a', wantReply: false, members: [{ member: 'c', incarnation: 1, suspect: false }, { member: 'c', incarnation: 2, suspect: false }] }, 'INCONSISTENT'],
+  ['a sync naming a member twice', { type: 'sync', from: 'b', to: 'a', wantReply: false, members: [{ member: 'c', incarnation: 1, state: 'alive' }, { member: 'c', incarnation: 2, state: 'alive' }] }, 'INCONSISTENT'],
   ['a suspect update without its suspecter', { ...ping, updates: [{ kind: 'suspect', member: 'c', incarnation: 1 }] }, 'BAD_FIELDS'],
 ];
 
@@ -106,7 +106,7 @@ describe('engine bounds against well-formed hostile messages', () => {
   it('keeps at most membersMax members, however many a sync names', () => {
     const solo = new Solo(['s'], { membersMax: 50 });
     for (let round = 0; round < 5; round++) {
-      const members = Array.from({ length: 500 }, (_, i) => ({ member: `x${round}-${i}`, incarnation: 1, suspect: false }));
+      const members = Array.from({ length: 500 }, (_, i) => ({ member: `x${round}-${i}`, incarnation: 1, state: 'alive' as const }));
       solo.node.step({ type: 'sync', from: 's', to: 'a', members, wantReply: false });
     }
     const s = solo.node.status();

@@ -34,7 +34,7 @@ export class Solo {
         type: 'sync',
         from: seed,
         to: id,
-        members: peers.map((member) => ({ member, incarnation: 1, suspect: false })),
+        members: peers.map((member) => ({ member, incarnation: 1, state: 'alive' })),
         wantReply: false,
       });
     }
