@@ -27,7 +27,9 @@
  * in each page of the one browser. Each measure first runs `--warmup` updates, not counted.
  *
  * Options: --updates N (300), --gap-ms N (5), --warmup N (20), --tick-ms N (the node's tick,
- * default its own 10), --gossip JSON (gossip settings, e.g. '{"deltaFlushTicks":1}').
+ * default its own 10), --gossip JSON (gossip settings, e.g. '{"deltaFlushTicks":1}'), --storage
+ * indexeddb|memory (default indexeddb; memory takes the durable writes out of the path, to see what
+ * they cost).
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -44,15 +46,22 @@ interface Options {
   warmup: number;
   tickMs: number | null;
   gossip: GossipTuning | null;
+  /** Where the peerquorum nodes keep their state (an experiment: memory takes IndexedDB out of the path). */
+  storage: 'indexeddb' | 'memory';
 }
 
 function parseOptions(args: readonly string[]): Options {
-  const o: Options = { updates: 300, gapMs: 5, warmup: 20, tickMs: null, gossip: null };
+  const o: Options = { updates: 300, gapMs: 5, warmup: 20, tickMs: null, gossip: null, storage: 'indexeddb' };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i] as string;
     const raw = String(args[i + 1]);
     if (flag === '--gossip') {
       o.gossip = JSON.parse(raw) as GossipTuning;
+      continue;
+    }
+    if (flag === '--storage') {
+      if (raw !== 'indexeddb' && raw !== 'memory') throw new Error(`--storage takes indexeddb or memory; got ${raw}`);
+      o.storage = raw;
       continue;
     }
     const value = Number(raw);
@@ -240,6 +249,7 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
         signaling,
         iceServers: [],
         secret,
+        storage: o.storage,
         ...(o.tickMs === null ? {} : { tickMs: o.tickMs }),
         ...(o.gossip === null ? {} : { gossip: o.gossip }),
       }),
@@ -252,7 +262,7 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
     return all.every((s) => s.alive === pages.length && s.openLinks === pages.length - 1 && s.leader !== null && s.leader === leader) ? leader : undefined;
   });
   const leader = ids.indexOf(leaderId as string);
-  console.log(`peerquorum: ${pages.length} nodes (raft+gossip, secret, WebRTC, IndexedDB) up; leader ${leaderId}`);
+  console.log(`peerquorum: ${pages.length} nodes (raft+gossip, secret, WebRTC, ${o.storage}) up; leader ${leaderId}`);
 
   try {
     const crdt = (prefix: string, count: number): Promise<Latencies> =>
@@ -264,7 +274,10 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
         (p) => call<(number | null)[]>(p, 'seenCrdt', prefix, count),
       );
     await crdt('w', o.warmup);
+    type G = { readies: number; storageWrites: number; messagesSent: number; messagesReceived: number } | null;
+    const before = await Promise.all(pages.map((p) => call<G>(p, 'gossipMetrics')));
     const l = await crdt('m', o.updates);
+    const after = await Promise.all(pages.map((p) => call<G>(p, 'gossipMetrics')));
     const r = report(`peerquorum CRDT map (gossip), ${o.updates} updates ${o.gapMs} ms apart from n0`, l, o.updates);
     out.p50Ms = round1(r.p50);
     out.p99Ms = round1(r.p99);
@@ -273,6 +286,12 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
     const local = await call<(number | null)[]>(pages[0] as Page, 'seenCrdt', 'm', o.updates);
     const echo = local.flatMap((t, i) => (t === null ? [] : [t - (l.sent[i] as number)]));
     console.log(`  the writer's own change event after its set(): p50 ${ms(percentile(echo, 0.5))}, p99 ${ms(percentile(echo, 0.99))}`);
+    // From the writer's event (its Ready, before the durable write its deltas wait for) to the
+    // later receiver's event: the write, the link, and the receivers' Ready loops.
+    const hop = l.both.flatMap((b, i) => (b === null || local[i] === null ? [] : [b - ((local[i] as number) - (l.sent[i] as number))]));
+    console.log(`  from the writer's change event to visible in both others: p50 ${ms(percentile(hop, 0.5))}, p99 ${ms(percentile(hop, 0.99))}`);
+    const d = (i: number, k: 'readies' | 'storageWrites' | 'messagesSent' | 'messagesReceived'): number => (after[i]?.[k] ?? 0) - (before[i]?.[k] ?? 0);
+    console.log(`  gossip hosts during the measure (n0 writes): ${ids.map((id, i) => `${id} ${d(i, 'readies')} Readies, ${d(i, 'storageWrites')} durable writes, ${d(i, 'messagesSent')} sent, ${d(i, 'messagesReceived')} received`).join('; ')}`);
   } catch (e) {
     console.log(`peerquorum CRDT map: failed: ${String(e)}`);
   }
@@ -299,13 +318,26 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
 }
 
 async function runYjs(pages: readonly Page[], o: Options, out: Out, signalingUrl: string): Promise<void> {
-  await load(pages, 'yjs-bench.html');
-  const room = `crdt-bench-${process.pid}-${Date.now().toString(36)}`;
-  await Promise.all(pages.map((p) => call(p, 'start', { room, signaling: [signalingUrl] })));
-  await until('every Yjs page connected and synced to the two others', 60_000, async () => {
-    const all = await Promise.all(pages.map((p) => call<{ connected: number }>(p, 'status')));
-    return all.every((s) => s.connected === pages.length - 1) ? true : undefined;
-  });
+  // y-webrtc's mesh sometimes leaves a pair unconnected on this loaded machine (each page dials
+  // the others it hears of through the signaling server; no ICE servers, host candidates only):
+  // up to three tries, each with a fresh room and fresh pages, before the measure counts as failed.
+  for (let attempt = 1; ; attempt++) {
+    await load(pages, 'yjs-bench.html');
+    const room = `crdt-bench-${process.pid}-${Date.now().toString(36)}`;
+    await Promise.all(pages.map((p) => call(p, 'start', { room, signaling: [signalingUrl] })));
+    try {
+      await until('every Yjs page connected and synced to the two others', 20_000, async () => {
+        const all = await Promise.all(pages.map((p) => call<{ connected: number }>(p, 'status')));
+        return all.every((s) => s.connected === pages.length - 1) ? true : undefined;
+      });
+      break;
+    } catch (e) {
+      const all = await Promise.all(pages.map((p) => call<{ connected: number }>(p, 'status').catch(() => null)));
+      console.log(`yjs: try ${attempt}: peers connected per page ${all.map((s) => s?.connected ?? '?').join(', ')}: ${String(e)}`);
+      await Promise.all(pages.map((p) => call(p, 'close').catch(() => undefined)));
+      if (attempt === 3) throw e;
+    }
+  }
   console.log(`yjs: ${pages.length} documents over y-webrtc (own signaling server, no ICE servers) connected`);
   try {
     const crdt = (prefix: string, count: number): Promise<Latencies> =>

@@ -14,7 +14,7 @@
  */
 import { createNode, type CreateNodeOptions, type KvNode, type MapHandle } from '../../src/client/index.ts';
 
-type StartOptions = Pick<CreateNodeOptions<'kv'>, 'cluster' | 'id' | 'peers' | 'signaling' | 'iceServers' | 'secret' | 'gossip' | 'raft' | 'tickMs'>;
+type StartOptions = Pick<CreateNodeOptions<'kv'>, 'cluster' | 'id' | 'peers' | 'signaling' | 'iceServers' | 'secret' | 'gossip' | 'raft' | 'tickMs' | 'storage'>;
 type Answer<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -102,6 +102,12 @@ const bench = {
       const { node: n } = running();
       const [members, s] = await Promise.all([n.members.list(), n.status()]);
       return { alive: members.filter((m) => m.state === 'alive').length, leader: s.leader, id: s.id, openLinks: Object.values(s.links).filter((l) => l === 'open').length };
+    }),
+  /** The gossip host's counters (Readies, durable writes, messages). */
+  gossipMetrics: () =>
+    answer(async () => {
+      const g = (await running().node.testing.metrics()).gossip;
+      return g === null ? null : { readies: g.readies, storageWrites: g.storageWrites, messagesSent: g.messagesSent, messagesReceived: g.messagesReceived };
     }),
   /** Sets `${prefix}i` = i in the map, `count` keys `gapMs` apart; answers the send times. */
   writeCrdt: (prefix: string, count: number, gapMs: number) => answer(() => paced(count, gapMs, (i) => running().board.set(`${prefix}${i}`, i))),
