@@ -30,6 +30,8 @@
  * default its own 10), --gossip JSON (gossip settings, e.g. '{"deltaFlushTicks":1}'), --storage
  * indexeddb|memory (default indexeddb; memory takes the durable writes out of the path, to see what
  * they cost).
+ * BENCH_PROFILE=crdt writes CPU profiles of the writer's and a receiver's workers during the
+ * CRDT measure (bench/cpu-profile.ts; a measuring aid, it slows them down).
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,6 +41,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import type { GossipTuning } from '../src/runtime/worker-protocol.ts';
+import { profileWorkers } from './cpu-profile.ts';
 
 interface Options {
   updates: number;
@@ -276,7 +279,10 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
     await crdt('w', o.warmup);
     type G = { readies: number; storageWrites: number; messagesSent: number; messagesReceived: number } | null;
     const before = await Promise.all(pages.map((p) => call<G>(p, 'gossipMetrics')));
+    // BENCH_PROFILE=crdt: CPU profiles of the writer's and a receiver's workers (slows them down).
+    const profiling = process.env.BENCH_PROFILE === 'crdt' ? [await profileWorkers(pages[0] as Page, 'crdt-writer'), await profileWorkers(pages[1] as Page, 'crdt-receiver')] : [];
     const l = await crdt('m', o.updates);
+    for (const stop of profiling) await stop();
     const after = await Promise.all(pages.map((p) => call<G>(p, 'gossipMetrics')));
     const r = report(`peerquorum CRDT map (gossip), ${o.updates} updates ${o.gapMs} ms apart from n0`, l, o.updates);
     out.p50Ms = round1(r.p50);
