@@ -314,9 +314,18 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
       );
     };
     await raft('w', o.warmup);
+    type D = { storageWrites: number; storageWriteMs: number };
+    const before = await Promise.all(pages.map((p) => call<D>(p, 'raftMetrics')));
     const l = await raft('m', o.updates);
+    const after = await Promise.all(pages.map((p) => call<D>(p, 'raftMetrics')));
     const r = report(`peerquorum Raft KV, ${o.updates} writes ${o.gapMs} ms apart from the leader ${leaderId}`, l, o.updates);
     out.raftP50Ms = round1(r.p50);
+    const writes = ids.map((id, i) => {
+      const n = (after[i]?.storageWrites ?? 0) - (before[i]?.storageWrites ?? 0);
+      const t = (after[i]?.storageWriteMs ?? 0) - (before[i]?.storageWriteMs ?? 0);
+      return `${id} ${n} (${n === 0 ? 'n/a' : (t / n).toFixed(1)} ms each)`;
+    });
+    console.log(`  Raft durable writes during the measure: ${writes.join(', ')}`);
   } catch (e) {
     console.log(`peerquorum Raft KV: failed: ${String(e)}`);
   }

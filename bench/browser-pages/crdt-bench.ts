@@ -109,6 +109,12 @@ const bench = {
       const g = (await running().node.testing.metrics()).gossip;
       return g === null ? null : { readies: g.readies, storageWrites: g.storageWrites, messagesSent: g.messagesSent, messagesReceived: g.messagesReceived };
     }),
+  /** The Raft driver's durable writes and the time they took (ms, summed). */
+  raftMetrics: () =>
+    answer(async () => {
+      const d = (await running().node.testing.metrics()).driver;
+      return { storageWrites: d.storageWrites, storageWriteMs: d.storageWriteMs };
+    }),
   /** Sets `${prefix}i` = i in the map, `count` keys `gapMs` apart; answers the send times. */
   writeCrdt: (prefix: string, count: number, gapMs: number) => answer(() => paced(count, gapMs, (i) => running().board.set(`${prefix}${i}`, i))),
   /** When each `${prefix}i` (i < count) showed up here, null if not yet. */
