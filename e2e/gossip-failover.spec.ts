@@ -7,7 +7,8 @@
  * as an arrival, see its phi cross the threshold; the leader watch tells the driver the leader
  * is gone (`leaderWatch.leadersForgotten`), and a new leader commits after fewer ticks than the
  * election timeout (100 ticks, randomized up to 200) would take alone: counted in the new
- * leader's own ticks, not in wall time.
+ * leader's own ticks, not in wall time. Before the crash, a wrong suspicion of the live leader
+ * (a loaded machine) must not depose it: it still leads, in its term.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { GossipHarness } from './pages/gossip-harness.ts';
@@ -72,7 +73,14 @@ test('phi suspicion of a crashed leader in another browser elects a new one befo
   const ticks = async (p: Page): Promise<number> => (await call(p, 'metrics')).driver.ticks;
   const start = await Promise.all(followers.map(ticks));
   await expect.poll(async () => Math.min(...(await Promise.all(followers.map(ticks))).map((t, i) => t - (start[i] as number))), { timeout: 30_000 }).toBeGreaterThanOrEqual(200);
-  for (const p of followers) expect((await call(p, 'metrics')).leaderWatch?.leadersForgotten).toBe(0);
+  // A live leader wrongly suspected (a loaded machine: CI saw one) is followed again when it
+  // speaks (forget-leader `suspected`): it keeps leading, in its term.
+  const forgottenOf = async (): Promise<number> => (await Promise.all(followers.map((p) => call(p, 'metrics')))).reduce((n, m) => n + (m.leaderWatch?.leadersForgotten ?? 0), 0);
+  const falseSuspicions = await forgottenOf();
+  if (falseSuspicions > 0) console.log(`gossip-failover: ${falseSuspicions} wrong suspicion(s) of the live leader before the crash`);
+  const leaderTerm = (await call(old, 'status')).term;
+  await expect.poll(async () => leaderOf(pages), { timeout: 10_000, message: 'the live leader still leads' }).toBe(leader);
+  expect((await call(old, 'status')).term).toBe(leaderTerm);
 
   const atCrash = await Promise.all(followers.map(ticks));
   await old.context().close();
@@ -80,8 +88,7 @@ test('phi suspicion of a crashed leader in another browser elects a new one befo
   await expect.poll(async () => (next = await leaderOf(followers)), { timeout: 60_000, message: 'a new leader' }).toBeGreaterThanOrEqual(0);
   const elected = followers[next] as Page;
   const ticksToElect = (await ticks(elected)) - (atCrash[next] as number);
-  const forgotten = (await Promise.all(followers.map((p) => call(p, 'metrics')))).reduce((n, m) => n + (m.leaderWatch?.leadersForgotten ?? 0), 0);
-  expect(forgotten).toBeGreaterThanOrEqual(1);
+  expect(await forgottenOf()).toBeGreaterThan(falseSuspicions);
   expect(ticksToElect).toBeLessThan(electionTimeoutTicks);
   await call(elected, 'write', 'after', 'yes');
   await Promise.all(followers.map((p) => call(p, 'close')));

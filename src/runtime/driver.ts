@@ -224,12 +224,13 @@ export class Driver {
 
   /**
    * A failure oracle (Web Locks) says the leader is gone: forget it and, unless `campaign` is
-   * false, campaign in rank order instead of waiting for an election timeout.
+   * false, campaign in rank order instead of waiting for an election timeout. `suspected`: the
+   * oracle may be wrong (phi accrual), so the leader is followed again if it speaks in its term.
    */
-  leaderGone(leader: NodeId, campaign = true): void {
+  leaderGone(leader: NodeId, campaign = true, suspected = false): void {
     const node = this.node;
     if (node === null || this.stopped) return;
-    const forgot = node.step({ local: 'forget-leader', leader });
+    const forgot = node.step({ local: 'forget-leader', leader, suspected });
     if (!forgot.ok || forgot.value.kind !== 'accepted' || !campaign) {
       this.pump();
       return;

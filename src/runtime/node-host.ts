@@ -255,7 +255,8 @@ export class NodeHost {
               role: () => driver.role(),
               term: () => driver.term(),
               leader: () => driver.status().leader,
-              leaderGone: (leader) => driver.leaderGone(leader),
+              // A phi suspicion may be wrong: the leader is followed again if it speaks.
+              leaderGone: (leader) => driver.leaderGone(leader, true, true),
             },
       emit: (e) => {
         for (const l of this.gossipListeners) l(e);

@@ -18,8 +18,13 @@ export type RaftLocalInput =
   | { readonly local: 'read'; readonly requestId: number; readonly mode: ReadMode }
   /** Campaign now, as if the election timeout had expired (tests, a failure oracle). */
   | { readonly local: 'campaign' }
-  /** An outside failure detector says `leader` is gone (etcd's ForgetLeader). */
-  | { readonly local: 'forget-leader'; readonly leader: NodeId }
+  /**
+   * An outside failure detector says `leader` is gone (etcd's ForgetLeader). `suspected`: the
+   * detector may be wrong (phi accrual across browsers), so the leader's later messages in its
+   * term are followed again; without it (the Web Locks oracle, never wrong) they are ignored for
+   * the rest of the term.
+   */
+  | { readonly local: 'forget-leader'; readonly leader: NodeId; readonly suspected?: boolean }
   /** Ask `via` to add this node, which has no configuration, as a learner (§4.2.1). */
   | { readonly local: 'join'; readonly via: readonly NodeId[] }
   /** Hand leadership to `to` (§3.10); `urgent`: this node is about to go. */

@@ -26,7 +26,7 @@ export function stepLocal(r: Raft, input: RaftLocalInput): Result<RaftStepAccept
       r.campaign(r.cfg.preVote ? 'pre-election' : 'election');
       return ok(accepted);
     case 'forget-leader':
-      return ok(forgetLeaderLocal(r, input.leader) ? accepted : unchanged);
+      return ok(forgetLeaderLocal(r, input.leader, input.suspected === true) ? accepted : unchanged);
     case 'join':
       return ok(requestJoinLocal(r, input.via) ? accepted : unchanged);
     case 'transfer-leadership':
@@ -107,11 +107,17 @@ function requestJoinLocal(r: Raft, peers: readonly NodeId[]): boolean {
   return true;
 }
 
-function forgetLeaderLocal(r: Raft, leader: NodeId): boolean {
+function forgetLeaderLocal(r: Raft, leader: NodeId, suspected: boolean): boolean {
   // A follower that has not yet heard who leads (leader unknown) may still hold the lease.
   if (r.role !== 'follower' || (r.leader !== null && r.leader !== leader)) return false;
   r.leader = null;
-  r.forgottenLeader = leader;
+  // Only a certain loss ignores the leader's messages still in flight for the rest of its term.
+  // A suspicion may be wrong (a phi detector on a loaded machine): ignoring a live leader for its
+  // whole term cut this follower off until the next election. Followed again, a leader that is
+  // really gone sends nothing more, and the same lease given up lets this node grant or win the
+  // pre-vote once its detector suspects again; one that is alive just goes on leading, since
+  // the other voters, hearing it, refuse the pre-vote (§9.6).
+  r.forgottenLeader = suspected ? null : leader;
   r.lastLeaderContactTick = r.now - r.cfg.electionTimeoutTicks;
   return true;
 }
