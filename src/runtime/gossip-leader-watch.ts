@@ -12,9 +12,11 @@
  * and its phi climbs within a few ticks of its last heartbeat, long before an election timeout
  * (15 ticks, randomized up to 30).
  *
- * A wrong suspicion is not free: the follower ignores that leader for the rest of its term
- * (step-follower.ts: forget-leader was made for the Web Locks oracle, which is never wrong), so
- * the watch errs on the side of waiting:
+ * A wrong suspicion is not free, though no longer fatal for the term: the follower gives up its
+ * lease on the leader and campaigns (a pre-vote the other voters, hearing the leader, refuse);
+ * it follows the leader again when it speaks (forget-leader `suspected`; only the Web Locks
+ * oracle, never wrong, makes a follower ignore the leader for the rest of its term). Still, the
+ * watch errs on the side of waiting:
  *
  * - a suspicion must hold at two looks at least `confirmTicks` apart, in two timer callbacks:
  *   ticks missed while this worker was held up (a long task, a throttled tab) are caught up at
