@@ -34,8 +34,7 @@ import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
-import { errorText, packBody, unpackBody } from './codec-msgpack.ts';
-import { checkMsgpackProfile } from './codec-profile.ts';
+import { errorText, packCheckedBody, unpackBody } from './codec-msgpack.ts';
 import { fail, quote, readNodeId } from './validate-fields.ts';
 
 export interface GossipBodyContext {
@@ -68,13 +67,7 @@ export function tryEncodeGossipBody(message: GossipMessage, limits: CodecLimits 
     if (e instanceof CodecError) return err(e);
     throw e;
   }
-  const body = packBody(message);
-  if (body.byteLength > limits.frameBytesMax) {
-    return err(new CodecError('FRAME_TOO_LARGE', `body of ${body.byteLength} bytes, more than frameBytesMax (${limits.frameBytesMax})`));
-  }
-  const problem = checkMsgpackProfile(body, limits.valuesPerFrameMax);
-  if (problem !== null) return err(problem);
-  return ok(body);
+  return packCheckedBody(message, limits);
 }
 
 /** `tryEncodeGossipBody`, throwing its `CodecError` (a bug or a limit set below what the core sends). */

@@ -57,6 +57,21 @@ export function packBody(value: unknown): Uint8Array {
   return new Uint8Array(packr.pack(value));
 }
 
+/**
+ * Our own message as a body its receivers will take: packed, within `frameBytesMax`, and within
+ * the msgpack profile's value count. The count is not a field rule: a message whose every field
+ * passes (an append of many configuration entries, a push of many deltas) could still exceed
+ * `valuesPerFrameMax` at its receivers, which would refuse it.
+ */
+export function packCheckedBody(message: unknown, limits: CodecLimits): Result<Uint8Array, CodecError> {
+  const body = packBody(message);
+  if (body.byteLength > limits.frameBytesMax) {
+    return err(new CodecError('FRAME_TOO_LARGE', `body of ${body.byteLength} bytes, more than frameBytesMax (${limits.frameBytesMax})`));
+  }
+  const problem = checkMsgpackProfile(body, limits.valuesPerFrameMax);
+  return problem === null ? ok(body) : err(problem);
+}
+
 /** A thrown value as a short text for an error message. */
 export function errorText(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);

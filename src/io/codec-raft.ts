@@ -23,8 +23,7 @@ import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
-import { errorText, packBody, unpackBody } from './codec-msgpack.ts';
-import { checkMsgpackProfile } from './codec-profile.ts';
+import { errorText, packCheckedBody, unpackBody } from './codec-msgpack.ts';
 import { fail, quote } from './validate-fields.ts';
 import { readRaftMessage } from './validate-raft.ts';
 
@@ -70,15 +69,7 @@ export function tryEncodeRaftBody(message: Message, limits: CodecLimits = codecL
     if (e instanceof CodecError) return err(e);
     throw e;
   }
-  const body = packBody(message);
-  if (body.byteLength > limits.frameBytesMax) {
-    return err(new CodecError('FRAME_TOO_LARGE', `body of ${body.byteLength} bytes, more than frameBytesMax (${limits.frameBytesMax})`));
-  }
-  // The count of values is not a field rule: an append of many configuration entries could pass
-  // every field check and still exceed valuesPerFrameMax at its receivers.
-  const problem = checkMsgpackProfile(body, limits.valuesPerFrameMax);
-  if (problem !== null) return err(problem);
-  return ok(body);
+  return packCheckedBody(message, limits);
 }
 
 /** `tryEncodeRaftBody`, throwing its `CodecError`. */
