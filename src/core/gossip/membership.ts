@@ -59,6 +59,10 @@ export class Membership {
   readonly suspects = new Set<NodeId>();
   /** Live members we have heard from (their phi is checked every tick): about the mesh, not all n. */
   readonly watched = new Set<NodeId>();
+  /** Members revived from dead since the last mesh heartbeat (bounded by the table). */
+  readonly revived = new Set<NodeId>();
+  /** The revived member grafted at the last heartbeat: still in the mesh at the next, the bridge holds. */
+  private bridge: NodeId | null = null;
   /** Bumped whenever the relays we run change (links wanted follow them). */
   relaysVersion = 0;
   periodStartTick = 0;
@@ -210,9 +214,33 @@ export class Membership {
   maintain(): void {
     const ctx = this.ctx;
     for (const id of this.table.reap(ctx.now, ctx.cfg.deadRetainTicks)) this.mesh.forget(id);
-    const changes = this.mesh.heartbeat(this.table.liveIds(), ctx.now, ctx.prng);
+    const live = this.table.liveIds();
+    const changes = this.mesh.heartbeat(live, ctx.now, ctx.prng);
     for (const to of changes.graft) ctx.send({ type: 'graft', from: this.id, to });
     for (const to of changes.prune) ctx.send({ type: 'prune', from: this.id, to });
+    this.maybeBridge(live);
+  }
+
+  /**
+   * Members came back from dead (a partition that outlasted a suspicion healed, and they
+   * refuted): graft one of them, at random, if the mesh is below D_hi. Each side of the healed
+   * split kept a full mesh of its own, so no heartbeat would graft across, and the data plane,
+   * which pushes and pulls over the mesh only, would stay split though the views agree. One
+   * graft that holds is enough to join the two meshes and never makes the heartbeat prune; one
+   * refused (it did not hold us alive yet, and pruned us back) is followed by another revived
+   * member at the next heartbeat, until one holds or none is left.
+   */
+  private maybeBridge(live: ReadonlySet<NodeId>): void {
+    if (this.bridge !== null && this.mesh.has(this.bridge)) this.revived.clear();
+    this.bridge = null;
+    for (const id of [...this.revived]) if (!live.has(id) || this.mesh.has(id)) this.revived.delete(id);
+    if (this.revived.size === 0) return;
+    const candidates = [...this.revived].sort();
+    const to = candidates[this.ctx.prng.nextInt(candidates.length)] as NodeId;
+    this.revived.delete(to);
+    if (!this.mesh.graftOne(to, this.ctx.now)) return;
+    this.bridge = to;
+    this.ctx.send({ type: 'graft', from: this.id, to });
   }
 
   /**
@@ -278,6 +306,7 @@ export class Membership {
       m.suspicion = null;
       this.suspects.delete(m.id);
     }
+    if (previous === 'dead' && isLive(state)) this.revived.add(m.id);
     if (!isLive(state)) {
       // No backoff: a dead member that refutes may be grafted again at once.
       this.mesh.forget(m.id);

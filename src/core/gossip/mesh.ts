@@ -82,6 +82,17 @@ export class Mesh {
     return true;
   }
 
+  /**
+   * Graft `id` on our own initiative, between heartbeats' water marks: only below D_hi (so the
+   * heartbeat never prunes for it) and not a peer we back off from. Whether it was added.
+   */
+  graftOne(id: NodeId, nowTick: number): boolean {
+    if (this.peers.has(id) || this.backingOff(id, nowTick) || this.peers.size >= this.degrees.high) return false;
+    this.peers.add(id);
+    this.changes++;
+    return true;
+  }
+
   /** Twice D_hi: grafts accepted between heartbeats never make the mesh larger. */
   get peersHardMax(): number {
     return 2 * this.degrees.high;
