@@ -43,6 +43,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { Cluster, type ClusterOptions } from '../src/playwright/index.ts';
+import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface BrowserBenchOptions {
@@ -105,28 +106,9 @@ const signaling = { host, port: peerPort, path: '/peerjs', secure: false, key: '
 const repoDir = fileURLToPath(new URL('../', import.meta.url));
 const viteConfig = fileURLToPath(new URL('./browser-pages/vite.config.ts', import.meta.url));
 
-function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
-}
 
-const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
 const fmt = (xs: readonly number[]): string => xs.map((x) => x.toFixed(1)).join(' ');
 
-async function waitForUrl(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      if (r.status < 500) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function startPeerServer(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['e2e/peer-server.mjs'], {
@@ -138,14 +120,6 @@ async function startPeerServer(): Promise<ChildProcess> {
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---- failover --------------------------------------------------------------------------------
 

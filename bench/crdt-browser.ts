@@ -41,6 +41,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import type { GossipTuning } from '../src/runtime/worker-protocol.ts';
+import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface Options {
@@ -95,29 +96,10 @@ const loopbackOnly = `data:text/javascript,${encodeURIComponent(
   "import http from 'node:http'; const listen = http.Server.prototype.listen; http.Server.prototype.listen = function (...a) { return a.length === 1 && (typeof a[0] === 'number' || typeof a[0] === 'string') ? listen.call(this, Number(a[0]), '127.0.0.1') : listen.apply(this, a); };",
 )}`;
 
-function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
-}
 
-const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
 const ms = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(1)} ms`);
 const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
 
-async function waitForUrl(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      if (r.status < 500) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up in ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 /** A port free on 127.0.0.1 now (the OS picks it; the signaling server takes it just after). */
 function freePort(): Promise<number> {
@@ -143,14 +125,6 @@ async function startChild(args: readonly string[], env: Record<string, string>, 
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** Calls `window.crdtBench[method](...args)` in `page`; a failure answer throws with its text. */
 async function call<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
