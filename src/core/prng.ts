@@ -21,6 +21,18 @@ function splitmix32(state: number): [number, number] {
   return [next, z >>> 0];
 }
 
+/** A Fisher-Yates shuffle of `items` into a new array, drawn from `prng`. */
+export function shuffled<T>(prng: Prng, items: readonly T[]): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = prng.nextInt(i + 1);
+    const t = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = t;
+  }
+  return out;
+}
+
 export function createPrng(seed: number): Prng {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
   // The low and high 32 bits of the seed go into separate state words, so that distinct safe

@@ -104,14 +104,5 @@ export function chance(prng: Prng, p: number): boolean {
   return p > 0 && prng.nextFloat() < p;
 }
 
-/** Fisher-Yates shuffle of a copy. */
-export function shuffled<T>(prng: Prng, items: readonly T[]): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = prng.nextInt(i + 1);
-    const t = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = t;
-  }
-  return out;
-}
+/** Fisher-Yates shuffle of a copy (the core's, which gossip uses too). */
+export { shuffled } from '../core/prng.ts';

@@ -19,7 +19,8 @@ import { LocalHealth } from './local-health.ts';
 import { MemberTable, type Member } from './member-table.ts';
 import { Mesh } from './mesh.ts';
 import type { GossipMessage, Piggyback, SyncEntry, SyncState } from './messages.ts';
-import { ProbeOrder, shuffled } from './probe-order.ts';
+import { shuffled } from '../prng.ts';
+import { ProbeOrder } from './probe-order.ts';
 import { endPeriod, expireRelays, maybeReconnect, maybeSendIndirect, probeCandidates, startProbe, type Probe, type Relay } from './prober.ts';
 import { Suspicion } from './suspicion.ts';
 import { isLive, type MemberState, type NodeId } from './types.ts';
@@ -281,7 +282,7 @@ export class Membership {
     const ctx = this.ctx;
     if (ctx.cfg.pushFanout === 0 || ctx.queue.freshCount() === 0 || this.mesh.size === 0) return;
     const n = this.liveCount();
-    for (const to of shuffled(this.mesh.list(), ctx.prng).slice(0, ctx.cfg.pushFanout)) {
+    for (const to of shuffled(ctx.prng, this.mesh.list()).slice(0, ctx.cfg.pushFanout)) {
       const updates = ctx.piggyback(n);
       if (updates.length === 0) break;
       ctx.send({ type: 'push', from: this.id, to, updates });
@@ -389,12 +390,12 @@ export class Membership {
     const byId = (a: Member, b: Member): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     const all = [...this.table.values()].sort(byId);
     const live = shuffled(
-      all.filter((m) => isLive(m.state)),
       this.ctx.prng,
+      all.filter((m) => isLive(m.state)),
     );
     const gone = shuffled(
-      all.filter((m) => m.state === 'dead' || m.state === 'left'),
       this.ctx.prng,
+      all.filter((m) => m.state === 'dead' || m.state === 'left'),
     );
     const chosen = [...live, ...gone].slice(0, cfg.syncMembersMax - 1);
     return [{ member: this.id, incarnation: this.incarnation, state: 'alive' }, ...chosen.map((m) => ({ member: m.id, incarnation: m.incarnation, state: syncStateOf(m) }))];

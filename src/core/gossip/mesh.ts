@@ -18,7 +18,7 @@
  * This class is the set arithmetic; membership.ts sends the graft and prune messages it decides.
  */
 import type { Prng } from '../prng.ts';
-import { shuffled } from './probe-order.ts';
+import { shuffled } from '../prng.ts';
 import type { NodeId } from './types.ts';
 
 export interface MeshDegrees {
@@ -127,14 +127,14 @@ export class Mesh {
     if (this.peers.size < this.degrees.low) {
       const candidates = [...eligible].filter((id) => !this.peers.has(id) && !this.backingOff(id, nowTick));
       // Sorted before the shuffle: a Set's order depends on insertion history, a seed must not.
-      for (const id of shuffled(candidates.sort(), prng)) {
+      for (const id of shuffled(prng, candidates.sort())) {
         if (this.peers.size >= this.degrees.target) break;
         this.peers.add(id);
         this.changes++;
         graft.push(id);
       }
     } else if (this.peers.size > this.degrees.high) {
-      const order = shuffled(this.list(), prng);
+      const order = shuffled(prng, this.list());
       for (const id of order.slice(this.degrees.target)) {
         this.remove(id, nowTick);
         prune.push(id);

@@ -6,7 +6,7 @@
  * within 2·|candidates| - 1 periods at worst (§4.3). A new candidate is inserted at a random
  * position of the current pass, as SWIM says, not at its end.
  */
-import type { Prng } from '../prng.ts';
+import { shuffled, type Prng } from '../prng.ts';
 import type { NodeId } from './types.ts';
 
 export class ProbeOrder {
@@ -43,20 +43,9 @@ export class ProbeOrder {
   }
 
   private reshuffle(candidates: ReadonlySet<NodeId>, prng: Prng): void {
-    this.list = shuffled([...candidates], prng);
+    this.list = shuffled(prng, [...candidates]);
     this.listed = new Set(this.list);
     this.index = 0;
   }
 }
 
-/** A Fisher-Yates shuffle of `items` (a new array), drawn from `prng`. */
-export function shuffled<T>(items: readonly T[], prng: Prng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = prng.nextInt(i + 1);
-    const t = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = t;
-  }
-  return out;
-}

@@ -35,7 +35,7 @@
  */
 import type { AckMessage, NackMessage, PingReqMessage } from './messages.ts';
 import type { Membership } from './membership.ts';
-import { shuffled } from './probe-order.ts';
+import { shuffled } from '../prng.ts';
 import { isLive, type NodeId } from './types.ts';
 
 /** The probe of the current period. */
@@ -132,7 +132,7 @@ export function maybeSendIndirect(ms: Membership): void {
   if (ctx.now - p.startTick < ms.health.scale(ctx.cfg.probeTimeoutTicks)) return;
   p.indirect = true;
   const pool = [...probeCandidates(ms)].filter((id) => id !== p.target).sort();
-  p.relays = shuffled(pool, ctx.prng).slice(0, ctx.cfg.indirectProbesK);
+  p.relays = shuffled(ctx.prng, pool).slice(0, ctx.cfg.indirectProbesK);
   for (const relay of p.relays) {
     ctx.send({ type: 'ping-req', from: ms.id, to: relay, seq: p.seq, target: p.target, updates: ms.piggybackFor(relay) });
   }

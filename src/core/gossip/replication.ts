@@ -51,7 +51,7 @@ import type { CrdtChangedEvent } from './events.ts';
 import { crdtNameBytesMax, stateValuesMax } from './limits.ts';
 import { GossipRefusedError } from './local-input.ts';
 import type { DataMessage, DeltaItem, StateItem } from './messages.ts';
-import { shuffled } from './probe-order.ts';
+import { shuffled } from '../prng.ts';
 import type { NodeId } from './types.ts';
 
 /** What the data plane needs of the membership component. */
@@ -347,8 +347,8 @@ export class Replication {
         continue;
       }
       const targets = shuffled(
-        mesh.filter((p) => p !== out.except),
         ctx.prng,
+        mesh.filter((p) => p !== out.except),
       ).slice(0, ctx.cfg.deltaFanout);
       if (targets.length === 0) ctx.counters.deltasDropped++;
       if (out.except !== null) ctx.counters.deltasForwarded += targets.length;

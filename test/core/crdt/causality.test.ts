@@ -8,7 +8,7 @@
  * are canonical (the same dots in any insertion order encode alike) and survive decode.
  */
 import { describe, expect, it } from 'vitest';
-import { createPrng } from '../../../src/core/prng.ts';
+import { createPrng, shuffled } from '../../../src/core/prng.ts';
 import {
   contextHas,
   contextOf,
@@ -22,7 +22,7 @@ import {
   type Dot,
 } from '../../../src/core/crdt/causal-context.ts';
 import { compareVectors, decodeVector, encodeVector, mergeVectors, vectorLeq, vectorWith, type VectorOrder } from '../../../src/core/crdt/version-vector.ts';
-import { shuffled, unwrap } from './crdt-histories.ts';
+import { unwrap } from './crdt-histories.ts';
 
 const vector = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
 
@@ -114,7 +114,7 @@ describe('causal contexts', () => {
     const reference = encodeContext(contextOf(dots));
     const prng = createPrng(78);
     for (let i = 0; i < 10; i++) {
-      const context = shuffled(dots, prng).reduce((c, d) => contextWithDots(c, [d]), emptyContext());
+      const context = shuffled(prng, dots).reduce((c, d) => contextWithDots(c, [d]), emptyContext());
       expect(encodeContext(context)).toEqual(reference);
     }
   });

@@ -9,9 +9,9 @@
  * replicas' final states: merging deltas in any order equals merging full states.
  */
 import { describe, expect, it } from 'vitest';
-import { createPrng } from '../../../src/core/prng.ts';
+import { createPrng, shuffled } from '../../../src/core/prng.ts';
 import { crdtTypeNames, crdtTypes, type CrdtType } from '../../../src/core/crdt/crdt-types.ts';
-import { runHistory, shuffled } from './crdt-histories.ts';
+import { runHistory } from './crdt-histories.ts';
 
 const cases = [3, 4, 5].flatMap((replicaCount) => [1, 2, 3, 4].map((s) => ({ replicaCount, seed: replicaCount * 100 + s })));
 
@@ -24,19 +24,19 @@ describe.each(crdtTypeNames)('%s', (name) => {
     // Deliver what is still queued, in random order, some twice.
     const replicas = history.replicas.map((state, i) => {
       const inbox = history.inboxes[i] ?? [];
-      const late = shuffled([...inbox, ...inbox.filter(() => prng.nextInt(3) === 0)], prng);
+      const late = shuffled(prng, [...inbox, ...inbox.filter(() => prng.nextInt(3) === 0)]);
       return late.reduce<unknown>((merged, delta) => type.merge(merged, delta), state);
     });
     const [first, ...rest] = replicas;
     for (const state of rest) expect(type.encode(state), `${name} seed ${seed}`).toEqual(type.encode(first));
 
     const everyDelta = history.deltas;
-    const fromDeltas = shuffled([...everyDelta, ...everyDelta.filter(() => prng.nextInt(4) === 0)], prng).reduce<unknown>(
+    const fromDeltas = shuffled(prng, [...everyDelta, ...everyDelta.filter(() => prng.nextInt(4) === 0)]).reduce<unknown>(
       (merged, delta) => type.merge(merged, delta),
       type.empty(),
     );
     expect(type.encode(fromDeltas), `${name} seed ${seed}: deltas vs replicas`).toEqual(type.encode(first));
-    const fromStates = shuffled(history.replicas, prng).reduce<unknown>((merged, state) => type.merge(merged, state), type.empty());
+    const fromStates = shuffled(prng, history.replicas).reduce<unknown>((merged, state) => type.merge(merged, state), type.empty());
     expect(type.encode(fromStates), `${name} seed ${seed}: full states`).toEqual(type.encode(fromDeltas));
     expect(type.value(fromStates)).toEqual(type.value(first));
   });

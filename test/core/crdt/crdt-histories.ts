@@ -130,12 +130,3 @@ export function runHistory<N extends CrdtTypeName>(name: N, seed: number, option
   return { replicas, deltas, samples, inboxes };
 }
 
-/** `items` in a seeded random order (Fisher–Yates). */
-export function shuffled<T>(items: readonly T[], prng: Prng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = prng.nextInt(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}

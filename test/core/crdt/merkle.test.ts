@@ -8,7 +8,7 @@
  * tells different shapes apart. Hostile requests and answers are refused as values.
  */
 import { describe, expect, it } from 'vitest';
-import { createPrng, type Prng } from '../../../src/core/prng.ts';
+import { createPrng, shuffled, type Prng } from '../../../src/core/prng.ts';
 import { ok, type Result } from '../../../src/core/result.ts';
 import type { CrdtRefusal } from '../../../src/core/crdt/refusal.ts';
 import { digestWire, hashModulus, placementHash } from '../../../src/core/crdt/merkle-hash.ts';
@@ -21,7 +21,6 @@ import {
   type MerkleRequest,
   type MerkleResponse,
 } from '../../../src/core/crdt/merkle-messages.ts';
-import { shuffled } from './crdt-histories.ts';
 
 function treeOf(entries: Iterable<[string, number]>, depth: number): MerkleTree {
   const tree = new MerkleTree(depth);
@@ -80,7 +79,7 @@ describe('the tree', () => {
     const entries = Array.from({ length: 500 }, (_, i): [string, number] => [`k${i}`, randomDigest(prng)]);
     const reference = treeOf(entries, 3);
     for (let i = 0; i < 5; i++) {
-      const other = treeOf(shuffled(entries, prng), 3);
+      const other = treeOf(shuffled(prng, entries), 3);
       expect(other.rootHash()).toBe(reference.rootHash());
       for (let node = 0; node < 16; node++) expect(other.childHashes(1, node)).toEqual(reference.childHashes(1, node));
     }
