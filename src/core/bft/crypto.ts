@@ -3,12 +3,13 @@
  * signature). Three operations, as Ready items (`cryptoRequests`) whose answers come back as
  * the local input `crypto-result`, matched by `id`:
  *
- *   - `sign`: sign `payload` with this node's identity key (a client: its key).
+ *   - `sign`: sign each payload with this node's identity key (a client: its key); one
+ *     signature per payload, in order (a new primary signs the pre-prepares of a new view at once).
  *   - `verify`: check each item's signature by its `signer`'s public key; one answer per item.
  *     The items of one request all serve one decision (a request batch, a view-change and its
  *     certificates), so the host may check them in one go.
- *   - `digest`: SHA-256 of `payload`'s canonical encoding (a batch digest over its requests'
- *     digests).
+ *   - `digest`: SHA-256 of each payload's canonical encoding (a batch digest over its requests'
+ *     digests); one digest per payload, in order.
  *
  * The host encodes a payload canonically (its codec: the same bytes on every host) before it
  * signs, verifies or hashes; a signature is bound to its `kind`, so a prepare's signature never
@@ -47,12 +48,12 @@ export interface VerifyItem {
 }
 
 export type CryptoRequest =
-  | { readonly id: number; readonly op: 'sign'; readonly payload: SignedPayload }
+  | { readonly id: number; readonly op: 'sign'; readonly payloads: readonly SignedPayload[] }
   | { readonly id: number; readonly op: 'verify'; readonly items: readonly VerifyItem[] }
-  | { readonly id: number; readonly op: 'digest'; readonly payload: DigestPayload };
+  | { readonly id: number; readonly op: 'digest'; readonly payloads: readonly DigestPayload[] };
 
 export type CryptoResult =
-  | { readonly id: number; readonly op: 'sign'; readonly signature: Signature }
+  | { readonly id: number; readonly op: 'sign'; readonly signatures: readonly Signature[] }
   /** One flag per item, in order; a signer without a known key is `false`. */
   | { readonly id: number; readonly op: 'verify'; readonly valid: readonly boolean[] }
-  | { readonly id: number; readonly op: 'digest'; readonly digest: Digest };
+  | { readonly id: number; readonly op: 'digest'; readonly digests: readonly Digest[] };

@@ -1,0 +1,265 @@
+/**
+ * The BFT replica engine (PBFT, Castro & Liskov OSDI'99 / TOCS'02, with Aardvark's defences,
+ * Clement et al. NSDI'09) behind the one engine contract (src/core/engine.ts): `step`, `tick`,
+ * `hasReady` / `ready` / `advance`. Pure: the host owns links, storage, timers, the state
+ * machine and all crypto.
+ *
+ * Authentication, decided here: messages reach `step` already LINK-authenticated by the runtime
+ * (pairwise HMAC-SHA256 per link, src/io/crypto/link-guard.ts; `from` is the authenticated peer),
+ * which is all PBFT's normal case needs for what a replica uses itself (commits, replies, vote
+ * answers). What third parties must check is SIGNED with identity keys, and the engine asks the
+ * host to sign and verify it through the Ready (`cryptoRequests`) with answers back as
+ * `crypto-result` inputs (crypto.ts): client requests (Aardvark §4.1), pre-prepare headers and
+ * prepares (they make up prepared certificates), checkpoints, view-changes. Request digests are
+ * computed by the host's decoder, never read from the wire (types.ts `SignedRequest`); batch
+ * digests are asked of the host and compared with what the primary signed, so a forged batch
+ * digest is caught by every backup and counts against the primary.
+ *
+ * The parts: normal-case.ts, checkpoints.ts, view-change.ts (with the timers), vote.ts; the
+ * state they share is replica-state.ts; peers' messages pass validate-bft.ts first.
+ */
+import { assert } from '../assert.ts';
+import type { Engine } from '../engine.ts';
+import { err, ok, type Result } from '../result.ts';
+import { checkpointExecuted, handleCheckpoint } from './checkpoints.ts';
+import { resolveBftConfig, type BftConfig, type ResolvedBftConfig } from './config.ts';
+import { BftContext } from './context.ts';
+import type { BftCounters } from './counters.ts';
+import { BftRefusedError, isBftLocalInput, type BftInput, type BftLocalInput, type BftStepAccepted } from './local-input.ts';
+import { handleCommit, handleExecuted, handlePrePrepare, handlePrepare, handleReadResult, handleRequest, maybePropose, type NormalCaseHooks } from './normal-case.ts';
+import { emptyBftBoot, type BftBoot, type BftReady } from './ready.ts';
+import { acceptedKey, ReplicaState } from './replica-state.ts';
+import type { ReplicaId } from './types.ts';
+import { readBftMessage } from './validate-bft.ts';
+import { handleNewView, handleViewChange, startViewChange, tickViewTimers } from './view-change.ts';
+import { Votes } from './vote.ts';
+
+export interface BftStatus {
+  readonly id: ReplicaId;
+  readonly view: number;
+  readonly primary: ReplicaId;
+  /** True between sending a view-change and entering the new view. */
+  readonly viewChanging: boolean;
+  readonly lastExecutedSeq: number;
+  /** The last stable checkpoint (the low watermark) and the high watermark. */
+  readonly stableSeq: number;
+  readonly lowWatermark: number;
+  readonly highWatermark: number;
+  /** The primaries this replica voted out (views it left by a view change of its own), most recent last, at most 16. */
+  readonly suspected: readonly ReplicaId[];
+  readonly pendingRequests: number;
+  readonly cryptoPending: number;
+  readonly counters: Readonly<BftCounters>;
+}
+
+const stepped: BftStepAccepted = { kind: 'stepped' };
+const accepted: BftStepAccepted = { kind: 'accepted' };
+
+export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedError, BftReady> {
+  private readonly ctx: BftContext;
+  private readonly s: ReplicaState;
+  private readonly votes: Votes;
+  private readonly hooks: NormalCaseHooks;
+  private readyOutstanding = false;
+  private readonly suspected: ReplicaId[] = [];
+
+  constructor(config: BftConfig, boot: BftBoot = emptyBftBoot) {
+    const cfg: ResolvedBftConfig = resolveBftConfig(config);
+    this.ctx = new BftContext(cfg);
+    this.s = new ReplicaState(this.ctx);
+    this.votes = new Votes(this.ctx);
+    this.hooks = {
+      suspectPrimary: (reason) => this.suspect(reason),
+      checkpointExecuted: (seq, digest) => checkpointExecuted(this.s, seq, digest, this.hooks),
+    };
+    this.boot(boot);
+  }
+
+  /**
+   * Start from what was persisted: the view (entered anew: a replica that restarts mid-view waits
+   * for that view's traffic or moves on by its timers), the pre-prepares it accepted (never a
+   * second digest for one), its prepared certificates and stable checkpoint (the host restored
+   * the machine to that checkpoint; execution resumes after it).
+   */
+  private boot(b: BftBoot): void {
+    const { ctx, s } = this;
+    ctx.view = b.view;
+    ctx.viewPersisted = b.view;
+    s.stable = b.stableCheckpoint;
+    s.lastHandedOut = s.lastExecuted = s.low;
+    s.nextSeq = s.low + 1;
+    for (const p of b.prePrepared) if (p.seq > s.low) s.accepted.set(acceptedKey(p.view, p.seq), p.digest);
+    for (const c of b.prepared) if (c.prePrepare.seq > s.low) s.preparedCerts.set(c.prePrepare.seq, c);
+    // View 0 needs no new-view; any later view was entered through one before the restart.
+    s.newViewDone = true;
+    if (ctx.primary() === ctx.id && b.view > 0) {
+      // A restarted primary does not know which seqs it assigned beyond its persisted pre-prepares.
+      for (const p of b.prePrepared) if (p.view === b.view && p.seq >= s.nextSeq) s.nextSeq = p.seq + 1;
+    }
+  }
+
+  get id(): ReplicaId {
+    return this.ctx.id;
+  }
+
+  tick(): void {
+    this.ctx.now++;
+    tickViewTimers(this.s, this.hooks);
+    this.votes.tick();
+  }
+
+  step(input: BftInput): Result<BftStepAccepted, BftRefusedError> {
+    if (isBftLocalInput(input)) return this.stepLocal(input);
+    const read = readBftMessage(input);
+    if (!read.ok) {
+      this.ctx.counters.refused[read.error.code]++;
+      return ok({ kind: 'dropped', code: read.error.code });
+    }
+    const m = read.value;
+    if (m.to !== this.ctx.id || m.from === this.ctx.id) {
+      this.ctx.counters.messagesMisrouted++;
+      return ok(stepped);
+    }
+    const { s, hooks } = this;
+    switch (m.type) {
+      case 'request':
+        handleRequest(s, m, hooks);
+        break;
+      case 'pre-prepare':
+        handlePrePrepare(s, m, hooks);
+        break;
+      case 'prepare':
+        handlePrepare(s, m, hooks);
+        break;
+      case 'commit':
+        handleCommit(s, m, hooks);
+        break;
+      case 'checkpoint':
+        handleCheckpoint(s, m, hooks);
+        break;
+      case 'view-change':
+        handleViewChange(s, m, hooks);
+        break;
+      case 'new-view':
+        handleNewView(s, m, hooks);
+        break;
+      case 'vote-request':
+        this.votes.handleRequest(m);
+        break;
+      case 'vote-answer':
+        this.votes.handleAnswer(m);
+        break;
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+    return ok(stepped);
+  }
+
+  private stepLocal(input: BftLocalInput): Result<BftStepAccepted, BftRefusedError> {
+    const { s, hooks } = this;
+    switch (input.local) {
+      case 'crypto-result':
+        if (!this.ctx.broker.answer(input.result)) return err(new BftRefusedError('bad-argument', `no crypto request ${input.result.id}`));
+        return ok(accepted);
+      case 'executed': {
+        const r = handleExecuted(s, input.seq, input.results, input.stateDigest, hooks);
+        return r.ok ? ok(accepted) : r;
+      }
+      case 'read-result':
+        return handleReadResult(s, input.client, input.timestamp, input.outcome, input.result) ? ok(accepted) : err(new BftRefusedError('bad-argument', 'no such read'));
+      case 'vote': {
+        const r = this.votes.start(input.proposal, input.timeoutTicks);
+        return r.ok ? ok({ kind: 'vote-started', voteId: r.value }) : r;
+      }
+      case 'vote-answer': {
+        const r = this.votes.answer(input.voteId, input.origin, input.value);
+        return r.ok ? ok(accepted) : r;
+      }
+      default: {
+        const never: never = input;
+        return never;
+      }
+    }
+  }
+
+  /** Aardvark §4.1: evidence against the primary (a bad pre-prepare): vote it out now. */
+  private suspect(reason: Parameters<NormalCaseHooks['suspectPrimary']>[0]): void {
+    const { ctx } = this;
+    if (ctx.viewChanging) return;
+    this.noteSuspected(ctx.primary());
+    startViewChange(this.s, ctx.view + 1, reason, this.hooks);
+  }
+
+  private noteSuspected(r: ReplicaId): void {
+    this.suspected.push(r);
+    if (this.suspected.length > 16) this.suspected.shift();
+  }
+
+  hasReady(): boolean {
+    if (this.readyOutstanding) return false;
+    const c = this.ctx;
+    return c.before.length > 0 || c.after.length > 0 || c.events.length > 0 || c.executed.length > 0 || c.reads.length > 0 || c.voteQuestions.length > 0 || c.broker.queued.length > 0 || c.mustPersist();
+  }
+
+  /** Take the next batch of work; see `BftReady` (ready.ts) for the order the host must follow. */
+  ready(): BftReady {
+    assert(!this.readyOutstanding, 'ready() called before advance()');
+    const c = this.ctx;
+    const mustPersist = c.mustPersist();
+    const rd: BftReady = {
+      mustPersist,
+      persist: mustPersist ? { view: c.view, prePrepared: c.prePrepared, prepared: c.prepared, stableCheckpoint: c.stableToPersist, discardBelowSeq: c.discardBelowSeq } : null,
+      messagesBeforeWrite: mustPersist ? c.before : [...c.before, ...c.after],
+      messagesAfterWrite: mustPersist ? c.after : [],
+      executed: c.executed,
+      appliedBeforeWrite: c.executed.length,
+      reads: c.reads,
+      cryptoRequests: c.broker.take(),
+      voteQuestions: c.voteQuestions,
+      events: c.events,
+    };
+    c.before = [];
+    c.after = [];
+    c.events = [];
+    c.executed = [];
+    c.reads = [];
+    c.voteQuestions = [];
+    c.viewPersisted = c.view;
+    c.prePrepared = [];
+    c.prepared = [];
+    c.stableToPersist = null;
+    c.discardBelowSeq = null;
+    this.readyOutstanding = true;
+    return rd;
+  }
+
+  advance(): void {
+    assert(this.readyOutstanding, 'advance() without ready()');
+    this.readyOutstanding = false;
+    maybePropose(this.s, this.hooks);
+  }
+
+  status(): BftStatus {
+    const { ctx, s } = this;
+    return {
+      id: ctx.id,
+      view: ctx.view,
+      primary: ctx.primary(),
+      viewChanging: ctx.viewChanging,
+      lastExecutedSeq: s.lastExecuted,
+      stableSeq: s.low,
+      lowWatermark: s.low,
+      highWatermark: s.high,
+      suspected: [...this.suspected],
+      pendingRequests: s.pending.size,
+      cryptoPending: ctx.broker.size,
+      counters: { ...ctx.counters, refused: { ...ctx.counters.refused } },
+    };
+  }
+
+  config(): ResolvedBftConfig {
+    return this.ctx.cfg;
+  }
+}
