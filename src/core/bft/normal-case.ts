@@ -26,6 +26,8 @@ import type { ExecutedBatch } from './ready.ts';
 export interface NormalCaseHooks {
   suspectPrimary(reason: ViewChangeReason): void;
   checkpointExecuted(seq: number, stateDigest: Digest): void;
+  /** A view was entered: normal-case messages held for it may be stepped now. */
+  viewEntered(): void;
 }
 
 export function requestKey(r: { readonly client: string; readonly timestamp: number }): string {

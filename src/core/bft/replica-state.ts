@@ -73,6 +73,8 @@ export class ReplicaState {
   viewChangesInARow = 0;
   /** The new-view for this view was sent (as its primary) or taken. */
   newViewDone = false;
+  /** The primaries of the views this replica left by a view change, most recent last (at most 16). */
+  readonly suspected: ReplicaId[] = [];
   /** Read-only requests handed to the host and not answered yet, by `<client>/<timestamp>`. */
   readonly readsOutstanding = new Set<string>();
 

@@ -30,6 +30,7 @@ import { handleCommit, handleExecuted, handlePrePrepare, handlePrepare, handleRe
 import { emptyBftBoot, type BftBoot, type BftReady } from './ready.ts';
 import { acceptedKey, ReplicaState } from './replica-state.ts';
 import type { ReplicaId } from './types.ts';
+import type { ReplicaMessage } from './messages.ts';
 import { readBftMessage } from './validate-bft.ts';
 import { handleNewView, handleViewChange, startViewChange, tickViewTimers } from './view-change.ts';
 import { Votes } from './vote.ts';
@@ -61,7 +62,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
   private readonly votes: Votes;
   private readonly hooks: NormalCaseHooks;
   private readyOutstanding = false;
-  private readonly suspected: ReplicaId[] = [];
+  private readonly deferred = new Map<ReplicaId, ReplicaMessage[]>();
 
   constructor(config: BftConfig, boot: BftBoot = emptyBftBoot) {
     const cfg: ResolvedBftConfig = resolveBftConfig(config);
@@ -71,6 +72,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     this.hooks = {
       suspectPrimary: (reason) => this.suspect(reason),
       checkpointExecuted: (seq, digest) => checkpointExecuted(this.s, seq, digest, this.hooks),
+      viewEntered: () => this.replayDeferred(),
     };
     this.boot(boot);
   }
@@ -120,6 +122,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
       this.ctx.counters.messagesMisrouted++;
       return ok(stepped);
     }
+    if (this.maybeDefer(m)) return ok(stepped);
     const { s, hooks } = this;
     switch (m.type) {
       case 'request':
@@ -184,17 +187,40 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     }
   }
 
+  /**
+   * Normal-case messages of a view we are still entering (or of a later one) are held, not
+   * dropped: the new primary's first pre-prepares and the others' prepares often overtake the
+   * new-view on the wire, and PBFT has no retransmission of them. Bounded per sender
+   * (`deferredPerSenderMax`: three messages per seq of the window), the oldest dropped first;
+   * replayed when a view is entered, those of lower views then dropped as stale.
+   */
+  private maybeDefer(m: ReplicaMessage): boolean {
+    const { ctx } = this;
+    if (m.type !== 'pre-prepare' && m.type !== 'prepare' && m.type !== 'commit') return false;
+    const view = m.type === 'pre-prepare' ? m.header.view : m.view;
+    if (view < ctx.view || (view === ctx.view && !ctx.viewChanging) || !ctx.isReplica(m.from)) return false;
+    let q = this.deferred.get(m.from);
+    if (q === undefined) this.deferred.set(m.from, (q = []));
+    if (q.length >= 3 * ctx.cfg.watermarkWindowSeqs + 8) {
+      q.shift();
+      ctx.counters.perSenderDropped++;
+    }
+    q.push(m);
+    ctx.counters.futureView++;
+    return true;
+  }
+
+  private replayDeferred(): void {
+    const held = [...this.deferred.values()].flat();
+    this.deferred.clear();
+    for (const m of held) this.step(m);
+  }
+
   /** Aardvark §4.1: evidence against the primary (a bad pre-prepare): vote it out now. */
   private suspect(reason: Parameters<NormalCaseHooks['suspectPrimary']>[0]): void {
     const { ctx } = this;
     if (ctx.viewChanging) return;
-    this.noteSuspected(ctx.primary());
     startViewChange(this.s, ctx.view + 1, reason, this.hooks);
-  }
-
-  private noteSuspected(r: ReplicaId): void {
-    this.suspected.push(r);
-    if (this.suspected.length > 16) this.suspected.shift();
   }
 
   hasReady(): boolean {
@@ -252,7 +278,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
       stableSeq: s.low,
       lowWatermark: s.low,
       highWatermark: s.high,
-      suspected: [...this.suspected],
+      suspected: [...s.suspected],
       pendingRequests: s.pending.size,
       cryptoPending: ctx.broker.size,
       counters: { ...ctx.counters, refused: { ...ctx.counters.refused } },

@@ -31,6 +31,8 @@ import { requestPayload } from './certificates.ts';
 export function startViewChange(s: ReplicaState, newView: number, reason: ViewChangeReason, hooks: NormalCaseHooks): void {
   const { ctx } = s;
   if (newView <= ctx.view || newView > viewMax) return;
+  s.suspected.push(ctx.primary());
+  if (s.suspected.length > 16) s.suspected.shift();
   ctx.view = newView;
   ctx.viewChanging = true;
   s.newViewDone = false;
@@ -265,6 +267,7 @@ function enterView(s: ReplicaState, view: number, checkpoint: NewViewMessage['vi
   s.lastProgressTick = ctx.now;
   maybeExecute(s, hooks);
   maybePropose(s, hooks);
+  hooks.viewEntered();
 }
 
 /** The timers (PBFT §4.4, §4.5.2; Aardvark §4.3), once per tick. */
