@@ -22,12 +22,19 @@ export class GossipContext {
   events: GossipEvent[] = [];
   readonly counters: GossipCounters = createGossipCounters(gossipRefusalCodes);
   readonly queue: BroadcastQueue<Piggyback>;
+  /**
+   * The replica id this life of the node mints its CRDT dots and counter entries under (not its
+   * member id after a restart: gossip-node.ts, `replicaOfLife`, says why). Set once by the engine
+   * before any update.
+   */
+  replica: string;
 
   constructor(
     readonly cfg: ResolvedGossipConfig,
     readonly prng: Prng,
   ) {
     this.queue = new BroadcastQueue(cfg.broadcastQueueMax);
+    this.replica = cfg.id;
   }
 
   get self(): string {

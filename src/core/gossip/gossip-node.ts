@@ -9,10 +9,33 @@
  * local inputs come through the same `step` and whose messages go to the same outbox.
  *
  * Persistence: its own incarnation must be durable BEFORE any message that claims it leaves
- * (`GossipReady`), so that a node restarting from disk never announces an incarnation twice; the
- * CRDTs changed since the last Ready must be durable before any data message leaves, so that a
- * node restarting from disk never mints a dot it already sent (replication.ts). Membership it
- * may forget, and learns again.
+ * (`GossipReady`), so that a node restarting from disk never announces an incarnation twice.
+ * The CRDTs changed are persisted too, but their data messages do NOT wait for that write: each
+ * life of the node mints its dots and counter entries under a replica id of its own
+ * (`replicaOfLife`), and only the FIRST data of a life waits, for the write that makes the life's
+ * number durable. Membership it may forget, and learns again.
+ *
+ * Why a replica id per life, and why that is enough (Almeida, Shoker and Baquero 2018 §6 assume a
+ * replica never forgets the dots it minted; we make a forgetful restart a new replica instead,
+ * as Yjs gives every session a fresh client id and Riak KV a vnode an epoch after an unclean
+ * start):
+ *   1. Life L is numbered one above the incarnation it booted from (`life`), and its Readies
+ *      persist an incarnation of at least L (`incarnationToPersist`) before any data message of
+ *      the life leaves (`lifeDurable`). So the next life boots from an incarnation of at least
+ *      L and is numbered above it: two lives that send data never share a replica id.
+ *   2. A delta or state sent ahead of its write and lost in a crash holds dots (and counter
+ *      entries) of life L only. No later life mints under L, so no dot is ever minted twice,
+ *      whatever the disk lost: the peers that hold the lost tail keep it, and the restarted node
+ *      merges it back from them like any peer's news (its causal context lacks those dots, so
+ *      it cannot have removed them). A G-Counter or PN-Counter entry of L likewise only ever
+ *      grows, by max, to the highest value L sent; the new life counts in an entry of its own,
+ *      so no increment is hidden under a max (the value is the sum over entries, lives included).
+ *   3. Waiting for the write would cost every update a disk write (an IndexedDB transaction:
+ *      3-6 ms measured in the crdt-browser bench) between the edit and the peers; this costs one
+ *      wait per life and one version-vector entry per life that writes a CRDT.
+ * The cost of 3: vectors grow by one entry per life that updated the CRDT (replicasPerVectorMax
+ * bounds them, 1,024); a reload is a new life. Life 1 keeps the member id as its replica id (a
+ * node whose disk holds no incarnation has sent nothing under any life: data waits for it).
  */
 import { assert } from '../assert.ts';
 import type { Engine } from '../engine.ts';
@@ -87,6 +110,16 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   private linksHandedOut = '';
   /** `Membership.linksSignature()` when the links were last computed: unchanged, no need to look. */
   private linksSignature = '';
+  /** This life's number: one above the incarnation booted from (see the header). */
+  private readonly life: number;
+  /** The incarnation booted from (every earlier life was numbered at most this). */
+  private readonly incarnationHandedOutAtBoot: number;
+  /** Whether an incarnation of at least `life` is durable: until then this life's data waits for the write. */
+  private lifeDurable = false;
+  /** Whether this life made a CRDT update (only then must the life be durable before data leaves). */
+  private lifeUsed = false;
+  /** The outstanding Ready persists an incarnation of at least `life`: durable once it is advanced. */
+  private readyMakesLifeDurable = false;
 
   constructor(config: GossipConfig, boot: GossipBoot = emptyGossipBoot) {
     const cfg: ResolvedGossipConfig = resolveGossipConfig(config);
@@ -110,6 +143,9 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
       boot.crdts ?? [],
     );
     this.incarnationHandedOut = boot.incarnation;
+    this.incarnationHandedOutAtBoot = boot.incarnation;
+    this.life = Math.min(boot.incarnation + 1, incarnationMax);
+    this.ctx.replica = replicaOfLife(this.ctx.cfg.id, this.life);
   }
 
   get id(): NodeId {
@@ -163,7 +199,10 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
         return r.ok ? ok({ kind: r.value }) : r;
       }
       case 'crdt-update': {
+        // A life numbered no higher than an earlier one would share its replica id (header).
+        if (this.life <= this.incarnationHandedOutAtBoot) return err(new GossipRefusedError('incarnation-exhausted', `incarnation ${incarnationMax}`));
         const r = this.replication.update(input.name, input.op);
+        if (r.ok && r.value === 'accepted') this.lifeUsed = true;
         return r.ok ? ok({ kind: r.value }) : r;
       }
       default: {
@@ -179,7 +218,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     return (
       ctx.outbox.length > 0 ||
       ctx.events.length > 0 ||
-      this.membership.incarnation !== this.incarnationHandedOut ||
+      this.incarnationToPersist() !== this.incarnationHandedOut ||
       this.replication.hasWork() ||
       this.linksChanged()
     );
@@ -201,11 +240,12 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     this.replication.flushLocal();
     const data = this.replication.takeChanges();
     for (const e of data.events) ctx.emit(e);
-    const incarnation = this.membership.incarnation !== this.incarnationHandedOut ? this.membership.incarnation : null;
+    const toPersist = this.incarnationToPersist();
+    const incarnation = toPersist !== this.incarnationHandedOut ? toPersist : null;
     const mustPersist = incarnation !== null || data.persist.length > 0;
     const messages = ctx.outbox;
-    // What must wait for the write: claims of a new incarnation, and data while a local CRDT change is written.
-    const claims = (m: GossipMessage): boolean => (incarnation !== null && claimsIncarnationOf(m, this.id)) || (data.local && isDataMessage(m));
+    // What must wait for the write: claims of a new incarnation, and data until this life's number is durable (header).
+    const claims = (m: GossipMessage): boolean => (incarnation !== null && claimsIncarnationOf(m, this.id)) || (this.lifeUsed && !this.lifeDurable && isDataMessage(m));
     const before = mustPersist ? messages.filter((m) => !claims(m)) : messages;
     const after = mustPersist ? messages.filter(claims) : [];
     const links = withLinksFor(this.membership.linksWanted(), messages);
@@ -226,6 +266,7 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
     ctx.outbox = [];
     ctx.events = [];
     if (incarnation !== null) this.incarnationHandedOut = incarnation;
+    this.readyMakesLifeDurable = incarnation !== null && incarnation >= this.life;
     this.linksHandedOut = linksKey;
     this.linksSignature = this.membership.linksSignature();
     this.readyOutstanding = true;
@@ -236,6 +277,22 @@ export class GossipNode implements Engine<GossipInput, GossipStepAccepted, Gossi
   advance(): void {
     assert(this.readyOutstanding, 'advance() without ready()');
     this.readyOutstanding = false;
+    // A Ready that persists an incarnation is advanced only once its write is durable (ready.ts).
+    if (this.readyMakesLifeDurable) this.lifeDurable = true;
+    this.readyMakesLifeDurable = false;
+  }
+
+  /**
+   * The incarnation the disk must hold: the one announced, and, once this life made an update,
+   * at least the life's number (an offline edit before the join announced it needs it too).
+   */
+  private incarnationToPersist(): number {
+    return this.lifeUsed ? Math.max(this.membership.incarnation, this.life) : this.membership.incarnation;
+  }
+
+  /** The replica id this life's CRDT updates are minted under (see the header). */
+  replicaId(): string {
+    return this.ctx.replica;
   }
 
   /** The members this node knows and their states, mesh, health and counters. */
@@ -328,4 +385,13 @@ function withLinksFor(wanted: NodeId[], messages: readonly GossipMessage[]): Nod
     if ((m.type === 'ping' || m.type === 'ping-req' || m.type === 'push' || m.type === 'graft') && !have.has(m.to)) extra.add(m.to);
   }
   return extra.size === 0 ? wanted : [...wanted, ...extra].sort();
+}
+
+/**
+ * The replica id of life `life` of member `id`: the member id itself for the first life, else
+ * the member id, U+0001 and the life's number. A member id holds no control character
+ * (validate-gossip.ts), so no member's id is another's life.
+ */
+export function replicaOfLife(id: NodeId, life: number): string {
+  return life <= 1 ? id : `${id}\u0001${life}`;
 }

@@ -11,15 +11,21 @@
  *      from them, `GossipBoot.crdts`). One transaction for both is best; both must be durable
  *      before step 3.
  *   3. Only AFTER step 2 is durable, SEND `messagesAfterWrite`: the messages that claim that
- *      incarnation (a refutation's alive update, a join, a sync, a leave), and, when `crdts`
- *      holds a change made by a local update, every data message (pushes, anti-entropy). Sent earlier, a crash could make
- *      this node announce the same incarnation twice in two lives, and members that heard the
- *      first would ignore the second's refutations as stale (SWIM §4.2 orders claims by
- *      incarnation alone); and a delta sent before its CRDT is durable could carry dots this
- *      node, rebooted from an older state, would mint again for other updates (replication.ts).
+ *      incarnation (a refutation's alive update, a join, a sync, a leave), and, while
+ *      this life made a CRDT update and its number is not durable yet, every data message
+ *      (pushes, anti-entropy). Sent earlier, a crash could make this node announce the same
+ *      incarnation twice in two lives, and members that heard the first would ignore the
+ *      second's refutations as stale (SWIM §4.2 orders claims by incarnation alone); and data
+ *      could carry dots of a life a restart would number alike and mint again (gossip-node.ts).
+ *      A changed CRDT's state does NOT hold its data: the life's own replica id makes a lost
+ *      tail harmless (gossip-node.ts header).
  *   4. OPEN links to `linksWanted` when it is not null, and close links to peers no longer in it
  *      (unless the peer still uses them: the mesh is kept symmetric, so both ends agree).
  *   5. Call `advance()`. One Ready is outstanding at a time; the host keeps stepping and ticking.
+ *      A Ready whose `incarnation` is null and whose `messagesAfterWrite` is empty may be
+ *      advanced while its write is still in flight (pipelined), provided writes become durable
+ *      in call order; any other Ready is advanced only once its write is durable (the engine
+ *      counts on it: the life is durable once such a Ready is advanced).
  */
 import type { EngineReady } from '../engine.ts';
 import type { PersistedCrdt } from './crdt-store.ts';

@@ -18,17 +18,15 @@
  *   push lost, after a partition, a pause or an offline stretch.
  *
  * Durability (the Ready, ready.ts): every CRDT changed since the last Ready is handed to the host
- * to persist, whole (its canonical encoding), and while a Ready persists a LOCAL change, its data
- * messages leave only AFTER the write. Why: a delta carries this node's dots (its replica's
- * sequence numbers); sent before it is durable and lost in a crash, the node would boot from an
- * older state and mint the same dots again for different updates, and every peer that saw the
- * first would take the second as already seen (Almeida et al. 2018 §6 assume a replica never
- * forgets its own dots). A G-Counter's own entry would likewise restart below what peers hold,
- * and its next increments would be lost in their max. Every message of a Ready is built from
- * state no newer than what that Ready persists, so holding the data messages of the Ready that
- * persists the local change suffices. States merged from peers are persisted too (an offline
- * reload shows what was seen), but a Ready persisting only those lets data leave at once: they
- * hold no dot of ours that is not durable already, and could be learned again.
+ * to persist, whole (its canonical encoding), and its data messages do NOT wait for that write.
+ * A delta carries this node's dots (its replica's sequence numbers); sent ahead and lost in a
+ * crash, the node boots from an older state. Were it to mint under the same replica id, it would
+ * mint the same dots again for different updates (every peer that saw the first would take the
+ * second as already seen; Almeida et al. 2018 §6 assume a replica never forgets its own dots),
+ * and a G-Counter's own entry would restart below what peers hold, its next increments lost in
+ * their max. So it never does: local updates are minted under `ctx.replica`, one replica id per
+ * life of the node, and a life's first data waits only for its number to be durable
+ * (gossip-node.ts says why that suffices). The lost tail stays with the peers and comes back.
  *
  * Messages from peers: only members of the membership view may send data (strangers' messages
  * are counted and dropped), states are decoded by the registry (hostile input: refusals counted
@@ -149,7 +147,7 @@ export class Replication {
     const key = storeKey(name, crdt);
     const type = crdtType(crdt);
     const held = this.store.get(key);
-    const delta = crdtDelta(held?.state ?? type.empty(), this.ctx.self, op);
+    const delta = crdtDelta(held?.state ?? type.empty(), this.ctx.replica, op);
     if (!delta.ok) return err(crdtRefused(delta.error));
     const deltaWire = type.encode(delta.value);
     // An empty delta (the remove of an element nobody added) changes nothing.

@@ -20,9 +20,11 @@
  * - `rogue-probe`: each period the host also pings a member it holds no link to (links).
  * - `drop-merges`: a data plane that drops what it is sent: every anti-entropy state and half of
  *   the pushed deltas are stripped before the engine sees them (CRDT convergence).
- * - `forget-crdts`: the disk loses the CRDT records at a crash (the incarnation survives): a
- *   restarted node mints its own dots again from zero, and its new updates are taken by the
- *   others as already seen (lost updates).
+ * - `forget-crdts`: the disk loses the CRDT records at a crash (the incarnation survives). Once
+ *   a bug (a restarted node minted its own dots again); since each life mints under a replica id
+ *   of its own (src/core/gossip/gossip-node.ts) it must be harmless, and the sabotage test
+ *   requires that it is: no lost update, convergence. `forget-incarnation` is what now makes a
+ *   life mint its dots again.
  */
 export type GossipSabotage =
   | 'never-refute'

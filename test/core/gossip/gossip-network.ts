@@ -201,6 +201,19 @@ export class GossipNetwork {
     }
   }
 
+  /**
+   * `id` crashes inside the write of its next Ready: what may leave before the write leaves (and
+   * its events are recorded), the write never completes, and the node is crashed.
+   */
+  crashInWrite(id: string): void {
+    const node = this.node(id);
+    if (node.hasReady()) {
+      const rd = node.ready();
+      for (const m of rd.messagesBeforeWrite) this.send(m);
+    }
+    this.crashed.add(id);
+  }
+
   private send(m: GossipMessage): void {
     this.sent.push({ tick: this.now, m, linked: this.links.get(m.from)?.includes(m.to) ?? false });
     if (this.muted.has(m.from) || this.deaf.has(m.to) || this.cuts.has(`${m.from}|${m.to}`)) return;
