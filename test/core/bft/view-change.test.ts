@@ -91,7 +91,6 @@ describe('view change', () => {
 
   it('an equivocating primary cannot make honest replicas execute different batches at one seq', () => {
     let viewsEntered = 0;
-    let forkedExecuted = 0;
     for (const seed of [1, 2, 3, 4, 5]) {
       const net = new BftNetwork({ seed, delayMax: 3 });
       let n = 0;
@@ -110,12 +109,10 @@ describe('view change', () => {
       expect(net.duplicates()).toEqual([]);
       expect(net.completed('a').length + net.completed('b').length).toBe(6);
       viewsEntered += net.replica('r1').status().counters.viewsEntered;
-      forkedExecuted += (net.applied.get('r1') ?? []).filter((k) => k.startsWith('mallory/')).length;
     }
-    // The fork was not merely ignored: it stalled view 0 and honest replicas changed view; the
-    // forked batch, prepared at two backups, may be carried into the new view, and then everywhere alike.
+    // The fork was not merely ignored: it stalled view 0 and honest replicas changed view (the
+    // forked batch, prepared at two backups, may be carried into the new view, then everywhere alike).
     expect(viewsEntered).toBeGreaterThan(0);
-    expect(forkedExecuted).toBeGreaterThanOrEqual(0);
   });
 
   it('a request whose signature fails inside a pre-prepare is evidence against the primary (Aardvark §4.1)', () => {
