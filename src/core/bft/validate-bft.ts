@@ -216,6 +216,8 @@ const fieldsOf: Record<string, readonly string[]> = {
 export function readBftMessage(input: unknown): Result<ReplicaMessage, BftRefusal> {
   try {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Refusal('NOT_A_MAP', 'message');
+    const proto: unknown = Object.getPrototypeOf(input);
+    if (proto !== Object.prototype && proto !== null) throw new Refusal('NOT_A_MAP', 'message');
     const type = (input as Obj).type;
     if (typeof type !== 'string') throw new Refusal('BAD_FIELDS', 'type');
     const fields = fieldsOf[type];
