@@ -49,7 +49,7 @@ import type { CrdtChangedEvent } from './events.ts';
 import { crdtNameBytesMax, stateValuesMax } from './limits.ts';
 import { GossipRefusedError } from './local-input.ts';
 import type { DataMessage, DeltaItem, StateItem } from './messages.ts';
-import { shuffled } from '../prng.ts';
+import { PushQueue } from './push-queue.ts';
 import type { NodeId } from './types.ts';
 
 /** What the data plane needs of the membership component. */
@@ -69,8 +69,6 @@ interface Outgoing {
   readonly item: DeltaItem;
   readonly bytes: number;
   readonly values: number;
-  /** Its sender, which needs it no more. */
-  readonly except: NodeId | null;
 }
 
 /** What one Ready hands the host: the CRDTs to persist and their change events. */
@@ -86,13 +84,12 @@ export class Replication {
   readonly antiEntropy: AntiEntropy;
   /** Local deltas not pushed yet, joined per CRDT (at most one per CRDT held). */
   private readonly localDeltas = new Map<string, unknown>();
-  /** Peers' deltas that were news, to forward at the end of the tick (at most `deltasPendingMax`). */
-  private forwards: Outgoing[] = [];
+  /** Deltas waiting for their links' turns (push-queue.ts; at most `deltasPendingMax`). */
+  private readonly pushQueue: PushQueue<Outgoing>;
   /** Ids of deltas seen lately, oldest first (at most `deltaIdsSeenMax`). */
   private readonly seen = new Set<number>();
   /** CRDTs changed since the last Ready, and whether by a local update. */
   private readonly changed = new Map<string, 'local' | 'remote'>();
-  private lastFlushTick = 0;
 
   constructor(
     private readonly ctx: GossipContext,
@@ -101,6 +98,7 @@ export class Replication {
   ) {
     const cfg = ctx.cfg;
     this.store = new CrdtStore(cfg.crdtsMax, cfg.crdtBytesMax, cfg.antiEntropyTreeDepth);
+    this.pushQueue = new PushQueue(ctx.prng, cfg.deltasPendingMax);
     this.antiEntropy = new AntiEntropy(ctx, this.store, { mesh: () => peers.mesh(), merge: (item) => this.merge(item) });
     for (const p of boot) this.restore(p);
   }
@@ -233,12 +231,14 @@ export class Replication {
     const id = deltaId(delta);
     if (this.seen.has(id)) {
       ctx.counters.deltasDuplicate++;
+      // Its sender holds it: our forward, if it still waits, need not go back there.
+      this.pushQueue.heldBy(id, from);
       return;
     }
     this.remember(id);
     if (!this.merge(delta) || delta.ttl <= 1) return;
     const item: DeltaItem = { ...delta, ttl: delta.ttl - 1 };
-    this.queueForward({ item, bytes: itemBytes(item.name, item.state), values: wireValues(item.state), except: from });
+    this.enqueue(id, { item, bytes: itemBytes(item.name, item.state), values: wireValues(item.state) }, from);
   }
 
   /** Merge a peer's state or delta; true when it held news. Refusals and a full store are counted. */
@@ -281,82 +281,66 @@ export class Replication {
     this.seen.add(id);
   }
 
-  private queueForward(out: Outgoing): void {
-    if (this.forwards.length >= this.ctx.cfg.deltasPendingMax) {
-      this.forwards.shift();
-      this.ctx.counters.deltasDropped++;
+  /** Queue a delta for `deltaFanout` mesh neighbours, not its sender (`from`, null for our own). */
+  private enqueue(id: number, out: Outgoing, from: NodeId | null): void {
+    const { ctx } = this;
+    if (!fits(out.values)) {
+      ctx.counters.deltasDropped++;
+      return;
     }
-    this.forwards.push(out);
+    const r = this.pushQueue.add(id, out, this.peers.mesh(), from === null ? [] : [from], ctx.cfg.deltaFanout, ctx.now);
+    if (r.dropped || (r.targets === 0 && from === null)) ctx.counters.deltasDropped++;
+    if (from !== null) ctx.counters.deltasForwarded += r.targets;
   }
 
   // ---- time and the Ready ------------------------------------------------------------------------
 
   /**
-   * The end of a tick: anti-entropy keeps its schedule, and every `deltaFlushTicks` the deltas
-   * waiting leave, batched per neighbour: forwards always, local deltas too when they wait for
-   * the flush (`deltaFlushTicks` above 1; otherwise they left with their Ready).
+   * The end of a tick: anti-entropy keeps its schedule, and the links free again (push-queue.ts:
+   * each carries one push per `deltaFlushTicks` at most) carry what waits for them.
    */
   tick(): void {
     this.antiEntropy.tick();
-    if (this.ctx.now - this.lastFlushTick < this.ctx.cfg.deltaFlushTicks) return;
-    this.lastFlushTick = this.ctx.now;
-    this.flushLocal(true);
-    const forwards = this.forwards;
-    this.forwards = [];
-    this.push(forwards);
+    this.send(this.pushQueue.due(this.ctx.now, this.peers.mesh(), this.ctx.cfg.deltaFlushTicks));
   }
 
   /** Whether the next Ready has data work: changes to persist, or local deltas to send at once and someone to send them to. */
   hasWork(): boolean {
-    return this.changed.size > 0 || (this.ctx.cfg.deltaFlushTicks === 1 && this.localDeltas.size > 0 && this.peers.mesh().length > 0);
+    return this.changed.size > 0 || (this.localDeltas.size > 0 && this.peers.mesh().length > 0);
   }
 
   /**
-   * Local deltas leave, with the full TTL: with each Ready by default (at once, not at the tick:
-   * an edit should reach others as soon as it is durable), or at the flush when `deltaFlushTicks`
-   * batches them (`atFlush`). With no mesh neighbour they wait, joined per CRDT.
+   * Local deltas leave with each Ready, with the full TTL: at once over the links idle for a
+   * period, at their links' next turns over busy ones (push-queue.ts). With no mesh neighbour
+   * they wait, joined per CRDT.
    */
-  flushLocal(atFlush = false): void {
-    if (atFlush !== this.ctx.cfg.deltaFlushTicks > 1) return;
-    if (this.localDeltas.size === 0 || this.peers.mesh().length === 0) return;
-    const out: Outgoing[] = [];
+  flushLocal(): void {
+    // A period of one tick paces nothing: an edit leaves with its Ready, not at the next tick.
+    const period = this.ctx.cfg.deltaFlushTicks > 1 ? this.ctx.cfg.deltaFlushTicks : 0;
+    if (this.takeLocal()) this.send(this.pushQueue.due(this.ctx.now, this.peers.mesh(), period));
+  }
+
+  /** The local deltas to push now (see `flushLocal`), encoded with the full TTL, queued, and forgotten here; whether any were. */
+  private takeLocal(): boolean {
+    if (this.localDeltas.size === 0 || this.peers.mesh().length === 0) return false;
     for (const [key, delta] of this.localDeltas) {
       const entry = this.store.get(key);
       assert(entry !== undefined, 'a local delta of a CRDT not held');
       const state = entry.type.encode(delta);
       const item: DeltaItem = { name: entry.name, crdt: entry.crdt, ttl: this.ctx.cfg.deltaTtlHops, state };
       // Our own delta coming back from a neighbour is dropped unread.
-      this.remember(deltaId(item));
-      out.push({ item, bytes: itemBytes(item.name, state), values: wireValues(state), except: null });
+      const id = deltaId(item);
+      this.remember(id);
+      this.enqueue(id, { item, bytes: itemBytes(item.name, state), values: wireValues(state) }, null);
     }
     this.localDeltas.clear();
-    this.push(out);
+    return true;
   }
 
-  /** Each delta to `deltaFanout` random mesh neighbours (not its sender), batched per neighbour. */
-  private push(items: readonly Outgoing[]): void {
+  /** What is due to each neighbour, packed into as few push messages as the bounds allow. */
+  private send(due: ReadonlyMap<NodeId, readonly Outgoing[]>): void {
     const { ctx } = this;
-    if (items.length === 0) return;
-    const mesh = this.peers.mesh();
-    const byPeer = new Map<NodeId, Outgoing[]>();
-    for (const out of items) {
-      if (!fits(out.values)) {
-        ctx.counters.deltasDropped++;
-        continue;
-      }
-      const targets = shuffled(
-        ctx.prng,
-        mesh.filter((p) => p !== out.except),
-      ).slice(0, ctx.cfg.deltaFanout);
-      if (targets.length === 0) ctx.counters.deltasDropped++;
-      if (out.except !== null) ctx.counters.deltasForwarded += targets.length;
-      for (const to of targets) {
-        const list = byPeer.get(to);
-        if (list === undefined) byPeer.set(to, [out]);
-        else list.push(out);
-      }
-    }
-    for (const [to, list] of byPeer) {
+    for (const [to, list] of due) {
       for (const group of pack(list, ctx.cfg.dataMessageBytesMax)) {
         ctx.counters.pushMessagesSent++;
         ctx.counters.pushBytesSent += 48 + 3 * (ctx.self.length + to.length) + group.reduce((sum, o) => sum + o.bytes, 0);
