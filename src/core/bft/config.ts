@@ -43,6 +43,11 @@ export interface BftConfig {
    * next view; doubled for each consecutive view change (PBFT §4.5.2).
    */
   readonly viewChangeTimeoutTicks?: number;
+  /**
+   * Every this many ticks a replica tells the others where it stands (`status`), and a peer
+   * behind it gets what it missed, at most once per interval per peer (TOCS §5.2).
+   */
+  readonly statusIntervalTicks?: number;
   /** Requests a replica holds waiting to be ordered (the primary's queue, a backup's watch list). */
   readonly pendingRequestsMax?: number;
   /** Clients whose last reply is cached for exactly-once (PBFT §4.1); the least recently served is forgotten past it. */
@@ -80,6 +85,7 @@ export const bftDefaults = {
   requestTimeoutTicks: 200,
   prePrepareIntervalTicksMax: 50,
   viewChangeTimeoutTicks: 200,
+  statusIntervalTicks: 20,
   pendingRequestsMax: 4096,
   clientsMax: 10_000,
   cryptoRequestsPendingMax: 1024,

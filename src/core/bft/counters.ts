@@ -73,6 +73,9 @@ export interface BftCounters {
   /** Checkpoints held for no interval of ours or outside the window; certificates that became stable. */
   checkpointsIgnored: number;
   checkpointsStable: number;
+  /** Messages resent to peers whose status showed them behind (TOCS §5.2), and new-views relayed. */
+  retransmissions: number;
+  newViewsRelayed: number;
   /** View changes this replica started, and new views it entered. */
   viewChangesStarted: number;
   viewsEntered: number;
@@ -112,6 +115,8 @@ export function createBftCounters(): BftCounters {
     eventsDropped: 0,
     checkpointsIgnored: 0,
     checkpointsStable: 0,
+    retransmissions: 0,
+    newViewsRelayed: 0,
     viewChangesStarted: 0,
     viewsEntered: 0,
     batchesProposed: 0,

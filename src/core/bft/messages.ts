@@ -157,6 +157,22 @@ export interface VoteAnswerMessage {
   readonly value: Uint8Array;
 }
 
+/**
+ * Where a replica stands, sent to every replica every `statusIntervalTicks` (TOCS §5.2's
+ * receiver-based retransmission): a peer that sees it behind resends what it is missing. Link-
+ * authenticated; it promises nothing, and a lie in it costs the liar at most one retransmission
+ * per interval.
+ */
+export interface StatusMessage {
+  readonly type: 'status';
+  readonly from: ReplicaId;
+  readonly to: ReplicaId;
+  readonly view: number;
+  readonly viewChanging: boolean;
+  readonly lastExecutedSeq: number;
+  readonly stableSeq: number;
+}
+
 export type BftMessage =
   | RequestMessage
   | PrePrepareMessage
@@ -167,7 +183,8 @@ export type BftMessage =
   | ViewChangeMessage
   | NewViewMessage
   | VoteRequestMessage
-  | VoteAnswerMessage;
+  | VoteAnswerMessage
+  | StatusMessage;
 
 export type BftMessageType = BftMessage['type'];
 
@@ -182,6 +199,7 @@ export const bftMessageTypes: readonly BftMessageType[] = [
   'new-view',
   'vote-request',
   'vote-answer',
+  'status',
 ];
 
 /** Messages a replica takes (a reply goes to clients only; `BftClient` takes it). */

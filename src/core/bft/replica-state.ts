@@ -8,7 +8,7 @@ import { ClientTable } from './client-table.ts';
 import { BftContext } from './context.ts';
 import type { ExecutedBatch } from './ready.ts';
 import type { CheckpointCertificate, Digest, PrePrepareHeader, PreparedCertificate, ReplicaId, Signature, SignedCheckpoint, SignedRequest } from './types.ts';
-import type { SignedViewChange } from './messages.ts';
+import type { NewViewMessage, SignedViewChange } from './messages.ts';
 
 export interface Slot {
   readonly seq: number;
@@ -73,6 +73,10 @@ export class ReplicaState {
   viewChangesInARow = 0;
   /** The new-view for this view was sent (as its primary) or taken. */
   newViewDone = false;
+  /** The new-view of the current view (sent or taken), kept to give to a replica that missed it (retransmit.ts). */
+  lastNewView: Omit<NewViewMessage, 'type' | 'from' | 'to'> | null = null;
+  /** When each peer was last served a retransmission (at most once per `statusIntervalTicks`). */
+  readonly servedTick = new Map<ReplicaId, number>();
   /** The primaries of the views this replica left by a view change, most recent last (at most 16). */
   readonly suspected: ReplicaId[] = [];
   /** Read-only requests handed to the host and not answered yet, by `<client>/<timestamp>`. */

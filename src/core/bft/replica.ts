@@ -34,6 +34,7 @@ import type { ReplicaMessage } from './messages.ts';
 import { readBftMessage } from './validate-bft.ts';
 import { handleNewView, handleViewChange, startViewChange, tickViewTimers } from './view-change.ts';
 import { Votes } from './vote.ts';
+import { handleStatus, sendStatus } from './retransmit.ts';
 
 export interface BftStatus {
   readonly id: ReplicaId;
@@ -94,10 +95,8 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     for (const c of b.prepared) if (c.prePrepare.seq > s.low) s.preparedCerts.set(c.prePrepare.seq, c);
     // View 0 needs no new-view; any later view was entered through one before the restart.
     s.newViewDone = true;
-    if (ctx.primary() === ctx.id && b.view > 0) {
-      // A restarted primary does not know which seqs it assigned beyond its persisted pre-prepares.
-      for (const p of b.prePrepared) if (p.view === b.view && p.seq >= s.nextSeq) s.nextSeq = p.seq + 1;
-    }
+    // A restarted primary never assigns again a seq it assigned before (that would be equivocation).
+    for (const p of b.prePrepared) if (p.view === b.view && p.seq >= s.nextSeq) s.nextSeq = p.seq + 1;
   }
 
   get id(): ReplicaId {
@@ -108,6 +107,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     this.ctx.now++;
     tickViewTimers(this.s, this.hooks);
     this.votes.tick();
+    if (this.ctx.now % this.ctx.cfg.statusIntervalTicks === 0) sendStatus(this.s);
   }
 
   step(input: BftInput): Result<BftStepAccepted, BftRefusedError> {
@@ -151,6 +151,9 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
         break;
       case 'vote-answer':
         this.votes.handleAnswer(m);
+        break;
+      case 'status':
+        handleStatus(s, m);
         break;
       default: {
         const never: never = m;

@@ -197,6 +197,12 @@ function body(m: Obj): void {
       id(m.voteId, 'voteId', voteIdUnitsMax);
       bytes(m.value, voteValueBytesMax, 'value');
       return;
+    case 'status':
+      int(m.view, 0, viewMax, 'view');
+      bool(m.viewChanging, 'viewChanging');
+      int(m.lastExecutedSeq, 0, seqMax, 'lastExecutedSeq');
+      int(m.stableSeq, 0, seqMax, 'stableSeq');
+      return;
   }
 }
 
@@ -210,6 +216,7 @@ const fieldsOf: Record<string, readonly string[]> = {
   'new-view': ['view', 'viewChanges', 'prePrepares'],
   'vote-request': ['voteId', 'proposal'],
   'vote-answer': ['voteId', 'value'],
+  status: ['view', 'viewChanging', 'lastExecutedSeq', 'stableSeq'],
 };
 
 /** Check a replica's input message; a refusal names its code. Never throws. */

@@ -180,7 +180,8 @@ function maybeNewView(s: ReplicaState, hooks: NormalCaseHooks): void {
     const finish = (signatures: readonly Uint8Array[]): void => {
       if (ctx.view !== view || !ctx.viewChanging) return;
       const prePrepares: NewViewPrePrepare[] = picks.map((p, i) => ({ header: { view, seq: p.seq, digest: digests[i] as Digest, signature: signatures[i] as Uint8Array }, requests: p.requests }));
-      ctx.broadcast({ type: 'new-view', view, viewChanges: vcs, prePrepares }, true);
+      s.lastNewView = { view, viewChanges: vcs, prePrepares };
+      ctx.broadcast({ type: 'new-view', ...s.lastNewView }, true);
       enterView(s, view, checkpoint, prePrepares, true, hooks);
     };
     if (payloads.length === 0) finish([]);
@@ -191,8 +192,9 @@ function maybeNewView(s: ReplicaState, hooks: NormalCaseHooks): void {
 /** Step 4: a backup checks a new-view in full, and enters its view. */
 export function handleNewView(s: ReplicaState, m: NewViewMessage, hooks: NormalCaseHooks): void {
   const { ctx } = s;
-  if (m.from !== ctx.primary(m.view) || m.from === ctx.id) {
-    ctx.counters.notPrimary++;
+  // From its primary, or relayed by any replica to one that missed it (retransmit.ts): every part is signed.
+  if (!ctx.isReplica(m.from) || m.from === ctx.id || ctx.primary(m.view) === ctx.id) {
+    ctx.counters.messagesMisrouted++;
     return;
   }
   if (m.view < ctx.view || (m.view === ctx.view && !ctx.viewChanging) || m.view > viewMax) {
@@ -213,7 +215,7 @@ export function handleNewView(s: ReplicaState, m: NewViewMessage, hooks: NormalC
   }
   const { checkpoint, picks } = computeNewViewPrePrepares(vcs);
   const extraItems = m.prePrepares.flatMap((p) => [
-    { signer: m.from, payload: { kind: 'pre-prepare' as const, view: m.view, seq: p.header.seq, digest: p.header.digest }, signature: p.header.signature },
+    { signer: ctx.primary(m.view), payload: { kind: 'pre-prepare' as const, view: m.view, seq: p.header.seq, digest: p.header.digest }, signature: p.header.signature },
     ...p.requests.filter((r) => !s.verified.has(r.digest)).map((r) => ({ signer: r.client, payload: requestPayload(r), signature: r.signature })),
   ]);
   const extraDigests = [{ kind: 'batch' as const, requestDigests: [] }, ...m.prePrepares.map((p) => ({ kind: 'batch' as const, requestDigests: p.requests.map((r) => r.digest) }))];
@@ -231,6 +233,7 @@ export function handleNewView(s: ReplicaState, m: NewViewMessage, hooks: NormalC
       for (const p of s.pending.values()) p.seq = null;
     }
     for (const r of m.prePrepares.flatMap((p) => p.requests)) s.markVerified(r.digest);
+    s.lastNewView = { view: m.view, viewChanges: m.viewChanges, prePrepares: m.prePrepares };
     enterView(s, m.view, checkpoint, m.prePrepares, false, hooks);
   });
 }

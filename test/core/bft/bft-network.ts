@@ -43,6 +43,8 @@ export interface NetworkOptions {
   readonly replicas?: number;
   readonly seed?: number;
   readonly delayMax?: number;
+  /** Probability that a message is lost. */
+  readonly loss?: number;
   readonly config?: Partial<Omit<BftConfig, 'id' | 'replicas'>>;
   /** Each member's answer to a vote proposal. */
   readonly answer?: (replica: string, proposal: Uint8Array) => Uint8Array;
@@ -187,7 +189,7 @@ export class BftNetwork {
     this.sent.push(m);
     if (this.crashed.has(m.from)) return;
     const t = this.tamper.get(m.from);
-    for (const x of t === undefined ? [m] : t(m)) this.inFlight.push({ at: this.now + 1 + this.prng.nextInt(this.options.delayMax ?? 1), m: x });
+    for (const x of t === undefined ? [m] : t(m)) if ((this.options.loss ?? 0) === 0 || this.prng.nextFloat() >= (this.options.loss ?? 0)) this.inFlight.push({ at: this.now + 1 + this.prng.nextInt(this.options.delayMax ?? 1), m: x });
   }
 
   private deliver(raw: BftMessage): void {
