@@ -21,11 +21,9 @@
  *      tail harmless (gossip-node.ts header).
  *   4. OPEN links to `linksWanted` when it is not null, and close links to peers no longer in it
  *      (unless the peer still uses them: the mesh is kept symmetric, so both ends agree).
- *   5. Call `advance()`. One Ready is outstanding at a time; the host keeps stepping and ticking.
- *      A Ready whose `incarnation` is null and whose `messagesAfterWrite` is empty may be
- *      advanced while its write is still in flight (pipelined), provided writes become durable
- *      in call order; any other Ready is advanced only once its write is durable (the engine
- *      counts on it: the life is durable once such a Ready is advanced).
+ *   5. Call `advance()`, once the write is durable (the engine counts on it: a life's number is
+ *      durable once the Ready that persists it is advanced). One Ready is outstanding at a
+ *      time; the host keeps stepping and ticking.
  */
 import type { EngineReady } from '../engine.ts';
 import type { PersistedCrdt } from './crdt-store.ts';
