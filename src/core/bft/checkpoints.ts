@@ -8,7 +8,7 @@
  * more than that is beyond what we can use before a state transfer), one per replica per seq.
  */
 import type { CheckpointMessage } from './messages.ts';
-import { roomFor, type NormalCaseHooks, maybePropose } from './normal-case.ts';
+import { roomFor, type NormalCaseHooks, maybeExecute, maybePropose } from './normal-case.ts';
 import type { ReplicaState } from './replica-state.ts';
 import type { CheckpointCertificate, Digest } from './types.ts';
 
@@ -42,21 +42,23 @@ export function handleCheckpoint(s: ReplicaState, m: CheckpointMessage, hooks: N
     ctx.counters.messagesMisrouted++;
     return;
   }
-  if (cp.replica !== m.from) {
+  // Another replica's checkpoint may be relayed (retransmit.ts serves a replica that is behind the
+  // stable checkpoint with its proofs): the signature is checked against the replica it names.
+  if (!ctx.isReplica(cp.replica) || cp.replica === ctx.id) {
     ctx.counters.wrongSender++;
     return;
   }
-  if (cp.seq % ctx.cfg.checkpointIntervalSeqs !== 0 || cp.seq <= s.low || cp.seq > s.low + 2 * ctx.cfg.watermarkWindowSeqs || s.checkpoints.get(cp.seq)?.has(m.from) === true) {
+  if (cp.seq % ctx.cfg.checkpointIntervalSeqs !== 0 || cp.seq <= s.low || cp.seq > Math.max(s.low, s.lastHandedOut) + 2 * ctx.cfg.watermarkWindowSeqs || s.checkpoints.get(cp.seq)?.has(cp.replica) === true) {
     ctx.counters.checkpointsIgnored++;
     return;
   }
   if (!roomFor(s, m.from)) return;
-  ctx.broker.verify([{ signer: m.from, payload: { kind: 'checkpoint', seq: cp.seq, stateDigest: cp.stateDigest, replica: m.from }, signature: cp.signature }], m.from, ([valid]) => {
+  ctx.broker.verify([{ signer: cp.replica, payload: { kind: 'checkpoint', seq: cp.seq, stateDigest: cp.stateDigest, replica: cp.replica }, signature: cp.signature }], m.from, ([valid]) => {
     if (valid !== true) {
       ctx.counters.badSignatures++;
       return;
     }
-    if (cp.seq <= s.low || s.checkpoints.get(cp.seq)?.has(m.from) === true) return;
+    if (cp.seq <= s.low || s.checkpoints.get(cp.seq)?.has(cp.replica) === true) return;
     holdCheckpoint(s, cp);
     checkStable(s, cp.seq, hooks);
   });
@@ -88,6 +90,8 @@ export function makeStable(s: ReplicaState, cert: CheckpointCertificate, hooks: 
   if (cert.seq <= s.low) return;
   s.stable = cert;
   ctx.stableToPersist = cert;
+  ctx.stableClients = s.clientSnapshots.get(cert.seq) ?? null;
+  for (const seq of s.clientSnapshots.keys()) if (seq <= cert.seq) s.clientSnapshots.delete(seq);
   ctx.discardBelowSeq = cert.seq;
   for (const seq of s.slots.keys()) if (seq <= cert.seq) s.slots.delete(seq);
   for (const seq of s.preparedCerts.keys()) if (seq <= cert.seq) s.preparedCerts.delete(seq);
@@ -100,4 +104,22 @@ export function makeStable(s: ReplicaState, cert: CheckpointCertificate, hooks: 
   const own = s.ownStateDigests.get(cert.seq);
   if (s.lastHandedOut < cert.seq || (own !== undefined && own !== cert.stateDigest)) ctx.emit({ kind: 'state-behind', seq: cert.seq, stateDigest: cert.stateDigest });
   maybePropose(s, hooks);
+}
+
+/**
+ * The host installed the state of the stable checkpoint `seq` fetched from a peer (PBFT §5.3.2's
+ * state transfer is the host's: it checks the state against `stateDigest`, which 2F + 1 signed
+ * checkpoints certify) with the exactly-once table persisted beside it: execution resumes after
+ * `seq`. The table is not covered by the state digest; a host should take it from F + 1 peers
+ * that agree.
+ */
+export function stateTransferred(s: ReplicaState, seq: number, stateDigest: string, clients: readonly (readonly [string, number])[], hooks: NormalCaseHooks): boolean {
+  if (s.stable === null || s.stable.seq !== seq || s.stable.stateDigest !== stateDigest || s.lastHandedOut >= seq || s.executing.size > 0) return false;
+  s.lastHandedOut = s.lastExecuted = seq;
+  for (const [client, timestamp] of clients) s.clients.executing(client, timestamp);
+  for (const [d, p] of s.pending) if (p.request.timestamp <= s.clients.lastTimestamp(p.request.client)) s.pending.delete(d);
+  s.ownStateDigests.set(seq, stateDigest);
+  s.lastProgressTick = s.ctx.now;
+  maybeExecute(s, hooks);
+  return true;
 }

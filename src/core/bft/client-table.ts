@@ -46,6 +46,11 @@ export class ClientTable {
     if (r !== undefined && r.timestamp === timestamp) r.reply = reply;
   }
 
+  /** Every client's last executed timestamp, in service order (what a checkpoint's table holds). */
+  timestamps(): (readonly [string, number])[] {
+    return [...this.records].map(([c, r]) => [c, r.timestamp] as const);
+  }
+
   get size(): number {
     return this.records.size;
   }

@@ -34,6 +34,7 @@ export class BftContext {
   prePrepared: { view: number; seq: number; digest: string }[] = [];
   prepared: PreparedCertificate[] = [];
   stableToPersist: CheckpointCertificate | null = null;
+  stableClients: readonly (readonly [string, number])[] | null = null;
   discardBelowSeq: number | null = null;
 
   constructor(readonly cfg: ResolvedBftConfig) {

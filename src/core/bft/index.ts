@@ -17,3 +17,6 @@ export * from './messages.ts';
 export { emptyBftBoot, type BftBoot, type BftPersist, type BftReady, type ExecutedBatch, type ReadRequest, type VoteQuestion } from './ready.ts';
 export type * from './types.ts';
 export type { BftClientConfig, ClientEvent, ClientInput, ClientReady, ClientStepAccepted } from './client-types.ts';
+export { BftReplica, type BftStatus } from './replica.ts';
+export { BftClient } from './client.ts';
+export { readBftMessage, readReplyMessage, type BftRefusal } from './validate-bft.ts';

@@ -27,6 +27,12 @@ export type BftLocalInput =
    * wait for it.
    */
   | { readonly local: 'executed'; readonly seq: number; readonly results: readonly ExecutionResult[]; readonly stateDigest: Digest | null }
+  /**
+   * After a `state-behind` event: the host fetched the state at the stable checkpoint `seq` from
+   * peers, checked it against `stateDigest` and restored its machine to it, with the exactly-once
+   * table persisted beside that checkpoint (`BftPersist.stableClients`, from F + 1 agreeing peers).
+   */
+  | { readonly local: 'state-transferred'; readonly seq: number; readonly stateDigest: Digest; readonly clients: readonly (readonly [ClientId, number])[] }
   /** The host ran a read-only request (a Ready's `reads` item) against the state as executed so far (TOCS §5.1.3). */
   | { readonly local: 'read-result'; readonly client: ClientId; readonly timestamp: number; readonly outcome: ExecutionOutcome; readonly result: Uint8Array }
   /**

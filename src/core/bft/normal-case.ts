@@ -364,6 +364,7 @@ export function maybeExecute(s: ReplicaState, hooks: NormalCaseHooks): void {
     for (const [d, p] of s.pending) if (clients.has(p.request.client) && p.request.timestamp <= s.clients.lastTimestamp(p.request.client)) s.pending.delete(d);
     const batch: ExecutedBatch = { seq, view: slot.pp.header.view, requests, checkpoint: seq % ctx.cfg.checkpointIntervalSeqs === 0 };
     ctx.executed.push(batch);
+    if (batch.checkpoint) s.clientSnapshots.set(seq, s.clients.timestamps());
     s.executing.set(seq, batch);
     s.lastHandedOut = seq;
     s.lastProgressTick = ctx.now;

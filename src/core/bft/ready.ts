@@ -24,7 +24,7 @@ import type { EngineReady } from '../engine.ts';
 import type { CryptoRequest } from './crypto.ts';
 import type { BftEvent } from './events.ts';
 import type { BftMessage } from './messages.ts';
-import type { CheckpointCertificate, PreparedCertificate, ReplicaId, SignedRequest } from './types.ts';
+import type { CheckpointCertificate, ClientId, PreparedCertificate, ReplicaId, SignedRequest } from './types.ts';
 
 /** A batch to apply to the state machine, in sequence order (PBFT §4.2: executed once committed-local and all lower ones executed). */
 export interface ExecutedBatch {
@@ -49,6 +49,12 @@ export interface BftPersist {
   readonly prepared: readonly PreparedCertificate[];
   /** A newly stable checkpoint with its proof, or null. */
   readonly stableCheckpoint: CheckpointCertificate | null;
+  /**
+   * With a new stable checkpoint: the exactly-once table as of its seq, (client, last executed
+   * timestamp) in service order, to persist beside it (null when this replica had not executed
+   * that far: it is behind and needs a state transfer, `state-behind`).
+   */
+  readonly stableClients: readonly (readonly [ClientId, number])[] | null;
   /** Everything kept for sequence numbers at or below this may be discarded (PBFT §4.3's garbage collection); null: nothing new. */
   readonly discardBelowSeq: number | null;
 }
@@ -81,6 +87,8 @@ export interface BftBoot {
   readonly prePrepared: readonly { readonly view: number; readonly seq: number; readonly digest: string }[];
   readonly prepared: readonly PreparedCertificate[];
   readonly stableCheckpoint: CheckpointCertificate | null;
+  /** The exactly-once table persisted with `stableCheckpoint` (`BftPersist.stableClients`). */
+  readonly stableClients?: readonly (readonly [ClientId, number])[];
 }
 
 export const emptyBftBoot: BftBoot = { view: 0, prePrepared: [], prepared: [], stableCheckpoint: null };

@@ -50,6 +50,12 @@ export class ReplicaState {
   stable: CheckpointCertificate | null = null;
   /** Signed checkpoints received, by seq then replica (PBFT §4.3), above the stable one. */
   readonly checkpoints = new Map<number, Map<ReplicaId, SignedCheckpoint>>();
+  /**
+   * The exactly-once table as of each checkpoint seq above the stable one (client, last
+   * timestamp): it is part of the replicated state (PBFT keeps the reply cache in the checkpoint),
+   * so it is persisted with the stable checkpoint and a restart boots from it.
+   */
+  readonly clientSnapshots = new Map<number, readonly (readonly [string, number])[]>();
   /** Our own state digests at checkpoint seqs (from the host's `executed` answers). */
   readonly ownStateDigests = new Map<number, Digest>();
   /** The primary's next seq to assign. */

@@ -21,7 +21,7 @@
 import { assert } from '../assert.ts';
 import type { Engine } from '../engine.ts';
 import { err, ok, type Result } from '../result.ts';
-import { checkpointExecuted, handleCheckpoint } from './checkpoints.ts';
+import { checkpointExecuted, handleCheckpoint, stateTransferred } from './checkpoints.ts';
 import { resolveBftConfig, type BftConfig, type ResolvedBftConfig } from './config.ts';
 import { BftContext } from './context.ts';
 import type { BftCounters } from './counters.ts';
@@ -93,6 +93,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     s.nextSeq = s.low + 1;
     for (const p of b.prePrepared) if (p.seq > s.low) s.accepted.set(acceptedKey(p.view, p.seq), p.digest);
     for (const c of b.prepared) if (c.prePrepare.seq > s.low) s.preparedCerts.set(c.prePrepare.seq, c);
+    for (const [client, timestamp] of b.stableClients ?? []) s.clients.executing(client, timestamp);
     // View 0 needs no new-view; any later view was entered through one before the restart.
     s.newViewDone = true;
     // A restarted primary never assigns again a seq it assigned before (that would be equivocation).
@@ -173,6 +174,8 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
         const r = handleExecuted(s, input.seq, input.results, input.stateDigest, hooks);
         return r.ok ? ok(accepted) : r;
       }
+      case 'state-transferred':
+        return stateTransferred(s, input.seq, input.stateDigest, input.clients, hooks) ? ok(accepted) : err(new BftRefusedError('bad-argument', `no stable checkpoint ${input.seq} to install, or not behind it`));
       case 'read-result':
         return handleReadResult(s, input.client, input.timestamp, input.outcome, input.result) ? ok(accepted) : err(new BftRefusedError('bad-argument', 'no such read'));
       case 'vote': {
@@ -239,7 +242,9 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     const mustPersist = c.mustPersist();
     const rd: BftReady = {
       mustPersist,
-      persist: mustPersist ? { view: c.view, prePrepared: c.prePrepared, prepared: c.prepared, stableCheckpoint: c.stableToPersist, discardBelowSeq: c.discardBelowSeq } : null,
+      persist: mustPersist
+        ? { view: c.view, prePrepared: c.prePrepared, prepared: c.prepared, stableCheckpoint: c.stableToPersist, stableClients: c.stableToPersist === null ? null : c.stableClients, discardBelowSeq: c.discardBelowSeq }
+        : null,
       messagesBeforeWrite: mustPersist ? c.before : [...c.before, ...c.after],
       messagesAfterWrite: mustPersist ? c.after : [],
       executed: c.executed,
@@ -259,6 +264,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     c.prePrepared = [];
     c.prepared = [];
     c.stableToPersist = null;
+    c.stableClients = null;
     c.discardBelowSeq = null;
     this.readyOutstanding = true;
     return rd;

@@ -7,7 +7,9 @@
  * (as primary: the batch with the primary's signature), its own signed prepare, its commit. The
  * receiver handles them as any other (duplicates cost a map lookup). A replica in an older view,
  * or still changing to ours, gets our view's new-view (every part of it is signed, so anyone may
- * relay it).
+ * relay it). A replica behind our stable checkpoint gets its signed proofs (relayed checkpoints
+ * are checked against the replica that signed them), becomes `state-behind` and asks its host for
+ * a state transfer.
  *
  * Bounded: each peer is served at most once per interval, with at most the window's seqs.
  */
@@ -35,6 +37,12 @@ export function handleStatus(s: ReplicaState, m: StatusMessage): void {
     ctx.counters.newViewsRelayed++;
     ctx.send(m.from, { type: 'new-view', ...s.lastNewView }, false);
     return;
+  }
+  if (m.lastExecutedSeq < s.low && s.stable !== null) {
+    // Behind our stable checkpoint: the log it needs is gone here; its proofs tell it to fetch the state.
+    s.servedTick.set(m.from, ctx.now);
+    for (const p of s.stable.proofs) if (p.replica !== m.from) ctx.send(m.from, { type: 'checkpoint', checkpoint: p }, false);
+    ctx.counters.retransmissions += s.stable.proofs.length;
   }
   if (m.view !== ctx.view) return;
   let sent = 0;

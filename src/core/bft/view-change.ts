@@ -286,6 +286,9 @@ export function tickViewTimers(s: ReplicaState, hooks: NormalCaseHooks): void {
     maybePropose(s, hooks);
     return;
   }
+  // A replica behind the stable checkpoint cannot execute until its host transfers the state; its
+  // requests waiting say nothing about the primary.
+  if (s.lastHandedOut < s.low) return;
   let oldest: number | null = null;
   let oldestUnordered: number | null = null;
   for (const p of s.pending.values()) {

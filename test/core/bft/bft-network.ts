@@ -14,7 +14,7 @@ import type { BftConfig } from '../../../src/core/bft/config.ts';
 import type { BftEvent } from '../../../src/core/bft/events.ts';
 import type { BftInput, ExecutionResult } from '../../../src/core/bft/local-input.ts';
 import type { BftMessage, ReplicaMessage, RequestMessage } from '../../../src/core/bft/messages.ts';
-import type { BftPersist, BftReady, ExecutedBatch } from '../../../src/core/bft/ready.ts';
+import type { BftBoot, BftPersist, BftReady, ExecutedBatch } from '../../../src/core/bft/ready.ts';
 import type { ClientEvent, ClientReady } from '../../../src/core/bft/client-types.ts';
 import { createPrng, type Prng } from '../../../src/core/prng.ts';
 import { decode, performCrypto, sha256Hex } from './test-crypto.ts';
@@ -56,7 +56,10 @@ export class BftNetwork {
   readonly machines = new Map<string, ChainMachine>();
   /** Per replica: seq -> the request keys (`client/timestamp`) it applied, and the batch digests of what it executed. */
   readonly executed = new Map<string, Map<number, string[]>>();
-  readonly applied = new Map<string, string[]>();
+  /** Per replica: seq -> the requests (`client/timestamp`) it applied there. */
+  readonly appliedAt = new Map<string, Map<number, string[]>>();
+  /** Per replica: the machine as it was after each checkpoint seq (what a host restores at restart). */
+  private readonly snapshots = new Map<string, Map<number, { count: number; chain: string }>>();
   readonly events = new Map<string, BftEvent[]>();
   readonly persisted = new Map<string, BftPersist[]>();
   readonly clients = new Map<string, BftClient>();
@@ -80,15 +83,22 @@ export class BftNetwork {
     for (const id of this.ids) this.addReplica(id);
   }
 
-  private addReplica(id: string): void {
-    const replica = new BftReplica({ requestTimeoutTicks: 60, prePrepareIntervalTicksMax: 30, viewChangeTimeoutTicks: 60, ...this.options.config, id, replicas: this.ids });
+  private addReplica(id: string, boot?: BftBoot): void {
+    const replica = new BftReplica({ requestTimeoutTicks: 60, prePrepareIntervalTicksMax: 30, viewChangeTimeoutTicks: 60, ...this.options.config, id, replicas: this.ids }, boot);
     const machine = new ChainMachine();
+    const stableSeq = boot?.stableCheckpoint?.seq ?? 0;
+    const snap = this.snapshots.get(id)?.get(stableSeq);
+    if (snap !== undefined) Object.assign(machine, snap);
     this.replicas.set(id, replica);
     this.machines.set(id, machine);
-    this.executed.set(id, new Map());
-    this.applied.set(id, []);
-    this.events.set(id, []);
-    this.persisted.set(id, []);
+    for (const m of [this.executed, this.appliedAt]) {
+      const old = m.get(id) ?? new Map<number, string[]>();
+      for (const seq of [...old.keys()]) if (seq > stableSeq) old.delete(seq);
+      m.set(id, old);
+    }
+    if (!this.snapshots.has(id)) this.snapshots.set(id, new Map());
+    if (!this.events.has(id)) this.events.set(id, []);
+    if (!this.persisted.has(id)) this.persisted.set(id, []);
     this.work.set(id, []);
     const work = this.work.get(id) as Work[];
     const loop = new ReadyLoop<BftReady, BftMessage, ExecutedBatch>(replica, {
@@ -101,7 +111,8 @@ export class BftNetwork {
       apply: (batch) => {
         const results: ExecutionResult[] = batch.requests.map((r) => ({ client: r.client, timestamp: r.timestamp, ...machine.apply(text.decode(r.op)) }));
         this.executed.get(id)?.set(batch.seq, batch.requests.map((r) => r.digest));
-        for (const r of batch.requests) this.applied.get(id)?.push(`${r.client}/${r.timestamp}`);
+        this.appliedAt.get(id)?.set(batch.seq, batch.requests.map((r) => `${r.client}/${r.timestamp}`));
+        if (batch.checkpoint) this.snapshots.get(id)?.set(batch.seq, { count: machine.count, chain: machine.chain });
         work.push({ kind: 'input', input: { local: 'executed', seq: batch.seq, results, stateDigest: batch.checkpoint ? machine.digest() : null } });
       },
       applied: (rd) => {
@@ -109,6 +120,7 @@ export class BftNetwork {
         for (const r of rd.reads) work.push({ kind: 'input', input: { local: 'read-result', client: r.request.client, timestamp: r.request.timestamp, outcome: 'ok', result: bytes(`count=${machine.count}`) } });
         for (const q of rd.voteQuestions) work.push({ kind: 'input', input: { local: 'vote-answer', voteId: q.voteId, origin: q.origin, value: (this.options.answer ?? (() => q.proposal))(id, q.proposal) } });
         this.events.get(id)?.push(...rd.events);
+        for (const e of rd.events) if (e.kind === 'state-behind') this.transferState(id, e.seq, e.stateDigest, machine, work);
       },
       afterAdvance: (_rd, next) => next(),
       fail: (e) => {
@@ -257,14 +269,64 @@ export class BftNetwork {
   /** Requests (`client/timestamp`) some replica applied twice: must stay empty. */
   duplicates(): string[] {
     const out: string[] = [];
-    for (const [id, keys] of this.applied) {
+    for (const [id, bySeq] of this.appliedAt) {
       const seen = new Set<string>();
-      for (const k of keys) {
+      for (const k of [...bySeq.values()].flat()) {
         if (seen.has(k)) out.push(`${id}:${k}`);
         seen.add(k);
       }
     }
     return out;
+  }
+
+  /**
+   * A host's state transfer: the machine at `seq` from a peer whose snapshot there has the
+   * certified digest, and the exactly-once table that peer persisted with that checkpoint.
+   */
+  private transferState(id: string, seq: number, stateDigest: string, machine: ChainMachine, work: Work[]): void {
+    for (const peer of this.ids) {
+      if (peer === id) continue;
+      const snap = this.snapshots.get(peer)?.get(seq);
+      const probe = Object.assign(new ChainMachine(), snap);
+      const clients = (this.persisted.get(peer) ?? []).find((p) => p.stableCheckpoint?.seq === seq)?.stableClients;
+      if (snap === undefined || probe.digest() !== stateDigest || clients === undefined || clients === null) continue;
+      Object.assign(machine, snap);
+      this.snapshots.get(id)?.set(seq, { ...snap });
+      work.push({ kind: 'input', input: { local: 'state-transferred', seq, stateDigest, clients } });
+      this.transfers++;
+      return;
+    }
+  }
+
+  /** State transfers the test host performed. */
+  transfers = 0;
+
+  /** What `id`'s Readies persisted, as the boot a host would read back. */
+  bootOf(id: string): BftBoot {
+    const records = this.persisted.get(id) ?? [];
+    let view = 0;
+    let stable: BftBoot['stableCheckpoint'] = null;
+    let stableClients: NonNullable<BftBoot['stableClients']> = [];
+    const prePrepared: BftBoot['prePrepared'][number][] = [];
+    const prepared = new Map<number, BftBoot['prepared'][number]>();
+    for (const p of records) {
+      view = p.view;
+      prePrepared.push(...p.prePrepared);
+      for (const c of p.prepared) prepared.set(c.prePrepare.seq, c);
+      if (p.stableCheckpoint !== null) {
+        stable = p.stableCheckpoint;
+        stableClients = p.stableClients ?? [];
+      }
+    }
+    const low = stable?.seq ?? 0;
+    return { view, stableCheckpoint: stable, stableClients, prePrepared: prePrepared.filter((p) => p.seq > low), prepared: [...prepared.values()].filter((c) => c.prePrepare.seq > low) };
+  }
+
+  /** Restart a crashed replica from what it persisted: a new engine, its machine restored to its stable checkpoint. */
+  restart(id: string): BftReplica {
+    this.crashed.delete(id);
+    this.addReplica(id, this.bootOf(id));
+    return this.replica(id);
   }
 
   replica(id: string): BftReplica {

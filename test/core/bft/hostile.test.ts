@@ -70,12 +70,12 @@ describe('validator and engine refuse malformed messages', () => {
 });
 
 describe('well-formed hostile messages are counted and change nothing', () => {
-  it('a pre-prepare from a backup, beyond the watermarks, of a future view; a checkpoint in another name; a message for another', () => {
+  it('a pre-prepare from a backup, beyond the watermarks, of a future view; a checkpoint of a non-replica; a message for another', () => {
     const r = solo();
     r.step({ ...pp, from: 'r2' } as BftInput);
     r.step({ ...pp, header: { ...pp.header, seq: 33 } } as BftInput);
     r.step({ type: 'commit', from: 'r2', to: 'r1', view: 0, seq: 1000, digest: d });
-    r.step({ type: 'checkpoint', from: 'r2', to: 'r1', checkpoint: { replica: 'r3', seq: 16, stateDigest: d, signature: sig } });
+    r.step({ type: 'checkpoint', from: 'r2', to: 'r1', checkpoint: { replica: 'mallory', seq: 16, stateDigest: d, signature: sig } });
     r.step({ ...prepare, to: 'r3' } as BftInput);
     r.step({ ...prepare, from: 'r0' } as BftInput);
     const c = r.status().counters;
