@@ -66,6 +66,13 @@ export class ReplicaState {
   lastHandedOut = 0;
   lastExecuted = 0;
   readonly executing = new Map<number, ExecutedBatch>();
+  /**
+   * PBFT §4.4's request timer: the request it watches (the oldest waiting) and since when. It
+   * restarts on the next waiting request only when the watched one executes, so a primary that
+   * keeps ordering others while censoring one is still found out.
+   */
+  watched: Digest | null = null;
+  watchedSinceTick = 0;
   /** When a batch last executed, or a pre-prepare last arrived (timers of PBFT §4.4, Aardvark §4.3). */
   lastProgressTick = 0;
   lastPrePrepareTick = 0;

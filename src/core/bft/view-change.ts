@@ -268,6 +268,7 @@ function enterView(s: ReplicaState, view: number, checkpoint: NewViewMessage['vi
   for (const v of [...s.viewChanges.keys()]) if (v <= view) s.viewChanges.delete(v);
   s.lastPrePrepareTick = ctx.now;
   s.lastProgressTick = ctx.now;
+  s.watched = null;
   maybeExecute(s, hooks);
   maybePropose(s, hooks);
   hooks.viewEntered();
@@ -289,15 +290,19 @@ export function tickViewTimers(s: ReplicaState, hooks: NormalCaseHooks): void {
   // A replica behind the stable checkpoint cannot execute until its host transfers the state; its
   // requests waiting say nothing about the primary.
   if (s.lastHandedOut < s.low) return;
-  let oldest: number | null = null;
+  let first: Digest | null = null;
   let oldestUnordered: number | null = null;
-  for (const p of s.pending.values()) {
-    if (oldest === null) oldest = p.sinceTick;
+  for (const [digest, p] of s.pending) {
+    if (first === null) first = digest;
     if (p.seq === null) {
       oldestUnordered = p.sinceTick;
       break;
     }
   }
-  if (oldest !== null && ctx.now - Math.max(oldest, s.lastProgressTick) >= ctx.cfg.requestTimeoutTicks) startViewChange(s, ctx.view + 1, 'request-timeout', hooks);
+  if (s.watched === null || !s.pending.has(s.watched)) {
+    s.watched = first;
+    s.watchedSinceTick = Math.max(ctx.now, s.lastProgressTick);
+  }
+  if (s.watched !== null && ctx.now - s.watchedSinceTick >= ctx.cfg.requestTimeoutTicks) startViewChange(s, ctx.view + 1, 'request-timeout', hooks);
   else if (oldestUnordered !== null && ctx.now - Math.max(oldestUnordered, s.lastPrePrepareTick) >= ctx.cfg.prePrepareIntervalTicksMax) startViewChange(s, ctx.view + 1, 'slow-primary', hooks);
 }

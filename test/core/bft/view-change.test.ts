@@ -135,3 +135,31 @@ describe('view change', () => {
     expect(net.machines.get('r1')?.count).toBe(2);
   });
 });
+
+describe('censorship', () => {
+  it('a primary that keeps ordering others but never one client\'s request is voted out by the request timer', () => {
+    // The slow-primary bound is out of reach: only the request timer can catch this primary.
+    const net = new BftNetwork({ seed: 17, config: { requestTimeoutTicks: 80, prePrepareIntervalTicksMax: 10_000, batchesInFlightMax: 200 } });
+    // r0 drops the victim's requests from every batch it sends, re-signing the rest.
+    net.tamper.set('r0', (m) => {
+      if (m.type !== 'pre-prepare' || m.header.view !== 0) return [m];
+      const requests = m.requests.filter((r) => r.client !== 'victim');
+      const digest = batchDigest(requests.map((r) => r.digest));
+      return [{ ...m, requests, header: { ...m.header, digest, signature: signAs('r0', { kind: 'pre-prepare', view: 0, seq: m.header.seq, digest }) } }];
+    });
+    net.addClient('victim', 10);
+    net.addClient('busy', 10);
+    net.submit('victim', 'please');
+    let i = 0;
+    const done = net.runUntil(() => {
+      if (net.clients.get('busy')?.pending === null) net.submit('busy', `busy-${i++}`);
+      return net.completed('victim').length === 1;
+    }, 3000);
+    expect(done).toBeGreaterThanOrEqual(0);
+    expect(net.completed('busy').length).toBeGreaterThan(10);
+    const reasons = ['r1', 'r2', 'r3'].flatMap((id) => (net.events.get(id) ?? []).flatMap((e) => (e.kind === 'view-change-started' ? [e.reason] : [])));
+    expect(reasons).toContain('request-timeout');
+    expect(net.disagreements(['r1', 'r2', 'r3'])).toEqual([]);
+    expect(net.duplicates()).toEqual([]);
+  });
+});
