@@ -13,11 +13,20 @@
  *      `performance.now()` around the call).
  *   2. latencyP50Ms / latencyP99Ms: `--latency-writes` writes one after another from the leader's
  *      page, each timed in the page with `performance.now()` (propose until committed+applied).
- *   3. failoverCrashP50Ms / P99Ms: the leader's renderer is crashed (CDP `Page.crash`: no
- *      `pagehide`, no hand-over); time from just before the crash until the first write committed
+ *   3. failoverCrashP50Ms / P99Ms: the leader's renderer is crashed (CDP `Page.crash`, on a
+ *      session opened beforehand: no `pagehide`, no hand-over); time from just before the crash until the first write committed
  *      by a survivor (each survivor's page proposes one write just before the crash; a node holds
  *      it while no leader is known and resubmits it to the new one). `--crash-trials` trials,
- *      each on a fresh cluster.
+ *      each on a fresh cluster, crashed once its followers have followed the leader for 150 ticks
+ *      (a leader of some standing; the phi watch of 3b is armed only after 100). Raft alone: across browser contexts no Web Locks oracle sees the
+ *      crash, so the survivors wait out their randomized election timeout (15 to 30 ticks of 10 ms).
+ *   3b. failoverCrashPhiP50Ms / P99Ms (`--only crash-phi`): the same crash of nodes started with
+ *      `protocols: ['raft', 'gossip']` (bench/browser-pages/harness-gossip.html), default tuning:
+ *      the followers' phi of the leader, fed by its Raft messages, crosses `leaderPhiThreshold` and
+ *      they forget it (src/runtime/gossip-leader-watch.ts). Its trials alternate with those of 3
+ *      (`--crash-trials` each), so both meet the same machine. `failoverCrashPhiWrongForgets`:
+ *      times, over all its trials, a follower forgot the leader while it was alive (a wrong
+ *      suspicion, before the crash). `--leader-phi-threshold X` sets the nodes' threshold.
  *   4. failoverGracefulP50Ms: the leader's page is closed (`pagehide` runs: it hands over);
  *      same clock, `--graceful-trials` trials.
  *   5. failoverTabsP50Ms: 3 tabs of ONE context over BroadcastChannel (IndexedDB); the leader's tab
@@ -28,12 +37,13 @@
  * Failover times are Node `performance.now()` from just before the close/crash to the answer of
  * the survivor's page (so they include one page-to-Node hop, well under a millisecond locally).
  *
- * Measures 1-5 run twice in the same run (`--auth both`, the default): without a cluster secret,
+ * Measures 1-5 (3b too) run twice in the same run (`--auth both`, the default): without a cluster secret,
  * then with one (every frame tagged and checked with HMAC-SHA256 in Web Crypto); the figures with
  * a secret have keys ending in `Auth` (`commandsPerSecAuth`...). `--auth off|on` runs one.
  *
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
- * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline;
+ * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline (with the
+ * survivors' leader-watch counters when gossip runs);
  * BENCH_PROFILE=throughput|latency profiles the leader's and a follower's workers during that measure
  * (bench/cpu-profile.ts).
  */
@@ -54,18 +64,20 @@ interface BrowserBenchOptions {
   gracefulTrials: number;
   tabTrials: number;
   peerTrials: number;
-  /** The measures to run (all by default): throughput, latency, crash, graceful, tabs, peer. */
+  /** The measures to run (all by default): throughput, latency, crash, crash-phi, graceful, tabs, peer. */
   only: ReadonlySet<Measure>;
   /** Links without a secret, with one (HMAC-SHA256 per frame), or both in this run (default). */
   auth: 'off' | 'on' | 'both';
+  /** crash-phi: the nodes' `leaderPhiThreshold`; null: createNode's default. */
+  leaderPhiThreshold: number | null;
 }
 
-const measures = ['throughput', 'latency', 'crash', 'graceful', 'tabs', 'peer'] as const;
+const measures = ['throughput', 'latency', 'crash', 'crash-phi', 'graceful', 'tabs', 'peer'] as const;
 type Measure = (typeof measures)[number];
 
 function parseOptions(args: readonly string[]): BrowserBenchOptions {
-  const o: BrowserBenchOptions = { commands: 100_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures), auth: 'both' };
-  const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only' | 'auth'>> = {
+  const o: BrowserBenchOptions = { commands: 100_000, concurrency: 4096, latencyWrites: 300, crashTrials: 10, gracefulTrials: 5, tabTrials: 5, peerTrials: 5, only: new Set(measures), auth: 'both', leaderPhiThreshold: null };
+  const flags: Record<string, Exclude<keyof BrowserBenchOptions, 'only' | 'auth' | 'leaderPhiThreshold'>> = {
     '--commands': 'commands',
     '--concurrency': 'concurrency',
     '--latency-writes': 'latencyWrites',
@@ -87,6 +99,12 @@ function parseOptions(args: readonly string[]): BrowserBenchOptions {
       const a = String(args[i + 1]);
       if (a !== 'off' && a !== 'on' && a !== 'both') throw new Error(`--auth takes off, on or both; got ${a}`);
       o.auth = a;
+      continue;
+    }
+    if (flag === '--leader-phi-threshold') {
+      const x = Number(args[i + 1]);
+      if (!(Number.isFinite(x) && x > 0)) throw new Error(`--leader-phi-threshold needs a positive number; got ${String(args[i + 1])}`);
+      o.leaderPhiThreshold = x;
       continue;
     }
     const key = flags[flag];
@@ -154,12 +172,39 @@ function firstCommit(c: Cluster, survivors: readonly number[], key: string, oldT
   );
 }
 
+/** Ticks the followers follow the leader before it is crashed (see `steady`). */
+const steadyTicks = 150;
+
+/**
+ * Until every follower has ticked `steadyTicks` more: the leader is then one of some standing,
+ * as in an app, and the phi leader watch is armed (it watches a leader only once it has followed
+ * it for arrivalWindowMax = 100 ticks, so that phi's window holds its heartbeats). Counted in the
+ * gossip host's ticks (the watch's clock) when gossip runs, else the driver's; both are 10 ms.
+ */
+async function steady(c: Cluster, followers: readonly number[]): Promise<void> {
+  const ticks = async (i: number): Promise<number> => {
+    const m = await c.metrics(i);
+    return m.gossip?.ticks ?? m.driver.ticks;
+  };
+  const start = await Promise.all(followers.map(ticks));
+  await c.until(`${steadyTicks} ticks of following`, async () => {
+    const now = await Promise.all(followers.map(ticks));
+    return now.every((t, j) => t - (start[j] as number) >= steadyTicks) ? true : undefined;
+  });
+}
+
+/** A failover trial: its time, and how often a follower forgot the live leader before the kill. */
+interface Trial {
+  readonly ms: number;
+  readonly wrongForgets: number;
+}
+
 /**
  * One failover trial on a fresh 3-node cluster, so that every trial starts from the same state
  * (a node can also be reopened in place: e2e/webrtc-restart.spec.ts): kill the leader (crash or
  * close) and time until a survivor's write commits.
  */
-async function failoverTrial(browser: Browser, options: ClusterOptions, trial: string, crash: boolean): Promise<number> {
+async function failoverTrial(browser: Browser, options: ClusterOptions, trial: string, crash: boolean): Promise<Trial> {
   const c = await Cluster.open(browser, options, baseURL);
   try {
     const leader = await c.waitForLeader();
@@ -172,10 +217,22 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
       return [...all.values()].every((s) => c.ids.every((id) => id === s.id || s.links[id] === 'open')) ? true : undefined;
     });
     const survivors = c.alive.filter((i) => i !== leader);
-    const oldTerm = (await c.status(leader)).term;
+    await steady(c, survivors);
+    const was = await c.status(leader);
+    if (was.role !== 'leader') throw new Error(`node ${leader} lost its leadership while the cluster settled (now ${was.role} in term ${was.term})`);
+    const oldTerm = was.term;
+    // Every leader forgotten so far was alive: a wrong phi suspicion (0 without gossip).
+    const wrongForgets = (await Promise.all(survivors.map(async (i) => (await c.metrics(i)).leaderWatch?.leadersForgotten ?? 0))).reduce((a, b) => a + b, 0);
+    // A crash is sent on a CDP session opened beforehand: opening it is a round trip to the
+    // browser, tens of ms on a loaded machine, which the clock would otherwise count.
+    const page = c.page(leader);
+    const cdp = crash ? await page.context().newCDPSession(page) : null;
+    const crashed = crash ? page.waitForEvent('crash', { timeout: 60_000 }) : null;
     const t0 = performance.now();
     const t0EpochMs = performance.timeOrigin + t0;
-    const killed = c.kill(leader, { crash });
+    // The renderer dies before it can answer: do not wait for one.
+    if (cdp !== null) void cdp.send('Page.crash').catch(() => undefined);
+    const killed = crashed === null ? c.kill(leader) : crashed.then(() => c.kill(leader));
     const race = firstCommit(c, survivors, `after-${trial}`, oldTerm);
     if (process.env.BENCH_DEBUG) console.log(`  ${trial}: killing node ${leader}`);
     await race;
@@ -185,11 +242,13 @@ async function failoverTrial(browser: Browser, options: ClusterOptions, trial: s
       for (const i of survivors) {
         const events = await c.page(i).evaluate(() => window.peerquorumHarness?.events() ?? []);
         const after = events.filter((e) => e.atMs >= t0EpochMs);
+        const watch = (await c.metrics(i)).leaderWatch;
+        if (watch !== null) console.log(`    node ${i} leader watch: ${JSON.stringify(watch)}`);
         console.log(`    node ${i}: ${after.map((e) => `+${(e.atMs - t0EpochMs).toFixed(1)} ${e.type === 'role' ? `${e.role}@${e.term}` : e.type === 'leader' ? `leader=${String(e.leader)}@${e.term}` : e.type === 'link' ? `link ${e.peer} ${e.state}` : e.type}`).join(', ')}`);
       }
     }
     await killed;
-    return ms;
+    return { ms, wrongForgets };
   } finally {
     await c.close();
   }
@@ -275,21 +334,11 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
     await c.close();
   }
   {
-    const crash: number[] = [];
-    try {
-      for (let t = 0; o.only.has('crash') && t < o.crashTrials; t++) crash.push(await failoverTrial(browser, options, `crash${t}`, true));
-    } catch (e) {
-      console.log(`[${v.label}] crash failover: failed after ${crash.length} trials: ${String(e)}`);
-    }
-    if (crash.length > 0) {
-      console.log(`[${v.label}] crash failover (renderer crashed, no pagehide) over ${crash.length} trials: p50 ${percentile(crash, 0.5)?.toFixed(1)} ms, p99 ${percentile(crash, 0.99)?.toFixed(1)} ms [${fmt(crash)}]`);
-      out[`failoverCrashP50Ms${v.suffix}`] = round1(percentile(crash, 0.5));
-      out[`failoverCrashP99Ms${v.suffix}`] = round1(percentile(crash, 0.99));
-    }
+    await crashTrials(browser, o, out, v, options);
 
     const graceful: number[] = [];
     try {
-      for (let t = 0; o.only.has('graceful') && t < o.gracefulTrials; t++) graceful.push(await failoverTrial(browser, options, `graceful${t}`, false));
+      for (let t = 0; o.only.has('graceful') && t < o.gracefulTrials; t++) graceful.push((await failoverTrial(browser, options, `graceful${t}`, false)).ms);
     } catch (e) {
       console.log(`[${v.label}] graceful failover: failed after ${graceful.length} trials: ${String(e)}`);
     }
@@ -300,11 +349,52 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
   }
 }
 
+/** The harness-gossip page's query: the leader's phi threshold, when `--leader-phi-threshold` sets one. */
+const leaderPhiQuery = (o: BrowserBenchOptions): string => (o.leaderPhiThreshold === null ? '' : `?leaderPhiThreshold=${o.leaderPhiThreshold}`);
+
+/** The two crash measures: Raft alone (election timeout), and Raft with gossip (the phi leader watch). */
+const crashKinds = [
+  { measure: 'crash', key: 'failoverCrash', label: 'crash failover (Raft alone; renderer crashed, no pagehide)', url: undefined },
+  { measure: 'crash-phi', key: 'failoverCrashPhi', label: 'crash failover (raft+gossip: phi leader watch; renderer crashed)', url: '/harness-gossip.html' },
+] as const satisfies readonly { measure: Measure; key: string; label: string; url: string | undefined }[];
+
+/**
+ * The crash measures, their trials interleaved (Raft alone, then raft+gossip, then Raft alone...)
+ * so that both meet the same machine: a 2-core machine shared with other work swings 3-10x, and
+ * a measure run after the other would compare two machines. One that fails stops; the other goes on.
+ */
+async function crashTrials(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>, v: Variant, options: ClusterOptions): Promise<void> {
+  const kinds = crashKinds.filter((k) => o.only.has(k.measure)).map((k) => ({ ...k, times: [] as number[], wrongForgets: 0, failed: false }));
+  for (let t = 0; t < o.crashTrials; t++) {
+    for (const k of kinds) {
+      if (k.failed) continue;
+      try {
+        const trial = await failoverTrial(browser, { ...options, ...(k.url === undefined ? {} : { url: k.url + leaderPhiQuery(o) }) }, `${k.measure}${t}`, true);
+        k.times.push(trial.ms);
+        k.wrongForgets += trial.wrongForgets;
+      } catch (e) {
+        k.failed = true;
+        console.log(`[${v.label}] ${k.label}: failed after ${k.times.length} trials: ${String(e)}`);
+      }
+    }
+  }
+  for (const k of kinds) {
+    if (k.times.length === 0) continue;
+    console.log(`[${v.label}] ${k.label} over ${k.times.length} trials: p50 ${percentile(k.times, 0.5)?.toFixed(1)} ms, p99 ${percentile(k.times, 0.99)?.toFixed(1)} ms [${fmt(k.times)}]`);
+    out[`${k.key}P50Ms${v.suffix}`] = round1(percentile(k.times, 0.5));
+    out[`${k.key}P99Ms${v.suffix}`] = round1(percentile(k.times, 0.99));
+    if (k.url !== undefined) {
+      console.log(`[${v.label}] ${k.label}: the live leader was forgotten ${k.wrongForgets} times in the ${steadyTicks} ticks before its crash, over all trials (wrong suspicions)`);
+      out[`${k.key}WrongForgets${v.suffix}`] = k.wrongForgets;
+    }
+  }
+}
+
 async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record<string, number | null>, v: Variant): Promise<void> {
   const options: ClusterOptions = { size: 3, transport: 'broadcast', storage: 'indexeddb', waitTimeoutMs: 60_000, ...(v.secret === undefined ? {} : { secret: v.secret }) };
   const tabs: number[] = [];
   try {
-    for (let t = 0; o.only.has('tabs') && t < o.tabTrials; t++) tabs.push(await failoverTrial(browser, options, `tab${t}`, false));
+    for (let t = 0; o.only.has('tabs') && t < o.tabTrials; t++) tabs.push((await failoverTrial(browser, options, `tab${t}`, false)).ms);
   } catch (e) {
     console.log(`[${v.label}] tab failover: failed after ${tabs.length} trials: ${String(e)}`);
   }
@@ -368,7 +458,7 @@ export async function runBrowserBench(args: readonly string[]): Promise<void> {
   };
   const running = variants.filter((v) => o.auth === 'both' || (o.auth === 'on') === (v.secret !== undefined));
   for (const v of running) {
-    for (const k of ['commandsPerSec', 'latencyP50Ms', 'latencyP99Ms', 'failoverCrashP50Ms', 'failoverCrashP99Ms', 'failoverGracefulP50Ms', 'failoverTabsP50Ms']) out[`${k}${v.suffix}`] = null;
+    for (const k of ['commandsPerSec', 'latencyP50Ms', 'latencyP99Ms', 'failoverCrashP50Ms', 'failoverCrashP99Ms', 'failoverCrashPhiP50Ms', 'failoverCrashPhiP99Ms', 'failoverCrashPhiWrongForgets', 'failoverGracefulP50Ms', 'failoverTabsP50Ms']) out[`${k}${v.suffix}`] = null;
   }
   let server: PreviewServer | null = null;
   let peer: ChildProcess | null = null;
