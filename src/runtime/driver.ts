@@ -39,12 +39,16 @@ import { ReadTracker, type ReadDone } from './reads.ts';
 
 export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
 
+/** Ticks between pre-votes of a follower whose leader was reported gone (`campaignAfterLoss`). */
+const lossRetryTicks = 2;
+
 export class Driver {
   readonly id: NodeId;
   readonly metrics: DriverMetrics = emptyDriverMetrics();
   private readonly clock: Clock;
   private readonly tickMs: number;
   private readonly maxCatchUpTicks: number;
+  private readonly electionTimeoutTicks: number;
   private readonly maxCommandBytes: number;
   private readonly machine: SessionMachine;
   private readonly writes: WriteSink;
@@ -73,6 +77,7 @@ export class Driver {
     this.tickMs = options.tickMs ?? 10;
     const resolved = resolveRaftConfig({ ...options.raft, prng: createPrng(0) });
     this.maxCatchUpTicks = Math.max(options.maxCatchUpTicks ?? 2 * resolved.electionTimeoutTicks, resolved.electionTimeoutTicks);
+    this.electionTimeoutTicks = resolved.electionTimeoutTicks;
     this.maxCommandBytes = resolved.maxCommandBytes;
     this.machine = new SessionMachine(options.machine, options.sessions);
     this.writes = writesInOrder(options.writes ?? writesThrough(options.storage));
@@ -245,20 +250,29 @@ export class Driver {
       .sort()
       .indexOf(this.id);
     if (rank < 0) return;
-    if (rank === 0) {
-      node.step({ local: 'campaign' });
-      this.pump();
-      return;
-    }
-    const delayMs = rank * 5 * this.tickMs + this.jitter.nextInt(this.tickMs + 1);
-    this.clock.after(delayMs, () => {
-      if (this.stopped || this.node !== node) return;
-      const s = node.status();
-      if (s.role === 'follower' && s.leader === null) {
-        node.step({ local: 'campaign' });
-        this.pump();
-      }
-    });
+    const delayMs = rank === 0 ? 0 : rank * 5 * this.tickMs + this.jitter.nextInt(this.tickMs + 1);
+    const term = node.term();
+    if (delayMs === 0) this.campaignAfterLoss(node, term, 0);
+    else this.clock.after(delayMs, () => this.campaignAfterLoss(node, term, 0));
+  }
+
+  /**
+   * Campaign after a leader was reported gone, and again every `lossRetryTicks` while the
+   * pre-vote is neither won nor lost, for up to an election timeout. Why: a phi suspicion comes
+   * to each follower at its own time (tens of ms apart on a loaded machine), and a pre-vote sent
+   * before the other voter has forgotten the leader is refused (its lease, §9.6); with the old
+   * leader silent it is never decided, and this node waited out its election timeout (measured:
+   * the first commit 50-100 ms later, bench/browser.ts crash-phi). A refused pre-vote costs two
+   * messages and changes no term or vote. It stops once a leader is known, this node is a
+   * candidate or leads, or the term moved (another node's election: this node may have voted).
+   */
+  private campaignAfterLoss(node: RaftNode, term: number, attempt: number): void {
+    if (this.stopped || this.node !== node) return;
+    const s = node.status();
+    if (s.term !== term || s.leader !== null || (s.role !== 'follower' && s.role !== 'pre-candidate')) return;
+    node.step({ local: 'campaign' });
+    this.pump();
+    if ((attempt + 1) * lossRetryTicks < this.electionTimeoutTicks) this.clock.after(lossRetryTicks * this.tickMs, () => this.campaignAfterLoss(node, term, attempt + 1));
   }
 
   /** Campaign now (a failure oracle that already ranked the followers, or a test). */

@@ -8,7 +8,8 @@
  * malformed frame is dropped and counted while the node keeps working, and that a storage
  * failure stops the node cleanly with an error event, and that a failure oracle's word that the
  * leader is gone (Web Locks between tabs) makes the followers elect a new leader without waiting
- * out their leases, and that a caller's reads are bounded (`pendingReadsMax`, as proposals are).
+ * out their leases, also when it reaches them at different times (a first pre-vote refused is
+ * asked again), and that a caller's reads are bounded (`pendingReadsMax`, as proposals are).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
@@ -239,6 +240,36 @@ describe('Driver', () => {
       () => followers.some((f) => f.driver.status().role === 'leader' && f.driver.status().term > oldTerm),
       1000,
     );
+  });
+
+  it('asks again for pre-votes when the oracle reached the other follower later (a phi suspicion)', async () => {
+    // Each follower's phi detector suspects at its own time. The first-ranked follower's
+    // pre-vote reaches a voter still in the old leader's lease and is ignored; once that voter
+    // has forgotten the leader too (here without campaigning itself), the first one's next
+    // pre-vote wins. Without asking again it would wait out its election timeout (2 s and more).
+    const hub = new MemoryHub();
+    const members = new Map<string, Member>();
+    let seed = 21;
+    for (const id of ids) {
+      const machine = new ListMachine();
+      const driver = new Driver({ raft: { id, voters: ids, electionTimeoutTicks: 400 }, storage: new MemoryRaftStorage(), link: linkOf(hub, id), machine, tickMs: 5, seed: seed++ });
+      await driver.start();
+      running.push(driver);
+      members.set(id, { driver, router: linkOf(new MemoryHub(), id), machine, storage: new MemoryRaftStorage(), events: [] });
+    }
+    for (const m of members.values()) m.driver.leaderGone('nobody');
+    await until('a first leader', () => leaderOf(members) !== undefined, 10_000);
+    const old = leaderOf(members) as Member;
+    const oldTerm = old.driver.status().term;
+    hub.isolate(old.driver.id);
+    const [first, second] = [...members.values()].filter((m) => m !== old).sort((x, y) => (x.driver.id < y.driver.id ? -1 : 1)) as [Member, Member];
+    // Let the old leader's last heartbeats land first: a suspected leader that speaks is followed again.
+    await new Promise((r) => setTimeout(r, 50));
+    first.driver.leaderGone(old.driver.id, true, true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(first.driver.status().role).toBe('pre-candidate');
+    second.driver.leaderGone(old.driver.id, false, true);
+    await until('the first follower leads, well within one election timeout', () => first.driver.status().role === 'leader' && first.driver.status().term > oldTerm, 1000);
   });
 });
 
