@@ -261,8 +261,9 @@ export class Driver {
    * pre-vote is neither won nor lost, for up to an election timeout. Why: a phi suspicion comes
    * to each follower at its own time (tens of ms apart on a loaded machine), and a pre-vote sent
    * before the other voter has forgotten the leader is refused (its lease, §9.6); with the old
-   * leader silent it is never decided, and this node waited out its election timeout (measured:
-   * the first commit 50-100 ms later, bench/browser.ts crash-phi). A refused pre-vote costs two
+   * leader silent it is never decided, and this node waited out its election timeout (measured,
+   * bench/browser.ts crash-phi: a candidate only 8-59 ms after the other had forgotten, from
+   * another retry or the other's own campaign). A refused pre-vote costs two
    * messages and changes no term or vote. It stops once a leader is known, this node is a
    * candidate or leads, or the term moved (another node's election: this node may have voted).
    */
