@@ -90,7 +90,7 @@ export interface CreateNodeOptions<M extends 'kv' | CustomMachine = 'kv' | Custo
   readonly protocols?: readonly NodeProtocol[];
   /** Gossip settings (`probeIntervalTicks`, `phiThreshold`...); ticks are `tickMs` long. */
   readonly gossip?: GossipTuning;
-  /** With both protocols: the leader's phi at which a follower forgets it; default the gossip `phiThreshold`; 0: off. */
+  /** With both protocols: the leader's phi at which a follower forgets it; default 2 (src/runtime/gossip-leader-watch.ts); 0: off. */
   readonly leaderPhiThreshold?: number;
   /** WebRTC: the PeerJS server. */
   readonly signaling?: SignalingOptions;

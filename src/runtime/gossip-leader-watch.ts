@@ -30,6 +30,23 @@
  */
 import type { NodeId, Role } from '../core/raft/types.ts';
 
+/**
+ * The leader's phi at which a follower suspects it, unless the node sets `leaderPhiThreshold`.
+ * Not the gossip engine's `phiThreshold` (8, for members heard once a probe period): a leader is
+ * heard every tick, phi's floor on the standard deviation is 2 ticks (gossip-part.ts), so phi
+ * reaches 2 after 6 silent ticks and 8 only after 12 (phi-accrual.ts); with the confirming look
+ * that was 14 ticks against a Raft election timeout of 15 to 30, and phi gained little over Raft
+ * alone. Measured in Chromium, 3 contexts over WebRTC, a 2-core machine at load 7-18 (npm run
+ * bench -- browser --only crash,crash-phi; p50 of the first commit after the leader's crash):
+ * with 8, 229 ms beside 236 ms for Raft alone in the same run; with 2 (and the driver's pre-vote
+ * asked again, driver.ts `campaignAfterLoss`), 217 ms beside 312 ms. A lower threshold is wrong
+ * more often: 1 forgotten live leader in 15 trials of 150 followed ticks with 2, none seen with 8.
+ * One follower's wrong suspicion costs a pre-vote the others ignore; both followers suspecting
+ * at once (a leader silent for 8 ticks, 80 ms) elect another leader, as Raft alone does after
+ * 150 ms.
+ */
+export const leaderPhiThresholdDefault = 2;
+
 /** What the watch needs of the Raft driver. */
 export interface WatchedRaft {
   role(): Role;
@@ -63,6 +80,8 @@ export class LeaderPhiWatch {
   private followed: { readonly leader: NodeId; readonly term: number; readonly sinceTick: number } | null = null;
   /** The tick its suspicion began, if it is suspected. */
   private suspectedSinceTick: number | null = null;
+  /** The leader last forgotten, and in which term. */
+  private forgotten: { readonly leader: NodeId; readonly term: number } | null = null;
 
   constructor(
     private readonly self: NodeId,
@@ -86,7 +105,11 @@ export class LeaderPhiWatch {
     const term = this.raft.term();
     const f = this.followed;
     if (f === null || f.leader !== leader || f.term !== term) {
-      this.followed = { leader, term, sinceTick: nowTick };
+      // A leader forgotten and followed again in the same term (a message of its still in
+      // flight, or it was alive) was watched long enough already: no second warm-up, which
+      // left a crashed leader to the election timeout when its last heartbeat came late.
+      const again = this.forgotten !== null && this.forgotten.leader === leader && this.forgotten.term === term;
+      this.followed = { leader, term, sinceTick: again ? nowTick - this.options.warmupTicks : nowTick };
       this.suspectedSinceTick = null;
       return;
     }
@@ -105,6 +128,7 @@ export class LeaderPhiWatch {
     if (nowTick - since < this.options.confirmTicks) return;
     this.suspectedSinceTick = null;
     this.followed = null;
+    this.forgotten = { leader, term };
     this.metrics.leadersForgotten++;
     this.raft.leaderGone(leader);
   }

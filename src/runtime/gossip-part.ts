@@ -25,7 +25,7 @@ import type { Clock } from './clock.ts';
 import { NodeError } from './errors.ts';
 import type { FrameRouter } from './frame-router.ts';
 import { GossipHost, gossipWritesThrough } from './gossip-host.ts';
-import { LeaderPhiWatch, type WatchedRaft } from './gossip-leader-watch.ts';
+import { LeaderPhiWatch, leaderPhiThresholdDefault, type WatchedRaft } from './gossip-leader-watch.ts';
 import type { GossipNodeEvent, GossipNodeStatus, MemberInfo, NodeMetrics, NodeProtocol, WorkerStartOptions } from './worker-protocol.ts';
 
 /**
@@ -121,7 +121,7 @@ export class GossipPart {
       },
       fail: o.fail,
     });
-    const threshold = options.leaderPhiThreshold ?? engine.config().phiThreshold;
+    const threshold = options.leaderPhiThreshold ?? leaderPhiThresholdDefault;
     if (o.raft !== null && threshold > 0) {
       // Confirm over 2 ticks; watch a leader once phi's window (arrivalWindowMax intervals, a tick each) holds its heartbeats.
       watch = new LeaderPhiWatch(options.id, (m) => host.phi(m), o.raft, { thresholdPhi: threshold, confirmTicks: 2, warmupTicks: engine.config().arrivalWindowMax });

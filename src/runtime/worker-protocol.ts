@@ -70,8 +70,8 @@ export interface WorkerStartOptions {
   readonly gossip?: GossipTuning;
   /**
    * With both protocols: a follower forgets its leader (and campaigns) once the leader's phi
-   * reaches this at two consecutive looks (gossip-leader-watch.ts); default the gossip
-   * `phiThreshold`; 0 turns the watch off.
+   * reaches this at two consecutive looks (gossip-leader-watch.ts); default
+   * `leaderPhiThresholdDefault` there (2); 0 turns the watch off.
    */
   readonly leaderPhiThreshold?: number;
   /** With `voters` empty: the members to ask to add this node (a `join` request, until it is one). */

@@ -4,7 +4,9 @@
  * leader other than itself, (2) that leader was followed for `warmupTicks` in its term, and
  * (3) phi stayed at or above the threshold over two looks at least `confirmTicks` apart; a dip
  * in between withdraws the suspicion (counted); a new term or a new leader starts over (fenced
- * by term: a suspicion of the old leader never forgets the new one); and it says so once.
+ * by term: a suspicion of the old leader never forgets the new one); and it says so once. A
+ * leader forgotten and followed again in the same term (a late message of its) is not warmed up
+ * again: a second silence is suspected at once.
  */
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/core/raft/types.ts';
@@ -79,5 +81,25 @@ describe('the leader watch', () => {
     watch.check(71);
     watch.check(73);
     expect(raft.gone).toEqual(['M']);
+  });
+
+  it('suspects a leader followed again in the same term without a second warm-up', () => {
+    const { raft, watch, setPhi } = setup();
+    watch.check(0);
+    setPhi(9);
+    watch.check(10);
+    watch.check(12);
+    expect(raft.gone).toEqual(['L']);
+    // A late heartbeat: the driver follows L again in term 1, and L falls silent again.
+    watch.check(13);
+    watch.check(14);
+    watch.check(16);
+    expect(raft.gone).toEqual(['L', 'L']);
+    // In a new term the same leader is a new reign: warm-up again.
+    raft.term = 2;
+    watch.check(17);
+    watch.check(18);
+    watch.check(20);
+    expect(raft.gone).toEqual(['L', 'L']);
   });
 });
