@@ -46,6 +46,7 @@ const finer = ['io', 'machines', 'sim'];
  */
 const notErrorCodes: Readonly<Record<string, string>> = {
   'src/core/gossip/validate-gossip.ts': "the gossip validator's refusal codes (GossipRefusalCode): a peer's message dropped and counted per code in status, never an error a caller sees",
+  'src/core/bft/validate-bft.ts': "the BFT validator's refusal codes (BftRefusalCode): a peer's message dropped and counted per code in status, never an error a caller sees",
 };
 /** Finer codes that do become `INTERNAL`, and why that is right. */
 const internalOnPurpose: Readonly<Record<string, string>> = {
