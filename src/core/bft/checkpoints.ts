@@ -16,10 +16,6 @@ import type { CheckpointCertificate, Digest } from './types.ts';
 export function checkpointExecuted(s: ReplicaState, seq: number, stateDigest: Digest, hooks: NormalCaseHooks): void {
   const { ctx } = s;
   s.ownStateDigests.set(seq, stateDigest);
-  if (!ctx.broker.hasRoom(null)) {
-    ctx.counters.cryptoBusy++;
-    return;
-  }
   ctx.broker.sign([{ kind: 'checkpoint', seq, stateDigest, replica: ctx.id }], null, ([signature]) => {
     if (seq <= s.low) return;
     const cp = { replica: ctx.id, seq, stateDigest, signature: signature as Uint8Array };

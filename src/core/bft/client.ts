@@ -75,7 +75,7 @@ export class BftClient {
   }
 
   private maybeSend(): void {
-    if (this.outstanding !== null || this.queue.length === 0 || !this.broker.hasRoom(null)) return;
+    if (this.outstanding !== null || this.queue.length === 0) return;
     const next = this.queue.shift() as { op: Uint8Array; readOnly: boolean; timestamp: number };
     this.begin(next.op, next.readOnly, next.timestamp);
   }

@@ -2,9 +2,12 @@
  * The engine's side of the crypto it asks of its host (crypto.ts): requests numbered, handed out
  * in the next Ready, and matched with their answers by id. What to do with an answer is a
  * continuation kept here; an answer of the wrong shape (another op, another count) is the host's
- * bug and asserted on. Bounded by `cryptoRequestsPendingMax`, and per sender by
- * `perSenderPendingMax` (Aardvark §4.4: a flooding peer waits on its own budget, never the
- * others'); the caller drops and counts what does not fit.
+ * bug and asserted on. What peers' messages ask for is bounded by `cryptoRequestsPendingMax` in
+ * all and per sender by `perSenderPendingMax` (Aardvark §4.4: a flooding peer waits on its own
+ * budget, never the others'); the caller drops and counts what does not fit. The replica's own
+ * work (signing its prepares, checkpoints and view-changes, digesting batches it checks) is
+ * never refused: a flood of clients must not keep a replica from signing its prepare, and that
+ * work is bounded by the protocol (the window's seqs) and by the peers' budget that triggers it.
  */
 import { assert } from '../assert.ts';
 import type { CryptoRequest, CryptoResult, DigestPayload, SignedPayload, VerifyItem } from './crypto.ts';
@@ -14,6 +17,7 @@ interface Pending {
   readonly op: CryptoRequest['op'];
   readonly count: number;
   readonly sender: string | null;
+  readonly client: boolean;
   readonly done: (result: CryptoResult) => void;
 }
 
@@ -21,6 +25,8 @@ export class CryptoBroker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly perSender = new Map<string, number>();
+  /** Requests outstanding on behalf of clients (replicas have only their per-sender shares). */
+  private clients = 0;
   /** Requests not yet handed to the host. */
   queued: CryptoRequest[] = [];
 
@@ -29,11 +35,23 @@ export class CryptoBroker {
     private readonly perSenderMax: number,
   ) {}
 
-  /** Whether one more request may be asked on behalf of `sender` (null: our own work, bounded only by the total). */
-  hasRoom(sender: string | null): boolean {
-    if (this.pending.size >= this.pendingMax) return false;
-    return sender === null || (this.perSender.get(sender) ?? 0) < this.perSenderMax;
+  /**
+   * Whether one more request may be asked on behalf of `sender` (null: our own work, always).
+   * Clients share `pendingMax` between them; each replica has its own share only, so a flood of
+   * client requests never keeps a replica's pre-prepares and prepares from being checked
+   * (Aardvark §4.4 keeps client and replica traffic apart for the same reason).
+   */
+  hasRoom(sender: string | null, isClient = false): boolean {
+    if (sender === null) return true;
+    if (isClient && this.clients >= this.pendingMax) return false;
+    return (this.perSender.get(sender) ?? 0) < this.perSenderMax;
   }
+
+  /** Whether clients' requests fill their budget (else a refusal was the sender's own share). */
+  get clientsFull(): boolean {
+    return this.clients >= this.pendingMax;
+  }
+
 
   get size(): number {
     return this.pending.size;
@@ -46,7 +64,8 @@ export class CryptoBroker {
     });
   }
 
-  verify(items: readonly VerifyItem[], sender: string | null, done: (valid: readonly boolean[]) => void): void {
+  /** `isClient`: `sender` is a client (its share is taken from the clients' budget too). */
+  verify(items: readonly VerifyItem[], sender: string | null, done: (valid: readonly boolean[]) => void, isClient = false): void {
     if (items.length === 0) {
       done([]);
       return;
@@ -54,7 +73,7 @@ export class CryptoBroker {
     this.ask({ op: 'verify', items }, items.length, sender, (r) => {
       assert(r.op === 'verify', 'verify answered by another op');
       done(r.valid);
-    });
+    }, isClient);
   }
 
   digest(payloads: readonly DigestPayload[], sender: string | null, done: (digests: readonly Digest[]) => void): void {
@@ -64,12 +83,14 @@ export class CryptoBroker {
     });
   }
 
-  private ask(body: { op: 'sign'; payloads: readonly SignedPayload[] } | { op: 'verify'; items: readonly VerifyItem[] } | { op: 'digest'; payloads: readonly DigestPayload[] }, count: number, sender: string | null, done: (r: CryptoResult) => void): void {
-    assert(this.hasRoom(sender), 'crypto request asked without room');
+  private ask(body: { op: 'sign'; payloads: readonly SignedPayload[] } | { op: 'verify'; items: readonly VerifyItem[] } | { op: 'digest'; payloads: readonly DigestPayload[] }, count: number, sender: string | null, done: (r: CryptoResult) => void, isClient = false): void {
+    assert(this.hasRoom(sender, isClient), 'crypto request asked without room');
     const id = this.nextId++;
     this.queued.push({ id, ...body } as CryptoRequest);
-    this.pending.set(id, { op: body.op, count, sender, done });
+    const client = sender !== null && isClient;
+    this.pending.set(id, { op: body.op, count, sender, client, done });
     if (sender !== null) this.perSender.set(sender, (this.perSender.get(sender) ?? 0) + 1);
+    if (client) this.clients++;
   }
 
   /** An answer from the host; false when it answers nothing outstanding (a late answer after a restart of the engine). */
@@ -79,6 +100,7 @@ export class CryptoBroker {
     const count = result.op === 'sign' ? result.signatures.length : result.op === 'verify' ? result.valid.length : result.digests.length;
     assert(result.op === p.op && count === p.count, `crypto answer ${result.id} does not fit its request`);
     this.pending.delete(result.id);
+    if (p.client) this.clients--;
     if (p.sender !== null) {
       const n = (this.perSender.get(p.sender) ?? 1) - 1;
       if (n === 0) this.perSender.delete(p.sender);

@@ -78,15 +78,16 @@ export function handleRequest(s: ReplicaState, m: RequestMessage, hooks: NormalC
     }
     s.markVerified(req.digest);
     if (!s.pending.has(req.digest) && req.timestamp > s.clients.lastTimestamp(req.client)) admit(s, req, fromReplica, hooks);
-  });
+  }, !fromReplica);
 }
 
 /** Whether a crypto request may be asked for `sender`; counts the refusal when not. */
 export function roomFor(s: ReplicaState, sender: string): boolean {
   const { ctx } = s;
-  if (ctx.broker.hasRoom(sender)) return true;
-  if (ctx.broker.hasRoom(null)) ctx.counters.perSenderDropped++;
-  else ctx.counters.cryptoBusy++;
+  const isClient = !ctx.isReplica(sender);
+  if (ctx.broker.hasRoom(sender, isClient)) return true;
+  if (isClient && ctx.broker.clientsFull) ctx.counters.cryptoBusy++;
+  else ctx.counters.perSenderDropped++;
   return false;
 }
 
@@ -119,7 +120,7 @@ function handleRead(s: ReplicaState, from: string, req: SignedRequest): void {
       return;
     }
     ctx.reads.push({ request: req });
-  });
+  }, !ctx.isReplica(from));
 }
 
 /** The host ran a read-only request: reply at once (TOCS §5.1.3, the client needs 2F + 1 alike). */
@@ -151,7 +152,7 @@ export function maybePropose(s: ReplicaState, hooks: NormalCaseHooks): void {
     batch.push(p.request);
     bytes += p.request.op.length;
   }
-  if (batch.length === 0 || !ctx.broker.hasRoom(null)) return;
+  if (batch.length === 0) return;
   s.proposing = true;
   const view = ctx.view;
   const seq = s.nextSeq++;
@@ -164,7 +165,7 @@ export function maybePropose(s: ReplicaState, hooks: NormalCaseHooks): void {
     }
   };
   ctx.broker.digest([{ kind: 'batch', requestDigests: batch.map((r) => r.digest) }], null, ([digest]) => {
-    if (ctx.view !== view || !ctx.isPrimary() || !ctx.broker.hasRoom(null)) return abandon();
+    if (ctx.view !== view || !ctx.isPrimary()) return abandon();
     ctx.broker.sign([{ kind: 'pre-prepare', view, seq, digest: digest as Digest }], null, ([signature]) => {
       s.proposing = false;
       if (ctx.view !== view || !ctx.isPrimary()) return abandon();

@@ -52,7 +52,7 @@ export function startViewChange(s: ReplicaState, newView: number, reason: ViewCh
 /** Sign and send our view-change for the view we are moving to (retried from `tick` when the broker was full). */
 function signOwnViewChange(s: ReplicaState, hooks: NormalCaseHooks): void {
   const { ctx } = s;
-  if (!ctx.viewChanging || s.ownViewChange !== null || !ctx.broker.hasRoom(null)) return;
+  if (!ctx.viewChanging || s.ownViewChange !== null) return;
   const newView = ctx.view;
   const prepared = [...s.preparedCerts.values()].filter((c) => c.prePrepare.seq > s.low).sort((a, b) => a.prePrepare.seq - b.prePrepare.seq);
   const body = { newView, replica: ctx.id, checkpoint: s.stable, prepared };
@@ -139,7 +139,7 @@ export function handleViewChange(s: ReplicaState, m: ViewChangeMessage, hooks: N
     ctx.counters.viewChangesRefused++;
     return;
   }
-  if (!roomFor(s, m.from) || !ctx.broker.hasRoom(null)) return;
+  if (!roomFor(s, m.from)) return;
   checkViewChanges(s, [vc], m.from, [], [], ([ok]) => {
     if (ok !== true) {
       ctx.counters.viewChangesRefused++;
@@ -168,7 +168,7 @@ function maybeNewView(s: ReplicaState, hooks: NormalCaseHooks): void {
   const { ctx } = s;
   if (!ctx.viewChanging || ctx.primary() !== ctx.id || s.newViewDone || s.ownViewChange === null || s.ownViewChange.signature.length === 0) return;
   const held = s.viewChanges.get(ctx.view);
-  if (held === undefined || held.size < ctx.quorum || !ctx.broker.hasRoom(null)) return;
+  if (held === undefined || held.size < ctx.quorum) return;
   const others = ctx.cfg.replicas.filter((r) => r !== ctx.id && held.has(r)).slice(0, ctx.quorum - 1);
   const vcs = [s.ownViewChange, ...others.map((r) => held.get(r) as SignedViewChange)];
   const view = ctx.view;
@@ -209,7 +209,7 @@ export function handleNewView(s: ReplicaState, m: NewViewMessage, hooks: NormalC
     !signers.every((r) => ctx.isReplica(r)) ||
     vcs.some((vc) => vc.body.newView !== m.view || viewChangeProblem(vc.body, ctx.cfg) !== null) ||
     m.prePrepares.some((p) => p.header.view !== m.view);
-  if (shapeBad || !roomFor(s, m.from) || !ctx.broker.hasRoom(null)) {
+  if (shapeBad || !roomFor(s, m.from)) {
     if (shapeBad) ctx.counters.newViewsRefused++;
     return;
   }

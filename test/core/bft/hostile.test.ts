@@ -15,7 +15,7 @@ import { readBftMessage } from '../../../src/core/bft/validate-bft.ts';
 import { seqMax, viewMax } from '../../../src/core/bft/limits.ts';
 import { createPrng } from '../../../src/core/prng.ts';
 import { BftNetwork } from './bft-network.ts';
-import { makeRequest, signAs } from './test-crypto.ts';
+import { batchDigest, makeRequest, performCrypto, signAs } from './test-crypto.ts';
 
 const d = 'a'.repeat(64);
 const sig = new Uint8Array(64);
@@ -118,5 +118,27 @@ describe('well-formed hostile messages are counted and change nothing', () => {
     net.submit('a', 'after');
     expect(net.runUntil(() => net.completed('a').length === 2, 500)).toBeGreaterThanOrEqual(0);
     expect(net.disagreements()).toEqual([]);
+  });
+});
+
+describe('crypto budget under a client flood', () => {
+  it('requests from many clients fill only the clients\' budget: the primary\'s pre-prepare is still checked and prepared', () => {
+    const r = new BftReplica({ id: 'r1', replicas: ['r0', 'r1', 'r2', 'r3'], cryptoRequestsPendingMax: 16 });
+    for (let i = 0; i < 100; i++) r.step({ type: 'request', from: `c${i}`, to: 'r1', request: makeRequest(`c${i}`, 1, 'x') });
+    expect(r.status().cryptoPending).toBe(16);
+    expect(r.status().counters.cryptoBusy).toBe(84);
+    const batch = [makeRequest('z', 1, 'y')];
+    const digest = batchDigest(batch.map((x) => x.digest));
+    r.step({ type: 'pre-prepare', from: 'r0', to: 'r1', header: { view: 0, seq: 1, digest, signature: signAs('r0', { kind: 'pre-prepare', view: 0, seq: 1, digest }) }, requests: batch });
+    expect(r.status().cryptoPending).toBe(17);
+    // Play the host: answer every crypto request until the signed prepare goes out.
+    let prepared = false;
+    for (let round = 0; round < 5 && !prepared; round++) {
+      const rd = r.ready();
+      prepared = [...rd.messagesBeforeWrite, ...rd.messagesAfterWrite].some((m) => m.type === 'prepare');
+      r.advance();
+      for (const c of rd.cryptoRequests) r.step({ local: 'crypto-result', result: performCrypto('r1', c) });
+    }
+    expect(prepared).toBe(true);
   });
 });
