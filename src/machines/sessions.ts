@@ -194,30 +194,30 @@ export class SessionMachine implements StateMachine {
   }
 
   /** Apply one committed command; the result is an encoded `SessionOutcome`. */
-  apply(command: Uint8Array, index: number): Uint8Array {
-    return encodeSessionOutcome(this.applyCommand(command, index));
+  apply(command: Uint8Array, index: number, term?: number): Uint8Array {
+    return encodeSessionOutcome(this.applyCommand(command, index, term));
   }
 
   /** As `apply`, with the outcome decoded. */
-  applyCommand(bytes: Uint8Array, index: number): SessionOutcome {
-    return this.applyAndDecode(bytes, index).outcome;
+  applyCommand(bytes: Uint8Array, index: number, term?: number): SessionOutcome {
+    return this.applyAndDecode(bytes, index, term).outcome;
   }
 
   /**
    * As `applyCommand`, and the decoded command too (null when malformed), so that a caller that
    * tracks its own commands (the runtime's proposals) does not decode every command twice.
    */
-  applyAndDecode(bytes: Uint8Array, index: number): { readonly outcome: SessionOutcome; readonly command: SessionCommand | null } {
+  applyAndDecode(bytes: Uint8Array, index: number, term?: number): { readonly outcome: SessionOutcome; readonly command: SessionCommand | null } {
     this.expireBefore(index);
     const decoded = decodeSessionCommand(bytes);
     if (!decoded.ok) {
       this.stats.malformed++;
       return { outcome: { status: 'malformed' }, command: null };
     }
-    return { outcome: this.applyDecoded(decoded.value, index), command: decoded.value };
+    return { outcome: this.applyDecoded(decoded.value, index, term), command: decoded.value };
   }
 
-  private applyDecoded(command: SessionCommand, index: number): SessionOutcome {
+  private applyDecoded(command: SessionCommand, index: number, term: number | undefined): SessionOutcome {
     if (command.type === 'register') {
       this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastRejected: false, lastActiveIndex: index });
       return { status: 'registered', clientId: index };
@@ -243,7 +243,7 @@ export class SessionMachine implements StateMachine {
     this.touch(command.clientId, session);
     let result: Uint8Array;
     try {
-      result = this.inner.apply(command.payload, index);
+      result = this.inner.apply(command.payload, index, term);
     } catch (error) {
       // A deterministic machine throws alike on every replica: the same refusal everywhere,
       // instead of every replica stopping (and stopping again on every replay of the entry).

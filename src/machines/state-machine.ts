@@ -6,10 +6,13 @@
  */
 export interface StateMachine {
   /**
-   * Apply one committed command, at log position `index`. Must be deterministic: replicas that
-   * apply the same commands in the same order hold the same state and return the same results.
+   * Apply one committed command, at log position `index` (a BFT sequence number on the BFT
+   * engine), ordered in `term` (Raft term or BFT view; hosts that do not pass it leave it
+   * undefined). Must be deterministic: replicas that apply the same commands in the same order
+   * hold the same state and return the same results. Machines that fence by term (the tools
+   * service, src/machines/services/tools.ts) use it to refuse a command claiming a later term.
    */
-  apply(command: Uint8Array, index: number): Uint8Array;
+  apply(command: Uint8Array, index: number, term?: number): Uint8Array;
   /** The whole state as bytes; equal states must give equal bytes. */
   snapshot(): Uint8Array;
   /** Replace the state with a snapshot's. */
