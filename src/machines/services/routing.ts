@@ -40,7 +40,9 @@ function eligible(a: Agent, input: RouteInput): boolean {
 
 export function leastUsed(input: RouteInput): Agent | null {
   let best: Agent | null = null;
-  for (const a of input.candidates) {
+  const c = input.candidates;
+  for (let i = 0; i < c.length; i++) {
+    const a = c[i] as Agent;
     if (!eligible(a, input)) continue;
     if (best === null || a.active < best.active || (a.active === best.active && a.assignedTotal < best.assignedTotal)) best = a;
   }
@@ -50,7 +52,9 @@ export function leastUsed(input: RouteInput): Agent | null {
 export function loadAware(input: RouteInput, weights: LoadWeights): Agent | null {
   let best: Agent | null = null;
   let bestScore = Infinity;
-  for (const a of input.candidates) {
+  const c = input.candidates;
+  for (let i = 0; i < c.length; i++) {
+    const a = c[i] as Agent;
     if (!eligible(a, input)) continue;
     const score = loadScore(a, weights);
     if (score < bestScore) {
