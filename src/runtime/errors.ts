@@ -40,7 +40,7 @@ export class NodeError extends Error {
  * unusable (src/io/crypto/identity.ts) is `STORAGE`, like any other corrupt store.
  */
 const coarser: ReadonlyMap<string, ErrorCode> = new Map<string, ErrorCode>([
-  ...[...codecErrorCodes, 'BYTE_FORMAT', 'KV_DECODE', 'SESSION_DECODE', 'BOARD_DECODE'].map((code): [string, ErrorCode] => [code, 'CODEC']),
+  ...[...codecErrorCodes, 'BYTE_FORMAT', 'KV_DECODE', 'SESSION_DECODE', 'BOARD_DECODE', 'COMPOSITE_DECODE', 'VALUE_DECODE'].map((code): [string, ErrorCode] => [code, 'CODEC']),
   ['IDENTITY', 'STORAGE'],
 ]);
 
