@@ -1,8 +1,9 @@
 /**
- * `npm run sim -- [--protocol raft|gossip] --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]`
+ * `npm run sim -- [--protocol raft|gossip|bft] --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]`
  *
  * `--protocol gossip` runs the gossip simulator instead (scripts/sim-gossip.ts: its own flags and
- * summary line); `raft`, the default, runs what follows.
+ * summary line), `--protocol bft` the Byzantine one (scripts/sim-bft.ts); `raft`, the default,
+ * runs what follows.
  *
  * Runs N simulator seeds from S (default 1) on a cluster of K nodes (default 5). `--snapshots`
  * makes nodes snapshot and compact every few dozen entries and send snapshots in small chunks;
@@ -27,6 +28,7 @@ import { encodeHistory } from '../src/sim/history.ts';
 import { runSimulation, simulationDefaults, summarizeRun, type SimulationResult } from '../src/sim/simulation.ts';
 import { intruderMixDefault } from '../src/sim/intruder.ts';
 import { runGossipCli } from './sim-gossip.ts';
+import { runBftCli } from './sim-bft.ts';
 
 interface Args {
   seeds: number;
@@ -211,7 +213,7 @@ function main(): number {
   return safety + linearizability + liveness + intruder.forgedAccepted + intruder.replayedAccepted + intruder.junkAccepted > 0 ? 1 : 0;
 }
 
-/** `--protocol raft|gossip` (anywhere in the arguments), and the arguments without it. */
+/** `--protocol raft|gossip|bft` (anywhere in the arguments), and the arguments without it. */
 function protocolOf(argv: readonly string[]): { protocol: string; rest: string[] } {
   const i = argv.indexOf('--protocol');
   if (i < 0) return { protocol: 'raft', rest: [...argv] };
@@ -221,10 +223,12 @@ function protocolOf(argv: readonly string[]): { protocol: string; rest: string[]
 const { protocol, rest } = protocolOf(process.argv.slice(2));
 if (protocol === 'gossip') {
   process.exitCode = runGossipCli(rest);
+} else if (protocol === 'bft') {
+  process.exitCode = runBftCli(rest);
 } else if (protocol === 'raft') {
   process.argv.splice(2, process.argv.length - 2, ...rest);
   process.exitCode = main();
 } else {
-  console.error(`sim: --protocol must be raft or gossip, got ${JSON.stringify(protocol)}\n${usage}`);
+  console.error(`sim: --protocol must be raft, gossip or bft, got ${JSON.stringify(protocol)}\n${usage}`);
   process.exitCode = 2;
 }
