@@ -14,11 +14,31 @@
  *      still differ from what it was sent.
  *
  * k differing names cost about 16·k·depth hashes plus k states, whatever the store's size. One
- * exchange of ours at a time, at most `antiEntropyRequestsInFlightMax` requests in flight, given
- * up after `antiEntropyTimeoutTicks` of silence; the responder keeps no state per exchange and
- * answers at most `antiEntropyAnswersPerIntervalMax` messages per interval. A node with nothing
- * starts no exchange (nothing to offer; its neighbours' exchanges fill it), so a swarm without
- * CRDTs sends no data message at all.
+ * exchange of ours at a time, at most `antiEntropyRequestsInFlightMax` requests in flight; the
+ * responder keeps no state per exchange and answers at most `antiEntropyAnswersPerIntervalMax`
+ * messages per interval. A node with nothing starts no exchange (nothing to offer; its
+ * neighbours' exchanges fill it), so a swarm without CRDTs sends no data message at all.
+ *
+ * A node FAR behind (offline while its peers made thousands of CRDTs, or new to a swarm that
+ * holds them) needs a walk of more requests than one interval's answers: 3,000 differing names
+ * at depth 4 take about 110 requests against 64 answers. The responder refuses the rest
+ * silently, and a walk that then started over from the root at the next interval met the same
+ * wall every time and never finished (test/core/gossip/anti-entropy-catch-up.test.ts: 3,000 and
+ * 4,000 names never converged, 1.7-2.5 MB spent on walks thrown away). So a walk is resumable:
+ *
+ *   - It goes depth first (the newest requests first), so names are found from the first leaves
+ *     on, and what waits to be asked stays small: at most `stackRequestsMax` requests, past which
+ *     the walk is cut short (what was found is sent; the next exchange finds the rest).
+ *   - Names found are sent in chunks of `dataItemsPerMessageMax` (our states and the names we
+ *     want), not all at the end, so a walk that stops still delivers what it found.
+ *   - A round that heard answers and then falls silent for `antiEntropyTimeoutTicks` (the
+ *     responder's budget is spent, or a message was lost) is parked, not given up: its requests
+ *     in flight go back on the stack and the walk goes on with the same peer at our next
+ *     interval: at most `roundsMax` of our intervals and that many intervals' worth of answers
+ *     (a peer claiming a deep tree differs everywhere would keep us walking 16^depth leaves).
+ *     A round that heard nothing is a timeout, as before.
+ *   - Answers must match a request in flight (a response echoes what it answers), so a late
+ *     answer to a parked request, or one we never asked, is counted as unexpected and unused.
  */
 import { isCrdtTypeName } from '../crdt/crdt-type-name.ts';
 import { wireEquals } from '../crdt/crdt-types.ts';
@@ -33,11 +53,12 @@ import {
   type MerkleResponse,
 } from '../crdt/merkle-messages.ts';
 import { placementHash } from '../crdt/merkle-hash.ts';
+import { merkleFanout } from '../crdt/merkle.ts';
 import { textProblem } from '../crdt/text.ts';
 import type { GossipContext } from './context.ts';
 import type { CrdtStore, CrdtEntry } from './crdt-store.ts';
 import { fits, itemBytes, pack } from './data-packing.ts';
-import { crdtNameBytesMax, merkleLeavesPerRequestMax, merkleNodesPerRequestMax, seqMax, stateValuesMax, wantPerMessageMax } from './limits.ts';
+import { crdtNameBytesMax, dataItemsPerMessageMax, merkleLeavesPerRequestMax, merkleNodesPerRequestMax, seqMax, stateValuesMax, wantPerMessageMax } from './limits.ts';
 import type { CrdtMerkleMessage, CrdtRef, CrdtStatesMessage, StateItem } from './messages.ts';
 import type { NodeId } from './types.ts';
 
@@ -53,9 +74,39 @@ interface Exchange {
   readonly id: number;
   readonly peer: NodeId;
   lastHeardTick: number;
-  inFlight: number;
-  readonly queue: MerkleRequest[];
+  /** Requests sent and not answered yet (at most antiEntropyRequestsInFlightMax). */
+  readonly inFlight: MerkleRequest[];
+  /** Requests to send, the last one first (depth first); at most `stackRequestsMax`. */
+  readonly stack: MerkleRequest[];
+  /** Names found to differ and not sent yet (fewer than dataItemsPerMessageMax between sends). */
   readonly keys: Set<string>;
+  /** Names found to differ over the whole exchange (at most crdtsMax: see take). */
+  found: number;
+  /** Answers taken (at most `roundsMax` intervals' worth of a responder's budget). */
+  answers: number;
+  /** Our intervals the exchange has run in, this one included (at most `roundsMax`). */
+  rounds: number;
+  /** Whether an answer arrived in this round. */
+  heard: boolean;
+  /** Waiting for our next interval to go on (a round fell silent after answers). */
+  parked: boolean;
+}
+
+/**
+ * Most rounds one exchange runs: enough for the largest honest walk at the defaults (two stores
+ * of crdtsMax (4,096) different names, about 260 requests at 64 answers per interval) with room
+ * for lost messages; past it the exchange ends with what it found (sent already), so one slow
+ * neighbour cannot hold our turn forever and a larger difference is finished by later exchanges.
+ */
+export const roundsMax = 8;
+
+/**
+ * Most requests waiting in one exchange's stack. One answer adds at most 16 requests (a
+ * `hashes` answer of 64 nodes has 1,024 children, asked 64 at a time), and depth first keeps
+ * about 16 per level per request in flight; a walk that would pass it is cut short.
+ */
+export function stackRequestsMax(requestsInFlightMax: number, depth: number): number {
+  return merkleFanout * requestsInFlightMax * (depth + 1);
 }
 
 interface MeasuredState {
@@ -86,31 +137,74 @@ export class AntiEntropy {
     this.answersLeft = ctx.cfg.antiEntropyAnswersPerIntervalMax;
   }
 
-  /** Whether an exchange of ours is under way (tests, status). */
+  /** Whether an exchange of ours is under way, or parked until our next interval (tests, status). */
   get busy(): boolean {
     return this.exchange !== null;
+  }
+
+  /** Requests our exchange holds, to send or in flight (tests: they stay bounded). */
+  get requestsHeld(): number {
+    return this.exchange === null ? 0 : this.exchange.stack.length + this.exchange.inFlight.length;
+  }
+
+  /** Rounds our exchange has run in (0 without one). */
+  get rounds(): number {
+    return this.exchange?.rounds ?? 0;
   }
 
   tick(): void {
     const { ctx } = this;
     const ex = this.exchange;
-    if (ex !== null && ctx.now - ex.lastHeardTick >= ctx.cfg.antiEntropyTimeoutTicks) {
-      ctx.counters.antiEntropyTimeouts++;
-      this.exchange = null;
-    }
+    if (ex !== null && !ex.parked && ctx.now - ex.lastHeardTick >= ctx.cfg.antiEntropyTimeoutTicks) this.fallSilent(ex);
     if (ctx.now < this.nextTick) return;
     this.nextTick = ctx.now + ctx.cfg.antiEntropyIntervalTicks;
     this.answersLeft = ctx.cfg.antiEntropyAnswersPerIntervalMax;
+    this.onInterval();
+  }
+
+  /**
+   * No answer for a timeout. After answers in this round, the peer's budget is spent or a message
+   * was lost: send what was found, put the unanswered requests back, and go on at our next
+   * interval. A round that heard nothing (the peer is gone or mute) is given up.
+   */
+  private fallSilent(ex: Exchange): void {
+    this.flush(ex);
+    if (!ex.heard) {
+      this.ctx.counters.antiEntropyTimeouts++;
+      this.exchange = null;
+      return;
+    }
+    ex.stack.push(...ex.inFlight.reverse());
+    ex.inFlight.length = 0;
+    ex.parked = true;
+  }
+
+  /**
+   * Our interval: the exchange under way goes into its next round (a parked one goes on), unless
+   * it has had `roundsMax` rounds, answered or not (so a peer dribbling answers holds our turn
+   * that long at most), or its peer left our mesh; then it ends with what it found, and a new
+   * one may start.
+   */
+  private onInterval(): void {
+    this.store.refreshAll();
+    const ex = this.exchange;
+    if (ex !== null) {
+      if (ex.rounds < roundsMax && this.host.mesh().includes(ex.peer)) {
+        ex.rounds++;
+        if (ex.parked) this.resume(ex);
+        return;
+      }
+      this.finish(ex);
+    }
     this.maybeStart();
   }
 
   /**
-   * Start an exchange with the next mesh neighbour in turn, unless one is under way or we hold
-   * nothing; a neighbour that asked us a request within the last interval is comparing with us
-   * already (whatever it finds, it sends us and asks us for), and is passed over.
+   * Start an exchange with the next mesh neighbour in turn, unless we hold nothing; a neighbour
+   * that asked us a request within the last interval is comparing with us already (whatever it
+   * finds, it sends us and asks us for), and is passed over.
    */
-  maybeStart(): void {
-    this.store.refreshAll();
+  private maybeStart(): void {
     if (this.exchange !== null || this.store.tree.size === 0) return;
     const mesh = this.host.mesh();
     const since = this.ctx.now - this.ctx.cfg.antiEntropyIntervalTicks;
@@ -119,8 +213,27 @@ export class AntiEntropy {
     if (candidates.length === 0) return;
     const peer = candidates[this.turn++ % candidates.length] as NodeId;
     this.lastExchangeId = this.lastExchangeId >= seqMax ? 1 : this.lastExchangeId + 1;
-    this.exchange = { id: this.lastExchangeId, peer, lastHeardTick: this.ctx.now, inFlight: 0, queue: [{ type: 'hashes-request', level: 0, nodes: [0] }], keys: new Set() };
+    this.exchange = {
+      id: this.lastExchangeId,
+      peer,
+      lastHeardTick: this.ctx.now,
+      inFlight: [],
+      stack: [{ type: 'hashes-request', level: 0, nodes: [0] }],
+      keys: new Set(),
+      found: 0,
+      answers: 0,
+      rounds: 1,
+      heard: false,
+      parked: false,
+    };
     this.ctx.counters.antiEntropyStarted++;
+    this.pump();
+  }
+
+  private resume(ex: Exchange): void {
+    ex.parked = false;
+    ex.heard = false;
+    ex.lastHeardTick = this.ctx.now;
     this.pump();
   }
 
@@ -186,23 +299,34 @@ export class AntiEntropy {
 
   private take(from: NodeId, exchange: number, response: MerkleResponse): void {
     const ex = this.exchange;
-    if (ex === null || ex.peer !== from || ex.id !== exchange || ex.inFlight === 0) {
+    const at = ex === null || ex.peer !== from || ex.id !== exchange ? -1 : ex.inFlight.findIndex((request) => answers(response, request));
+    if (ex === null || at < 0) {
       this.ctx.counters.antiEntropyUnexpected++;
       return;
     }
-    ex.inFlight--;
+    ex.inFlight.splice(at, 1);
     ex.lastHeardTick = this.ctx.now;
+    ex.heard = true;
+    ex.answers++;
     const step = takeResponse(this.store.tree, response);
     if (!step.ok) {
       this.refused(from, exchange);
       return;
     }
-    for (const request of step.value.requests) ex.queue.push(...split(request));
+    const requests = step.value.requests.flatMap(split);
+    // Depth first: the first of these is asked next.
+    for (let i = requests.length - 1; i >= 0; i--) ex.stack.push(requests[i] as MerkleRequest);
     for (const key of step.value.keys) ex.keys.add(key);
-    // We could hold no more names than crdtsMax: a peer claiming more differ is cut short there.
-    if (ex.keys.size >= this.ctx.cfg.crdtsMax) {
-      ex.queue.length = 0;
-      ex.inFlight = 0;
+    ex.found += step.value.keys.length;
+    if (ex.keys.size >= dataItemsPerMessageMax) this.flush(ex);
+    // We could hold no more names than crdtsMax: a peer claiming more differ is cut short there;
+    // so is a walk past its stack's bound, or past what an honest responder answers in roundsMax
+    // intervals (a peer claiming a deep tree differs everywhere would keep us walking 16^depth
+    // leaves). The next exchange finds the rest.
+    const cfg = this.ctx.cfg;
+    if (ex.found >= cfg.crdtsMax || ex.answers >= roundsMax * cfg.antiEntropyAnswersPerIntervalMax || ex.stack.length > stackRequestsMax(cfg.antiEntropyRequestsInFlightMax, this.store.tree.depth)) {
+      ex.stack.length = 0;
+      ex.inFlight.length = 0;
     }
     this.pump();
   }
@@ -210,21 +334,27 @@ export class AntiEntropy {
   /** Send what the exchange may have in flight; finish it when nothing is left to ask. */
   private pump(): void {
     const ex = this.exchange;
-    if (ex === null) return;
-    while (ex.inFlight < this.ctx.cfg.antiEntropyRequestsInFlightMax && ex.queue.length > 0) {
-      this.sendMerkle(ex.peer, ex.id, ex.queue.shift() as MerkleRequest);
-      ex.inFlight++;
+    if (ex === null || ex.parked) return;
+    while (ex.inFlight.length < this.ctx.cfg.antiEntropyRequestsInFlightMax && ex.stack.length > 0) {
+      const request = ex.stack.pop() as MerkleRequest;
+      ex.inFlight.push(request);
+      this.sendMerkle(ex.peer, ex.id, request);
     }
-    if (ex.inFlight === 0 && ex.queue.length === 0) this.finish(ex);
+    if (ex.inFlight.length === 0 && ex.stack.length === 0) this.finish(ex);
   }
 
-  /** The walk is done: send our states of the differing names, and ask for theirs. */
+  /** The walk is done or cut short: send our states of the last differing names found, and ask for theirs. */
   private finish(ex: Exchange): void {
-    const { ctx } = this;
-    this.store.refreshAll();
     this.exchange = null;
-    ctx.counters.antiEntropyCompleted++;
-    ctx.counters.antiEntropyNamesDiffering += ex.keys.size;
+    this.ctx.counters.antiEntropyCompleted++;
+    this.flush(ex);
+  }
+
+  /** Our states of the differing names found since the last flush, and the names we want. */
+  private flush(ex: Exchange): void {
+    if (ex.keys.size === 0) return;
+    this.store.refreshAll();
+    this.ctx.counters.antiEntropyNamesDiffering += ex.keys.size;
     const entries: CrdtEntry[] = [];
     const want: CrdtRef[] = [];
     for (const key of [...ex.keys].sort()) {
@@ -235,6 +365,7 @@ export class AntiEntropy {
       const entry = this.store.get(key);
       if (entry !== undefined && !this.store.isEmpty(entry)) entries.push(entry);
     }
+    ex.keys.clear();
     this.sendStates(ex.peer, ex.id, entries, want, false);
   }
 
@@ -285,6 +416,17 @@ export class AntiEntropy {
       ctx.send({ type: 'crdt-states', from: ctx.self, to, exchange, states: group.map((s) => s.item), want: wanted });
     }
   }
+}
+
+/** Whether `response` answers `request`: responses echo the nodes or leaves they answer (a leaves answer lists what it left unanswered). */
+function answers(response: MerkleResponse, request: MerkleRequest): boolean {
+  if (response.type === 'hashes') return request.type === 'hashes-request' && request.level === response.level && sameIndices(request.nodes, response.nodes);
+  if (request.type !== 'leaves-request' || response.leaves.length + response.unanswered.length !== request.leaves.length) return false;
+  return sameIndices(request.leaves, [...response.leaves, ...response.unanswered]);
+}
+
+function sameIndices(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The CRDT a store key names, or null when it is no store key (`<type>/<name>`). */
