@@ -4,18 +4,20 @@
  * engine. The envelope (envelope.ts) is routed and authenticated first; only then does a family
  * codec read the body.
  *
- * `raft` and `gossip` have codecs. `bft` and `client` are families of the protocol without one
- * yet: `decodeFamilyBody` refuses their bodies as UNSUPPORTED_FAMILY, which the router counts
+ * `raft`, `gossip` and `bft` have codecs. `client` is a family of the protocol without one
+ * yet: `decodeFamilyBody` refuses its bodies as UNSUPPORTED_FAMILY, which the router counts
  * like any other drop. A family joins by adding its message type to `FamilyMessages` and its
  * codec to `createFamilyCodecs`; the types then make every router `switch` on the family name
  * it.
  */
+import type { BftMessage } from '../core/bft/messages.ts';
 import type { GossipMessage } from '../core/gossip/messages.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
+import { decodeBftBody, encodeBftBody } from './codec-bft.ts';
 import { decodeGossipBody, encodeGossipBody } from './codec-gossip.ts';
 import { decodeRaftBody, encodeRaftBody } from './codec-raft.ts';
 import type { DecodedEnvelope, ProtocolFamily } from './envelope.ts';
@@ -44,6 +46,7 @@ export interface FamilyCodec<M, F extends ProtocolFamily = ProtocolFamily> {
 export interface FamilyMessages {
   readonly raft: Message;
   readonly gossip: GossipMessage;
+  readonly bft: BftMessage;
 }
 
 /** The families with a codec. */
@@ -73,9 +76,18 @@ export function createGossipCodec(limits: CodecLimits = codecLimitsDefault): Fam
   };
 }
 
+/** The `bft` family's codec (codec-bft.ts) under `limits`: request digests computed at decode. */
+export function createBftCodec(limits: CodecLimits = codecLimitsDefault): FamilyCodec<BftMessage, 'bft'> {
+  return {
+    family: 'bft',
+    encode: (message) => encodeBftBody(message, limits),
+    decode: (body, ctx) => decodeBftBody(body, { from: ctx.from, to: ctx.to, limits }),
+  };
+}
+
 /** Every family codec under one set of limits. */
 export function createFamilyCodecs(limits: CodecLimits = codecLimitsDefault): FamilyCodecs {
-  return { raft: createRaftCodec(limits), gossip: createGossipCodec(limits) };
+  return { raft: createRaftCodec(limits), gossip: createGossipCodec(limits), bft: createBftCodec(limits) };
 }
 
 export function isCodedFamily(family: ProtocolFamily, codecs: FamilyCodecs): family is CodedFamily {
@@ -99,6 +111,10 @@ export function decodeFamilyBody(codecs: FamilyCodecs, envelope: Pick<DecodedEnv
     }
     case 'gossip': {
       const decoded = codecs.gossip.decode(body, { cluster, from, to });
+      return decoded.ok ? ok({ family, message: decoded.value }) : decoded;
+    }
+    case 'bft': {
+      const decoded = codecs.bft.decode(body, { cluster, from, to });
       return decoded.ok ? ok({ family, message: decoded.value }) : decoded;
     }
     default: {

@@ -11,7 +11,8 @@
  *      frames (hellos) teach the link epochs and the peers' identity keys. Without a secret,
  *      frames carry no tag and a tagged frame is refused (this node could not check it);
  *   3. the family's codec (src/io/family-codecs.ts) reads the body: `raft` goes to the Raft
- *      engine's handler, `gossip` to the gossip host's (`gossip`); a family no engine of this
+ *      engine's handler, `gossip` to the gossip host's (`gossip`), `bft` to the BFT part's
+ *      (`bft`: replica and client messages alike); a family no engine of this
  *      node speaks (no handler: a gossip-only node's Raft frames, a Raft-only node's gossip
  *      frames) is refused as UNSUPPORTED_FAMILY before its body is read.
  *
@@ -27,9 +28,12 @@
  * again: the followers of a 3-node cluster never talk until the leader is gone, and their first
  * vote requests used to wait out an election timeout).
  */
+import type { BftMessage } from '../core/bft/messages.ts';
 import type { GossipMessage } from '../core/gossip/messages.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
+import { bftClientNodeOf } from '../io/bft-client-id.ts';
+import { decodeBftBody, tryEncodeBftBody } from '../io/codec-bft.ts';
 import { decodeGossipBody, tryEncodeGossipBody } from '../io/codec-gossip.ts';
 import { decodeRaftBody, tryEncodeRaftBody } from '../io/codec-raft.ts';
 import { codecLimitsDefault, type CodecLimits } from '../io/codec-limits.ts';
@@ -110,11 +114,20 @@ export class FrameRouter implements PeerLink<Message> {
   readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0, framesSentAfterHello: 0, framesHeldDropped: 0 };
   private handler: ((m: Message) => void) | null = null;
   private gossipHandler: ((m: GossipMessage) => void) | null = null;
+  private bftHandler: ((m: BftMessage) => void) | null = null;
   /** The `gossip` family's messages, both ways, through this router's envelope, guard and codec. */
   readonly gossip: FamilyLink<GossipMessage> = {
     send: (m) => this.sendGossip(m),
     onMessage: (handler) => {
       this.gossipHandler = handler;
+    },
+  };
+  /** The `bft` family's messages, both ways (request digests computed by the codec at decode). */
+  readonly bft: FamilyLink<BftMessage> = {
+    // A reply to a node's client (bft-client-id.ts) goes to that node.
+    send: (m) => this.sendFamily('bft', bftClientNodeOf(m.to) ?? m.to, tryEncodeBftBody(m, this.limits)),
+    onMessage: (handler) => {
+      this.bftHandler = handler;
     },
   };
   private readonly limits: CodecLimits;
@@ -181,10 +194,14 @@ export class FrameRouter implements PeerLink<Message> {
 
   private sendGossip(m: GossipMessage): void {
     if (this.closed) return;
-    const body = tryEncodeGossipBody(m, this.limits);
-    // As for Raft: the engine bounds what it sends, so a refusal here is our bug.
+    this.sendFamily('gossip', m.to, tryEncodeGossipBody(m, this.limits));
+  }
+
+  private sendFamily(family: ProtocolFamily, to: NodeId, body: ReturnType<typeof tryEncodeGossipBody>): void {
+    if (this.closed) return;
+    // As for Raft: the engines bound what they send, so a refusal here is our bug.
     if (!body.ok) throw body.error;
-    this.sendFrame('gossip', m.to, body.value);
+    this.sendFrame(family, to, body.value);
   }
 
   /**
@@ -389,6 +406,13 @@ export class FrameRouter implements PeerLink<Message> {
       if (!message.ok) return this.drop(message.error.code);
       this.metrics.framesAccepted++;
       this.gossipHandler(message.value);
+      return;
+    }
+    if (family === 'bft' && this.bftHandler !== null) {
+      const message = decodeBftBody(body, { from, to, limits: this.limits });
+      if (!message.ok) return this.drop(message.error.code);
+      this.metrics.framesAccepted++;
+      this.bftHandler(message.value);
       return;
     }
     // No engine of this node speaks the family (its body is never read).

@@ -159,13 +159,14 @@ describe('round trips through envelope and body codec', () => {
 
   it('families without a codec: UNSUPPORTED_FAMILY, after the envelope is accepted', () => {
     const body = encodeRaftBody(sampleOf('heartbeat'));
-    const coded = ['raft', 'gossip'];
+    const coded = ['raft', 'gossip', 'bft'];
     expect(protocolFamilies.filter((f) => coded.includes(f))).toEqual(coded);
     for (const family of protocolFamilies.filter((f) => !coded.includes(f))) {
       expectRefused(frameAround(body, 'n1', 'n2', family), 'n2', 'UNSUPPORTED_FAMILY', 'family');
     }
     // The gossip family has its codec: a Raft body there is refused by it, not read as Raft.
     expectRefused(frameAround(body, 'n1', 'n2', 'gossip'), 'n2', 'UNKNOWN_TYPE', 'body.type');
+    expectRefused(frameAround(body, 'n1', 'n2', 'bft'), 'n2', 'UNKNOWN_TYPE', 'body.type');
   });
 
   it('the family body carries its family for a router to switch on', () => {
@@ -176,6 +177,8 @@ describe('round trips through envelope and body codec', () => {
           return b.message.type;
         case 'gossip':
           return `gossip ${b.message.type}`;
+        case 'bft':
+          return `bft ${b.message.type}`;
       }
     };
     expect(result.ok && route(result.value)).toBe('vote');
