@@ -19,14 +19,16 @@ import type { CrdtTypeName } from './crdt-type-name.ts';
 import { decodeGCounter, encodeGCounter, gCounterEmpty, gCounterEntries, gCounterMerge, gCounterValue, type GCounter } from './g-counter.ts';
 import { decodeLwwRegister, encodeLwwRegister, lwwEmpty, lwwEntries, lwwMerge, lwwValue, type LwwRegister } from './lww-register.ts';
 import { decodeMvRegister, encodeMvRegister, mvEmpty, mvEntries, mvMerge, mvValue, type MvRegister } from './mv-register.ts';
-import { decodeOrMap, encodeOrMap, orMapEmpty, orMapEntries, orMapMerge, orMapValue, type OrMap, type OrMapEntry } from './or-map.ts';
-import { decodeOrSet, encodeOrSet, orSetEmpty, orSetEntries, orSetMerge, orSetValue, type OrSet } from './or-set.ts';
+import type { MergeOutcome } from './merge-delta.ts';
+import { decodeOrMap, encodeOrMap, orMapEmpty, orMapEntries, orMapMerge, orMapMergeDelta, orMapValue, type OrMap, type OrMapEntry } from './or-map.ts';
+import { decodeOrSet, encodeOrSet, orSetEmpty, orSetEntries, orSetMerge, orSetMergeDelta, orSetValue, type OrSet } from './or-set.ts';
 import { decodePnCounter, encodePnCounter, pnCounterEmpty, pnCounterEntries, pnCounterMerge, pnCounterValue, type PnCounter } from './pn-counter.ts';
 import type { CrdtRefusal } from './refusal.ts';
 import type { Scalar } from './scalar.ts';
 import type { WireValue } from './wire-reader.ts';
 
 export { crdtTypeNames, isCrdtTypeName, type CrdtTypeName } from './crdt-type-name.ts';
+export type { MergeOutcome } from './merge-delta.ts';
 
 /**
  * The operations every type offers. Declared as methods, so that a `CrdtType<GCounter, number>`
@@ -39,6 +41,12 @@ export interface CrdtType<S, V> {
   empty(): S;
   /** The least upper bound of two states (or a state and a delta, or two deltas). */
   merge(a: S, b: S): S;
+  /**
+   * `merge(state, delta)` and whether it differs from `state`, at a cost in proportion to the
+   * delta where the type is large (OR-Set, OR-Map: merge-delta.ts, with the keys it changed);
+   * the small types merge and compare encodings. What a node does with every peer's delta.
+   */
+  mergeDelta(state: S, delta: S): MergeOutcome<S>;
   /** What the application sees. */
   value(state: S): V;
   /** Whether two states are the same state (compares the canonical encodings). */
@@ -82,9 +90,15 @@ export type CrdtTypeOf<N extends CrdtTypeName> = CrdtType<CrdtStates[N], CrdtVal
 
 function define<N extends CrdtTypeName>(
   name: N,
-  parts: Omit<CrdtTypeOf<N>, 'name' | 'equals'>,
+  parts: Omit<CrdtTypeOf<N>, 'name' | 'equals' | 'mergeDelta'> & Partial<Pick<CrdtTypeOf<N>, 'mergeDelta'>>,
 ): CrdtTypeOf<N> {
-  return { name, ...parts, equals: (a, b) => wireEquals(parts.encode(a), parts.encode(b)) };
+  const equals = (a: CrdtStates[N], b: CrdtStates[N]): boolean => wireEquals(parts.encode(a), parts.encode(b));
+  // A counter or register is a few entries per replica: merging it whole and comparing encodings is cheap.
+  const mergeWhole = (state: CrdtStates[N], delta: CrdtStates[N]): MergeOutcome<CrdtStates[N]> => {
+    const merged = parts.merge(state, delta);
+    return { state: merged, changed: !equals(state, merged), touched: null };
+  };
+  return { name, ...parts, equals, mergeDelta: parts.mergeDelta ?? mergeWhole };
 }
 
 export const crdtTypes: { readonly [N in CrdtTypeName]: CrdtTypeOf<N> } = {
@@ -123,6 +137,7 @@ export const crdtTypes: { readonly [N in CrdtTypeName]: CrdtTypeOf<N> } = {
   'or-set': define('or-set', {
     empty: orSetEmpty,
     merge: orSetMerge,
+    mergeDelta: orSetMergeDelta,
     value: orSetValue,
     encode: encodeOrSet,
     decode: decodeOrSet,
@@ -131,6 +146,7 @@ export const crdtTypes: { readonly [N in CrdtTypeName]: CrdtTypeOf<N> } = {
   'or-map': define('or-map', {
     empty: orMapEmpty,
     merge: orMapMerge,
+    mergeDelta: orMapMergeDelta,
     value: orMapValue,
     encode: encodeOrMap,
     decode: decodeOrMap,

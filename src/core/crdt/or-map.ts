@@ -22,6 +22,7 @@ import type { CrdtTypeName } from './crdt-type-name.ts';
 import { joinCausal, type Causal } from './dot-store.ts';
 import { encodeCausal, readCausal } from './dot-store-wire.ts';
 import { nestingDepthMax } from './limits.ts';
+import { mergeKeyedDelta, type KeyedKind, type MergeOutcome } from './merge-delta.ts';
 import { mvWrite, type MvStore } from './mv-register.ts';
 import {
   embeddedKind,
@@ -35,6 +36,7 @@ import {
   type EmbeddedStore,
   type EmbeddedValue,
   type OrMapEntry,
+  type OrMapField,
   type OrMapStore,
 } from './or-map-store.ts';
 import { keyArgumentRefusal, orSetAdd, orSetRemove, type OrSetStore } from './or-set.ts';
@@ -134,6 +136,22 @@ function applyToField(inner: Causal<EmbeddedStore>, replica: ReplicaId, op: Fiel
 
 export function orMapMerge(a: OrMap, b: OrMap): OrMap {
   return joinCausal(a, b, orMapStoreKind);
+}
+
+const fieldKind: KeyedKind<OrMapField> = {
+  dots: (field) => embeddedKind(field.type).dots(field.store),
+  join: (a, aContext, b, bContext) => {
+    const field = (a ?? b) as OrMapField;
+    const kind = embeddedKind(field.type);
+    const store = kind.join(a?.store ?? kind.empty, aContext, b?.store ?? kind.empty, bContext);
+    if (kind.isEmpty(store)) return undefined;
+    return store === field.store ? field : { key: field.key, type: field.type, store };
+  },
+};
+
+/** `orMapMerge`, at a cost in proportion to `delta`, with the field ids (`fieldId`) it changed (merge-delta.ts). */
+export function orMapMergeDelta(state: OrMap, delta: OrMap): MergeOutcome<OrMap> {
+  return mergeKeyedDelta(state, delta, fieldKind);
 }
 
 /** Every field, by key then type. */

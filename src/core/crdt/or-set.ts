@@ -16,9 +16,10 @@
  */
 import { err, ok, type Result } from '../result.ts';
 import { contextEntries, contextOf, emptyContext, nextDot, type Dot } from './causal-context.ts';
-import { dotFunSize, dotSetKind, dotsOfFun, joinCausal, joinDotMap, singleDot, type Causal, type DotSet, type StoreKind } from './dot-store.ts';
+import { dotFunSize, dotSetKind, dotsOfFun, joinCausal, joinDotMap, joinDotSet, singleDot, type Causal, type DotSet, type StoreKind } from './dot-store.ts';
 import { encodeCausal, pushDots, pushNothing, readCausal, readDotSetAt } from './dot-store-wire.ts';
 import { keyBytesMax } from './limits.ts';
+import { mergeKeyedDelta, type KeyedKind, type MergeOutcome } from './merge-delta.ts';
 import type { ReplicaTable } from './replica-table.ts';
 import { argumentRefusal, type CrdtRefusal } from './refusal.ts';
 import { compareText, describeTextProblem, textProblem } from './text.ts';
@@ -93,6 +94,20 @@ export function orSetHas(state: Causal<OrSetStore>, element: string): boolean {
 
 export function orSetMerge(a: OrSet, b: OrSet): OrSet {
   return joinCausal(a, b, orSetStoreKind);
+}
+
+const emptyDots: DotSet = new Map();
+const elementKind: KeyedKind<DotSet> = {
+  dots: dotsOfFun,
+  join: (a, aContext, b, bContext) => {
+    const joined = joinDotSet(a ?? emptyDots, aContext, b ?? emptyDots, bContext);
+    return joined.size === 0 ? undefined : joined;
+  },
+};
+
+/** `orSetMerge`, at a cost in proportion to `delta`, with the elements whose dots changed (merge-delta.ts). */
+export function orSetMergeDelta(state: OrSet, delta: OrSet): MergeOutcome<OrSet> {
+  return mergeKeyedDelta(state, delta, elementKind);
 }
 
 /** The elements, sorted by code units. */
