@@ -38,6 +38,11 @@ export const errorCodes = [
   'ID_IN_USE',
   /** A broken invariant, that is a bug in peerquorum: the node stops and restarts from what is durable. */
   'ASSERTION',
+  /**
+   * The command is one only the leader's own runtime may propose (a services time command, a
+   * tool call's transitions): refused at the proposal boundary, nothing proposed.
+   */
+  'FORBIDDEN',
   /** Anything else: an error without a code, or with a code this build does not know. */
   'INTERNAL',
 ] as const;

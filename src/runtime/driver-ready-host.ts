@@ -145,7 +145,7 @@ function apply(d: ReadyHostContext, e: Entry): void {
     d.observer.onApplied?.(e, null, null);
     return;
   }
-  const { outcome, command } = d.machine.applyAndDecode(e.data, e.index);
+  const { outcome, command } = d.machine.applyAndDecode(e.data, e.index, e.term);
   if (outcome.status === 'rejected') d.metrics.commandsRejected++;
   d.observer.onApplied?.(e, command, outcome);
   d.proposals()?.onApplied(command, outcome, e.index);

@@ -38,6 +38,9 @@ import { LinkGuard } from '../io/crypto/link-guard.ts';
 import type { NodeIdentity } from '../io/crypto/identity.ts';
 import { loadNodeIdentity, PeerIdentities } from './peer-identities.ts';
 import { createMachine, createTransport, type MachineAdapter } from './node-parts.ts';
+import { ServicesPart } from './services-part.ts';
+import type { CompositeMachine } from '../machines/services/composite.ts';
+import { systemClock } from './clock.ts';
 import type { GossipStorage } from '../io/storage/gossip-storage.ts';
 import { createGossipStorage, GossipPart, gossipSeeds, gossipSettings, resolveProtocols } from './gossip-part.ts';
 import type {
@@ -182,6 +185,8 @@ export class NodeHost {
   readonly raft: Driver | null;
   /** The gossip half; null on a Raft-only node. */
   gossip: GossipPart | null = null;
+  /** The coordination services' runtime (services-part.ts); null unless the machine is the services machine. */
+  readonly services: ServicesPart | null;
   readonly router: FrameRouter;
   /** This node's identity key pair and the keys its peers published (for signing protocols to come). */
   readonly identities: PeerIdentities;
@@ -211,6 +216,8 @@ export class NodeHost {
       now: () => performance.now(),
     });
     this.identities = new PeerIdentities(identity, this.router);
+    const spec = machineAdapter?.services;
+    this.services = spec === undefined || machineAdapter === null ? null : new ServicesPart(options.id, machineAdapter.machine as CompositeMachine, spec, systemClock, options.proposalTimeoutMs ?? 10_000);
     this.raft = storage === null || machineAdapter === null ? null : this.createDriver(storage, machineAdapter);
   }
 
@@ -219,8 +226,10 @@ export class NodeHost {
     const driver = new Driver({
       raft: raftSettings(options),
       storage,
-      link: this.router,
+      link: this.services?.wrapLink(this.router) ?? this.router,
       observer: {
+        onApplied: (e) => this.services?.applied(e),
+        onRestored: (index) => this.services?.restored(index),
         onStep: (m: Message) => {
           if (m.type === 'append-response' && !m.reject) this.matched.set(m.from, Math.max(this.matched.get(m.from) ?? 0, m.index));
           // Raft traffic is evidence that its sender lives: phi of a leader reacts within ticks.
@@ -234,6 +243,7 @@ export class NodeHost {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.voters.length === 0 && options.joinVia !== undefined ? { joinVia: options.joinVia } : {}),
     });
+    this.services?.attach(driver);
     driver.on((e) => {
       if (e.type === 'role' && e.role === 'leader') this.matched.clear();
       for (const l of this.listeners) l(e);
@@ -308,6 +318,7 @@ export class NodeHost {
   }
 
   async propose(command: Uint8Array): Promise<Uint8Array> {
+    this.services?.checkProposal(command);
     return this.driver.propose(command);
   }
 
@@ -444,6 +455,7 @@ export class NodeHost {
 
   /** Stop: the gossip half says goodbye first (over links still open), then Raft and the links close. */
   async stop(): Promise<void> {
+    this.services?.stop();
     await this.gossip?.stop().catch(() => undefined);
     if (this.raft !== null) await this.raft.stop();
     else await this.router.close();

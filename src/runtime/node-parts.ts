@@ -11,6 +11,8 @@ import { broadcastChannelTransport, dataChannelTransport, isTransport, type Tran
 import type { Transport } from '../io/transport/transport.ts';
 import { NodeError } from './errors.ts';
 import type { MachineSpec, TransportSpec } from './worker-protocol.ts';
+import type { ServicesSpec } from './services-protocol.ts';
+import { loadValidators, servicesAdapter } from './services-part.ts';
 
 /** Answers `read` queries against a machine; the KV machine's query is a key. */
 export interface MachineAdapter {
@@ -18,6 +20,8 @@ export interface MachineAdapter {
   /** A fresh instance of the same machine, at once: the scratch a leader's snapshot is checked in (`DriverOptions.createMachine`). */
   readonly createScratch?: () => StateMachine;
   query(machine: StateMachine, query: unknown): unknown;
+  /** Set for the services machine (services-part.ts): the node runs the services' runtime. */
+  readonly services?: ServicesSpec;
 }
 
 /** What a custom machine module exports (`MachineSpec` kind `module`). */
@@ -53,6 +57,7 @@ async function importModule<T>(url: string, what: string): Promise<T> {
 
 export async function createMachine(spec: MachineSpec): Promise<MachineAdapter> {
   if (spec.kind === 'kv') return kvAdapter();
+  if (spec.kind === 'services') return servicesAdapter(spec.options, await loadValidators(spec.options ?? {}));
   const mod = await importModule<Partial<MachineModule>>(spec.url, 'machine');
   if (typeof mod.createMachine !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createMachine`);
   const made = mod.createMachine(spec.options);

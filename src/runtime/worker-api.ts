@@ -12,6 +12,7 @@ import type { Result } from '../core/result.ts';
 import { NodeError } from './errors.ts';
 import { attempt, attemptAsync, NodeHost, type NodeHostParts } from './node-host.ts';
 import type { WorkerApi, WorkerStartOptions } from './worker-protocol.ts';
+import { servicesWorkerMethods } from './services-part.ts';
 
 const notStarted = (): Result<never> => ({ ok: false, error: { code: 'STOPPED', message: 'the node is not running' } });
 
@@ -23,6 +24,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
   const withHost = <T>(f: (h: NodeHost) => T): Result<T> => (host === null ? notStarted() : attempt(() => f(host as NodeHost)));
 
   return {
+    ...servicesWorkerMethods(() => (host === null ? undefined : host.services)),
     async start(options: WorkerStartOptions, port: MessagePort) {
       return attemptAsync(async () => {
         if (host !== null || starting) throw new NodeError('CONFIG', 'this worker already hosts a node');
@@ -32,6 +34,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
           events = port;
           h.on((e) => events?.postMessage(e));
           h.onGossip((e) => events?.postMessage(e));
+          h.services?.on((e) => events?.postMessage(e));
           host = h;
           return h.status();
         } catch (e) {

@@ -22,6 +22,7 @@ import type { DriverEvent, DriverMetrics } from './driver.ts';
 import type { GossipHostMetrics } from './gossip-host.ts';
 import type { LeaderWatchMetrics } from './gossip-leader-watch.ts';
 import type { Result } from '../core/result.ts';
+import type { ServicesSpec, ServicesWatchEvent, ServicesWorkerApi } from './services-protocol.ts';
 
 /**
  * The links of the node:
@@ -44,7 +45,11 @@ export type StorageSpec = 'indexeddb' | 'memory';
  * whose `createMachine(options)` returns a `StateMachine` and whose optional
  * `query(machine, query)` answers `read` (a structured-clonable query and answer).
  */
-export type MachineSpec = { readonly kind: 'kv' } | { readonly kind: 'module'; readonly url: string; readonly options?: unknown };
+export type MachineSpec =
+  | { readonly kind: 'kv' }
+  | { readonly kind: 'module'; readonly url: string; readonly options?: unknown }
+  /** The coordination services machine (kv, board, tools, agents, config, locks on one log; services-protocol.ts). */
+  | { readonly kind: 'services'; readonly options?: ServicesSpec };
 
 /** Raft settings a page may tune (numbers and flags only; the rest is the node's identity). */
 export type RaftTuning = Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'prng' | 'applied'>>;
@@ -140,7 +145,7 @@ export interface CrdtChangedEvent<N extends CrdtTypeName = CrdtTypeName> {
 export type GossipNodeEvent = MemberChangedEvent | MemberPhiEvent | LinksWantedEvent | CrdtChangedEvent;
 
 /** Events of a node: the Raft driver's, and the gossip host's. */
-export type NodeEvent = DriverEvent | GossipNodeEvent;
+export type NodeEvent = DriverEvent | GossipNodeEvent | ServicesWatchEvent;
 export type NodeEventType = NodeEvent['type'];
 
 /** What the node read from storage when it booted, before it heard from anyone. */
@@ -238,7 +243,7 @@ export interface MachineDigest {
  * The API the worker exposes with comlink. Methods answer `Result`s (see above); `events` is a
  * MessagePort (transferred in `start`) on which the worker posts every `NodeEvent`.
  */
-export interface WorkerApi {
+export interface WorkerApi extends ServicesWorkerApi {
   start(options: WorkerStartOptions, events: MessagePort): Promise<Result<NodeStatus>>;
   propose(command: Uint8Array): Promise<Result<Uint8Array>>;
   /**
