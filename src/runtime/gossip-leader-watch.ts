@@ -36,11 +36,13 @@ import type { NodeId, Role } from '../core/raft/types.ts';
  * heard every tick, phi's floor on the standard deviation is 2 ticks (gossip-part.ts), so phi
  * reaches 2 after 6 silent ticks and 8 only after 12 (phi-accrual.ts); with the confirming look
  * that was 14 ticks against a Raft election timeout of 15 to 30, and phi gained little over Raft
- * alone. Measured in Chromium, 3 contexts over WebRTC, a 2-core machine at load 7-18 (npm run
- * bench -- browser --only crash,crash-phi; p50 of the first commit after the leader's crash):
- * with 8, 229 ms beside 236 ms for Raft alone in the same run; with 2 (and the driver's pre-vote
- * asked again, driver.ts `campaignAfterLoss`), 217 ms beside 312 ms. A lower threshold is wrong
- * more often: 1 forgotten live leader in 15 trials of 150 followed ticks with 2, none seen with 8.
+ * alone. Measured in Chromium, 3 contexts over WebRTC, a 2-core machine at load 10-13 (npm run
+ * bench -- browser --only crash,crash-phi --crash-trials 15; p50 of the first commit after the
+ * leader's crash, without / with a secret): with 8, 218 / 226 ms beside 255 / 307 ms for Raft
+ * alone in the same run; with 2 (and the driver's pre-vote asked again, driver.ts
+ * `campaignAfterLoss`), 174 / 156 ms beside 257 / 289 ms, the first follower forgetting the
+ * leader 113 ms after the crash (p50 of both; 173 ms with 8). A lower threshold is wrong more often: 2
+ * live leaders forgotten in 30 trials of 150 followed ticks with 2, none with 8.
  * One follower's wrong suspicion costs a pre-vote the others ignore; both followers suspecting
  * at once (a leader silent for 8 ticks, 80 ms) elect another leader, as Raft alone does after
  * 150 ms.
