@@ -68,8 +68,8 @@ export interface BftHostOptions {
   readonly maxCatchUpTicks?: number;
   /** Fetch the execution state at `seq` from a peer; answer null when none has it. Absent: no state transfer. */
   readonly fetchState?: (seq: number, stateDigest: Digest, done: (state: Uint8Array | null) => void) => void;
-  /** This member's answer to a vote question (default: the proposal itself, "I agree"). */
-  readonly answerVote?: (q: VoteQuestion) => Uint8Array;
+  /** This member's answer to a vote question (default: the proposal itself, "I agree"); null: answered later with `answerVote`. */
+  readonly answerVote?: (q: VoteQuestion) => Uint8Array | null;
   readonly observer?: BftHostObserver;
   readonly fail: (error: unknown) => void;
 }
@@ -178,6 +178,13 @@ export class BftHost {
     return r;
   }
 
+  /** This member's late answer to a vote question (an `answerVote` that answered null: the app answers asynchronously). */
+  answerVote(voteId: string, origin: string, value: Uint8Array): ReturnType<BftReplica['step']> {
+    const r = this.engineValue.step({ local: 'vote-answer', voteId, origin, value });
+    this.pump();
+    return r;
+  }
+
   status(): BftStatus {
     return this.engineValue.status();
   }
@@ -272,7 +279,10 @@ export class BftHost {
       });
     }
     for (const r of rd.reads) this.inbox.push({ local: 'read-result', client: r.request.client, timestamp: r.request.timestamp, ...this.execution.query(r.request.op) });
-    for (const q of rd.voteQuestions) this.inbox.push({ local: 'vote-answer', voteId: q.voteId, origin: q.origin, value: this.o.answerVote?.(q) ?? q.proposal });
+    for (const q of rd.voteQuestions) {
+      const value = this.o.answerVote === undefined ? q.proposal : this.o.answerVote(q);
+      if (value !== null) this.inbox.push({ local: 'vote-answer', voteId: q.voteId, origin: q.origin, value });
+    }
     for (const e of rd.events) {
       this.o.observer?.onEvent?.(e);
       if (e.kind === 'state-behind') this.maybeTransferState(e.seq, e.stateDigest);

@@ -41,14 +41,14 @@ export const runtimeGossipDefaults = {
   phiMinStdDevTicks: 2,
 } as const satisfies Partial<GossipConfig>;
 
-const protocolNames: readonly NodeProtocol[] = ['raft', 'gossip'];
+const protocolNames: readonly NodeProtocol[] = ['raft', 'gossip', 'bft'];
 
-/** The protocols of the start options: default Raft only; CONFIG when empty, unknown or repeated. */
+/** The protocols of the start options: default Raft only; CONFIG when empty, unknown or repeated, or 'bft' beside another. */
 export function resolveProtocols(protocols: WorkerStartOptions['protocols']): readonly NodeProtocol[] {
   if (protocols === undefined) return ['raft'];
   const list: unknown = protocols;
-  if (!Array.isArray(list) || list.length === 0 || list.some((p) => !protocolNames.includes(p as NodeProtocol)) || new Set(list).size !== list.length) {
-    throw new NodeError('CONFIG', `protocols must list 'raft', 'gossip' or both, got ${JSON.stringify(protocols)}`);
+  if (!Array.isArray(list) || list.length === 0 || list.some((p) => !protocolNames.includes(p as NodeProtocol)) || new Set(list).size !== list.length || (list.includes('bft') && list.length > 1)) {
+    throw new NodeError('CONFIG', `protocols must list 'raft', 'gossip' or both, or 'bft' alone, got ${JSON.stringify(protocols)}`);
   }
   return list as NodeProtocol[];
 }
@@ -197,7 +197,7 @@ function toNodeEvent(e: GossipEvent): GossipNodeEvent {
     case 'member-phi':
       return { type: 'member-phi', member: e.member, phi: e.phi, suspected: e.suspected };
     case 'crdt-changed':
-      return { type: 'crdt-changed', name: e.name, crdt: e.crdt, origin: e.origin, value: e.value };
+      return { type: 'crdt-changed', name: e.name, crdt: e.crdt, origin: e.origin, change: e.change } as GossipNodeEvent;
     default: {
       const never: never = e;
       return never;

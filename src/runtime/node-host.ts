@@ -43,7 +43,9 @@ import type { CompositeMachine } from '../machines/services/composite.ts';
 import { systemClock } from './clock.ts';
 import type { GossipStorage } from '../io/storage/gossip-storage.ts';
 import { createGossipStorage, GossipPart, gossipSeeds, gossipSettings, resolveProtocols } from './gossip-part.ts';
+import { BftPart, bftSettings } from './bft-part.ts';
 import type {
+  BftNodeEvent,
   BootSummary,
   GossipNodeEvent,
   MachineDigest,
@@ -152,7 +154,8 @@ export class NodeHost {
     // Before anything is opened: settings whose messages would not fit a frame are refused.
     if (raft) checkRaftFitsFrames(resolveRaftConfig({ ...raftSettings(options), prng: createPrng(0) }));
     if (protocols.includes('gossip')) gossipSettings(options);
-    const machine = raft ? (parts.machine ?? (await createMachine(options.machine))) : null;
+    const bft = protocols.includes('bft') ? bftSettings(options) : null;
+    const machine = raft || bft !== null ? (parts.machine ?? (await createMachine(options.machine))) : null;
     const storage = raft ? new BootRecorder(parts.storage ?? (await createStorage(options))) : null;
     let transport: Transport;
     let identity: NodeIdentity;
@@ -171,6 +174,7 @@ export class NodeHost {
     try {
       await host.raft?.start();
       if (gossipStorage !== null) await host.startGossip(gossipStorage);
+      if (bft !== null) host.bft = await BftPart.start({ options, inMemory: parts.storage !== undefined, router: host.router, identities: host.identities, machine: machine as MachineAdapter, emit: (e) => host.gossipListeners.forEach((l) => l(e)), fail: (e) => host.gossipFail(e) });
     } catch (e) {
       if (host.raft !== null) await host.raft.stop('boot failed').catch(() => undefined);
       else await host.router.close().catch(() => undefined);
@@ -185,6 +189,7 @@ export class NodeHost {
   readonly raft: Driver | null;
   /** The gossip half; null on a Raft-only node. */
   gossip: GossipPart | null = null;
+  bft: BftPart | null = null; // the BFT replica and client (bft-part.ts), when the node runs 'bft'
   /** The coordination services' runtime (services-part.ts); null unless the machine is the services machine. */
   readonly services: ServicesPart | null;
   readonly router: FrameRouter;
@@ -196,7 +201,7 @@ export class NodeHost {
    */
   private readonly matched = new Map<NodeId, number>();
   private readonly listeners = new Set<(e: DriverEvent) => void>();
-  private readonly gossipListeners = new Set<(e: GossipNodeEvent) => void>();
+  private readonly gossipListeners = new Set<(e: GossipNodeEvent | BftNodeEvent) => void>();
   private leaderGoneSignals = 0;
   private transfersStarted = 0;
 
@@ -271,13 +276,14 @@ export class NodeHost {
       emit: (e) => {
         for (const l of this.gossipListeners) l(e);
       },
-      fail: (e) => {
-        // A storage failure is fatal to the node (DESIGN.md §5): it stops, and boots again from what is durable.
-        const error = toTaggedError(e);
-        for (const l of this.listeners) l({ type: 'error', error });
-        void this.stop().catch(() => undefined);
-      },
+      fail: (e) => this.gossipFail(e),
     });
+  }
+
+  /** The gossip or BFT part failed (a storage failure is fatal to the node, DESIGN.md §5): it stops, and boots again from what is durable. */
+  private gossipFail(e: unknown): void {
+    for (const l of this.listeners) l({ type: 'error', error: toTaggedError(e) });
+    void this.stop().catch(() => undefined);
   }
 
   /** The Raft driver; CONFIG on a gossip-only node. */
@@ -291,10 +297,10 @@ export class NodeHost {
     return this.machineAdapter;
   }
 
-  /** Membership events of the gossip half (member-changed, member-phi, links-wanted). */
-  onGossip(listener: (e: GossipNodeEvent) => void): () => void {
-    this.gossipListeners.add(listener);
-    return () => this.gossipListeners.delete(listener);
+  /** Events of the gossip half (member-changed, member-phi, links-wanted); on a BFT node, the BFT part's (bft-*). */
+  onGossip<E extends GossipNodeEvent | BftNodeEvent = GossipNodeEvent>(listener: (e: E) => void): () => void {
+    this.gossipListeners.add(listener as (e: GossipNodeEvent | BftNodeEvent) => void);
+    return () => this.gossipListeners.delete(listener as (e: GossipNodeEvent | BftNodeEvent) => void);
   }
 
   /** The gossip half; CONFIG on a node that does not run gossip. */
@@ -319,10 +325,11 @@ export class NodeHost {
 
   async propose(command: Uint8Array): Promise<Uint8Array> {
     this.services?.checkProposal(command);
-    return this.driver.propose(command);
+    return this.bft !== null ? this.bft.propose(command) : this.driver.propose(command);
   }
 
   async read(consistency: ReadConsistency, query: unknown): Promise<unknown> {
+    if (this.bft !== null) return this.bft.read(query);
     return this.driver.read(consistency, (machine) => this.adapter.query(machine, query));
   }
 
@@ -372,6 +379,7 @@ export class NodeHost {
       identity: this.identities.status(),
       protocols: this.protocols,
       gossip: this.gossip?.status() ?? null,
+      bft: this.bft?.status() ?? null,
     };
   }
 
@@ -457,6 +465,7 @@ export class NodeHost {
   async stop(): Promise<void> {
     this.services?.stop();
     await this.gossip?.stop().catch(() => undefined);
+    await this.bft?.stop().catch(() => undefined);
     if (this.raft !== null) await this.raft.stop();
     else await this.router.close();
   }

@@ -9,6 +9,7 @@
  */
 import type { NodeId } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
+import { bftWorkerMethods } from './bft-worker-api.ts';
 import { NodeError } from './errors.ts';
 import { attempt, attemptAsync, NodeHost, type NodeHostParts } from './node-host.ts';
 import type { WorkerApi, WorkerStartOptions } from './worker-protocol.ts';
@@ -25,6 +26,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
 
   return {
     ...servicesWorkerMethods(() => (host === null ? undefined : host.services)),
+    ...bftWorkerMethods(() => host?.bft),
     async start(options: WorkerStartOptions, port: MessagePort) {
       return attemptAsync(async () => {
         if (host !== null || starting) throw new NodeError('CONFIG', 'this worker already hosts a node');

@@ -9,6 +9,7 @@
  * back into a `NodeError` with that code.
  */
 import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
+import type { CrdtChangeOf } from '../core/gossip/crdt-change.ts';
 import type { GossipConfig } from '../core/gossip/config.ts';
 import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import type { GossipCounters } from '../core/gossip/counters.ts';
@@ -54,8 +55,12 @@ export type MachineSpec =
 /** Raft settings a page may tune (numbers and flags only; the rest is the node's identity). */
 export type RaftTuning = Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'prng' | 'applied'>>;
 
-/** The protocols a node runs: Raft (one order), gossip (membership; replicated data without order), or both. */
-export type NodeProtocol = 'raft' | 'gossip';
+/**
+ * The protocols a node runs: Raft (one order), gossip (membership; replicated data without
+ * order), or both; or BFT alone (PBFT: one order that F Byzantine members of 3F + 1 cannot break;
+ * needs the cluster secret).
+ */
+export type NodeProtocol = 'raft' | 'gossip' | 'bft';
 
 /** Gossip settings a page may tune (timings in ticks of `tickMs`; src/core/gossip/config.ts). */
 export type GossipTuning = Partial<Omit<GossipConfig, 'id' | 'prng'>>;
@@ -132,20 +137,34 @@ export interface LinksWantedEvent {
 
 /**
  * A CRDT's value changed here: by a local update (`local`) or by merging a peer's delta or
- * state (`remote`). One per CRDT per Ready of the engine, with its value then.
+ * state (`remote`). One per CRDT per Ready of the engine, with what changed since the last one
+ * (src/core/gossip/crdt-change.ts: a map's touched fields, a set's touched elements, a counter's
+ * or register's new value), not the whole value: a page keeps its copy current from them.
  */
 export interface CrdtChangedEvent<N extends CrdtTypeName = CrdtTypeName> {
   readonly type: 'crdt-changed';
   readonly name: string;
   readonly crdt: N;
   readonly origin: 'local' | 'remote';
-  readonly value: CrdtValues[N];
+  readonly change: CrdtChangeOf<N>;
 }
 
 export type GossipNodeEvent = MemberChangedEvent | MemberPhiEvent | LinksWantedEvent | CrdtChangedEvent;
 
 /** Events of a node: the Raft driver's, and the gossip host's. */
-export type NodeEvent = DriverEvent | GossipNodeEvent | ServicesWatchEvent;
+export type NodeEvent = DriverEvent | GossipNodeEvent | ServicesWatchEvent | BftNodeEvent;
+
+/** Events of a BFT node (bft-part.ts). */
+export type BftNodeEvent =
+  /** This replica entered `view` (a view change completed). */
+  | { readonly type: 'bft-view-changed'; readonly view: number; readonly primary: NodeId }
+  /** This replica asked to leave its view (it suspects the primary). */
+  | { readonly type: 'bft-view-change-started'; readonly view: number; readonly reason: string }
+  /**
+   * A member asks this one for its answer to a vote (`node.bft.vote`), and the page said it
+   * answers votes itself (`bftVoteHandler(true)`): answer with `bftAnswerVote`.
+   */
+  | { readonly type: 'bft-vote-question'; readonly voteId: string; readonly origin: NodeId; readonly proposal: Uint8Array };
 export type NodeEventType = NodeEvent['type'];
 
 /** What the node read from storage when it booted, before it heard from anyone. */
@@ -192,7 +211,32 @@ export interface NodeStatus {
   readonly protocols: readonly NodeProtocol[];
   /** The gossip view, when the node runs gossip. */
   readonly gossip: GossipNodeStatus | null;
+  /** The BFT replica's view, when the node runs BFT (absent from nodes of older builds). */
+  readonly bft?: BftNodeStatus | null;
 }
+
+/** Where a BFT replica stands (PBFT §4: views, sequence numbers, watermarks of §4.3). */
+export interface BftNodeStatus {
+  readonly view: number;
+  readonly primary: NodeId;
+  /** Between sending a view-change and entering the new view. */
+  readonly viewChanging: boolean;
+  readonly lastExecutedSeq: number;
+  /** The last stable checkpoint; the low watermark is it, the high one is it plus the window. */
+  readonly stableSeq: number;
+  readonly lowWatermark: number;
+  readonly highWatermark: number;
+  /** The primaries this replica voted out, most recent last. */
+  readonly suspected: readonly NodeId[];
+  readonly replicas: readonly NodeId[];
+  /** F: members that may lie (N = 3F + 1). */
+  readonly faultsTolerated: number;
+}
+
+/** How a one-shot vote ended (`node.bft.vote`). */
+export type BftVoteOutcome =
+  | { readonly outcome: 'quorum-reached'; readonly value: Uint8Array; readonly answers: number }
+  | { readonly outcome: 'no-consensus' | 'timeout'; readonly answers: number };
 
 /** One member of the gossip view, as `node.members.list()` shows it. */
 export interface MemberInfo {
@@ -275,6 +319,12 @@ export interface WorkerApi extends ServicesWorkerApi {
   attachChannel(peer: NodeId, channel: RTCDataChannel): Result<void>;
   detachChannel(peer: NodeId): Result<void>;
   stop(): Promise<Result<void>>;
+  /** BFT: ask every member for its answer to `proposal`; answered once 2F + 1 did (or at the timeout). */
+  bftVote(proposal: Uint8Array, timeoutMs: number): Promise<Result<BftVoteOutcome>>;
+  /** BFT: whether the page answers vote questions (`bft-vote-question` events); else the worker answers the proposal itself. */
+  bftVoteHandler(on: boolean): Result<void>;
+  /** BFT: this member's answer to a `bft-vote-question`. */
+  bftAnswerVote(voteId: string, origin: NodeId, value: Uint8Array): Result<void>;
 
   // ---- test hooks (e2e; DESIGN.md §8) ---------------------------------------------------------
   /** Drop every frame to and from these peers until `unblock` (a partition). */
