@@ -54,6 +54,8 @@ import { linksFactory, type Links, type LinksFactory, type SignalingOptions } fr
 import { claimNodeId, eventShowsDurableState, evictedAtBoot, evictedAtStart, isEmptyBoot, markDurable, rejoinUnderNewId, type ClaimedId, type Rejoined } from './node-id.ts';
 import { NodeError, unwrap } from './node-error.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
+import { servicesKvClient, withServices, type ServicesNode } from './services-node.ts';
+import type { ServicesSpec } from '../runtime/services-protocol.ts';
 
 /** A transport module the worker imports (see `TransportSpec`), with an optional page side. */
 export interface CustomTransport {
@@ -68,15 +70,16 @@ export interface CustomMachine {
   readonly options?: unknown;
 }
 
-export interface CreateNodeOptions<M extends 'kv' | CustomMachine = 'kv' | CustomMachine> {
+export interface CreateNodeOptions<M extends 'kv' | 'services' | CustomMachine = 'kv' | 'services' | CustomMachine> {
   readonly cluster: string;
   /** This node's id; default: this tab's id from `sessionStorage`, else a free one of `peers`. */
   readonly id?: NodeId;
   readonly transport: 'broadcast' | 'webrtc' | CustomTransport;
   /** Default `indexeddb`. */
   readonly storage?: 'indexeddb' | 'memory';
-  /** Default `kv`. */
+  /** Default `kv`; `services`: kv, board, tools, agents, config and locks on one log (services-node.ts). */
   readonly machine?: M;
+  readonly services?: ServicesSpec;
   /**
    * The cluster's initial voters, the same on every node. A gossip-only node has no voters: its
    * `peers` are the members it joins through (and the ids a tab may take).
@@ -181,9 +184,11 @@ const lostResult: Result<never> = { ok: false, error: { code: 'INTERNAL', messag
 
 export function createNode(options: CreateNodeOptions<'kv'>): Promise<KvNode>;
 export function createNode(options: CreateNodeOptions<CustomMachine>): Promise<BytesNode>;
-export async function createNode(options: CreateNodeOptions): Promise<KvNode | BytesNode> {
+export function createNode(options: CreateNodeOptions<'services'>): Promise<ServicesNode>;
+export async function createNode(options: CreateNodeOptions): Promise<KvNode | BytesNode | ServicesNode> {
   const machine = options.machine ?? 'kv';
   if (machine === 'kv') return startNode(options, { kind: 'kv' }, kvClient);
+  if (machine === 'services') return withServices((await startNode(options, { kind: 'services', options: options.services ?? {} }, servicesKvClient)) as NodeHandle<KvCommand, KvResult, string, string | null>);
   return startNode(options, { kind: 'module', url: new URL(machine.module, location.href).href, options: machine.options }, bytesClient);
 }
 
@@ -306,7 +311,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     readonly id: NodeId,
     private readonly hold: LockHold | null,
     private readonly worker: Worker,
-    private readonly api: Comlink.Remote<WorkerApi>,
+    readonly api: Comlink.Remote<WorkerApi>,
     private readonly events: MessagePort,
     private readonly client: MachineClient<C, R, Q, A>,
     readonly persistence: Promise<PersistenceResult>,

@@ -22,6 +22,8 @@ export type { FieldOp, OrMapEntry, OrMapOp } from '../core/crdt/or-map.ts';
 export type { Scalar } from '../core/crdt/scalar.ts';
 export type { MemberState } from '../core/gossip/types.ts';
 export { NodeError } from './node-error.ts';
+export { ServiceRefusedError, type ServicesApi, type ServicesNode, type SubmittedTask, type AgentHandler, type ToolHandler, type WatchQuery } from './services-node.ts';
+export type { ServicesSpec } from '../runtime/services-protocol.ts';
 export { errorCodes, isErrorCode, type ErrorCode, type TaggedError } from '../core/error-code.ts';
 export type { Result } from '../core/result.ts';
 export { registerLinks, type LinkContext, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
