@@ -4,7 +4,11 @@
  * reply's `from` is the link-authenticated replica, so F liars cannot make F + 1 matching
  * replies. A read-only request needs 2F + 1 matching replies (a tentative answer may not
  * survive a view change unless a quorum gave it); after `readOnlyRetriesMax` retransmissions
- * without them it is sent again as an ordinary ordered request, under a new timestamp.
+ * without them it is sent again as an ordinary ordered request UNDER ITS OWN TIMESTAMP (TOCS
+ * §5.1.3 retransmits "the request" as read-write). A read-only request never enters the
+ * replicas' exactly-once table, so its timestamp is still unused for ordering; a fresh one
+ * instead would be above the timestamps already handed to requests queued behind it, and once
+ * the fallback executed, every replica would refuse those as stale for ever.
  */
 import { assert } from '../assert.ts';
 import { err, ok, type Result } from '../result.ts';
@@ -124,7 +128,7 @@ export class BftClient {
     o.retransmissions++;
     if (o.readOnly && o.retransmissions > this.cfg.readOnlyRetriesMax) {
       this.outstanding = null;
-      if (this.timestamp < timestampMax) this.begin(o.op, false, ++this.timestamp);
+      this.begin(o.op, false, o.timestamp);
       return;
     }
     o.retransmitAtTick = this.now + this.cfg.retransmitTicks;

@@ -40,6 +40,24 @@ describe('read-only requests', () => {
     expect(net.completed('r')[0]?.readOnly).toBe(false);
     expect(net.replica('r0').status().lastExecutedSeq).toBe(1);
   });
+
+  it('fall back under their own timestamp, so the requests queued behind them still execute', () => {
+    // Simulator seed 102 (4 replicas, B = 1): the fallback took a fresh timestamp above those of
+    // the writes queued behind the read; once it executed, every replica refused them as stale.
+    const net = new BftNetwork({ seed: 3 });
+    for (const liar of ['r1', 'r2'])
+      net.tamper.set(liar, (m: BftMessage) => (m.type === 'reply' && m.readOnly ? [{ ...m, result: new TextEncoder().encode(`lie-${liar}`) }] : [m]));
+    net.addClient('r', 5);
+    const read = net.submit('r', 'get', true);
+    const writes = [net.submit('r', 'w1'), net.submit('r', 'w2')];
+    expect(net.runUntil(() => net.completed('r').length === 3, 3000)).toBeGreaterThanOrEqual(0);
+    expect(net.completed('r').map((e) => [e.timestamp, e.readOnly])).toEqual([
+      [read, false],
+      [writes[0], false],
+      [writes[1], false],
+    ]);
+    expect(net.replica('r0').status().counters.requestsStale).toBe(0);
+  });
 });
 
 describe('exactly once per client timestamp', () => {
