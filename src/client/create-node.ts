@@ -31,29 +31,14 @@ import type { CrdtTypeName } from '../core/crdt/crdt-types.ts';
 import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import { crdtHandle, crdtTypeOfKind, type CrdtHandleOf, type CrdtKind } from './crdt-handles.ts';
 import type { Members } from './members.ts';
-import type {
-  BootSummary,
-  CrdtChangedEvent,
-  GossipTuning,
-  MachineDigest,
-  MachineSpec,
-  NodeEvent,
-  NodeEventType,
-  NodeMetrics,
-  NodeProtocol,
-  NodeStatus,
-  RaftTuning,
-  ReadConsistency,
-  TransportSpec,
-  WorkerApi,
-  WorkerStartOptions,
-} from '../runtime/worker-protocol.ts';
+import type { BootSummary, CrdtChangedEvent, GossipTuning, MachineDigest, MachineSpec, NodeEvent, NodeEventType, NodeMetrics, NodeProtocol, NodeStatus, RaftTuning, ReadConsistency, TransportSpec, WorkerApi, WorkerStartOptions } from '../runtime/worker-protocol.ts';
 import { bytesClient, kvClient, type MachineClient } from './machine-client.ts';
 import { LeaderWatch, type LockHold } from './locks.ts';
 import { linksFactory, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
 import { claimNodeId, eventShowsDurableState, evictedAtBoot, evictedAtStart, isEmptyBoot, markDurable, rejoinUnderNewId, type ClaimedId, type Rejoined } from './node-id.ts';
 import { NodeError, unwrap } from './node-error.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
+import { bftHandle, type BftHandle } from './bft-handle.ts';
 import { servicesKvClient, withServices, type ServicesNode } from './services-node.ts';
 import type { ServicesSpec } from '../runtime/services-protocol.ts';
 
@@ -91,6 +76,8 @@ export interface CreateNodeOptions<M extends 'kv' | 'services' | CustomMachine =
    * leader also calls forget-leader across browsers, where Web Locks cannot see).
    */
   readonly protocols?: readonly NodeProtocol[];
+  /** `'bft'`: PBFT alone (`protocols: ['bft']`; `peers` are its 3F + 1 replicas; needs `secret`; `node.bft` votes). */
+  readonly protocol?: 'bft';
   /** Gossip settings (`probeIntervalTicks`, `phiThreshold`...); ticks are `tickMs` long. */
   readonly gossip?: GossipTuning;
   /** With both protocols: the leader's phi at which a follower forgets it; default 2 (src/runtime/gossip-leader-watch.ts); 0: off. */
@@ -147,6 +134,7 @@ export interface PeerquorumNode<Command, Result, Query, Answer> {
   readonly id: NodeId;
   /** The gossip membership (CONFIG from `list` when the node does not run gossip). */
   readonly members: Members;
+  readonly bft: BftHandle; // the one-shot quorum vote of a BFT node (bft-handle.ts)
   /**
    * The CRDT `name` of `type` (`map`, `set`, `counter`, `register`, or a registry name such as
    * `or-map`, `g-counter`, `mv-register`), held by this node from now on: a typed handle
@@ -206,7 +194,7 @@ function checkOptions(options: CreateNodeOptions): void {
     throw new NodeError('CONFIG', 'peers must list the initial voters, or for gossip only the members to join through (non-empty ids)');
   }
   const protocols: unknown = options.protocols ?? ['raft'];
-  if (!Array.isArray(protocols) || protocols.length === 0 || protocols.some((p) => p !== 'raft' && p !== 'gossip')) {
+  if (!Array.isArray(protocols) || protocols.length === 0 || protocols.some((p) => p !== 'raft' && p !== 'gossip' && p !== 'bft')) {
     throw new NodeError('CONFIG', `protocols must list 'raft', 'gossip' or both, got ${JSON.stringify(options.protocols)}`);
   }
   if (new Set(options.peers).size !== options.peers.length) throw new NodeError('CONFIG', 'peers must be distinct');
@@ -223,6 +211,7 @@ function spawnWorker(options: CreateNodeOptions, id: NodeId): Worker {
 }
 
 async function startNode<C, R, Q, A>(options: CreateNodeOptions, machine: MachineSpec, client: MachineClient<C, R, Q, A>): Promise<PeerquorumNode<C, R, Q, A>> {
+  if (options.protocol === 'bft') options = { ...options, protocols: ['bft'] };
   checkOptions(options);
   const transport = transportSpec(options.transport);
   const join = options.join !== false;
@@ -294,6 +283,7 @@ async function launch<C, R, Q, A>(
 class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   readonly testing: NodeTestHooks;
   readonly members: Members;
+  readonly bft: BftHandle;
   private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
   private readonly watch: LeaderWatch | null;
   private role: NodeStatus['role'] = 'follower';
@@ -329,6 +319,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
       metrics: async () => unwrap(await this.api.metrics()),
       digest: async () => unwrap(await this.api.digest()),
     };
+    this.bft = bftHandle(this.api, (type, listener) => this.on(type, listener), () => this.checkOpen());
     this.members = {
       list: async () => {
         this.checkOpen();

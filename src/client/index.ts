@@ -4,6 +4,7 @@
  */
 export { createNode, type BytesNode, type CreateNodeOptions, type CustomMachine, type CustomTransport, type KvNode, type NodeTestHooks, type PeerquorumNode } from './create-node.ts';
 export type { Members } from './members.ts';
+export type { BftHandle, BftVoteResult, VoteHandler } from './bft-handle.ts';
 export {
   crdtAliases,
   type CounterHandle,
@@ -35,6 +36,7 @@ export type {
   BootSummary,
   CrdtChangedEvent,
   GossipNodeEvent,
+  BftNodeStatus,
   GossipNodeStatus,
   GossipTuning,
   LinksWantedEvent,
