@@ -12,3 +12,7 @@ export {
   type IndexedDbRaftStorageOptions,
   type PersistenceResult,
 } from './indexeddb-storage.ts';
+// The file log (Node.js only: it imports node:fs; a browser bundle must not import this index).
+export { FileRaftStorage, fileStorage, segmentBytesMaxDefault, type FileStorageOptions } from './file-storage.ts';
+export { FileLogCorruptError, FileLogLockedError } from './file-errors.ts';
+export { crc32c } from './crc32c.ts';
