@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --protocol bft --seeds N [--start S] [--nodes 4|7|10] [--byzantine B] [--sabotage NAME]`
+ * `npm run sim -- --protocol bft --seeds N [--start S] [--nodes 4|7|10] [--byzantine B] [--sabotage NAME] [--trace]`
  *
  * Runs N BFT seeds from S (default 1) on N = 3F + 1 replicas (default 4) of which B (default F)
  * are Byzantine, under loss, duplication, delays, partitions, crashes and restarts
@@ -15,7 +15,7 @@
 import { bftSabotages, type BftSabotage } from '../src/sim/bft/bft-sabotage.ts';
 import { bftSimulationDefaults, runBftSimulation } from '../src/sim/bft/bft-simulation.ts';
 
-export const bftUsage = 'usage: npm run sim -- --protocol bft --seeds N [--start S] [--nodes 4|7|10] [--byzantine B] [--sabotage NAME]';
+export const bftUsage = 'usage: npm run sim -- --protocol bft --seeds N [--start S] [--nodes 4|7|10] [--byzantine B] [--sabotage NAME] [--trace]';
 
 class BftUsageError extends Error {}
 
@@ -25,6 +25,8 @@ interface BftArgs {
   nodes: number;
   byzantine: number;
   sabotage: BftSabotage | null;
+  /** Print the seed's trace (requests, replies, view changes, crashes) to stderr; with one seed. */
+  trace: boolean;
 }
 
 function intArg(flag: string, value: string | undefined, min: number): number {
@@ -35,7 +37,7 @@ function intArg(flag: string, value: string | undefined, min: number): number {
 }
 
 function parse(argv: readonly string[]): BftArgs {
-  const args: BftArgs = { seeds: -1, start: 1, nodes: bftSimulationDefaults.nodes, byzantine: -1, sabotage: null };
+  const args: BftArgs = { seeds: -1, start: 1, nodes: bftSimulationDefaults.nodes, byzantine: -1, sabotage: null, trace: false };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -56,6 +58,10 @@ function parse(argv: readonly string[]): BftArgs {
       case '--sabotage':
         if (!bftSabotages.includes(value as BftSabotage)) throw new BftUsageError(`--sabotage must be one of ${bftSabotages.join(', ')}`);
         args.sabotage = value as BftSabotage;
+        break;
+      case '--trace':
+        args.trace = true;
+        i--;
         break;
       default:
         throw new BftUsageError(`unknown argument ${JSON.stringify(flag)}`);
@@ -84,7 +90,7 @@ export function runBftCli(argv: readonly string[]): number {
   const startedMs = performance.now();
   for (let i = 0; i < args.seeds; i++) {
     const seed = args.start + i;
-    const r = runBftSimulation({ seed, nodes: args.nodes, byzantine: args.byzantine, sabotage: args.sabotage });
+    const r = runBftSimulation({ seed, nodes: args.nodes, byzantine: args.byzantine, sabotage: args.sabotage, ...(args.trace ? { trace: (line: string) => console.error(line) } : {}) });
     for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r.counts[k];
     totals.completed += r.stats.requestsCompleted;
     totals.viewChanges += r.stats.viewChanges;

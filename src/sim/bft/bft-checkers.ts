@@ -30,7 +30,7 @@ export class BftCheckers {
   readonly counts: BftCounts = { agreement: 0, validity: 0, duplicates: 0, stalls: 0, engineErrors: 0 };
   readonly details: string[] = [];
   private readonly bySeq = new Map<number, { replica: string; key: string }>();
-  /** Client -> the op bytes (hex) it submitted: a read-only request that falls back to an ordered one runs under a new timestamp (client.ts), so validity is checked by (client, op). */
+  /** Client -> the op bytes (hex) it submitted (validity is checked by (client, op): the checker does not see the timestamps the client engine hands out). */
   private readonly submitted = new Map<string, Set<string>>();
   /** Client -> submission times of requests not yet completed (each completes once, in order). */
   private readonly outstanding = new Map<string, number[]>();

@@ -10,7 +10,9 @@
  * PHASES. Faults for `faultPhaseUs` (clients submit throughout), then the heal: partitions
  * removed, the network calm, crashed replicas restarted (Byzantine ones go on misbehaving).
  * Liveness: every request of an honest client completes within `livenessBoundUs` of the heal.
- * Checks in bft-checkers.ts.
+ * Checks in bft-checkers.ts. With `trace` (`--trace`), a line per request, reply, client
+ * event, view change, state transfer, crash and restart, to follow a stuck request end to end;
+ * tracing draws nothing from the PRNG, so a traced seed runs as the untraced one.
  */
 import { createPrng, type Prng } from '../../core/prng.ts';
 import type { BftMessage, ReplicaMessage } from '../../core/bft/messages.ts';
@@ -47,6 +49,8 @@ export interface BftSimulationOptions {
   /** Force every Byzantine replica's behaviour (tests). */
   readonly behaviour?: ByzantineBehaviour;
   readonly sabotage?: BftSabotage | null;
+  /** Debugging: called with one line per request, reply, client event, view change, crash and restart (`--trace`). */
+  readonly trace?: (line: string) => void;
 }
 
 export interface BftRunResult {
@@ -87,12 +91,23 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
   const stats = { requestsCompleted: 0, viewChanges: 0, stateTransfers: 0, linkForgeriesDropped: 0, collusionSplits: 0, endUs: 0 };
   const honest = (id: string): boolean => !mix.byzantine.has(id);
   const firstHonest = ids.find(honest) ?? 'r0';
+  const trace = options.trace;
+  const say = (line: string): void => trace?.(`${(scheduler.nowUs / 1e6).toFixed(3)} ${line}`);
+  const traced = (m: BftMessage): string | null => {
+    if (m.type === 'request') return `request ${m.from}->${m.to} ${m.request.client}/${m.request.timestamp}${m.request.readOnly ? ' ro' : ''}`;
+    if (m.type === 'reply') return `reply ${m.from}->${m.to} ${m.timestamp}${m.readOnly ? ' ro' : ''} v${m.view} ${m.outcome}`;
+    return null;
+  };
 
   const network = new Network<BftMessage>(scheduler, prng, { ...mix.network, queuedPerLinkMax: bftSimulationDefaults.queuedPerLinkMax }, (from, to, m) => {
     // Authenticated links (DESIGN.md §4): the frame router refuses a `from` that is not the peer.
     if (m.from !== from) {
       stats.linkForgeriesDropped++;
       return;
+    }
+    if (trace !== undefined) {
+      const t = traced(m);
+      if (t !== null) say(`deliver ${t}`);
     }
     if (m.type === 'reply') {
       clients.get(to)?.receive(m);
@@ -105,6 +120,10 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
   });
   const wire = (m: BftMessage): void => {
     if (sabotage === 'drop-replies' && m.type === 'reply' && honest(m.from)) return;
+    if (trace !== undefined) {
+      const t = traced(m);
+      if (t !== null) say(`send ${t}`);
+    }
     network.send(m.from, m.to, m);
   };
   const env: ByzantineEnv = { ids, keyring, prng, scheduler, wire, slowHoldUs: (50 - 8) * bftSimulationDefaults.tickMs * 1000 };
@@ -161,14 +180,17 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
         },
         onEvent: (e) => {
           if (e.kind === 'view-changed') stats.viewChanges++;
+          if (e.kind === 'view-changed' || e.kind === 'view-change-started' || e.kind === 'state-behind' || e.kind === 'checkpoint-stable') say(`${node.id} ${JSON.stringify(e)}`);
         },
-        onStateTransfer: (_seq, installed) => {
+        onStateTransfer: (seq, installed) => {
+          say(`${node.id} state transfer ${seq} ${installed ? 'installed' : 'failed'}`);
           if (installed) stats.stateTransfers++;
         },
       },
       fail: (error) => checkers.engineError(node.id, error),
     });
     node.host = host;
+    say(`${node.id} start (life ${life})`);
     host.start();
     if (node.byz !== null) {
       const byz = node.byz;
@@ -181,6 +203,7 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
     }
   };
   const crash = (node: ReplicaNode): void => {
+    say(`${node.id} crash`);
     node.life++;
     node.host?.stop();
     node.host = null;
@@ -196,6 +219,7 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
       crypto: keyring.for(c),
       send: wire,
       onEvent: (e) => {
+        say(`${c} ${e.kind} ${e.timestamp}`);
         if (e.kind !== 'completed') return;
         stats.requestsCompleted++;
         checkers.completed(c);
@@ -214,7 +238,9 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
       const key = `k${prng.nextInt(4)}`;
       const command: KvCommand = roll < 0.2 ? { op: 'read', key } : roll < 0.25 ? { op: 'write', key: poisonKey, value: `${c}:${sent}` } : { op: 'write', key, value: `${c}:${sent}` };
       const op = encodeKvCommand(command);
-      if (host.submit(op, command.op === 'read') !== null) checkers.submit(c, op, scheduler.nowUs);
+      const ts = host.submit(op, command.op === 'read');
+      say(`${c} submit ${ts} ${command.op}`);
+      if (ts !== null) checkers.submit(c, op, scheduler.nowUs);
       scheduler.after(100_000 + prng.nextInt(800_000), next);
     };
     scheduler.after(prng.nextInt(500_000), next);
