@@ -29,6 +29,7 @@ import type { AgentHandler } from '../services/agent-host.ts';
 import type { ToolHandler } from '../services/leader-duties.ts';
 import type { WatchQuery } from '../services/watch-query.ts';
 import type { ServicesWorkerApi } from '../runtime/services-protocol.ts';
+import type { WorkerApi } from '../runtime/worker-protocol.ts';
 import type { MachineClient } from './machine-client.ts';
 import { NodeError, unwrap } from './node-error.ts';
 import type { PeerquorumNode } from './create-node.ts';
@@ -115,7 +116,7 @@ export interface ServicesApi {
 
 export type ServicesNode = PeerquorumNode<KvCommand, KvResult, string, string | null> & ServicesApi;
 
-type Remote = Comlink.Remote<ServicesWorkerApi & { propose(command: Uint8Array): Promise<Result<Uint8Array>> }>;
+type Remote = Comlink.Remote<ServicesWorkerApi & Pick<WorkerApi, 'propose' | 'read'>>;
 
 function refused(r: { readonly status: string; readonly code?: string; readonly message?: string }): never {
   throw new ServiceRefusedError(r.code ?? 'REFUSED', r.message ?? r.status);
@@ -132,7 +133,7 @@ export function withServices(node: PeerquorumNode<KvCommand, KvResult, string, s
     if (a.status !== 'applied') throw new NodeError('CODEC', 'a time answer to a service command');
     return a.result;
   };
-  const read = async <T>(service: string, query: unknown): Promise<T> => (await (node.read as unknown as (q: unknown) => Promise<unknown>)({ service, query })) as T;
+  const read = async <T>(service: string, query: unknown): Promise<T> => unwrap(await api.read('linearizable', { service, query })) as T;
   const watches = new Map<number, (answer: unknown, index: number) => void>();
   let nextWatch = 1;
   node.on('service-watch', (e) => watches.get(e.watch)?.(e.answer, e.index));
