@@ -108,7 +108,7 @@ export function nextWrite(m: Model, rand: () => number): WriteDesc {
   const last = m.first + m.terms.length - 1;
   const lastTerm = m.terms[m.terms.length - 1] ?? m.snapshot?.[1] ?? 0;
   const snapIndex = m.snapshot?.[0] ?? 0;
-  const none = { hs: null, entries: [], snap: null, compactTo: 0, clearLog: false } as const;
+  const none: WriteDesc = { hs: null, entries: [], snap: null, compactTo: 0, clearLog: false };
   const r = rand();
   if (hs.term === 0 || r < 0.1) {
     // A new term, and a new leader's entries over the uncommitted suffix.
