@@ -54,6 +54,9 @@ export interface FileStorageOptions {
 }
 
 export const segmentBytesMaxDefault = 64 * 1024 * 1024;
+/** Bounds on one group (one write + one fdatasync): what a burst of writes can make us buffer at once. */
+const groupWritesMax = 1024;
+const groupBytesMax = 16 * 1024 * 1024;
 
 /** What writes are checked against: the stored log as it will be once every write issued is durable. */
 interface Head {
@@ -136,8 +139,9 @@ export class FileRaftStorage implements RaftStorage {
 
   /** The last operation issued; the next group or boot starts after it. */
   private chain: Promise<void> = Promise.resolve();
-  /** The group new writes join, until it starts. */
+  /** The group new writes join, until it starts (or is full: the next one starts after it). */
   private gathering: Job[] | null = null;
+  private gatheringBytes = 0;
   private closed: Promise<void> | null = null;
   private failed: StorageError | null = null;
   /** Set by `crashForTest`: no further I/O, no promise settles. */
@@ -199,15 +203,17 @@ export class FileRaftStorage implements RaftStorage {
     }
     return new Promise<void>((resolveJob, rejectJob) => {
       const job = this.place(write, plan, resolveJob, rejectJob);
-      if (this.gathering === null) {
+      if (this.gathering === null || this.gathering.length >= groupWritesMax || this.gatheringBytes + job.bytes.byteLength > groupBytesMax) {
         const group: Job[] = [];
         this.gathering = group;
+        this.gatheringBytes = 0;
         this.chain = this.chain.then(() => {
           if (this.gathering === group) this.gathering = null;
           return this.writeGroup(group);
         });
       }
       this.gathering.push(job);
+      this.gatheringBytes += job.bytes.byteLength;
     });
   }
 

@@ -3,7 +3,7 @@
  * temporary directory per test, with a crash that drops the handle as a killed process would
  * (writes not yet handed to the kernel are lost); and proves what only the file log has to:
  * CRC-32C gives the standard check values; concurrent writes share one write and one fdatasync
- * (group commit); segments roll at their size limit and compaction deletes whole segments
+ * (group commit), at most 1,024 per group; segments roll at their size limit and compaction deletes whole segments
  * (the log then boots the same from what is left); a snapshot file is replaced, not
  * accumulated; the lock keeps a second handle out and a stale lock (a dead pid) is taken over;
  * and a write that fails on disk poisons the handle.
@@ -79,6 +79,18 @@ describe('FileRaftStorage', () => {
     // The first write's group may start before the rest are issued; the other 15 share one.
     expect(storage.groupsWritten - before).toBeLessThanOrEqual(2);
     expect((await storage.boot()).entries.map((e) => e.index)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    await storage.close();
+  });
+
+  it('bounds a group at 1,024 writes: a burst of 2,500 takes at least 3 groups, all kept in order', async () => {
+    const storage = await fileStorage({ dir: freshDir() });
+    await storage.write(write({ hardState: hs(1, 'n1', 0) }));
+    const before = storage.groupsWritten;
+    await Promise.all(Array.from({ length: 2500 }, (_, i) => storage.write(write({ entries: [bigEntry(i + 1, 1, 1)] }))));
+    expect(storage.groupsWritten - before).toBeGreaterThanOrEqual(3);
+    const booted = await storage.boot();
+    expect(booted.entries.length).toBe(2500);
+    expect(booted.entries.every((e, i) => e.index === i + 1)).toBe(true);
     await storage.close();
   });
 
