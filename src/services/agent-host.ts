@@ -16,11 +16,11 @@ import type { AgentsResult } from '../machines/services/agents.ts';
 import type { Change } from '../machines/services/part.ts';
 import type { Task } from '../machines/services/tasks.ts';
 import type { Value } from '../machines/services/value.ts';
-import { errorText } from './leader-duties.ts';
+import { errorText, settle } from './leader-duties.ts';
 import type { ServicesPort, ServicesTimings } from './services-port.ts';
 
 /** An agent's handler: gets an assigned task, answers its result (a throw fails it). */
-export type AgentHandler = (task: Task) => Value | Promise<Value>;
+export type AgentHandler = (task: Task) => Value | PromiseLike<Value>;
 
 interface LocalAgent {
   readonly capabilities: readonly string[];
@@ -134,17 +134,14 @@ export class AgentHost {
         this.proposeAgents({ op: 'fail', ...base, error: `the agent's result is not a value: ${errorText(e)}` }, () => undefined);
       }
     };
-    let pending: Value | Promise<Value>;
+    let pending: Value | PromiseLike<Value>;
     try {
       pending = agent.handler(task);
     } catch (e) {
       finish({ error: errorText(e) });
       return;
     }
-    Promise.resolve(pending).then(
-      (result) => finish({ result: result ?? null }),
-      (e: unknown) => finish({ error: errorText(e) }),
-    );
+    settle(pending, (result) => finish({ result: result ?? null }), (e) => finish({ error: errorText(e) }));
   }
 
   stop(): void {

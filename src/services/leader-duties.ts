@@ -31,7 +31,7 @@ import type { Value } from '../machines/services/value.ts';
 import type { ServicesPort, ServicesTimings } from './services-port.ts';
 
 /** A tool's handler; it runs in the page that registered it (the worker reaches it through comlink). */
-export type ToolHandler = (args: Value, call: { readonly key: string; readonly tool: string; readonly term: number }) => Value | Promise<Value>;
+export type ToolHandler = (args: Value, call: { readonly key: string; readonly tool: string; readonly term: number }) => Value | PromiseLike<Value>;
 
 export interface ToolRegistration {
   readonly handler: ToolHandler;
@@ -162,17 +162,14 @@ export class LeaderDuties {
       return;
     }
     this.metrics.toolRuns++;
-    let pending: Value | Promise<Value>;
+    let pending: Value | PromiseLike<Value>;
     try {
       pending = tool.handler(call.args, { key: call.key, tool: call.tool, term });
     } catch (e) {
       finish({ error: errorText(e) });
       return;
     }
-    Promise.resolve(pending).then(
-      (result) => finish({ result: result ?? null }),
-      (e: unknown) => finish({ error: errorText(e) }),
-    );
+    settle(pending, (result) => finish({ result: result ?? null }), (e) => finish({ error: errorText(e) }));
   }
 
   stop(): void {
@@ -180,6 +177,28 @@ export class LeaderDuties {
     this.cancelTick?.();
     this.cancelTick = null;
   }
+}
+
+/**
+ * Follow a handler's answer: a plain value at once; a thenable through its OWN `then` (a native
+ * promise settles as with `Promise.resolve(p).then`, in a microtask; the simulator's results,
+ * which settle in virtual time, settle when the simulator says, with no microtask it cannot
+ * drive). A `then` that throws fails the run.
+ */
+export function settle(pending: Value | PromiseLike<Value>, ok: (v: Value) => void, fail: (e: unknown) => void): void {
+  if (!isThenable(pending)) {
+    ok(pending);
+    return;
+  }
+  try {
+    pending.then(ok, fail);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<Value> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 export function errorText(e: unknown): string {
