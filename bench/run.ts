@@ -9,6 +9,7 @@ import { runCrdtBrowserBench } from './crdt-browser.ts';
 import { runCrdtUpdateBench } from './crdt-update.ts';
 import { runGossipBench } from './gossip.ts';
 import { runServicesBench } from './services.ts';
+import { runServicesBench } from './services.ts';
 import { runFuzz } from '../scripts/fuzz.ts';
 
 const benches: Record<string, (args: readonly string[]) => Promise<void> | void> = {
@@ -16,6 +17,7 @@ const benches: Record<string, (args: readonly string[]) => Promise<void> | void>
   browser: runBrowserBench,
   gossip: runGossipBench,
   'crdt-browser': runCrdtBrowserBench,
+  services: runServicesBench,
   bft: runBftBench,
   'crdt-update': runCrdtUpdateBench,
   services: runServicesBench,

@@ -49,9 +49,14 @@ function rate(seconds: number, step: (i: number) => unknown): number {
   return Math.round(ops / ((now - start) / 1000));
 }
 
-export function runServicesMachinesBench(args: readonly string[]): void {
-  const at = args.indexOf('--seconds');
-  const seconds = at >= 0 ? Number(args[at + 1]) : 1;
+export interface ServicesMachinesFigures {
+  readonly registryLookupsPerSec: number;
+  readonly registryQueriesPerSec: number;
+  readonly routingSelectionsPerSec: number;
+}
+
+/** The three figures, each measured for `seconds` (bench/services.ts reports them too). */
+export function measureServicesMachines(seconds: number): ServicesMachinesFigures {
   const { agents, caps } = fleet(1_000, 20);
   const ids = Array.from({ length: 1_000 }, (_, i) => `agent${i}`);
   const pairs = caps.flatMap((a, i) => caps.slice(i + 1).map((b) => [a, b]));
@@ -74,6 +79,12 @@ export function runServicesMachinesBench(args: readonly string[]): void {
   const route = (i: number): unknown => small.agents.queue.route([small.caps[i % 4] as string], i % 2 === 0 ? 'least-used' : 'load-aware', null, false);
   rate(0.2, route);
   const routingSelectionsPerSec = rate(seconds, route);
+  return { registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec };
+}
+
+export function runServicesMachinesBench(args: readonly string[]): void {
+  const at = args.indexOf('--seconds');
+  const { registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec } = measureServicesMachines(at >= 0 ? Number(args[at + 1]) : 1);
   console.log(`registry: ${registryLookupsPerSec} lookups/s (1,000 agents; goal 2,000,000), ${registryQueriesPerSec} checked queries/s`);
   console.log(`routing: ${routingSelectionsPerSec} selections/s (100 agents, least-used and load-aware; goal 1,000,000)`);
   console.log(JSON.stringify({ bench: 'services-machines', registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec }));
