@@ -12,6 +12,8 @@
  */
 import type { NodeId } from '../core/raft/types.ts';
 import type { BftNodeEvent, NodeEvent, NodeEventType, WorkerApi } from '../runtime/worker-protocol.ts';
+import type { BftByzantineMode } from '../runtime/bft-fault-injector.ts';
+export type { BftByzantineMode };
 import type * as Comlink from 'comlink';
 import { unwrap } from './node-error.ts';
 
@@ -26,6 +28,14 @@ export interface BftHandle {
   vote<T = unknown>(proposal: unknown, options?: { readonly timeoutMs?: number }): Promise<BftVoteResult<T>>;
   /** Answer every vote question with `handler` (register it in every member); returns a function that goes back to the default. */
   onVote(handler: VoteHandler): Promise<() => Promise<void>>;
+  /**
+   * TESTS AND DEMOS ONLY, not a security feature: a fault injector that makes this member lie on
+   * the wire (src/runtime/bft-fault-injector.ts): `equivocate` (as primary, different signed
+   * pre-prepares to different backups), `forge` (corrupted signatures and digests), `silent`
+   * (sends nothing); `honest` turns it off. The others must survive it while this member is one
+   * of at most F liars; status shows the mode (`status().bft.byzantine`).
+   */
+  setByzantine(mode: BftByzantineMode): Promise<void>;
 }
 
 const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
@@ -57,6 +67,10 @@ export function bftHandle(api: Comlink.Remote<WorkerApi>, on: On, checkOpen: () 
         off = null;
         unwrap(await api.bftVoteHandler(false));
       };
+    },
+    async setByzantine(mode: BftByzantineMode) {
+      checkOpen();
+      unwrap(await api.bftSetByzantine(mode));
     },
   };
 }

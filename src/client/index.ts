@@ -4,7 +4,7 @@
  */
 export { createNode, type BytesNode, type CreateNodeOptions, type CustomMachine, type CustomTransport, type KvNode, type NodeTestHooks, type PeerquorumNode } from './create-node.ts';
 export type { Members } from './members.ts';
-export type { BftHandle, BftVoteResult, VoteHandler } from './bft-handle.ts';
+export type { BftByzantineMode, BftHandle, BftVoteResult, VoteHandler } from './bft-handle.ts';
 export {
   crdtAliases,
   type CounterHandle,

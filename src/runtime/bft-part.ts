@@ -14,6 +14,8 @@
  * - `vote(proposal)`: the one-shot quorum vote (src/core/bft/vote.ts), every member answering
  *   with its own value: by default the proposal itself ("I agree"), or what the page answers
  *   when it asked to (`setVoteHandler(true)`: each question goes to it as an event).
+ * - `setByzantine(mode)`: tests and demos only, the fault injector (bft-fault-injector.ts) that
+ *   makes this replica lie on the wire; `honest` (off) by default.
  *
  * Why the secret is required: without it links carry no MAC, no hello is sent, so no identity
  * key is learned: a Byzantine member could speak for any other and no signature could be
@@ -33,9 +35,11 @@ import type { NodeId } from '../core/raft/types.ts';
 import { decodeKvCommand, decodeKvResult, encodeKvCommand, encodeKvResult, KvMachine } from '../machines/kv.ts';
 import { bftClientIdOf, bftClientNodeOf } from '../io/bft-client-id.ts';
 import { WebCryptoBftProvider } from '../io/crypto/bft-crypto-webcrypto.ts';
+import { stateDigestOf } from '../io/crypto/bft-digests.ts';
 import { MemoryBftStorage, type BftStorage } from '../io/storage/bft-storage.ts';
 import { IndexedDbBftStorage } from '../io/storage/indexeddb-bft-storage.ts';
 import { BftClientHost } from './bft-client-host.ts';
+import { BftFaultInjector, type BftByzantineMode } from './bft-fault-injector.ts';
 import type { BftMachine } from './bft-execution.ts';
 import { BftHost } from './bft-host.ts';
 import type { Clock } from './clock.ts';
@@ -111,6 +115,10 @@ export class BftPart {
   private voteHandler = false;
   private readonly isKv: boolean;
   private readonly timeoutMs: number;
+  private readonly faults: BftFaultInjector;
+  /** The seq the machine's state is at (the host's `onExecuted`), and its digest once asked for. */
+  private machineSeq = 0;
+  private stateAt: { seq: number; digest: string } | null = null;
 
   private constructor(
     private readonly o: BftPartOptions,
@@ -128,6 +136,7 @@ export class BftPart {
     const later = (f: () => void): void => queueMicrotask(f);
     const machine: BftMachine = this.isKv ? new KvReadMachine(o.machine.machine as KvMachine) : (o.machine.machine as BftMachine);
     const clock = o.clock === undefined ? {} : { clock: o.clock };
+    this.faults = new BftFaultInjector({ id: self, replicas: config.replicas, sign: (p, done) => crypto.sign([p], ([s]) => s !== undefined && done(s)), send: (m) => router.bft.send(m) });
     this.replica = new BftHost({
       config,
       durable: boot.durable,
@@ -137,7 +146,7 @@ export class BftPart {
       send: (m: BftMessage) => {
         if (m.to === selfClient) later(() => this.client.receive(m as ReplyMessage));
         else if (m.to === self) later(() => this.replica.receive(m as ReplicaMessage));
-        else router.bft.send(m);
+        else this.faults.send(m);
       },
       ...clock,
       tickMs,
@@ -146,7 +155,7 @@ export class BftPart {
         o.emit({ type: 'bft-vote-question', voteId: q.voteId, origin: q.origin, proposal: q.proposal });
         return null;
       },
-      observer: { onEvent: (e) => this.onEvent(e) },
+      observer: { onEvent: (e) => this.onEvent(e), onExecuted: (seq) => void (this.machineSeq = seq) },
       fail: o.fail,
     });
     this.client = new BftClientHost({
@@ -160,6 +169,7 @@ export class BftPart {
       tickMs,
       fail: o.fail,
     });
+    this.machineSeq = this.replica.status().lastExecutedSeq;
     router.bft.onMessage((m) => (m.type === 'reply' ? this.client.receive(m) : this.replica.receive(m)));
   }
 
@@ -237,6 +247,21 @@ export class BftPart {
     if (!r.ok) throw new NodeError(r.error.code, r.error.message);
   }
 
+  /** Tests and demos only: make this replica lie on the wire (bft-fault-injector.ts), or stop. */
+  setByzantine(mode: BftByzantineMode): void {
+    try {
+      this.faults.setMode(mode);
+    } catch (e) {
+      throw new NodeError('CONFIG', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** SHA-256 of the machine's snapshot and the seq it is at: honest replicas at one seq hold one digest. */
+  private state(): { seq: number; digest: string } {
+    if (this.stateAt?.seq !== this.machineSeq) this.stateAt = { seq: this.machineSeq, digest: stateDigestOf(this.o.machine.machine.snapshot()) };
+    return this.stateAt;
+  }
+
   private onEvent(e: BftEvent): void {
     if (e.kind === 'vote-outcome') {
       const resolve = this.votes.get(e.voteId);
@@ -260,11 +285,14 @@ export class BftPart {
       suspected: [...s.suspected],
       replicas,
       faultsTolerated: (replicas.length - 1) / 3,
+      stateSeq: this.state().seq,
+      stateDigest: this.state().digest,
+      byzantine: this.faults.mode,
     };
   }
 
-  metrics(): { readonly host: BftHost['metrics']; readonly engine: ReturnType<BftHost['status']>['counters'] } {
-    return { host: { ...this.replica.metrics }, engine: this.replica.status().counters };
+  metrics(): { readonly host: BftHost['metrics']; readonly engine: ReturnType<BftHost['status']>['counters']; readonly faults: BftFaultInjector['counters'] } {
+    return { host: { ...this.replica.metrics }, engine: this.replica.status().counters, faults: { ...this.faults.counters } };
   }
 
   async stop(): Promise<void> {

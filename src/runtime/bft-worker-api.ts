@@ -10,7 +10,7 @@ import { NodeError } from './errors.ts';
 import { attempt, attemptAsync } from './node-host.ts';
 import type { WorkerApi } from './worker-protocol.ts';
 
-type BftMethods = Pick<WorkerApi, 'bftVote' | 'bftVoteHandler' | 'bftAnswerVote'>;
+type BftMethods = Pick<WorkerApi, 'bftVote' | 'bftVoteHandler' | 'bftAnswerVote' | 'bftSetByzantine'>;
 
 /** `part()`: the running node's BFT part, null when it runs none, undefined when no node runs. */
 export function bftWorkerMethods(part: () => BftPart | null | undefined): BftMethods {
@@ -24,5 +24,6 @@ export function bftWorkerMethods(part: () => BftPart | null | undefined): BftMet
     bftVote: (proposal, timeoutMs) => attemptAsync(() => require().vote(proposal, timeoutMs)),
     bftVoteHandler: (on): Result<void> => attempt(() => require().setVoteHandler(on)),
     bftAnswerVote: (voteId, origin, value): Result<void> => attempt(() => require().answerVote(voteId, origin, value)),
+    bftSetByzantine: (mode): Result<void> => attempt(() => require().setByzantine(mode)),
   };
 }

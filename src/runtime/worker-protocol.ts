@@ -17,6 +17,7 @@ import type { MemberState } from '../core/gossip/types.ts';
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { NodeId, Role } from '../core/raft/types.ts';
 import type { RouterMetrics } from './frame-router.ts';
+import type { BftByzantineMode } from './bft-fault-injector.ts';
 import type { IdentityStatus } from './peer-identities.ts';
 import type { LinkState, TransportStats } from '../io/transport/transport.ts';
 import type { DriverEvent, DriverMetrics } from './driver.ts';
@@ -231,6 +232,11 @@ export interface BftNodeStatus {
   readonly replicas: readonly NodeId[];
   /** F: members that may lie (N = 3F + 1). */
   readonly faultsTolerated: number;
+  /** SHA-256 (hex) of the machine's state after executing `stateSeq`: honest replicas at one seq agree. */
+  readonly stateSeq: number;
+  readonly stateDigest: string;
+  /** The fault injector's mode (`node.bft.setByzantine`, tests and demos only): `honest` unless asked. */
+  readonly byzantine: BftByzantineMode;
 }
 
 /** How a one-shot vote ended (`node.bft.vote`). */
@@ -325,6 +331,8 @@ export interface WorkerApi extends ServicesWorkerApi {
   bftVoteHandler(on: boolean): Result<void>;
   /** BFT: this member's answer to a `bft-vote-question`. */
   bftAnswerVote(voteId: string, origin: NodeId, value: Uint8Array): Result<void>;
+  /** BFT, tests and demos only: make this replica lie on the wire (bft-fault-injector.ts); `honest` stops it. */
+  bftSetByzantine(mode: BftByzantineMode): Result<void>;
 
   // ---- test hooks (e2e; DESIGN.md §8) ---------------------------------------------------------
   /** Drop every frame to and from these peers until `unblock` (a partition). */
