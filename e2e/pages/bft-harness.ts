@@ -4,9 +4,10 @@
  * `read`, `status`, `node.bft.vote`, `node.bft.onVote`), answering JSON data; a failure is an
  * answer `{ ok: false, error: { code, message } }` so its code reaches the test. `lie(value)` is
  * the "modified page": from then on this member answers every vote with `value`, whatever it is
- * asked.
+ * asked. `setByzantine(mode)` turns on the node's fault injector (tests only: its replica lies on
+ * the wire, src/runtime/bft-fault-injector.ts), for e2e/bft-byzantine.spec.ts.
  */
-import { createNode, type BftVoteResult, type CreateNodeOptions, type KvNode, type NodeStatus, type Result } from '../../src/client/index.ts';
+import { createNode, type BftByzantineMode, type BftVoteResult, type CreateNodeOptions, type KvNode, type NodeStatus, type Result } from '../../src/client/index.ts';
 
 type Options = Pick<CreateNodeOptions<'kv'>, 'cluster' | 'id' | 'peers' | 'transport' | 'storage' | 'signaling' | 'iceServers' | 'tickMs' | 'secret' | 'proposalTimeoutMs'>;
 
@@ -37,6 +38,7 @@ const harness = {
   status: () => answer<NodeStatus>(() => running().status()),
   vote: (proposal: unknown, timeoutMs: number) => answer<BftVoteResult>(() => running().bft.vote(proposal, { timeoutMs })),
   lie: (value: unknown) => answer(async () => void (await running().bft.onVote(() => value))),
+  setByzantine: (mode: BftByzantineMode) => answer(() => running().bft.setByzantine(mode)),
   close: () =>
     answer(async () => {
       await node?.close();
