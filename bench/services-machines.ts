@@ -8,11 +8,15 @@
  *   `registryQueriesPerSec`: the same lookups through `query()`, with the query's fields checked.
  * - `routingSelectionsPerSec`: 100 agents with heartbeats; selections by least-used and
  *   load-aware alternately (no assignment: the strategy's choice alone). Goal 1,000,000.
+ *   The choice comes from a tree kept per candidate list (src/machines/services/route-index.ts),
+ *   so with nothing changing a selection is a read of its root: `routingChangedSelectionsPerSec`
+ *   changes one agent's load (as a heartbeat does, then `touched`) before every selection.
  *
  * Usage: `npx tsx bench/services-machines.ts [--seconds N]` (default 1 per figure). Prints one
  * JSON line. Timings swing with the machine's load: compare figures within one run.
  */
 import { createPrng } from '../src/core/prng.ts';
+import type { Agent } from '../src/machines/services/agent-registry.ts';
 import { AgentsPart } from '../src/machines/services/agents.ts';
 import { encodeServiceCommand } from '../src/machines/services/codec.ts';
 import { CompositeMachine } from '../src/machines/services/composite.ts';
@@ -53,6 +57,7 @@ export interface ServicesMachinesFigures {
   readonly registryLookupsPerSec: number;
   readonly registryQueriesPerSec: number;
   readonly routingSelectionsPerSec: number;
+  readonly routingChangedSelectionsPerSec: number;
 }
 
 /** The three figures, each measured for `seconds` (bench/services.ts reports them too). */
@@ -79,15 +84,25 @@ export function measureServicesMachines(seconds: number): ServicesMachinesFigure
   const route = (i: number): unknown => small.agents.queue.route([small.caps[i % 4] as string], i % 2 === 0 ? 'least-used' : 'load-aware', null, false);
   rate(0.2, route);
   const routingSelectionsPerSec = rate(seconds, route);
-  return { registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec };
+  const all = small.agents.registry.all();
+  const changedRoute = (i: number): unknown => {
+    const agent = all[(i * 37) % all.length] as Agent;
+    agent.load = i % 10;
+    small.agents.queue.touched(agent);
+    return route(i);
+  };
+  rate(0.2, changedRoute);
+  const routingChangedSelectionsPerSec = rate(seconds, changedRoute);
+  return { registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec, routingChangedSelectionsPerSec };
 }
 
 export function runServicesMachinesBench(args: readonly string[]): void {
   const at = args.indexOf('--seconds');
-  const { registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec } = measureServicesMachines(at >= 0 ? Number(args[at + 1]) : 1);
+  const figures = measureServicesMachines(at >= 0 ? Number(args[at + 1]) : 1);
+  const { registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec, routingChangedSelectionsPerSec } = figures;
   console.log(`registry: ${registryLookupsPerSec} lookups/s (1,000 agents; goal 2,000,000), ${registryQueriesPerSec} checked queries/s`);
-  console.log(`routing: ${routingSelectionsPerSec} selections/s (100 agents, least-used and load-aware; goal 1,000,000)`);
-  console.log(JSON.stringify({ bench: 'services-machines', registryLookupsPerSec, registryQueriesPerSec, routingSelectionsPerSec }));
+  console.log(`routing: ${routingSelectionsPerSec} selections/s (100 agents, least-used and load-aware; goal 1,000,000), ${routingChangedSelectionsPerSec}/s with an agent changed before each`);
+  console.log(JSON.stringify({ bench: 'services-machines', ...figures }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runServicesMachinesBench(process.argv.slice(2));

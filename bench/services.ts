@@ -3,7 +3,8 @@
  *
  * - `registryLookupsPerSec`, `routingSelectionsPerSec`: in process, the agents part's machine
  *   (bench/services-machines.ts: 1,000 agents for lookups, 100 for least-used and load-aware
- *   selections). Goals 2,000,000 and 1,000,000.
+ *   selections; `routingChangedSelectionsPerSec` changes an agent before each). Goals 2,000,000
+ *   and 1,000,000.
  * - `toolCallsPerSec`: three browser contexts (three browsers), each a node of
  *   `createNode({ machine: 'services' })` over WebRTC through a local PeerServer
  *   (e2e/peer-server.mjs, 127.0.0.1, no ICE servers), driven by bench/browser-pages/services-bench.ts.
@@ -275,7 +276,7 @@ export async function runServicesBench(args: readonly string[]): Promise<void> {
   const o = parseOptions(args);
   const started = performance.now();
   const micro = measureServicesMachines(o.microSeconds);
-  console.log(`registry: ${micro.registryLookupsPerSec} lookups/s (1,000 agents), ${micro.registryQueriesPerSec} checked queries/s; routing: ${micro.routingSelectionsPerSec} selections/s (100 agents)`);
+  console.log(`registry: ${micro.registryLookupsPerSec} lookups/s (1,000 agents), ${micro.registryQueriesPerSec} checked queries/s; routing: ${micro.routingSelectionsPerSec} selections/s (100 agents), ${micro.routingChangedSelectionsPerSec}/s with an agent changed before each`);
   const trials = o.skipBrowser ? [] : await runBrowserTrials(o);
   const rates = trials.flatMap((t) => (t.opsPerSec === null ? [] : [t.opsPerSec]));
   const latencies = trials.flatMap((t) => t.latencies);
@@ -285,6 +286,7 @@ export async function runServicesBench(args: readonly string[]): Promise<void> {
     registryLookupsPerSec: micro.registryLookupsPerSec,
     registryQueriesPerSec: micro.registryQueriesPerSec,
     routingSelectionsPerSec: micro.routingSelectionsPerSec,
+    routingChangedSelectionsPerSec: micro.routingChangedSelectionsPerSec,
     toolCallsPerSec: rates.length === 0 ? null : Math.round(percentile(rates, 0.5) as number),
     toolCallLatencyP50Ms: round1(percentile(latencies, 0.5)),
     toolCallLatencyP99Ms: round1(percentile(latencies, 0.99)),

@@ -48,6 +48,8 @@ export class AgentRegistry {
   private readonly sortedByCapability = new Map<string, readonly Agent[]>();
   private readonly allOfCache = new Map<string, readonly Agent[]>();
   private sortedAll: readonly Agent[] | null = null;
+  /** Bumped on every membership change (caches of candidate lists, like ./route-index.ts's, key on it). */
+  membershipVersion = 0;
 
   get size(): number {
     return this.byId.size;
@@ -91,6 +93,7 @@ export class AgentRegistry {
   }
 
   private membershipChanged(): void {
+    this.membershipVersion++;
     this.allOfCache.clear();
     this.sortedAll = null;
   }

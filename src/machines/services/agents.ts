@@ -140,6 +140,7 @@ export class AgentsPart extends ValuePart<AgentsCommand, AgentsResult> {
     if (c.load !== undefined) agent.load = c.load;
     if (c.latencyMs !== undefined) agent.latencyMs = c.latencyMs;
     if (c.successRate !== undefined) agent.successRate = c.successRate;
+    this.queue.touched(agent);
     const renewed = this.renewHeld(c.id, ctx);
     ctx.report({ kind: 'agent', id: c.id });
     return { status: 'heartbeat', agent, renewed };

@@ -13,9 +13,10 @@
  * when room is needed.
  */
 import { assert } from '../../core/assert.ts';
-import type { Agent, AgentRegistry } from './agent-registry.ts';
+import { allOfCacheMax, type Agent, type AgentRegistry } from './agent-registry.ts';
 import type { ApplyContext } from './part.ts';
-import { Cursors, leastUsed, loadAware, roundRobin, type LoadWeights, type RoutingStrategy } from './routing.ts';
+import { RouteTrees } from './route-index.ts';
+import { Cursors, roundRobin, type LoadWeights, type RoutingStrategy } from './routing.ts';
 import type { Value } from './value.ts';
 
 export type TaskState = 'pending' | 'assigned' | 'done' | 'failed';
@@ -62,6 +63,9 @@ export class TaskQueue {
   byAgent = new Map<string, Set<string>>();
   cursors: Cursors;
   tokenNext = 1;
+  /** Least-used and load-aware choices without a scan (a cache of the registry, not state). */
+  private readonly trees: RouteTrees;
+  private treesVersion = -1;
 
   constructor(
     private readonly registry: AgentRegistry,
@@ -69,6 +73,21 @@ export class TaskQueue {
   ) {
     assert(limits.pendingMax <= limits.tasksMax, 'pendingMax <= tasksMax');
     this.cursors = new Cursors(limits.cursorsMax);
+    // Every capability's list and every cached all-of list, twice over.
+    this.trees = new RouteTrees(limits.tasksPerAgentMax, limits.loadWeights, 4 * allOfCacheMax);
+  }
+
+  /** Drops the route trees when the registry's membership changed (their lists are stale). */
+  private syncTrees(): void {
+    if (this.treesVersion === this.registry.membershipVersion) return;
+    this.trees.clear();
+    this.treesVersion = this.registry.membershipVersion;
+  }
+
+  /** An agent's routing numbers changed (a heartbeat; an assignment or release here). */
+  touched(agent: Agent): void {
+    this.syncTrees();
+    this.trees.touched(agent);
   }
 
   /** Room for `n` more tasks, evicting the oldest finished; false when in-flight tasks fill it. */
@@ -106,9 +125,12 @@ export class TaskQueue {
 
   /** The agent a strategy picks now; `advance` moves the round-robin cursor (commands only). */
   route(capabilities: readonly string[], strategy: RoutingStrategy, exclude: string | null, advance: boolean): Agent | null {
-    const input = { candidates: this.registry.withAll(capabilities), tasksPerAgentMax: this.limits.tasksPerAgentMax, exclude };
-    if (strategy === 'least-used') return leastUsed(input);
-    if (strategy === 'load-aware') return loadAware(input, this.limits.loadWeights);
+    const candidates = this.registry.withAll(capabilities);
+    if (strategy !== 'round-robin') {
+      this.syncTrees();
+      return this.trees.tree(candidates, strategy).choose(exclude);
+    }
+    const input = { candidates, tasksPerAgentMax: this.limits.tasksPerAgentMax, exclude };
     const key = capabilities.join('\u0000');
     const { agent, next } = roundRobin(input, this.cursors.get(key));
     if (advance && agent !== null) this.cursors.set(key, next);
@@ -124,6 +146,7 @@ export class TaskQueue {
     task.attempts++;
     agent.active++;
     agent.assignedTotal++;
+    this.touched(agent);
     this.assigned.delete(task.id);
     this.assigned.add(task.id);
     let held = this.byAgent.get(agent.id);
@@ -143,7 +166,10 @@ export class TaskQueue {
   private release(task: Task): void {
     if (task.agent === null) return;
     const agent = this.registry.get(task.agent);
-    if (agent !== undefined) agent.active--;
+    if (agent !== undefined) {
+      agent.active--;
+      this.touched(agent);
+    }
     const held = this.byAgent.get(task.agent);
     held?.delete(task.id);
     if (held?.size === 0) this.byAgent.delete(task.agent);
