@@ -1,19 +1,23 @@
 /**
- * What this proves about the gossip node's storage (src/io/storage/gossip-storage.ts and
- * indexeddb-gossip-storage.ts), the same cases against memory and IndexedDB (fake-indexeddb, a
- * fresh factory per test): a fresh store boots empty; what a write made durable (the incarnation
+ * What this proves about the gossip node's storage (src/io/storage/gossip-storage.ts,
+ * indexeddb-gossip-storage.ts and file-gossip-storage.ts), the same cases against memory,
+ * IndexedDB (fake-indexeddb, a fresh factory per test) and files (a fresh directory): a fresh store boots empty; what a write made durable (the incarnation
  * and each CRDT whole, the last record per (type, name)) comes back at the next boot, after a
  * reopen for IndexedDB; the incarnation never goes down (StorageError, nothing changes); a
  * stored record its CRDT type cannot decode is a StorageError at boot, never handed to the
  * engine (which asserts); the IndexedDB database is its own, beside the Raft log's.
  */
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { crdtTypes } from '../../src/core/crdt/crdt-types.ts';
 import { gCounterIncrement } from '../../src/core/crdt/g-counter.ts';
 import type { PersistedCrdt } from '../../src/core/gossip/crdt-store.ts';
 import { MemoryGossipStorage, type GossipStorage } from '../../src/io/storage/gossip-storage.ts';
 import { gossipDatabaseName, IndexedDbGossipStorage } from '../../src/io/storage/indexeddb-gossip-storage.ts';
+import { fileGossipStorage } from '../../src/io/storage/file-gossip-storage.ts';
 import { databaseName } from '../../src/io/storage/indexeddb-storage.ts';
 import { StorageError } from '../../src/io/storage/storage.ts';
 
@@ -51,9 +55,27 @@ const indexeddb: Adapter = {
   },
 };
 
+const fileDirs: string[] = [];
+afterAll(() => fileDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const file: Adapter = {
+  open: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pq-gossip-storage-'));
+    fileDirs.push(dir);
+    const store = await fileGossipStorage({ dir });
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        return fileGossipStorage({ dir });
+      },
+    };
+  },
+};
+
 for (const [name, adapter] of [
   ['memory', memory],
   ['indexeddb', indexeddb],
+  ['file', file],
 ] as const) {
   describe(`gossip storage: ${name}`, () => {
     it('boots empty, then with what the writes made durable', async () => {

@@ -29,7 +29,7 @@ import { decodeRecord, encodeRecordPayload, recordType, type ByteWriter, type Fi
 export const frameHeaderBytes = 9;
 /** The largest payload a frame may claim; a longer claim is damage, not a record. */
 export const recordBytesMax = 64 * 1024 * 1024;
-const typeMax = recordType.commit;
+const typeMax = recordType.blob;
 
 /** Append `record`, framed, to `w`. */
 export function appendFrame(w: ByteWriter, record: FileRecord): void {

@@ -12,6 +12,7 @@
  *   compact     entries up to this index are dropped (a local snapshot covers them)
  *   commit      the end of one `StorageWrite`: records after the last commit are a write that
  *               did not finish, and recovery drops them (a write is atomic)
+ *   blob        opaque bytes, for logs other than Raft's (file-blob-log.ts: gossip state)
  *
  * Numbers are float64 (every safe integer is exact in one) and strings UTF-8 behind a u16 byte
  * count; all big-endian. The codec is ours rather than msgpack because only src/io/codec* may
@@ -22,7 +23,7 @@
 import type { ConfState, Entry, EntryKind, HardState, SnapshotMeta } from '../../core/raft/types.ts';
 import { FileLogCorruptError } from './file-errors.ts';
 
-export const recordType = { checkpoint: 1, entry: 2, hardState: 3, snapshot: 4, compact: 5, commit: 6 } as const;
+export const recordType = { checkpoint: 1, entry: 2, hardState: 3, snapshot: 4, compact: 5, commit: 6, blob: 7 } as const;
 
 /** A snapshot as the log refers to it: metadata, and what its file must hold. */
 export interface SnapshotRef {
@@ -37,7 +38,8 @@ export type FileRecord =
   | { readonly type: 'hardState'; readonly hardState: HardState }
   | { readonly type: 'snapshot'; readonly snapshot: SnapshotRef; readonly clearLog: boolean }
   | { readonly type: 'compact'; readonly compactTo: number }
-  | { readonly type: 'commit'; readonly writeSeq: number };
+  | { readonly type: 'commit'; readonly writeSeq: number }
+  | { readonly type: 'blob'; readonly bytes: Uint8Array };
 
 const kindCodes: Readonly<Record<EntryKind, number>> = { normal: 0, empty: 1, config: 2 };
 const kindsByCode: readonly EntryKind[] = ['normal', 'empty', 'config'];
@@ -236,6 +238,9 @@ export function encodeRecordPayload(w: ByteWriter, record: FileRecord): void {
     case 'commit':
       w.f64(record.writeSeq);
       return;
+    case 'blob':
+      w.raw(record.bytes);
+      return;
     default: {
       const never: never = record;
       throw new Error(`unknown record ${String(never)}`);
@@ -282,6 +287,8 @@ export function decodeRecord(type: number, payload: Uint8Array, where: string): 
     case recordType.commit:
       record = { type: 'commit', writeSeq: r.count() };
       break;
+    case recordType.blob:
+      return { type: 'blob', bytes: payload.slice() };
     default:
       return r.fail(`has the unknown type ${type}`);
   }

@@ -105,6 +105,8 @@ export function replaySegments(segments: readonly ScannedSegment[], dir: string)
       switch (record.type) {
         case 'checkpoint':
           throw new FileLogCorruptError(`${where}: a second checkpoint inside the segment`);
+        case 'blob':
+          throw new FileLogCorruptError(`${where}: a blob record (of another kind of log) in a Raft log`);
         case 'entry':
           fold.entry(record.entry, segment.seq, where);
           break;

@@ -16,3 +16,4 @@ export {
 export { FileRaftStorage, fileStorage, segmentBytesMaxDefault, type FileStorageOptions } from './file-storage.ts';
 export { FileLogCorruptError, FileLogLockedError } from './file-errors.ts';
 export { crc32c } from './crc32c.ts';
+export { FileGossipStorage, fileGossipStorage, type FileGossipStorageOptions } from './file-gossip-storage.ts';
