@@ -202,7 +202,13 @@ export class FileRaftStorage implements RaftStorage {
       return Promise.reject(asStorageError(e, 'write rejected'));
     }
     return new Promise<void>((resolveJob, rejectJob) => {
-      const job = this.place(write, plan, resolveJob, rejectJob);
+      let job: Job;
+      try {
+        job = this.place(write, plan, resolveJob, rejectJob);
+      } catch (e) {
+        rejectJob(asStorageError(e, 'write rejected'));
+        return;
+      }
       if (this.gathering === null || this.gathering.length >= groupWritesMax || this.gatheringBytes + job.bytes.byteLength > groupBytesMax) {
         const group: Job[] = [];
         this.gathering = group;
@@ -262,7 +268,6 @@ export class FileRaftStorage implements RaftStorage {
       const ref: SnapshotRef = { meta, dataBytes: data.byteLength, dataCrc: crc32c(data) };
       records.push({ type: 'snapshot', snapshot: ref, clearLog: plan.clearLog });
       snapshot = { name: snapshotName(meta.index, meta.term), data };
-      h.snapshot = ref;
     }
     if (write.compactTo > 0) records.push({ type: 'compact', compactTo: write.compactTo });
     for (const entry of plan.entries) records.push({ type: 'entry', entry });
@@ -273,6 +278,8 @@ export class FileRaftStorage implements RaftStorage {
     for (const r of records) appendFrame(w, r);
     const bytes = w.written();
 
+    // Encoded (which may throw, for a record over recordBytesMax): only now does the head move.
+    if (snapshot !== null) h.snapshot = (records.find((r) => r.type === 'snapshot') as { snapshot: SnapshotRef }).snapshot;
     if (rolls) {
       h.tailSeq += 1;
       h.tailBytes = 0;

@@ -6,7 +6,8 @@
  * (group commit), at most 1,024 per group; segments roll at their size limit and compaction deletes whole segments
  * (the log then boots the same from what is left); a snapshot file is replaced, not
  * accumulated; the lock keeps a second handle out and a stale lock (a dead pid) is taken over;
- * and a write that fails on disk poisons the handle.
+ * a write that cannot be encoded is refused and changes nothing; and a write that fails on disk
+ * poisons the handle.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,6 +161,17 @@ describe('FileRaftStorage', () => {
     await expect(storage.write(write({ entries: [bigEntry(2, 1, 4)] }))).rejects.toBeInstanceOf(StorageError);
     await expect(storage.boot()).rejects.toBeInstanceOf(StorageError);
     await storage.close().catch(() => undefined);
+  });
+
+  it('refuses a write it cannot encode (a node id over 65,535 bytes) and keeps working', async () => {
+    const dir = freshDir();
+    const storage = await fileStorage({ dir });
+    await expect(storage.write(write({ hardState: hs(1, 'x'.repeat(70_000), 0) }))).rejects.toBeInstanceOf(StorageError);
+    await storage.write(write({ hardState: hs(1, 'n1', 0), entries: [bigEntry(1, 1, 4)] }));
+    await storage.close();
+    const reopened = await fileStorage({ dir });
+    expect(await reopened.boot()).toEqual({ hardState: hs(1, 'n1', 0), snapshot: null, entries: [bigEntry(1, 1, 4)] });
+    await reopened.close();
   });
 
   it('refuses a segment size limit below 1 KiB', async () => {
