@@ -20,6 +20,10 @@
  *      whatever the sender wrote: the engine relies on it (types.ts `SignedRequest.digest`), so
  *      a Byzantine sender cannot pair a body with another body's digest.
  *
+ * The family also carries the state transfer's two messages (bft-state-messages.ts), which the
+ * engine never sees: read by their own strict reader, sender and receiver exactly the
+ * envelope's, no digests to compute.
+ *
  * Registered in family-codecs.ts; the frame router (src/runtime/frame-router.ts) hands `bft`
  * bodies here, after the envelope and the link's tag, and the messages to the node's BFT part.
  */
@@ -28,11 +32,15 @@ import { readBftMessage, readReplyMessage } from '../core/bft/validate-bft.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { bftClientIdOf, bftClientNodeOf } from './bft-client-id.ts';
+import { isBftStateType, readBftStateMessage, type BftStateMessage } from './bft-state-messages.ts';
 import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
 import { errorText, packCheckedBody, unpackBody } from './codec-msgpack.ts';
 import { withRequestDigests } from './crypto/bft-digests.ts';
 import { fail, quote, readNodeId } from './validate-fields.ts';
+
+/** What a `bft` body holds: an engine's message, or a state transfer's (the host's alone). */
+export type BftWireMessage = BftMessage | BftStateMessage;
 
 export interface BftBodyContext {
   readonly from: NodeId;
@@ -41,12 +49,18 @@ export interface BftBodyContext {
 }
 
 /** The validated BFT message in `body`, sent by `ctx.from` to `ctx.to`, with its request digests computed. NEVER throws. */
-export function decodeBftBody(body: Uint8Array, ctx: BftBodyContext): Result<BftMessage, CodecError> {
+export function decodeBftBody(body: Uint8Array, ctx: BftBodyContext): Result<BftWireMessage, CodecError> {
   const limits = ctx.limits ?? codecLimitsDefault;
   if (!(body instanceof Uint8Array)) return err(new CodecError('MALFORMED', 'body: expected bytes', 'body'));
   const value = unpackBody(body, limits);
   if (!value.ok) return value;
   try {
+    if (isStateBody(value.value)) {
+      const state = readBftStateMessage(value.value, limits);
+      if (state.from !== ctx.from) fail('INVALID_MESSAGE', 'body.from', `${quote(state.from)} does not match the envelope's from ${quote(ctx.from)}`);
+      if (state.to !== ctx.to) fail('INVALID_MESSAGE', 'body.to', `${quote(state.to)} does not match the envelope's to ${quote(ctx.to)}`);
+      return ok(state);
+    }
     const message = copyWire(checkBftMessage(value.value, limits), 0) as BftMessage;
     const fromOk = message.from === ctx.from || (message.type === 'request' && message.from === bftClientIdOf(ctx.from));
     if (!fromOk) fail('INVALID_MESSAGE', 'body.from', `${quote(message.from)} does not match the envelope's from ${quote(ctx.from)}`);
@@ -59,9 +73,10 @@ export function decodeBftBody(body: Uint8Array, ctx: BftBodyContext): Result<Bft
 }
 
 /** Our own message as a body, checked by the rules its receivers apply. */
-export function tryEncodeBftBody(message: BftMessage, limits: CodecLimits = codecLimitsDefault): Result<Uint8Array, CodecError> {
+export function tryEncodeBftBody(message: BftWireMessage, limits: CodecLimits = codecLimitsDefault): Result<Uint8Array, CodecError> {
   try {
-    checkBftMessage(message, limits);
+    if (isStateBody(message)) readBftStateMessage(message, limits);
+    else checkBftMessage(message, limits);
   } catch (e) {
     if (e instanceof CodecError) return err(e);
     throw e;
@@ -70,10 +85,14 @@ export function tryEncodeBftBody(message: BftMessage, limits: CodecLimits = code
 }
 
 /** `tryEncodeBftBody`, throwing its `CodecError` (a bug or a limit set below what the engine sends). */
-export function encodeBftBody(message: BftMessage, limits: CodecLimits = codecLimitsDefault): Uint8Array {
+export function encodeBftBody(message: BftWireMessage, limits: CodecLimits = codecLimitsDefault): Uint8Array {
   const result = tryEncodeBftBody(message, limits);
   if (!result.ok) throw result.error;
   return result.value;
+}
+
+function isStateBody(value: unknown): value is BftStateMessage {
+  return typeof value === 'object' && value !== null && isBftStateType((value as { type?: unknown }).type);
 }
 
 /** The core's validation as CodecErrors, plus the wire's id rules on the sender and receiver. Throws CodecError. */

@@ -10,7 +10,7 @@
  * codec to `createFamilyCodecs`; the types then make every router `switch` on the family name
  * it.
  */
-import type { BftMessage } from '../core/bft/messages.ts';
+import type { BftWireMessage } from './codec-bft.ts';
 import type { GossipMessage } from '../core/gossip/messages.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
@@ -46,7 +46,7 @@ export interface FamilyCodec<M, F extends ProtocolFamily = ProtocolFamily> {
 export interface FamilyMessages {
   readonly raft: Message;
   readonly gossip: GossipMessage;
-  readonly bft: BftMessage;
+  readonly bft: BftWireMessage;
 }
 
 /** The families with a codec. */
@@ -77,7 +77,7 @@ export function createGossipCodec(limits: CodecLimits = codecLimitsDefault): Fam
 }
 
 /** The `bft` family's codec (codec-bft.ts) under `limits`: request digests computed at decode. */
-export function createBftCodec(limits: CodecLimits = codecLimitsDefault): FamilyCodec<BftMessage, 'bft'> {
+export function createBftCodec(limits: CodecLimits = codecLimitsDefault): FamilyCodec<BftWireMessage, 'bft'> {
   return {
     family: 'bft',
     encode: (message) => encodeBftBody(message, limits),

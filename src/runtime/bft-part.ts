@@ -23,9 +23,9 @@
  * to itself (its client's request to its own replica, its replica's reply to its own client) are
  * delivered in a microtask, never through a link.
  *
- * Not done here: state transfer between browser nodes (a replica that falls behind a stable
- * checkpoint its peers hold stays behind until restarted with a state; bft-host.ts's
- * `fetchState` has no fetch protocol on the wire yet).
+ * A replica that falls behind a stable checkpoint its peers hold fetches the state at it from a
+ * peer over the same links (bft-state-transfer.ts: the host's `fetchState`, checked against the
+ * certified digest, another peer asked when one sends a wrong state or nothing).
  */
 import type { ClientEvent } from '../core/bft/client-types.ts';
 import { resolveBftConfig, type BftConfig } from '../core/bft/config.ts';
@@ -42,7 +42,9 @@ import { BftClientHost } from './bft-client-host.ts';
 import { BftFaultInjector, type BftByzantineMode } from './bft-fault-injector.ts';
 import type { BftMachine } from './bft-execution.ts';
 import { BftHost } from './bft-host.ts';
-import type { Clock } from './clock.ts';
+import { BftStateTransfer } from './bft-state-transfer.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { isBftStateMessage } from '../io/bft-state-messages.ts';
 import { NodeError } from './errors.ts';
 import type { FrameRouter } from './frame-router.ts';
 import type { MachineAdapter } from './node-parts.ts';
@@ -115,6 +117,7 @@ export class BftPart {
   private voteHandler = false;
   private readonly isKv: boolean;
   private readonly timeoutMs: number;
+  private readonly transfer: BftStateTransfer;
   private readonly faults: BftFaultInjector;
   /** The seq the machine's state is at (the host's `onExecuted`), and its digest once asked for. */
   private machineSeq = 0;
@@ -137,6 +140,7 @@ export class BftPart {
     const machine: BftMachine = this.isKv ? new KvReadMachine(o.machine.machine as KvMachine) : (o.machine.machine as BftMachine);
     const clock = o.clock === undefined ? {} : { clock: o.clock };
     this.faults = new BftFaultInjector({ id: self, replicas: config.replicas, sign: (p, done) => crypto.sign([p], ([s]) => s !== undefined && done(s)), send: (m) => router.bft.send(m) });
+    this.transfer = new BftStateTransfer({ self, replicas: config.replicas, send: (m) => router.bft.send(m), stateAt: (seq) => this.replica.stateAt(seq), clock: o.clock ?? systemClock });
     this.replica = new BftHost({
       config,
       durable: boot.durable,
@@ -150,6 +154,7 @@ export class BftPart {
       },
       ...clock,
       tickMs,
+      fetchState: (seq, digest, done) => this.transfer.fetch(seq, digest, done),
       answerVote: (q) => {
         if (!this.voteHandler) return q.proposal;
         o.emit({ type: 'bft-vote-question', voteId: q.voteId, origin: q.origin, proposal: q.proposal });
@@ -170,7 +175,11 @@ export class BftPart {
       fail: o.fail,
     });
     this.machineSeq = this.replica.status().lastExecutedSeq;
-    router.bft.onMessage((m) => (m.type === 'reply' ? this.client.receive(m) : this.replica.receive(m)));
+    router.bft.onMessage((m) => {
+      if (isBftStateMessage(m)) this.transfer.receive(m);
+      else if (m.type === 'reply') this.client.receive(m);
+      else this.replica.receive(m);
+    });
   }
 
   /** Open the storage, boot from it, start ticking; the storage is closed again if that fails. */
@@ -300,7 +309,13 @@ export class BftPart {
     await this.storage.close();
   }
 
+  /** The state transfer's counters (bft-state-transfer.ts). */
+  get stateTransferMetrics(): BftStateTransfer['metrics'] {
+    return { ...this.transfer.metrics };
+  }
+
   halt(): void {
+    this.transfer.stop();
     this.client.stop();
     this.replica.stop();
     for (const c of this.callers.splice(0)) if (!c.settled) c.reject(new NodeError('STOPPED', 'the node stopped'));

@@ -28,7 +28,7 @@
  * again: the followers of a 3-node cluster never talk until the leader is gone, and their first
  * vote requests used to wait out an election timeout).
  */
-import type { BftMessage } from '../core/bft/messages.ts';
+import type { BftWireMessage } from '../io/codec-bft.ts';
 import type { GossipMessage } from '../core/gossip/messages.ts';
 import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
@@ -114,7 +114,7 @@ export class FrameRouter implements PeerLink<Message> {
   readonly metrics: RouterMetrics = { framesIn: 0, framesAccepted: 0, framesDropped: 0, dropped: {}, framesOut: 0, hellosSent: 0, hellosTaken: 0, framesHeldForEpoch: 0, framesSentAfterHello: 0, framesHeldDropped: 0 };
   private handler: ((m: Message) => void) | null = null;
   private gossipHandler: ((m: GossipMessage) => void) | null = null;
-  private bftHandler: ((m: BftMessage) => void) | null = null;
+  private bftHandler: ((m: BftWireMessage) => void) | null = null;
   /** The `gossip` family's messages, both ways, through this router's envelope, guard and codec. */
   readonly gossip: FamilyLink<GossipMessage> = {
     send: (m) => this.sendGossip(m),
@@ -123,7 +123,7 @@ export class FrameRouter implements PeerLink<Message> {
     },
   };
   /** The `bft` family's messages, both ways (request digests computed by the codec at decode). */
-  readonly bft: FamilyLink<BftMessage> = {
+  readonly bft: FamilyLink<BftWireMessage> = {
     // A reply to a node's client (bft-client-id.ts) goes to that node.
     send: (m) => this.sendFamily('bft', bftClientNodeOf(m.to) ?? m.to, tryEncodeBftBody(m, this.limits)),
     onMessage: (handler) => {

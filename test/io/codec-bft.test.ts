@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
 import type { BftMessage, SignedViewChange } from '../../src/core/bft/messages.ts';
+import type { BftWireMessage } from '../../src/io/codec-bft.ts';
 import { readBftMessage, readReplyMessage } from '../../src/core/bft/validate-bft.ts';
 import { opBytesMax, requestsPerBatchMax, viewMax } from '../../src/core/bft/limits.ts';
 import type { PreparedCertificate, SignedRequest } from '../../src/core/bft/types.ts';
@@ -22,6 +23,7 @@ import { decodeBftBody, encodeBftBody, tryEncodeBftBody } from '../../src/io/cod
 import { createFamilyCodecs, decodeFamilyBody } from '../../src/io/family-codecs.ts';
 import { batchDigestOf, requestDigestOf } from '../../src/io/crypto/bft-digests.ts';
 import { makeRequest, signAs } from '../core/bft/test-crypto.ts';
+import { stateBytesMax, stateChunkBytes, stateReplies, type BftStateReply } from '../../src/io/bft-state-messages.ts';
 
 const ctx = { from: 'b', to: 'a' };
 const digest = 'ab'.repeat(32);
@@ -86,7 +88,7 @@ describe('bft codec: round trips', () => {
       { type: 'view-change', from: 'b', to: 'a', viewChange: { ...vc, body: { ...vc.body, prepared: [{ ...cert, requests: [forged(r1), r2] }] } } },
       { type: 'new-view', from: 'b', to: 'a', view: 3, viewChanges: [vc], prePrepares: [{ header: { ...header, view: 3 }, requests: [forged(r2)] }] },
     ];
-    const digests = (m: BftMessage): string[] => JSON.stringify(m).match(/"digest":"[0-9a-f]{64}"/g) ?? [];
+    const digests = (m: BftWireMessage): string[] => JSON.stringify(m).match(/"digest":"[0-9a-f]{64}"/g) ?? [];
     for (const m of bad) {
       const r = decodeBftBody(encodeBftBody(m), ctx);
       expect(r.ok).toBe(true);
@@ -170,5 +172,28 @@ describe('bft codec: hostile bodies', () => {
       expect(again.ok).toBe(true);
     }
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe('bft codec: state transfer bodies (bft-state-messages.ts)', () => {
+  it('round trip; refused when malformed, inconsistent, oversized or speaking for another', () => {
+    const data = new Uint8Array(stateChunkBytes + 3).fill(7);
+    const replies = stateReplies('b', 'a', 32, data);
+    for (const m of [{ type: 'state-request', from: 'b', to: 'a', seq: 32 } as const, ...replies]) {
+      const r = decodeBftBody(encodeBftBody(m), ctx);
+      expect(r.ok && r.value).toEqual(m);
+    }
+    const last = replies[1] as BftStateReply;
+    refused(raw({ type: 'state-request', from: 'b', to: 'a', seq: 0 }), 'INVALID_MESSAGE');
+    refused(raw({ type: 'state-request', from: 'b', to: 'a', seq: 1, extra: 1 }), 'INVALID_MESSAGE');
+    refused(raw({ type: 'state-request', from: 'c', to: 'a', seq: 1 }), 'INVALID_MESSAGE');
+    refused(raw({ type: 'state-request', from: bftClientIdOf('b'), to: 'a', seq: 1 }), 'INVALID_MESSAGE');
+    refused(raw({ ...last, chunks: 3 }), 'INVALID_MESSAGE');
+    refused(raw({ ...last, chunk: 2 }), 'INVALID_MESSAGE');
+    refused(raw({ ...last, data: new Uint8Array(4) }), 'INVALID_MESSAGE');
+    refused(raw({ ...last, stateBytes: stateBytesMax + 1 }), 'INVALID_MESSAGE');
+    refused(raw({ ...replies[0], data: new Uint8Array(stateChunkBytes + 1) }), 'INVALID_MESSAGE');
+    refused(raw({ ...last, data: 'bytes' }), 'INVALID_MESSAGE');
+    expect(tryEncodeBftBody({ ...last, chunk: -1 }).ok).toBe(false);
   });
 });
