@@ -134,7 +134,8 @@ class GossipBench {
         seen = new Set();
         this.seen.set(node.id, seen);
       }
-      for (const element of e.value as readonly string[]) {
+      if (e.change.kind !== 'elements') continue;
+      for (const element of e.change.added) {
         if (seen.has(element)) continue;
         seen.add(element);
         const r = this.reach.get(Number(element.slice(1)));

@@ -9,7 +9,6 @@ import { runCrdtBrowserBench } from './crdt-browser.ts';
 import { runCrdtUpdateBench } from './crdt-update.ts';
 import { runGossipBench } from './gossip.ts';
 import { runServicesBench } from './services.ts';
-import { runServicesBench } from './services.ts';
 import { runFuzz } from '../scripts/fuzz.ts';
 
 const benches: Record<string, (args: readonly string[]) => Promise<void> | void> = {
@@ -17,7 +16,6 @@ const benches: Record<string, (args: readonly string[]) => Promise<void> | void>
   browser: runBrowserBench,
   gossip: runGossipBench,
   'crdt-browser': runCrdtBrowserBench,
-  services: runServicesBench,
   bft: runBftBench,
   'crdt-update': runCrdtUpdateBench,
   services: runServicesBench,

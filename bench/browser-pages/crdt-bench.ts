@@ -4,8 +4,8 @@
  * `performance.timeOrigin + performance.now()` (one clock for every page of the browser), when
  * each update is sent from here and when each update from elsewhere becomes visible here:
  *
- * - the CRDT map `node.crdt('bench', 'map')`: a key is visible when a `change` event of the
- *   handle holds it (the event the app would render from);
+ * - the CRDT map `node.crdt('bench', 'map')`: a key is visible when a change the handle's
+ *   `observe` hears holds it (what an app would render from, as a Yjs map observer);
  * - the Raft KV: the writer proposes `seq-<run> = i`; here, after each `commit` event, the page
  *   reads the key locally and every i up to the value read is visible (one writer proposing in
  *   order, so the log applies them in order).
@@ -89,9 +89,10 @@ const bench = {
       node = n;
       const b = await n.crdt('bench', 'map');
       board = b;
-      b.on((value) => {
+      // The keys changed, as the Yjs page's map observer reads `keysChanged`.
+      b.observe((change) => {
         const at = now();
-        for (const e of value) if (!crdtSeen.has(e.key)) crdtSeen.set(e.key, at);
+        for (const e of change.updated) if (!crdtSeen.has(e.key)) crdtSeen.set(e.key, at);
       });
       n.on('commit', () => void readSeq());
       return n.id;

@@ -3,8 +3,12 @@
  * (src/core/crdt/, docs/design.md "Replicated data without order"). Each update is a local input
  * of the worker's gossip engine: taken at once, offline too, persisted with the node's gossip
  * state before its delta leaves, and merged everywhere the delta or an anti-entropy exchange
- * reaches (delta CRDTs, Almeida et al. 2018). Values come back from the worker; `on` hears every
- * change, local or remote, with the value as of the engine's Ready.
+ * reaches (delta CRDTs, Almeida et al. 2018). Values come back from the worker; `observe` hears
+ * every change, local or remote, as what changed (a map's fields, a set's elements, a counter's
+ * or register's new value: src/core/gossip/crdt-change.ts), and `on` with the whole value. The
+ * handle keeps its own copy of the value, opened with the worker's and kept current from the
+ * changes, so that an event costs in proportion to the change, not to the CRDT (a 1,000-key map
+ * is not built, cloned to the page and walked for every update).
  *
  * Names: the registry's (`or-map`, `or-set`, `pn-counter`, `g-counter`, `lww-register`,
  * `mv-register`), or the short ones `map` (an OR-Map), `set` (an add-wins OR-Set), `counter` (a
@@ -16,7 +20,10 @@
  */
 import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
 import type { FieldOp, OrMapEntry } from '../core/crdt/or-map.ts';
+import { fieldId } from '../core/crdt/or-map-store.ts';
+import { compareText } from '../core/crdt/text.ts';
 import type { Scalar } from '../core/crdt/scalar.ts';
+import type { CrdtChange, CrdtChangeOf } from '../core/gossip/crdt-change.ts';
 import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import type { CrdtChangedEvent } from '../runtime/worker-protocol.ts';
 import { NodeError } from './node-error.ts';
@@ -43,8 +50,14 @@ export interface CrdtHandle<N extends CrdtTypeName> {
   readonly type: N;
   /** The value here now. */
   value(): Promise<CrdtValues[N]>;
-  /** Every change of this CRDT here (a local update, or news merged from a peer); returns the unsubscribe. */
+  /** Every change of this CRDT here (a local update, or news merged from a peer), with the whole value then; returns the unsubscribe. */
   on(listener: (value: CrdtValues[N], origin: 'local' | 'remote') => void): () => void;
+  /**
+   * Every change of this CRDT here, as what changed (a map: the fields updated with their values
+   * and the fields removed; a set: the elements added and removed; others: the new value);
+   * returns the unsubscribe. In proportion to the change: prefer it to `on` for large CRDTs.
+   */
+  observe(listener: (change: CrdtChangeOf<N>, origin: 'local' | 'remote') => void): () => void;
 }
 
 export interface CounterHandle<N extends 'g-counter' | 'pn-counter'> extends CrdtHandle<N> {
@@ -104,16 +117,36 @@ export interface CrdtPort {
   onChange(listener: (e: CrdtChangedEvent) => void): () => void;
 }
 
-/** A handle of `type` on the CRDT `name` (the worker holds it already: `crdtOpen`). */
-export function crdtHandle<N extends CrdtTypeName>(port: CrdtPort, name: string, type: N): CrdtHandles[N] {
+/**
+ * A handle of `type` on the CRDT `name` (the worker holds it already: `crdtOpen`, which answered
+ * `opened`, its value then). Changes the worker raised before it answered are in `opened`
+ * already; applied again they change nothing (each change says what its parts hold now).
+ */
+export function crdtHandle<N extends CrdtTypeName>(port: CrdtPort, name: string, type: N, opened: CrdtValues[N]): CrdtHandles[N] {
+  const view = new CrdtView(type, opened);
+  const ons = new Set<(value: CrdtValues[N], origin: 'local' | 'remote') => void>();
+  const observers = new Set<(change: CrdtChangeOf<N>, origin: 'local' | 'remote') => void>();
+  // One subscription per handle keeps the view current whether or not anyone listens.
+  port.onChange((e) => {
+    if (e.name !== name || e.crdt !== type) return;
+    view.apply(e.change);
+    for (const listener of observers) listener(e.change as CrdtChangeOf<N>, e.origin);
+    if (ons.size === 0) return;
+    const value = view.value() as CrdtValues[N];
+    for (const listener of ons) listener(value, e.origin);
+  });
   const base: CrdtHandle<N> = {
     name,
     type,
     value: () => port.value(name, type),
-    on: (listener) =>
-      port.onChange((e) => {
-        if (e.name === name && e.crdt === type) listener(e.value as CrdtValues[N], e.origin);
-      }),
+    on: (listener) => {
+      ons.add(listener);
+      return () => ons.delete(listener);
+    },
+    observe: (listener) => {
+      observers.add(listener);
+      return () => observers.delete(listener);
+    },
   };
   const count = (by: number): number => {
     if (!Number.isSafeInteger(by) || by <= 0) throw new NodeError('CONFIG', `a counter moves by a positive integer, got ${by}`);
@@ -143,6 +176,44 @@ export function crdtHandle<N extends CrdtTypeName>(port: CrdtPort, name: string,
     }),
   };
   return handles[type]() as CrdtHandles[N];
+}
+
+/**
+ * The page's copy of a CRDT's value: a map's fields by id, a set's elements, or the value itself,
+ * kept current from the changes; the sorted value is built only when asked for, once per change.
+ */
+class CrdtView {
+  private fields: Map<string, OrMapEntry> | null = null;
+  private elements: Set<string> | null = null;
+  private whole: unknown;
+  private built: unknown = null;
+
+  constructor(type: CrdtTypeName, opened: unknown) {
+    if (type === 'or-map') this.fields = new Map((opened as readonly OrMapEntry[]).map((e) => [fieldId(e.key, e.type), e]));
+    else if (type === 'or-set') this.elements = new Set(opened as readonly string[]);
+    else this.whole = opened;
+  }
+
+  apply(change: CrdtChange): void {
+    this.built = null;
+    if (change.kind === 'value') this.whole = change.value;
+    else if (change.kind === 'elements' && this.elements !== null) {
+      for (const e of change.added) this.elements.add(e);
+      for (const e of change.removed) this.elements.delete(e);
+    } else if (change.kind === 'fields' && this.fields !== null) {
+      for (const e of change.updated) this.fields.set(fieldId(e.key, e.type), e);
+      for (const e of change.removed) this.fields.delete(fieldId(e.key, e.type));
+    }
+  }
+
+  /** The value as the worker's `value` lists it (a map's fields by key then type, a set's elements sorted). */
+  value(): unknown {
+    if (this.built !== null) return this.built;
+    if (this.fields !== null) this.built = [...this.fields.values()].sort((a, b) => compareText(a.key, b.key) || compareText(a.type, b.type));
+    else if (this.elements !== null) this.built = [...this.elements].sort(compareText);
+    else return this.whole;
+    return this.built;
+  }
 }
 
 function lwwField(entries: readonly OrMapEntry[], key: string): Scalar | undefined {

@@ -27,7 +27,7 @@ import { knownTaggedError } from '../core/error-code.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
 import { requestPersistence, type PersistenceResult } from '../io/storage/indexeddb-storage.ts';
-import type { CrdtTypeName } from '../core/crdt/crdt-types.ts';
+import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
 import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import { crdtHandle, crdtTypeOfKind, type CrdtHandleOf, type CrdtKind } from './crdt-handles.ts';
 import type { Members } from './members.ts';
@@ -332,7 +332,7 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   async crdt<K extends CrdtKind>(name: string, type: K): Promise<CrdtHandleOf<K>> {
     this.checkOpen();
     const crdtType = crdtTypeOfKind(type);
-    unwrap(await this.api.crdtOpen(name, crdtType));
+    const opened = unwrap(await this.api.crdtOpen(name, crdtType));
     return crdtHandle(
       {
         update: async (n: string, op: CrdtOp) => {
@@ -341,12 +341,13 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
         },
         value: async <N extends CrdtTypeName>(n: string, t: N) => {
           this.checkOpen();
-          return unwrap(await this.api.crdtValue(n, t)) as CrdtChangedEvent<N>['value'];
+          return unwrap(await this.api.crdtValue(n, t)) as CrdtValues[N];
         },
         onChange: (listener: (e: CrdtChangedEvent) => void) => this.on('crdt-changed', listener),
       },
       name,
       crdtType,
+      opened as CrdtValues[typeof crdtType],
     ) as CrdtHandleOf<K>;
   }
 

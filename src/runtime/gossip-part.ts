@@ -11,6 +11,7 @@
 import { resolveGossipConfig, type GossipConfig } from '../core/gossip/config.ts';
 import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
 import { isCrdtTypeName } from '../core/crdt/crdt-type-name.ts';
+import type { CrdtChangeOf } from '../core/gossip/crdt-change.ts';
 import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import type { GossipEvent } from '../core/gossip/events.ts';
 import type { GossipStepAccepted, GossipStepRefused } from '../core/gossip/local-input.ts';
@@ -197,7 +198,8 @@ function toNodeEvent(e: GossipEvent): GossipNodeEvent {
     case 'member-phi':
       return { type: 'member-phi', member: e.member, phi: e.phi, suspected: e.suspected };
     case 'crdt-changed':
-      return { type: 'crdt-changed', name: e.name, crdt: e.crdt, origin: e.origin, change: e.change } as GossipNodeEvent;
+      // The engine's change is of the event's type (crdt-change.ts), which its union does not tie to `crdt`.
+      return { type: 'crdt-changed', name: e.name, crdt: e.crdt, origin: e.origin, change: e.change as CrdtChangeOf<CrdtTypeName> };
     default: {
       const never: never = e;
       return never;

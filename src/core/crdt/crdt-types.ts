@@ -45,8 +45,10 @@ export interface CrdtType<S, V> {
    * `merge(state, delta)` and whether it differs from `state`, at a cost in proportion to the
    * delta where the type is large (OR-Set, OR-Map: merge-delta.ts, with the keys it changed);
    * the small types merge and compare encodings. What a node does with every peer's delta.
+   * With `owned`, the caller owns `state` and never uses it again: a keyed type may then update
+   * its key map in place instead of copying it.
    */
-  mergeDelta(state: S, delta: S): MergeOutcome<S>;
+  mergeDelta(state: S, delta: S, owned?: boolean): MergeOutcome<S>;
   /** What the application sees. */
   value(state: S): V;
   /** Whether two states are the same state (compares the canonical encodings). */

@@ -162,10 +162,25 @@ function encodeEmbedded(field: OrMapField, table: ReplicaTable): WireValue {
   }
 }
 
+/**
+ * Each field's encoding, by field, with the replica table it was made under (its ids joined).
+ * Fields are immutable (a join makes a new one when it changes one), so a field's encoding holds
+ * as long as the table does: a large map written one key at a time is encoded again in the
+ * keys that changed, not all (the node encodes its whole state to persist it, crdt-store.ts).
+ */
+const fieldWires = new WeakMap<OrMapField, { readonly tableKey: string; readonly wire: WireValue }>();
+
 /** `[key, type, store, key, type, store, ...]`, by key then type; dots name replicas by their index in `table`. */
 export function encodeOrMapStore(store: OrMapStore, table: ReplicaTable): WireValue {
   const out: WireValue[] = [];
-  for (const field of [...store.values()].sort(compareFields)) out.push(field.key, field.type, encodeEmbedded(field, table));
+  const tableKey = JSON.stringify(table.ids);
+  for (const field of [...store.values()].sort(compareFields)) {
+    const cached = fieldWires.get(field);
+    let wire: WireValue;
+    if (cached !== undefined && cached.tableKey === tableKey) wire = cached.wire;
+    else fieldWires.set(field, { tableKey, wire: (wire = encodeEmbedded(field, table)) });
+    out.push(field.key, field.type, wire);
+  }
   return out;
 }
 

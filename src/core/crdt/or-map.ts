@@ -15,14 +15,14 @@
  *   tombstone of the key remains.
  */
 import { err, ok, type Result } from '../result.ts';
-import { contextOf, emptyContext, type Dot } from './causal-context.ts';
+import { contextOf, emptyContext, type CausalContext, type Dot } from './causal-context.ts';
 import { counterStoreAdd, type CounterStore } from './causal-counter.ts';
 import { lwwStoreWrite, type LwwStore } from './causal-lww-register.ts';
 import type { CrdtTypeName } from './crdt-type-name.ts';
-import { joinCausal, type Causal } from './dot-store.ts';
+import { joinCausal, type Causal, type DotFun } from './dot-store.ts';
 import { encodeCausal, readCausal } from './dot-store-wire.ts';
 import { nestingDepthMax } from './limits.ts';
-import { mergeKeyedDelta, type KeyedKind, type MergeOutcome } from './merge-delta.ts';
+import { dotFunSeenBy, mergeKeyedDelta, type KeyedKind, type MergeOutcome } from './merge-delta.ts';
 import { mvWrite, type MvStore } from './mv-register.ts';
 import {
   embeddedKind,
@@ -39,7 +39,7 @@ import {
   type OrMapField,
   type OrMapStore,
 } from './or-map-store.ts';
-import { keyArgumentRefusal, orSetAdd, orSetRemove, type OrSetStore } from './or-set.ts';
+import { keyArgumentRefusal, orSetAdd, orSetRemove, orSetStoreSeenBy, type OrSetStore } from './or-set.ts';
 import { argumentRefusal, type CrdtRefusal } from './refusal.ts';
 import type { Scalar } from './scalar.ts';
 import { assertReplicaId, type ReplicaId } from './version-vector.ts';
@@ -138,8 +138,19 @@ export function orMapMerge(a: OrMap, b: OrMap): OrMap {
   return joinCausal(a, b, orMapStoreKind);
 }
 
+/** Whether `context` holds a dot of the field's store, nested maps included. */
+function fieldSeenBy(field: OrMapField, context: CausalContext): boolean {
+  if (field.type === 'or-set') return orSetStoreSeenBy(field.store as OrSetStore, context);
+  if (field.type === 'or-map') {
+    for (const inner of (field.store as OrMapStore).values()) if (fieldSeenBy(inner, context)) return true;
+    return false;
+  }
+  return dotFunSeenBy(field.store as DotFun<unknown>, context);
+}
+
 const fieldKind: KeyedKind<OrMapField> = {
   dots: (field) => embeddedKind(field.type).dots(field.store),
+  seenBy: fieldSeenBy,
   join: (a, aContext, b, bContext) => {
     const field = (a ?? b) as OrMapField;
     const kind = embeddedKind(field.type);
@@ -150,8 +161,8 @@ const fieldKind: KeyedKind<OrMapField> = {
 };
 
 /** `orMapMerge`, at a cost in proportion to `delta`, with the field ids (`fieldId`) it changed (merge-delta.ts). */
-export function orMapMergeDelta(state: OrMap, delta: OrMap): MergeOutcome<OrMap> {
-  return mergeKeyedDelta(state, delta, fieldKind);
+export function orMapMergeDelta(state: OrMap, delta: OrMap, owned = false): MergeOutcome<OrMap> {
+  return mergeKeyedDelta(state, delta, fieldKind, owned);
 }
 
 /** Every field, by key then type. */

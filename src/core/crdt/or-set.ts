@@ -15,11 +15,11 @@
  * Inside an OR-Map the set's dots come from the map's shared context (or-map.ts).
  */
 import { err, ok, type Result } from '../result.ts';
-import { contextEntries, contextOf, emptyContext, nextDot, type Dot } from './causal-context.ts';
+import { contextEntries, contextOf, emptyContext, nextDot, type CausalContext, type Dot } from './causal-context.ts';
 import { dotFunSize, dotSetKind, dotsOfFun, joinCausal, joinDotMap, joinDotSet, singleDot, type Causal, type DotSet, type StoreKind } from './dot-store.ts';
 import { encodeCausal, pushDots, pushNothing, readCausal, readDotSetAt } from './dot-store-wire.ts';
 import { keyBytesMax } from './limits.ts';
-import { mergeKeyedDelta, type KeyedKind, type MergeOutcome } from './merge-delta.ts';
+import { dotFunSeenBy, mergeKeyedDelta, type KeyedKind, type MergeOutcome } from './merge-delta.ts';
 import type { ReplicaTable } from './replica-table.ts';
 import { argumentRefusal, type CrdtRefusal } from './refusal.ts';
 import { compareText, describeTextProblem, textProblem } from './text.ts';
@@ -99,15 +99,22 @@ export function orSetMerge(a: OrSet, b: OrSet): OrSet {
 const emptyDots: DotSet = new Map();
 const elementKind: KeyedKind<DotSet> = {
   dots: dotsOfFun,
+  seenBy: dotFunSeenBy,
   join: (a, aContext, b, bContext) => {
     const joined = joinDotSet(a ?? emptyDots, aContext, b ?? emptyDots, bContext);
     return joined.size === 0 ? undefined : joined;
   },
 };
 
+/** Whether `context` holds a dot of any element of `store`. */
+export function orSetStoreSeenBy(store: OrSetStore, context: CausalContext): boolean {
+  for (const dots of store.values()) if (dotFunSeenBy(dots, context)) return true;
+  return false;
+}
+
 /** `orSetMerge`, at a cost in proportion to `delta`, with the elements whose dots changed (merge-delta.ts). */
-export function orSetMergeDelta(state: OrSet, delta: OrSet): MergeOutcome<OrSet> {
-  return mergeKeyedDelta(state, delta, elementKind);
+export function orSetMergeDelta(state: OrSet, delta: OrSet, owned = false): MergeOutcome<OrSet> {
+  return mergeKeyedDelta(state, delta, elementKind, owned);
 }
 
 /** The elements, sorted by code units. */

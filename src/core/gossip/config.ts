@@ -131,6 +131,12 @@ export interface GossipConfig {
   readonly deltaIdsSeenMax?: number;
   /** Estimated bytes of one data message at most; a single state larger than this goes alone. */
   readonly dataMessageBytesMax?: number;
+  /**
+   * A changed CRDT is handed to the host to persist (whole) at most once per this many ticks: the
+   * first change after a quiet interval at once, a burst's later changes together after it
+   * (replication.ts says why a lost tail is safe: its peers hold it). 0: with every Ready.
+   */
+  readonly crdtPersistIntervalTicks?: number;
   /** Every this many ticks an anti-entropy exchange starts with the next mesh neighbour (in turn). */
   readonly antiEntropyIntervalTicks?: number;
   /** An exchange with no answer for this long is given up (counted). */
@@ -190,6 +196,7 @@ export const gossipDefaults = {
   deltasPendingMax: 4096,
   deltaIdsSeenMax: 16_384,
   dataMessageBytesMax: 64 * 1024,
+  crdtPersistIntervalTicks: 10,
   antiEntropyIntervalTicks: 500,
   antiEntropyTimeoutTicks: 200,
   antiEntropyRequestsInFlightMax: 4,
@@ -251,6 +258,7 @@ const nonNegative: readonly NumberKey[] = [
   'pushFanout',
   'relaysPendingMax',
   'deltaFanout',
+  'crdtPersistIntervalTicks',
   'probeOutsideMeshPeriods',
   'reconnectIntervalTicks',
 ];

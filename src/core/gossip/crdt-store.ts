@@ -10,9 +10,10 @@
  * msgpack bytes and values (the bounds). Encoding a state costs time in proportion to the state
  * (2 ms for an OR-Set of 5,000 elements, as much as the merge itself), so a local update only
  * `stage`s its new state, with an upper bound of its growth (the delta's size), and the encoding
- * is brought up to date by `refresh` once per Ready, or before anything reads it (a peer's merge,
- * anti-entropy): a burst of edits to one large CRDT is encoded once. A peer's merge, which must
- * encode to see whether it held news, `put`s the encoding it made. A state equal to its type's
+ * is brought up to date when something reads it: `wireOf` to persist (the encoding alone, at
+ * most once per `crdtPersistIntervalTicks`), `refresh` before anti-entropy reads the tree (the
+ * digest and sizes too). A peer's merge stages its state the same way: it needs no encoding to
+ * see whether it held news (merge-delta.ts). A state equal to its type's
  * empty state is not in the tree: "absent" and "empty" are one state, and must digest alike on
  * both sides.
  *
@@ -50,6 +51,8 @@ export interface CrdtEntry {
   values: number;
   /** `state` changed since `wire` was made (`stage`): wire, digest, bytes and values are stale until `refresh`. */
   stale: boolean;
+  /** While stale: `wire` was brought up to date by `wireOf` (digest, sizes and tree leaf still wait for `refresh`). */
+  wireFresh: boolean;
   /** While stale: at most how many bytes and values the state grew by since (the staged deltas' sizes). */
   growthBytes: number;
   growthValues: number;
@@ -126,6 +129,7 @@ export class CrdtStore {
       bytes: msgpackBytes(wire),
       values: wireValues(wire),
       stale: false,
+      wireFresh: true,
       growthBytes: 0,
       growthValues: 0,
     };
@@ -144,6 +148,7 @@ export class CrdtStore {
     entry.values = wireValues(wire);
     entry.digest = digestWire(wire);
     entry.stale = false;
+    entry.wireFresh = true;
     entry.growthBytes = 0;
     entry.growthValues = 0;
     this.stale.delete(entry);
@@ -158,6 +163,7 @@ export class CrdtStore {
   stage(entry: CrdtEntry, state: unknown, bytes: number, values: number): void {
     entry.state = state;
     entry.stale = true;
+    entry.wireFresh = false;
     entry.growthBytes += bytes;
     entry.growthValues += values;
     this.bytes += bytes;
@@ -171,7 +177,20 @@ export class CrdtStore {
 
   /** Brings a staged entry's encoding, digest, sizes and tree leaf up to date. */
   refresh(entry: CrdtEntry): void {
-    if (entry.stale) this.put(entry, entry.state, entry.type.encode(entry.state));
+    if (entry.stale) this.put(entry, entry.state, entry.wireFresh ? entry.wire : entry.type.encode(entry.state));
+  }
+
+  /**
+   * The entry's canonical encoding, made now if staged; its digest, sizes and tree leaf wait for
+   * `refresh` (what persisting needs is the encoding alone: the digest of a large state costs
+   * about half as much again, and only anti-entropy reads it).
+   */
+  wireOf(entry: CrdtEntry): WireValue {
+    if (entry.stale && !entry.wireFresh) {
+      entry.wire = entry.type.encode(entry.state);
+      entry.wireFresh = true;
+    }
+    return entry.wire;
   }
 
   /** `refresh` of every staged entry (before a Ready, and before anti-entropy reads the tree). */

@@ -4,7 +4,8 @@
  * (forget a Raft leader that phi says is gone, where Web Locks cannot see across browsers), and
  * the CRDTs whose values changed.
  */
-import type { CrdtTypeName, CrdtValues } from '../crdt/crdt-types.ts';
+import type { CrdtTypeName } from '../crdt/crdt-types.ts';
+import type { CrdtChange } from './crdt-change.ts';
 import type { MemberState, NodeId } from './types.ts';
 
 /** A member's state or incarnation changed in this node's view (this node itself included). */
@@ -34,14 +35,15 @@ export interface MemberPhiEvent {
 /**
  * A CRDT's state changed since the last Ready: by a local update (`local`), or by merging a
  * peer's delta or state that held news (`remote`; a local update in the same Ready makes it
- * `local`). One event per CRDT per Ready, with its value as of the Ready (what a page shows).
+ * `local`). One event per CRDT per Ready, with what changed since the last one (crdt-change.ts:
+ * the touched keys of a map or set, the new value of a counter or register), as of the Ready.
  */
 export interface CrdtChangedEvent {
   readonly kind: 'crdt-changed';
   readonly name: string;
   readonly crdt: CrdtTypeName;
   readonly origin: 'local' | 'remote';
-  readonly value: CrdtValues[CrdtTypeName];
+  readonly change: CrdtChange;
 }
 
 export type GossipEvent = MemberChangedEvent | MemberPhiEvent | CrdtChangedEvent;

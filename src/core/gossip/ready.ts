@@ -8,7 +8,8 @@
  *   2. PERSIST (`mustPersist`) `incarnation` when it is not null: the highest incarnation this
  *      node announced (a restart boots from it, `GossipBoot`, and joins one above it); and
  *      every CRDT of `crdts`, whole, replacing the record of its (name, type) (a restart boots
- *      from them, `GossipBoot.crdts`). One transaction for both is best; both must be durable
+ *      from them, `GossipBoot.crdts`; a CRDT changed since is handed out again, coalesced by
+ *      `crdtPersistIntervalTicks`). One transaction for both is best; both must be durable
  *      before step 3.
  *   3. Only AFTER step 2 is durable, SEND `messagesAfterWrite`: the messages that claim that
  *      incarnation (a refutation's alive update, a join, a sync, a leave), and, while
@@ -35,8 +36,9 @@ export interface GossipReady extends EngineReady<GossipMessage> {
   /** This node's incarnation, to PERSIST before `messagesAfterWrite` leave; null: unchanged. */
   readonly incarnation: number | null;
   /**
-   * The CRDTs changed since the last Ready, each whole (its canonical encoding), to PERSIST
-   * before `messagesAfterWrite` leave; empty: none changed. At most one per CRDT held.
+   * The CRDTs changed since they were last handed out, each whole (its canonical encoding), to
+   * PERSIST before `messagesAfterWrite` leave; empty: none to write now (writes are coalesced:
+   * `crdtPersistIntervalTicks`, replication.ts). At most one per CRDT held.
    */
   readonly crdts: readonly PersistedCrdt[];
   /** Every message, in order: `messagesBeforeWrite` and `messagesAfterWrite` say when each may leave. */

@@ -17,8 +17,16 @@
  * - Pull: Merkle anti-entropy with one mesh neighbour per interval (anti-entropy.ts) repairs what
  *   push lost, after a partition, a pause or an offline stretch.
  *
- * Durability (the Ready, ready.ts): every CRDT changed since the last Ready is handed to the host
- * to persist, whole (its canonical encoding), and its data messages do NOT wait for that write.
+ * Cost per update in proportion to the delta, not to the CRDT (merge-delta.ts): a delta is merged
+ * by joining only the keys it can change, and is news when that changed a key or grew the causal
+ * context, decided without encoding the state; the new state is staged in the store
+ * (crdt-store.ts) and encoded only when something reads its encoding (persistence, anti-entropy);
+ * its event carries the keys changed (crdt-change.ts), not the whole value.
+ *
+ * Durability (the Ready, ready.ts): a changed CRDT is handed to the host to persist, whole (its
+ * canonical encoding), at most once per `crdtPersistIntervalTicks`: at the first change after a
+ * quiet interval at once, and a burst's later changes together when the interval has passed. Its
+ * data messages do NOT wait for that write.
  * A delta carries this node's dots (its replica's sequence numbers); sent ahead and lost in a
  * crash, the node boots from an older state. Were it to mint under the same replica id, it would
  * mint the same dots again for different updates (every peer that saw the first would take the
@@ -27,14 +35,19 @@
  * their max. So it never does: local updates are minted under `ctx.replica`, one replica id per
  * life of the node, and a life's first data waits only for its number to be durable
  * (gossip-node.ts says why that suffices). The lost tail stays with the peers and comes back.
+ * That is also why writes may be coalesced: a change not yet written is held by the peers its
+ * delta reached, as a change whose write was in flight at a crash is. A local delta that reached
+ * no peer (no mesh neighbour: offline) is written with the next Ready, not coalesced, since no one
+ * else holds it.
  *
  * Messages from peers: only members of the membership view may send data (strangers' messages
  * are counted and dropped), states are decoded by the registry (hostile input: refusals counted
  * by reason), and a peer's state may never make a new CRDT past `crdtsMax` or `crdtBytesMax`.
  */
-import { crdtType, wireEquals } from '../crdt/crdt-types.ts';
+import { crdtType, wireEquals, type MergeOutcome } from '../crdt/crdt-types.ts';
 import { isCrdtTypeName, type CrdtTypeName } from '../crdt/crdt-type-name.ts';
 import { digestWire } from '../crdt/merkle-hash.ts';
+import { crdtChange } from './crdt-change.ts';
 import type { CrdtRefusal } from '../crdt/refusal.ts';
 import { textProblem } from '../crdt/text.ts';
 import type { WireValue } from '../crdt/wire-reader.ts';
@@ -88,8 +101,12 @@ export class Replication {
   private readonly pushQueue: PushQueue<Outgoing>;
   /** Ids of deltas seen lately, oldest first (at most `deltaIdsSeenMax`). */
   private readonly seen = new Set<number>();
-  /** CRDTs changed since the last Ready, and whether by a local update. */
-  private readonly changed = new Map<string, 'local' | 'remote'>();
+  /** CRDTs changed since the last Ready: whether by a local update, and the keys touched (null: not a keyed type). */
+  private readonly changed = new Map<string, { origin: 'local' | 'remote'; touched: Set<string> | null }>();
+  /** CRDTs changed and not yet handed to the host to persist (at most one per CRDT held). */
+  private readonly unpersisted = new Set<string>();
+  /** When CRDTs were last handed to the host to persist (coalescing: `crdtPersistIntervalTicks`). */
+  private persistedAtTick = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: GossipContext,
@@ -150,20 +167,23 @@ export class Replication {
     const deltaWire = type.encode(delta.value);
     // An empty delta (the remove of an element nobody added) changes nothing.
     if (wireEquals(deltaWire, emptyWire(crdt))) return ok('unchanged');
-    const state = held === undefined ? delta.value : type.merge(held.state, delta.value);
     // msgpack array headers may widen (1 to 3 bytes) as a join grows: the slack covers them.
     const grow = { bytes: itemBytes('', deltaWire) + 16, values: wireValues(deltaWire) };
     const before = held === undefined ? { bytes: 0, values: 0 } : this.store.boundOf(held);
+    let merged: MergeOutcome<unknown>;
     if (this.withinBounds(held, before.bytes + grow.bytes, before.values + grow.values)) {
-      const entry = held ?? this.store.create(name, crdt);
-      this.store.stage(entry, state, grow.bytes, grow.values);
+      // Accepted whatever the join holds: the store's state may be updated in place (merge-delta.ts).
+      merged = type.mergeDelta(held?.state ?? type.empty(), delta.value, held !== undefined);
+      this.store.stage(held ?? this.store.create(name, crdt), merged.state, grow.bytes, grow.values);
     } else {
-      const wire = type.encode(state);
+      // Maybe refused: the held state must stay as it is, so the join is a copy.
+      merged = type.mergeDelta(held?.state ?? type.empty(), delta.value);
+      const wire = type.encode(merged.state);
       const refusal = this.sizeRefusal(held, wire);
       if (refusal !== null) return err(refusal);
-      this.store.put(held ?? this.store.create(name, crdt), state, wire);
+      this.store.put(held ?? this.store.create(name, crdt), merged.state, wire);
     }
-    this.changed.set(key, 'local');
+    this.noteChange(key, 'local', merged);
     const pending = this.localDeltas.get(key);
     if (this.ctx.cfg.deltaFanout > 0) this.localDeltas.set(key, pending === undefined ? delta.value : type.merge(pending, delta.value));
     return ok('accepted');
@@ -252,25 +272,35 @@ export class Replication {
     }
     const key = storeKey(item.name, item.crdt);
     const held = this.store.get(key);
-    if (held !== undefined) this.store.refresh(held);
-    const state = held === undefined ? decoded.value : type.merge(held.state, decoded.value);
-    const wire = type.encode(state);
-    if (wireEquals(wire, held?.wire ?? emptyWire(item.crdt))) {
+    // News without encoding the state (merge-delta.ts): only the keys the delta can change are joined.
+    // The store owns the held state: a large map is joined in place (merge-delta.ts). An existing CRDT always takes the join.
+    const merged = type.mergeDelta(held?.state ?? type.empty(), decoded.value, held !== undefined);
+    if (!merged.changed) {
       ctx.counters.statesStale++;
       return false;
     }
+    // A join holds no more than both sides: the state grew by at most the item's size (slack as in `update`).
+    const grow = { bytes: itemBytes(item.name, item.state) + 16, values: wireValues(item.state) };
     let entry = held;
     if (entry === undefined) {
-      if (!this.store.room(itemBytes(item.name, wire))) {
+      if (!this.store.room(grow.bytes)) {
         ctx.counters.crdtsRefused++;
         return false;
       }
       entry = this.store.create(item.name, item.crdt);
     }
-    this.store.put(entry, state, wire);
+    this.store.stage(entry, merged.state, grow.bytes, grow.values);
     ctx.counters.statesMerged++;
-    if (!this.changed.has(key)) this.changed.set(key, 'remote');
+    this.noteChange(key, 'remote', merged);
     return true;
+  }
+
+  /** Remember that the CRDT `key` changed in this Ready (a local update makes it `local`), and the keys the merge touched. */
+  private noteChange(key: string, origin: 'local' | 'remote', merged: MergeOutcome<unknown>): void {
+    let change = this.changed.get(key);
+    if (change === undefined) this.changed.set(key, (change = { origin, touched: merged.touched === null ? null : new Set() }));
+    if (origin === 'local') change.origin = 'local';
+    if (change.touched !== null && merged.touched !== null) for (const k of merged.touched) change.touched.add(k);
   }
 
   private remember(id: number): void {
@@ -306,7 +336,12 @@ export class Replication {
 
   /** Whether the next Ready has data work: changes to persist, or local deltas to send at once and someone to send them to. */
   hasWork(): boolean {
-    return this.changed.size > 0 || (this.localDeltas.size > 0 && this.peers.mesh().length > 0);
+    return this.changed.size > 0 || (this.localDeltas.size > 0 && this.peers.mesh().length > 0) || (this.unpersisted.size > 0 && this.persistDue());
+  }
+
+  /** Whether the coalescing interval since the last write handed out has passed. */
+  private persistDue(): boolean {
+    return this.ctx.now >= this.persistedAtTick + this.ctx.cfg.crdtPersistIntervalTicks;
   }
 
   /**
@@ -349,21 +384,31 @@ export class Replication {
     }
   }
 
-  /** The CRDTs changed since the last Ready: to persist (non-empty ones), and one event each. */
+  /**
+   * One event per CRDT changed since the last Ready, with what changed (crdt-change.ts; no
+   * encoding), and the CRDTs to persist, whole: every one changed and not yet written, when the
+   * interval since the last write has passed or a local delta waits unsent (see the header).
+   */
   takeChanges(): DataChanges {
-    if (this.changed.size === 0) return { persist: [], local: false, events: [] };
-    this.store.refreshAll();
-    const persist: PersistedCrdt[] = [];
     const events: CrdtChangedEvent[] = [];
     let local = false;
-    for (const [key, origin] of this.changed) {
+    for (const [key, change] of this.changed) {
       const entry = this.store.get(key);
       assert(entry !== undefined, 'a changed CRDT not held');
-      persist.push({ name: entry.name, crdt: entry.crdt, state: entry.wire });
-      if (origin === 'local') local = true;
-      events.push({ kind: 'crdt-changed', name: entry.name, crdt: entry.crdt, origin, value: entry.type.value(entry.state) as CrdtChangedEvent['value'] });
+      if (change.origin === 'local') local = true;
+      events.push({ kind: 'crdt-changed', name: entry.name, crdt: entry.crdt, origin: change.origin, change: crdtChange(entry.crdt, entry.state, change.touched) });
+      this.unpersisted.add(key);
     }
     this.changed.clear();
+    if (this.unpersisted.size === 0 || !(this.persistDue() || this.localDeltas.size > 0)) return { persist: [], local, events };
+    const persist: PersistedCrdt[] = [];
+    for (const key of this.unpersisted) {
+      const entry = this.store.get(key);
+      assert(entry !== undefined, 'an unpersisted CRDT not held');
+      persist.push({ name: entry.name, crdt: entry.crdt, state: this.store.wireOf(entry) });
+    }
+    this.unpersisted.clear();
+    this.persistedAtTick = this.ctx.now;
     return { persist, local, events };
   }
 }

@@ -183,8 +183,8 @@ describe('replication: the Ready', () => {
     for (const p of pushes) if (p.type === 'crdt-push') expect(p.deltas.filter((d) => d.name === 'tags')).toHaveLength(1);
     const changed = rd.events.filter((e) => e.kind === 'crdt-changed');
     expect(changed).toEqual([
-      { kind: 'crdt-changed', name: 'tags', crdt: 'or-set', origin: 'local', value: ['x', 'y'] },
-      { kind: 'crdt-changed', name: 'hits', crdt: 'g-counter', origin: 'local', value: 3 },
+      { kind: 'crdt-changed', name: 'tags', crdt: 'or-set', origin: 'local', change: { kind: 'elements', added: ['x', 'y'], removed: [] } },
+      { kind: 'crdt-changed', name: 'hits', crdt: 'g-counter', origin: 'local', change: { kind: 'value', value: 3 } },
     ]);
     node.advance();
   });
@@ -210,7 +210,7 @@ describe('replication: the Ready', () => {
     const rd = node.ready();
     expect(rd.crdts).toEqual([{ name: 'hits', crdt: 'g-counter', state: [from, 4] }]);
     expect(rd.mustPersist).toBe(true);
-    expect(rd.events.filter((e) => e.kind === 'crdt-changed')).toEqual([{ kind: 'crdt-changed', name: 'hits', crdt: 'g-counter', origin: 'remote', value: 4 }]);
+    expect(rd.events.filter((e) => e.kind === 'crdt-changed')).toEqual([{ kind: 'crdt-changed', name: 'hits', crdt: 'g-counter', origin: 'remote', change: { kind: 'value', value: 4 } }]);
     const forwards = rd.messagesBeforeWrite.filter((m) => m.type === 'crdt-push');
     expect(forwards.length).toBeGreaterThan(0);
     expect(rd.messagesAfterWrite).toEqual([]);
