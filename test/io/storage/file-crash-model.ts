@@ -22,9 +22,9 @@ export interface WriteDesc {
 
 const config = { voters: ['n1', 'n2', 'n3'], learners: [] };
 
-/** Bytes of an entry that its index and term determine, of varying length (0..299). */
-export function entryData(index: number, term: number): Uint8Array {
-  const n = (index * 7 + term * 13) % 300;
+/** Bytes of an entry that its index and term determine, of varying length (0..299 times `scale`). */
+export function entryData(index: number, term: number, scale = 1): Uint8Array {
+  const n = ((index * 7 + term * 13) % 300) * scale;
   const data = new Uint8Array(n);
   for (let i = 0; i < n; i++) data[i] = (index + term * 31 + i) & 0xff;
   return data;
@@ -36,13 +36,13 @@ export function snapshotOf(index: number, term: number, bytes: number): Snapshot
   return { meta: { index, term, config }, data };
 }
 
-export function toWrite(d: WriteDesc): StorageWrite {
+export function toWrite(d: WriteDesc, scale = 1): StorageWrite {
   return {
     hardState: d.hs === null ? null : { term: d.hs[0], vote: d.hs[1], commit: d.hs[2] },
     snapshot: d.snap === null ? null : snapshotOf(d.snap[0], d.snap[1], d.snap[2]),
     clearLog: d.clearLog,
     compactTo: d.compactTo,
-    entries: d.entries.map(([index, term]): Entry => ({ index, term, kind: 'normal', data: entryData(index, term) })),
+    entries: d.entries.map(([index, term]): Entry => ({ index, term, kind: 'normal', data: entryData(index, term, scale) })),
   };
 }
 
