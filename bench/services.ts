@@ -130,6 +130,7 @@ interface Results {
   readonly done: [number, number][];
   readonly failures: number;
   readonly lastFailure: string;
+  readonly outstanding: number;
 }
 
 interface Trial {
@@ -167,6 +168,8 @@ async function runLoop(pages: readonly Page[], prefix: string, o: Options, total
   const started = await Promise.all(pages.map((p) => call<number>(p, 'run', prefix, o.window, stopAt)));
   await sleep(totalMs + 200);
   await Promise.all(pages.map((p) => call(p, 'stop')));
+  // The calls still out finish after the span (outside it): wait, so the next measure starts idle.
+  await until('the calls still out answered', 120_000, async () => ((await Promise.all(pages.map((p) => call<Results>(p, 'results')))).every((r) => r.outstanding === 0) ? true : undefined));
   return { startedAt: Math.min(...started), results: await Promise.all(pages.map((p) => call<Results>(p, 'results'))) };
 }
 
@@ -198,6 +201,8 @@ async function requeue(contexts: readonly BrowserContext[], pages: readonly Page
   await Promise.all(others.map((p, i) => call(p, 'registerAgent', `backup-${trial}-${i}`, ['summarize'])));
   // Let a few heartbeats pass, so the close falls at a random point of the heartbeat cycle.
   await sleep(o.heartbeatMs * 3 + Math.random() * o.heartbeatMs);
+  const early = (await Promise.all(others.map((p) => call<TaskRun[]>(p, 'taskRuns')))).flat().find((r) => r[0] === task);
+  if (early !== undefined) throw new Error(`${task} moved to ${early[2]} before the close (the holder's lease lapsed under load)`);
   const a = Date.now();
   const pageNow = await call<number>(others[0] as Page, 'now');
   const closedAt = pageNow + (Date.now() - (a + Date.now()) / 2);

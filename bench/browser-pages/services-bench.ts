@@ -26,6 +26,8 @@ let done: [number, number][] = [];
 let failures = 0;
 let lastFailure = '';
 let running = false;
+/** Calls made and not yet answered (a stopped loop's last calls are still out for a while). */
+let outstanding = 0;
 /** When each task reached one of this page's agents: [task, token, agent, at]. */
 const taskRuns: [string, number, string, number][] = [];
 
@@ -47,6 +49,7 @@ function live(): ServicesNode {
 async function caller(n: ServicesNode, prefix: string, lane: number, stopAtMs: number): Promise<void> {
   for (let i = 0; now() < stopAtMs && running; i++) {
     const t0 = now();
+    outstanding++;
     try {
       const c = await n.tools.call('noop', null, { key: `${prefix}-${n.id}-${lane}-${i}`, timeoutMs: 30_000 });
       if (c.state === 'completed') done.push([t0, now()]);
@@ -57,6 +60,8 @@ async function caller(n: ServicesNode, prefix: string, lane: number, stopAtMs: n
     } catch (e) {
       failures++;
       lastFailure = e instanceof Error ? e.message : String(e);
+    } finally {
+      outstanding--;
     }
   }
 }
@@ -84,7 +89,7 @@ const bench = {
       for (let lane = 0; lane < window; lane++) void caller(n, prefix, lane, stopAtMs);
       return now();
     }),
-  results: () => answer(async () => ({ done, failures, lastFailure })),
+  results: () => answer(async () => ({ done, failures, lastFailure, outstanding })),
   stop: () => answer(async () => void (running = false)),
   now: () => answer(async () => now()),
   /** An agent that records each task reaching it and holds it for ever. */
