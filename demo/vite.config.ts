@@ -3,7 +3,8 @@
  * builds it and serves the build with `vite preview`). Everything listens on 127.0.0.1.
  *
  * - `demo/index.html` is the opener (choose a cluster, open one tab per node, watch them all);
- *   `demo/node.html` is one node's tab (its state, the board, the chaos controls).
+ *   `demo/node.html` is one node's tab (its state, the board, the chaos controls);
+ *   `demo/services.html` a tab of the coordination services (services-view.ts).
  * - A PeerJS signaling server for the WebRTC transport starts alongside, in the same process,
  *   on its own port (PeerServer's WebSocket server answers 400 to every upgrade it does not own,
  *   so sharing Vite's port would break Vite's own WebSocket); it stops when the Vite server
@@ -113,7 +114,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rollupOptions: {
-      input: { index: `${demoDir}index.html`, node: `${demoDir}node.html`, 'board-machine': `${demoDir}board-machine.ts` },
+      input: { index: `${demoDir}index.html`, node: `${demoDir}node.html`, services: `${demoDir}services.html`, 'board-machine': `${demoDir}board-machine.ts` },
       // The worker imports board-machine.js by URL and calls its exports: keep them.
       preserveEntrySignatures: 'exports-only',
       output: { entryFileNames: (chunk) => (chunk.name === 'board-machine' ? '[name].js' : 'assets/[name]-[hash].js') },
@@ -122,7 +123,7 @@ export default defineConfig({
   worker: { format: 'es' },
   // Bundled before the first page loads, so that the dev server never reloads a page after
   // discovering a dependency (the worker's among them).
-  optimizeDeps: { include: ['comlink', 'idb-keyval', 'msgpackr', 'peerjs'], entries: ['index.html', 'node.html'] },
+  optimizeDeps: { include: ['comlink', 'idb-keyval', 'msgpackr', 'peerjs'], entries: ['index.html', 'node.html', 'services.html'] },
   server: { host: demoHost, port: demoPort, strictPort: true, fs: { allow: [repoDir] } },
   preview: { host: demoHost, port: demoPort, strictPort: true },
   logLevel: 'info',
