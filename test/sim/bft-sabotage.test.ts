@@ -17,7 +17,10 @@ describe('BFT simulator sabotage', () => {
 
   it('no-restore-on-restart: duplicate executions', () => {
     let dup = 0;
-    for (let seed = 1; seed <= 8 && dup === 0; seed++) dup += runBftSimulation({ seed, nodes: 4, byzantine: 0, sabotage: 'no-restore-on-restart' }).counts.duplicates;
+    // Any change to the messages sent moves every later draw of the seed's PRNG (crash times
+    // among them): since the view-change retransmission, 14 is the first seed of 1-16 whose
+    // first honest replica restarts past a checkpoint (4 was before).
+    for (let seed = 1; seed <= 16 && dup === 0; seed++) dup += runBftSimulation({ seed, nodes: 4, byzantine: 0, sabotage: 'no-restore-on-restart' }).counts.duplicates;
     expect(dup).toBeGreaterThan(0);
   });
 

@@ -73,9 +73,10 @@ export interface BftCounters {
   /** Checkpoints held for no interval of ours or outside the window; certificates that became stable. */
   checkpointsIgnored: number;
   checkpointsStable: number;
-  /** Messages resent to peers whose status showed them behind (TOCS §5.2), and new-views relayed. */
+  /** Messages resent to peers whose status showed them behind (TOCS §5.2), new-views relayed, our view-changes resent. */
   retransmissions: number;
   newViewsRelayed: number;
+  viewChangesResent: number;
   /** View changes this replica started, and new views it entered. */
   viewChangesStarted: number;
   viewsEntered: number;
@@ -117,6 +118,7 @@ export function createBftCounters(): BftCounters {
     checkpointsStable: 0,
     retransmissions: 0,
     newViewsRelayed: 0,
+    viewChangesResent: 0,
     viewChangesStarted: 0,
     viewsEntered: 0,
     batchesProposed: 0,

@@ -81,7 +81,11 @@ export class ReplicaState {
   readonly viewChanges = new Map<number, Map<ReplicaId, SignedViewChange>>();
   /** Our own view-change for the view we are moving to, once signed. */
   ownViewChange: SignedViewChange | null = null;
-  viewChangeDeadlineTick = 0;
+  /**
+   * When we move on to the next view if no new-view came; null while the timer is not running:
+   * it starts only once 2F + 1 replicas are at our target view or beyond (PBFT §4.5.2).
+   */
+  viewChangeDeadlineTick: number | null = null;
   /** View changes in a row without a new view entered (the timeout doubles each, PBFT §4.5.2). */
   viewChangesInARow = 0;
   /** The new-view for this view was sent (as its primary) or taken. */

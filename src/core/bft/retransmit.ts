@@ -7,7 +7,8 @@
  * (as primary: the batch with the primary's signature), its own signed prepare, its commit. The
  * receiver handles them as any other (duplicates cost a map lookup). A replica in an older view,
  * or still changing to ours, gets our view's new-view (every part of it is signed, so anyone may
- * relay it). A replica behind our stable checkpoint gets its signed proofs (relayed checkpoints
+ * relay it); while we change view, a peer not yet at our target view gets our view-change. A
+ * replica behind our stable checkpoint gets its signed proofs (relayed checkpoints
  * are checked against the replica that signed them), becomes `state-behind` and asks its host for
  * a state transfer.
  *
@@ -21,15 +22,33 @@ export function sendStatus(s: ReplicaState): void {
   ctx.broadcast({ type: 'status', view: ctx.view, viewChanging: ctx.viewChanging, lastExecutedSeq: s.lastExecuted, stableSeq: s.low }, false);
 }
 
+/**
+ * A replica changing view resends its signed view-change to a peer below its target view or
+ * changing to it (TOCS §5.2 retransmits view-changes too): a lost one would keep the new primary
+ * short of 2F + 1, and the peers short of the quorum that starts their new-view timer
+ * (view-change.ts step 5) or of the F + 1 that make them join.
+ */
+function resendViewChange(s: ReplicaState, m: StatusMessage): void {
+  const { ctx } = s;
+  const own = s.ownViewChange;
+  if (own === null || own.signature.length === 0 || m.view > ctx.view || (m.view === ctx.view && !m.viewChanging)) return;
+  s.servedTick.set(m.from, ctx.now);
+  ctx.counters.viewChangesResent++;
+  ctx.send(m.from, { type: 'view-change', viewChange: own }, true);
+}
+
 export function handleStatus(s: ReplicaState, m: StatusMessage): void {
   const { ctx } = s;
   if (!ctx.isReplica(m.from) || m.from === ctx.id) {
     ctx.counters.messagesMisrouted++;
     return;
   }
-  if (ctx.viewChanging) return;
   const last = s.servedTick.get(m.from);
   if (last !== undefined && ctx.now - last < ctx.cfg.statusIntervalTicks) return;
+  if (ctx.viewChanging) {
+    resendViewChange(s, m);
+    return;
+  }
   const behindInView = m.view < ctx.view || (m.view === ctx.view && m.viewChanging);
   if (behindInView) {
     if (s.lastNewView === null || s.lastNewView.view !== ctx.view) return;

@@ -16,6 +16,15 @@
  *   4. A backup checks every signature and digest of the new-view, recomputes O from its V, takes
  *      it only if equal, and prepares each pre-prepare of O.
  *   5. Without a new view within the timeout (doubled per consecutive change) it moves on to v + 2.
+ *      The timer starts only once 2F + 1 replicas (ourselves among them) are known to be at v + 1
+ *      or beyond (PBFT §4.5.2: "waits for 2f + 1 view-change messages for view v + 1 and then
+ *      starts its timer"). A timer started alone runs out of phase with the others': measured in
+ *      simulator seed 243 (4 replicas, one silent), a replica restarted mid-change (its doubling
+ *      reset) went through views 4-7 on 2-16 s timeouts while the other two honest replicas sat
+ *      on 8-32 s timeouts for views 4-6; they were never at one view long enough for a quorum.
+ *      With the rule, a replica ahead alone waits (no timer) until the others join it by their
+ *      own timers or by the F + 1 rule of step 2. Lost view-changes are resent on status
+ *      (retransmit.ts), so every replica at a view learns who else is there.
  */
 import { computeNewViewPrePrepares, viewChangeChecks, viewChangeProblem, type NewViewPick } from './certificates.ts';
 import type { ViewChangeReason } from './events.ts';
@@ -39,7 +48,7 @@ export function startViewChange(s: ReplicaState, newView: number, reason: ViewCh
   s.proposing = false;
   s.ownViewChange = null;
   s.viewChangesInARow++;
-  s.viewChangeDeadlineTick = ctx.now + ctx.cfg.viewChangeTimeoutTicks * 2 ** Math.min(s.viewChangesInARow - 1, 10);
+  s.viewChangeDeadlineTick = null;
   // Normal-case state of the old view is void; what prepared survives in the certificates.
   for (const seq of [...s.slots.keys()]) s.slots.delete(seq);
   for (const p of s.pending.values()) p.seq = null;
@@ -274,13 +283,24 @@ function enterView(s: ReplicaState, view: number, checkpoint: NewViewMessage['vi
   hooks.viewEntered();
 }
 
+/** Step 5's timer starts once 2F + 1 replicas (each counted once, by its highest view-change held) are at our target view or beyond. */
+function maybeStartNewViewTimer(s: ReplicaState): void {
+  const { ctx } = s;
+  if (s.viewChangeDeadlineTick !== null) return;
+  let atOrBeyond = 0;
+  for (const [v, bySender] of s.viewChanges) if (v >= ctx.view) atOrBeyond += bySender.size;
+  if (atOrBeyond < ctx.quorum) return;
+  s.viewChangeDeadlineTick = ctx.now + ctx.cfg.viewChangeTimeoutTicks * 2 ** Math.min(s.viewChangesInARow - 1, 10);
+}
+
 /** The timers (PBFT §4.4, §4.5.2; Aardvark §4.3), once per tick. */
 export function tickViewTimers(s: ReplicaState, hooks: NormalCaseHooks): void {
   const { ctx } = s;
   if (ctx.viewChanging) {
     signOwnViewChange(s, hooks);
     maybeNewView(s, hooks);
-    if (ctx.now >= s.viewChangeDeadlineTick) startViewChange(s, ctx.view + 1, 'new-view-timeout', hooks);
+    maybeStartNewViewTimer(s);
+    if (s.viewChangeDeadlineTick !== null && ctx.now >= s.viewChangeDeadlineTick) startViewChange(s, ctx.view + 1, 'new-view-timeout', hooks);
     return;
   }
   if (ctx.isPrimary()) {

@@ -5,7 +5,9 @@
  * half-way through the protocol leaves them to the new primary, which re-proposes what prepared;
  * an equivocating primary (different pre-prepares to different backups) cannot make honest
  * replicas execute different batches at one seq; a pre-prepare carrying a request whose client
- * signature fails is evidence that makes backups vote the primary out.
+ * signature fails is evidence that makes backups vote the primary out; a replica that changes
+ * view alone runs no new-view timer until 2F + 1 are at its view (PBFT §4.5.2), so it waits for
+ * the others there instead of running ahead of them.
  */
 import { describe, expect, it } from 'vitest';
 import type { BftMessage } from '../../../src/core/bft/messages.ts';
@@ -59,6 +61,29 @@ describe('view change', () => {
     expect(net.disagreements(live)).toEqual([]);
     expect(net.duplicates()).toEqual([]);
     for (const id of live) expect(net.machines.get(id)?.count).toBe(12);
+  });
+
+  it('a replica that changes view alone waits there (no new-view timer short of 2F + 1), and the others meet it', () => {
+    // Simulator seed 243 (4 replicas, one silent): with the timer running from the start of each
+    // view change, a replica alone climbed views on its own timeouts out of phase with the others
+    // and no view ever held a quorum again within the liveness bound.
+    const net = new BftNetwork({ seed: 21 });
+    const others = ['r0', 'r1', 'r2'];
+    for (const id of others) net.tamper.set(id, (m) => (m.to === 'r3' ? [] : [m]));
+    // A request only r3 holds as pending (its pre-prepare never reaches r3): r3's request timer fires.
+    net.deliverNow({ type: 'request', from: 'a', to: 'r3', request: makeRequest('a', 1, 'alone') });
+    const { viewChangeTimeoutTicks, requestTimeoutTicks } = net.replica('r3').config();
+    net.run(requestTimeoutTicks + 15 * viewChangeTimeoutTicks);
+    expect(net.replica('r3').status()).toMatchObject({ view: 1, viewChanging: true });
+    for (const id of others) expect(net.replica(id).status()).toMatchObject({ view: 0, viewChanging: false });
+    // Heal and silence the primary: the others move to view 1 by their own timers and r3 is there.
+    for (const id of others) net.tamper.delete(id);
+    net.tamper.set('r0', (m) => (m.type === 'pre-prepare' ? [] : [m]));
+    load(net, ['b'], 1);
+    expect(net.runUntil(allDone(net, ['b'], 1), 5000)).toBeGreaterThanOrEqual(0);
+    net.run(50);
+    for (const id of net.ids) expect(net.replica(id).status()).toMatchObject({ view: 1, viewChanging: false });
+    expect(net.disagreements()).toEqual([]);
   });
 
   it('a silent primary is replaced (slow-primary or request timer)', () => {
