@@ -17,3 +17,4 @@ export { FileRaftStorage, fileStorage, segmentBytesMaxDefault, type FileStorageO
 export { FileLogCorruptError, FileLogLockedError } from './file-errors.ts';
 export { crc32c } from './crc32c.ts';
 export { FileGossipStorage, fileGossipStorage, type FileGossipStorageOptions } from './file-gossip-storage.ts';
+export { FileBftStorage, fileBftStorage, type FileBftStorageOptions } from './file-bft-storage.ts';
