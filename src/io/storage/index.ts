@@ -1,6 +1,7 @@
 /**
- * Durable storage for a Raft node: the interface, the in-memory adapter (tests, edge and Node)
- * and the IndexedDB adapter (browsers and their workers).
+ * Durable storage for a Raft node: the interface, the in-memory adapter (tests, edge and Node),
+ * the IndexedDB adapter (browsers and their workers) and the file log (Node.js), with the file
+ * log's gossip and BFT variants.
  */
 export type { RaftStorage, StorageWrite } from './storage.ts';
 export { StorageError, emptyWrite, writeForReady } from './storage.ts';
