@@ -11,7 +11,10 @@
  *   Every page runs a closed loop of `--window` calls of a no-op tool, each with a fresh key: an
  *   exactly-once call (requested, started, run once by the leader, completed: three committed
  *   commands) answered with its committed outcome. ops/s = calls answered `completed` within the
- *   `--seconds` span (after `--warmup-ms`), summed over the pages. Goal 5,000.
+ *   `--seconds` span (after `--warmup-ms`), summed over the pages. Goal 5,000. Each trial also
+ *   prints every page's services counters and any role change seen from the span on: a new
+ *   leader's takeover marks the started calls of this non-idempotent tool `indeterminate`
+ *   (answered, not counted).
  * - `requeueP50Ms`: an agent on a follower's page takes a task (lease `--lease-ms`) and holds it;
  *   agents with the same capability wait on the two other pages; the holder's context is closed.
  *   The figure runs from the close until the task reaches another page's agent handler, on the
@@ -131,6 +134,7 @@ interface Results {
   readonly failures: number;
   readonly lastFailure: string;
   readonly outstanding: number;
+  readonly leaders: [string | null, number, number][];
 }
 
 interface Trial {
@@ -181,9 +185,14 @@ async function throughput(pages: readonly Page[], o: Options, trial: number): Pr
   const failures = results.reduce((a, r) => a + r.failures, 0);
   const latencies = inSpan.map(([s, e]) => e - s);
   const opsPerSec = inSpan.length / o.seconds;
+  type M = { takeovers: number; toolStartsProposed: number; toolIndeterminateProposed: number; toolRuns: number };
+  const m = await Promise.all(pages.map((p) => call<M>(p, 'metrics')));
+  console.log(`trial ${trial}: services metrics per page (takeovers/starts proposed/indeterminate proposed/runs): ${m.map((x) => `${x.takeovers}/${x.toolStartsProposed}/${x.toolIndeterminateProposed}/${x.toolRuns}`).join(', ')}`);
   const why = results.map((r) => r.lastFailure).filter((f) => f !== '');
+  // A leader change in the span (seen by any page) turns started calls of the (non-idempotent) tool indeterminate.
+  const terms = new Set(results.flatMap((r) => r.leaders.filter(([, , at]) => at >= startedAt).map(([who, term]) => `${term} (${who ?? 'none'})`)));
   console.log(
-    `trial ${trial}: ${inSpan.length} tool calls completed in ${o.seconds} s (${ids.length} pages x ${o.window} outstanding): ${opsPerSec.toFixed(0)} calls/s, latency p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}; ${failures} not completed${why.length > 0 ? ` (last: ${why[0]})` : ''}`,
+    `trial ${trial}: ${inSpan.length} tool calls completed in ${o.seconds} s (${ids.length} pages x ${o.window} outstanding): ${opsPerSec.toFixed(0)} calls/s, latency p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}; ${failures} not completed${why.length > 0 ? ` (last: ${why[0]})` : ''}${terms.size > 0 ? `; leader or role changes seen: term ${[...terms].join(', ')}` : ''}`,
   );
   return { opsPerSec, latencies };
 }

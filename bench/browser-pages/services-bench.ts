@@ -28,6 +28,8 @@ let lastFailure = '';
 let running = false;
 /** Calls made and not yet answered (a stopped loop's last calls are still out for a while). */
 let outstanding = 0;
+/** Leader and role changes this node saw since start: [leader id or this node's role, term, at]. */
+const leaders: [string | null, number, number][] = [];
 /** When each task reached one of this page's agents: [task, token, agent, at]. */
 const taskRuns: [string, number, string, number][] = [];
 
@@ -70,6 +72,8 @@ const bench = {
   start: (options: Options) =>
     answer(async () => {
       node = await createNode({ ...options, machine: 'services', transport: 'webrtc' });
+      node.on('leader', (e) => leaders.push([e.leader, e.term, now()]));
+      node.on('role', (e) => leaders.push([`${e.role}`, e.term, now()]));
       // The no-op tool, on every node: whichever leads runs it.
       await node.tools.register('noop', () => null);
       return node.id;
@@ -89,7 +93,9 @@ const bench = {
       for (let lane = 0; lane < window; lane++) void caller(n, prefix, lane, stopAtMs);
       return now();
     }),
-  results: () => answer(async () => ({ done, failures, lastFailure, outstanding })),
+  results: () => answer(async () => ({ done, failures, lastFailure, outstanding, leaders })),
+  /** The services runtime's counters (takeovers, starts and indeterminate marks proposed...). */
+  metrics: () => answer(async () => await live().services.metrics()),
   stop: () => answer(async () => void (running = false)),
   now: () => answer(async () => now()),
   /** An agent that records each task reaching it and holds it for ever. */
