@@ -6,6 +6,10 @@
  * tabs publish on the demo's BroadcastChannel; a node that stops reporting is shown as silent.
  *
  * The cluster being watched is kept in this page's URL, so a reload keeps watching it.
+ *
+ * "Open a BFT cluster" opens four tabs of demo/bft.html (bft-node.ts: PBFT, N = 4, F = 1, a
+ * per-tab switch that makes the tab lie) over the chosen transport; those tabs show each other
+ * on a channel of their own, not on the cards here.
  */
 import {
   byId,
@@ -92,6 +96,26 @@ function openCluster(): void {
   );
 }
 
+function openBftCluster(): void {
+  const transport = byId<HTMLSelectElement>('transport').value as DemoTransport;
+  const cluster = `bft-${freshClusterName()}`;
+  const ids = ['n1', 'n2', 'n3', 'n4'];
+  const url = (id: string): string => new URL(`bft.html?${new URLSearchParams({ cluster, id, transport })}`, location.href).href;
+  const blocked = ids.filter((id) => !openTab(url(id), `peerquorum-${cluster}-${id}`));
+  const links = byId('tab-links');
+  links.replaceChildren(
+    el('span', { text: `BFT cluster ${cluster}: ` }),
+    ...ids.map((id) => {
+      const a = el('a', { text: id });
+      a.href = url(id);
+      a.target = `peerquorum-${cluster}-${id}`;
+      return a;
+    }),
+  );
+  byId('cluster').hidden = false;
+  notice(blocked.length === 0 ? 'Opened 4 BFT tabs: make one lie (its switch), propose from another, and watch the views and the agreement.' : `The browser blocked ${blocked.join(', ')}: allow pop-ups, or use the links below.`);
+}
+
 function openOneMore(): void {
   if (spec === null) return;
   extraTabs++;
@@ -151,6 +175,7 @@ function start(): void {
     openCluster();
   });
   byId('open-tab').addEventListener('click', openOneMore);
+  byId('open-bft-cluster').addEventListener('click', openBftCluster);
   if (location.search.length > 0) {
     try {
       const s = parseSpec(location.search);

@@ -114,7 +114,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rollupOptions: {
-      input: { index: `${demoDir}index.html`, node: `${demoDir}node.html`, services: `${demoDir}services.html`, 'board-machine': `${demoDir}board-machine.ts` },
+      input: { index: `${demoDir}index.html`, node: `${demoDir}node.html`, bft: `${demoDir}bft.html`, services: `${demoDir}services.html`, 'board-machine': `${demoDir}board-machine.ts` },
       // The worker imports board-machine.js by URL and calls its exports: keep them.
       preserveEntrySignatures: 'exports-only',
       output: { entryFileNames: (chunk) => (chunk.name === 'board-machine' ? '[name].js' : 'assets/[name]-[hash].js') },
@@ -123,7 +123,7 @@ export default defineConfig({
   worker: { format: 'es' },
   // Bundled before the first page loads, so that the dev server never reloads a page after
   // discovering a dependency (the worker's among them).
-  optimizeDeps: { include: ['comlink', 'idb-keyval', 'msgpackr', 'peerjs'], entries: ['index.html', 'node.html', 'services.html'] },
+  optimizeDeps: { include: ['comlink', 'idb-keyval', 'msgpackr', 'peerjs'], entries: ['index.html', 'node.html', 'bft.html', 'services.html'] },
   server: { host: demoHost, port: demoPort, strictPort: true, fs: { allow: [repoDir] } },
   preview: { host: demoHost, port: demoPort, strictPort: true },
   logLevel: 'info',
