@@ -24,6 +24,14 @@ import { FileLogLockedError } from './file-errors.ts';
 
 export const lockName = 'LOCK';
 
+/**
+ * Where a Node node keeps each engine's files under its data directory: one directory each,
+ * since each storage takes its own lock, and the engines' writes never wait on each other.
+ */
+export function nodeDataDirs(dataDir: string): { readonly raft: string; readonly gossip: string; readonly bft: string } {
+  return { raft: join(dataDir, 'raft'), gossip: join(dataDir, 'gossip'), bft: join(dataDir, 'bft') };
+}
+
 export function segmentName(seq: number): string {
   return `wal-${String(seq).padStart(16, '0')}.seg`;
 }

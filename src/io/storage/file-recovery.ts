@@ -11,7 +11,7 @@
  * are deleted. Damage a crash cannot explain is a `FileLogCorruptError`, and nothing is changed.
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32c } from './crc32c.ts';
 import { FileLogCorruptError } from './file-errors.ts';
 import { fsyncDir, listDir, removeFiles, segmentName, snapshotName } from './file-dir.ts';
@@ -93,8 +93,18 @@ export async function loadLog(dir: string, repair: boolean): Promise<LoadedLog> 
   return { ...log, segments, tailBytes, snapshotData, tornBytesCut };
 }
 
-/** Create `dir` (and its parents) if missing, making its own name durable in its parent. */
+/**
+ * Create `dir` (and its parents) if missing, making each new name durable in its parent: from
+ * `dir` up to the top-most directory created, fsync every parent.
+ */
 export async function ensureDir(dir: string): Promise<void> {
   const created = await fs.mkdir(dir, { recursive: true });
-  if (created !== undefined) await fsyncDir(join(dir, '..'));
+  if (created === undefined) return;
+  let at = dir;
+  for (let depth = 0; depth < 64; depth++) {
+    const parent = dirname(at);
+    await fsyncDir(parent);
+    if (at === created || parent === at) return;
+    at = parent;
+  }
 }

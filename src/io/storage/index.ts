@@ -16,6 +16,7 @@ export {
 // The file log (Node.js only: it imports node:fs; a browser bundle must not import this index).
 export { FileRaftStorage, fileStorage, segmentBytesMaxDefault, type FileStorageOptions } from './file-storage.ts';
 export { FileLogCorruptError, FileLogLockedError } from './file-errors.ts';
+export { nodeDataDirs } from './file-dir.ts';
 export { crc32c } from './crc32c.ts';
 export { FileGossipStorage, fileGossipStorage, type FileGossipStorageOptions } from './file-gossip-storage.ts';
 export { FileBftStorage, fileBftStorage, type FileBftStorageOptions } from './file-bft-storage.ts';

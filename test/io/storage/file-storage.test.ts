@@ -6,7 +6,8 @@
  * (group commit), at most 1,024 per group; segments roll at their size limit and compaction deletes whole segments
  * (the log then boots the same from what is left); a snapshot file is replaced, not
  * accumulated; the lock keeps a second handle out and a stale lock (a dead pid) is taken over;
- * a write that cannot be encoded is refused and changes nothing; and a write that fails on disk
+ * a node's Raft, gossip and BFT storages open side by side under one new data directory
+ * (nodeDataDirs); a write that cannot be encoded is refused and changes nothing; and a write that fails on disk
  * poisons the handle.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Entry } from '../../../src/core/raft/types.ts';
 import { crc32c } from '../../../src/io/storage/crc32c.ts';
+import { fileBftStorage } from '../../../src/io/storage/file-bft-storage.ts';
+import { nodeDataDirs } from '../../../src/io/storage/file-dir.ts';
 import { FileLogLockedError } from '../../../src/io/storage/file-errors.ts';
+import { fileGossipStorage } from '../../../src/io/storage/file-gossip-storage.ts';
 import { FileRaftStorage, fileStorage } from '../../../src/io/storage/file-storage.ts';
 import { StorageError } from '../../../src/io/storage/storage.ts';
 import { describeStorageCompliance } from '../storage-compliance.ts';
@@ -172,6 +176,20 @@ describe('FileRaftStorage', () => {
     const reopened = await fileStorage({ dir });
     expect(await reopened.boot()).toEqual({ hardState: hs(1, 'n1', 0), snapshot: null, entries: [bigEntry(1, 1, 4)] });
     await reopened.close();
+  });
+
+  it("opens a node's three storages side by side under one data directory, creating it", async () => {
+    const dirs3 = nodeDataDirs(join(freshDir(), 'deep', 'data'));
+    const raft = await fileStorage({ dir: dirs3.raft });
+    const gossip = await fileGossipStorage({ dir: dirs3.gossip });
+    const bft = await fileBftStorage({ dir: dirs3.bft });
+    await raft.write(write({ hardState: hs(1, 'n1', 0) }));
+    await gossip.write({ incarnation: 1, crdts: [] });
+    await bft.writeClientTimestamp(5);
+    await Promise.all([raft.close(), gossip.close(), bft.close()]);
+    expect(readdirSync(dirs3.raft).sort()).toEqual(['wal-0000000000000001.seg']);
+    expect(readdirSync(dirs3.gossip)).toEqual(['gossip.log']);
+    expect(readdirSync(dirs3.bft)).toEqual(['bft.log']);
   });
 
   it('refuses a segment size limit below 1 KiB', async () => {
