@@ -22,6 +22,9 @@ import type { ServicesPort, ServicesTimings } from './services-port.ts';
 /** An agent's handler: gets an assigned task, answers its result (a throw fails it). */
 export type AgentHandler = (task: Task) => Value | PromiseLike<Value>;
 
+/** A task's result as the agent proposes it: `{ op: complete | fail, task, token, ... }`. */
+type TaskReport = { readonly op: string; readonly task: string; readonly token: number; readonly [field: string]: unknown };
+
 interface LocalAgent {
   readonly capabilities: readonly string[];
   readonly handler: AgentHandler;
@@ -129,9 +132,9 @@ export class AgentHost {
       if (this.stopped) return;
       const base = { task: task.id, token };
       try {
-        this.proposeAgents('result' in outcome ? { op: 'complete', ...base, result: outcome.result } : { op: 'fail', ...base, error: outcome.error }, () => undefined);
+        this.report(agent, 'result' in outcome ? { op: 'complete', ...base, result: outcome.result } : { op: 'fail', ...base, error: outcome.error });
       } catch (e) {
-        this.proposeAgents({ op: 'fail', ...base, error: `the agent's result is not a value: ${errorText(e)}` }, () => undefined);
+        this.report(agent, { op: 'fail', ...base, error: `the agent's result is not a value: ${errorText(e)}` });
       }
     };
     let pending: Value | PromiseLike<Value>;
@@ -142,6 +145,24 @@ export class AgentHost {
       return;
     }
     settle(pending, (result) => finish({ result: result ?? null }), (e) => finish({ error: errorText(e) }));
+  }
+
+  /**
+   * Propose a task's result; if the proposal fails (it may not be in the log), again every
+   * `agentHeartbeatMs` while the agent lives here and this replica still shows the task
+   * assigned under the result's token. Without this a lost result left the task assigned
+   * forever: the agent's heartbeats kept renewing its lease (found by the services simulator,
+   * issue 14 item 7).
+   */
+  private report(agent: LocalAgent, command: TaskReport): void {
+    this.port.propose(encodeServiceCommand('agents', command), (r) => {
+      if (r.ok) return;
+      this.port.clock.after(this.timings.agentHeartbeatMs, () => {
+        if (this.stopped || ![...this.agents.values()].includes(agent)) return;
+        const now = this.port.machine.query({ service: 'agents', query: { q: 'task', id: command.task } }) as Task | null;
+        if (now?.state === 'assigned' && now.token === command.token) this.report(agent, command);
+      });
+    });
   }
 
   stop(): void {

@@ -33,6 +33,9 @@ import type { ServicesPort, ServicesTimings } from './services-port.ts';
 /** A tool's handler; it runs in the page that registered it (the worker reaches it through comlink). */
 export type ToolHandler = (args: Value, call: { readonly key: string; readonly tool: string; readonly term: number }) => Value | PromiseLike<Value>;
 
+/** A tool transition this runtime proposes: `{ op, key, node, term, ... }`. */
+type ToolTransition = { readonly op: string; readonly key: string; readonly term: number; readonly [field: string]: unknown };
+
 export interface ToolRegistration {
   readonly handler: ToolHandler;
   readonly idempotent: boolean;
@@ -124,8 +127,29 @@ export class LeaderDuties {
     this.proposeTools({ op: 'started', key, node: this.port.self, term });
   }
 
-  private proposeTools(command: object): void {
-    this.port.propose(encodeServiceCommand('tools', command), () => undefined);
+  /**
+   * Propose a tool transition of `term`; if the proposal fails (TIMEOUT, dropped: it may not
+   * be in the log), propose it again every `timeIntervalMs` while this node still leads in
+   * `term` and the call still waits for it. Without this a lost `completed` left the call
+   * started (and its callers waiting) until the next leader's takeover, and a lost `started`
+   * left it requested: found by the services simulator (issue 14 item 7). A copy applied
+   * twice is refused by the machine the second time (the call moved on), changing nothing.
+   */
+  private proposeTools(command: ToolTransition): void {
+    this.port.propose(encodeServiceCommand('tools', command), (r) => {
+      if (r.ok) return;
+      this.port.clock.after(this.timings.timeIntervalMs, () => {
+        if (this.leads(command.term) && this.stillWaits(command)) this.proposeTools(command);
+      });
+    });
+  }
+
+  private stillWaits(command: ToolTransition): boolean {
+    const call = this.port.machine.query({ service: 'tools', query: { q: 'call', key: command.key } }) as ToolCall | null;
+    if (call === null) return false;
+    if (command.op === 'started') return call.state === 'requested' || (call.state === 'started' && (call.holder?.term ?? 0) < command.term);
+    if (command.op === 'indeterminate') return call.state === 'started';
+    return call.state === 'started' && call.holder?.node === this.port.self && call.holder.term === command.term;
   }
 
   /** A tools change was applied here (in log order). */
