@@ -21,8 +21,9 @@
  * The JSON line: medians over trials of ops/s, the latency percentiles over every trial's
  * samples, and the p50 of the view-change times.
  *
- * Options: --trials N (5), --seconds N (5), --warmup-ms N (1000), --window N (16 proposals per
- * page), --storage indexeddb|memory, --tick-ms N.
+ * Options: --trials N (5), --seconds N (5), --warmup-ms N (1000), --window N (64 proposals per
+ * page), --bft-clients N (32 PBFT clients per node, `bftClients`: each has one request in flight,
+ * PBFT §4.1, so a node keeps at most that many), --storage indexeddb|memory, --tick-ms N.
  * BENCH_PROFILE=bft writes CPU profiles of the primary's and a backup's workers during the first
  * trial's measure (bench/cpu-profile.ts; a measuring aid, it slows them down).
  * A measure that fails prints why and is left out. No assertions on time.
@@ -43,10 +44,11 @@ interface Options {
   window: number;
   storage: 'indexeddb' | 'memory';
   tickMs: number | null;
+  bftClients: number;
 }
 
 function parseOptions(args: readonly string[]): Options {
-  const o: Options = { trials: 5, seconds: 5, warmupMs: 1000, window: 16, storage: 'indexeddb', tickMs: null };
+  const o: Options = { trials: 5, seconds: 5, warmupMs: 1000, window: 64, storage: 'indexeddb', tickMs: null, bftClients: 32 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i] as string;
     const raw = String(args[i + 1]);
@@ -62,6 +64,7 @@ function parseOptions(args: readonly string[]): Options {
     else if (flag === '--warmup-ms') o.warmupMs = value;
     else if (flag === '--window') o.window = value;
     else if (flag === '--tick-ms') o.tickMs = value;
+    else if (flag === '--bft-clients') o.bftClients = value;
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -145,7 +148,7 @@ async function startCluster(browser: Browser, baseURL: string, peerPort: number,
   const signaling = { host, port: peerPort, path: '/peerjs', secure: false, key: 'peerjs' };
   await Promise.all(
     pages.map((p, i) =>
-      call(p, 'start', { cluster, id: ids[i], peers: ids, signaling, iceServers: [], secret, storage: o.storage, proposalTimeoutMs: 30_000, ...(o.tickMs === null ? {} : { tickMs: o.tickMs }) }),
+      call(p, 'start', { cluster, id: ids[i], peers: ids, signaling, iceServers: [], secret, storage: o.storage, proposalTimeoutMs: 30_000, bftClients: o.bftClients, ...(o.tickMs === null ? {} : { tickMs: o.tickMs }) }),
     ),
   );
   type S = { view: number; primary: string | null; openLinks: number };
@@ -167,7 +170,7 @@ async function throughput(pages: readonly Page[], o: Options, trial: number): Pr
   const latencies = inSpan.map(([s, e]) => e - s);
   const opsPerSec = inSpan.length / o.seconds;
   console.log(
-    `trial ${trial}: ${inSpan.length} proposals answered in ${o.seconds} s (${ids.length} pages x ${o.window} outstanding): ${opsPerSec.toFixed(0)} ops/s, latency p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}; ${failures} failed`,
+    `trial ${trial}: ${inSpan.length} proposals answered in ${o.seconds} s (${ids.length} pages x ${o.window} outstanding, ${o.bftClients} clients each): ${opsPerSec.toFixed(0)} ops/s, latency p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}; ${failures} failed`,
   );
   return { opsPerSec, latencies };
 }

@@ -10,7 +10,7 @@
  */
 import { createNode, type CreateNodeOptions, type KvNode, type Result } from '../../src/client/index.ts';
 
-type Options = Pick<CreateNodeOptions<'kv'>, 'cluster' | 'id' | 'peers' | 'storage' | 'signaling' | 'iceServers' | 'tickMs' | 'secret' | 'proposalTimeoutMs'>;
+type Options = Pick<CreateNodeOptions<'kv'>, 'cluster' | 'id' | 'peers' | 'storage' | 'signaling' | 'iceServers' | 'tickMs' | 'secret' | 'proposalTimeoutMs' | 'bftClients'>;
 
 const now = (): number => performance.timeOrigin + performance.now();
 

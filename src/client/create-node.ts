@@ -92,6 +92,8 @@ export interface CreateNodeOptions<M extends 'kv' | 'services' | CustomMachine =
   readonly tickMs?: number;
   /** How long `propose` and `read` may take before TIMEOUT; default 10 s. */
   readonly proposalTimeoutMs?: number;
+  /** `protocol: 'bft'`: PBFT clients this node runs, so that many proposals are in flight at once (each client has one, PBFT §4.1); default 1, at most 64. */
+  readonly bftClients?: number;
   /** How long to wait for this id's liveness lock (a reloading tab releasing it); default 5 s. */
   readonly idLockWaitMs?: number;
   /**
@@ -265,6 +267,7 @@ async function launch<C, R, Q, A>(
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.bftClients === undefined ? {} : { bftClients: options.bftClients }),
   };
   const node = new NodeHandle<C, R, Q, A>(options, claimed.id, claimed.hold, worker, api, channel.port1, client, persistence, rejoined);
   try {

@@ -11,13 +11,25 @@
  */
 export const bftClientSuffix = '/client';
 
-export function bftClientIdOf(node: string): string {
-  return `${node}${bftClientSuffix}`;
+/**
+ * A node may run several clients (`bftClients`): PBFT gives each client one request outstanding
+ * (§4.1, the exactly-once table holds one timestamp per client), so a node's concurrent
+ * proposals go through as many clients as it runs. Client k > 0 is `<node>/client-k`.
+ */
+export const bftClientsPerNodeMax = 64;
+
+export function bftClientIdOf(node: string, index = 0): string {
+  return index === 0 ? `${node}${bftClientSuffix}` : `${node}${bftClientSuffix}-${index}`;
 }
+
+const aliasPattern = /\/client(?:-([1-9][0-9]?))?$/;
 
 /** The node whose client `id` is, or null when `id` is not a client alias. */
 export function bftClientNodeOf(id: string): string | null {
-  return id.endsWith(bftClientSuffix) && id.length > bftClientSuffix.length ? id.slice(0, -bftClientSuffix.length) : null;
+  const m = aliasPattern.exec(id);
+  if (m === null || m.index === 0) return null;
+  if (m[1] !== undefined && Number(m[1]) >= bftClientsPerNodeMax) return null;
+  return id.slice(0, m.index);
 }
 
 /** The node whose key signs as `signer`: the node itself, or the node of a client alias. */

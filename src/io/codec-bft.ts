@@ -12,7 +12,7 @@
  *      digests' form), which the engine runs again on every message it steps. An unknown `type`
  *      is UNKNOWN_TYPE (a newer peer's), any other refusal INVALID_MESSAGE naming the core's code.
  *   3. Ids keep the wire's name rules (`nodeIdBytesMax`), and the body speaks only for the
- *      envelope's sender: `from` is the envelope's `from`, or (a request) that node's own client
+ *      envelope's sender: `from` is the envelope's `from`, or (a request) one of that node's own clients
  *      (bft-client-id.ts); `to` is the envelope's `to`, or (a reply) that node's client.
  *   4. The message is rebuilt as fresh objects whose bytes are copies (msgpackr hands out views
  *      into the frame; a pre-prepare kept in the log must not pin the frame it came in).
@@ -31,7 +31,7 @@ import type { BftMessage } from '../core/bft/messages.ts';
 import { readBftMessage, readReplyMessage } from '../core/bft/validate-bft.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { bftClientIdOf, bftClientNodeOf } from './bft-client-id.ts';
+import { bftClientNodeOf } from './bft-client-id.ts';
 import { isBftStateType, readBftStateMessage, type BftStateMessage } from './bft-state-messages.ts';
 import { CodecError } from './codec-error.ts';
 import { codecLimitsDefault, type CodecLimits } from './codec-limits.ts';
@@ -62,9 +62,9 @@ export function decodeBftBody(body: Uint8Array, ctx: BftBodyContext): Result<Bft
       return ok(state);
     }
     const message = copyWire(checkBftMessage(value.value, limits), 0) as BftMessage;
-    const fromOk = message.from === ctx.from || (message.type === 'request' && message.from === bftClientIdOf(ctx.from));
+    const fromOk = message.from === ctx.from || (message.type === 'request' && bftClientNodeOf(message.from) === ctx.from);
     if (!fromOk) fail('INVALID_MESSAGE', 'body.from', `${quote(message.from)} does not match the envelope's from ${quote(ctx.from)}`);
-    const toOk = message.to === ctx.to || (message.type === 'reply' && message.to === bftClientIdOf(ctx.to));
+    const toOk = message.to === ctx.to || (message.type === 'reply' && bftClientNodeOf(message.to) === ctx.to);
     if (!toOk) fail('INVALID_MESSAGE', 'body.to', `${quote(message.to)} does not match the envelope's to ${quote(ctx.to)}`);
     return ok(withRequestDigests(message));
   } catch (e) {

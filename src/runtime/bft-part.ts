@@ -19,7 +19,12 @@
  *
  * Why the secret is required: without it links carry no MAC, no hello is sent, so no identity
  * key is learned: a Byzantine member could speak for any other and no signature could be
- * checked. The client speaks as `<node>/client` (src/io/bft-client-id.ts). Messages a node sends
+ * checked. The client speaks as `<node>/client`, and with `bftClients: k` the node runs k clients
+ * (`<node>/client-1`...; src/io/bft-client-id.ts), each proposal going to the one with the fewest
+ * requests waiting: PBFT gives a client one request outstanding (§4.1), so this is how a node
+ * keeps several in flight and the primary fills its batches. The clients share one durable
+ * timestamp high mark (each hands out timestamps above it, so each client's own stay increasing
+ * across restarts). Messages a node sends
  * to itself (its client's request to its own replica, its replica's reply to its own client) are
  * delivered in a microtask, never through a link.
  *
@@ -33,7 +38,7 @@ import type { BftEvent } from '../core/bft/events.ts';
 import type { BftMessage, ReplicaMessage, ReplyMessage, RequestMessage } from '../core/bft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { decodeKvCommand, decodeKvResult, encodeKvCommand, encodeKvResult, KvMachine } from '../machines/kv.ts';
-import { bftClientIdOf, bftClientNodeOf } from '../io/bft-client-id.ts';
+import { bftClientIdOf, bftClientNodeOf, bftClientsPerNodeMax } from '../io/bft-client-id.ts';
 import { WebCryptoBftProvider } from '../io/crypto/bft-crypto-webcrypto.ts';
 import { stateDigestOf } from '../io/crypto/bft-digests.ts';
 import { MemoryBftStorage, type BftStorage } from '../io/storage/bft-storage.ts';
@@ -60,7 +65,9 @@ export function bftReplicas(options: WorkerStartOptions): NodeId[] {
 export function bftSettings(options: WorkerStartOptions): BftConfig {
   if (options.secret === undefined) throw new NodeError('CONFIG', "protocol 'bft' needs the cluster secret: Byzantine members must not speak for others (authenticated links, identity keys)");
   const replicas = bftReplicas(options);
-  if (replicas.some((r) => bftClientNodeOf(r) !== null)) throw new NodeError('CONFIG', 'a BFT replica id must not end with /client');
+  if (replicas.some((r) => bftClientNodeOf(r) !== null)) throw new NodeError('CONFIG', 'a BFT replica id must not end with /client or /client-<k>');
+  const clients = options.bftClients ?? 1;
+  if (!Number.isSafeInteger(clients) || clients < 1 || clients > bftClientsPerNodeMax) throw new NodeError('CONFIG', `bftClients must be an integer from 1 to ${bftClientsPerNodeMax}`);
   const config: BftConfig = { id: options.id, replicas };
   try {
     resolveBftConfig(config);
@@ -110,9 +117,12 @@ export interface BftPartOptions {
 
 export class BftPart {
   private readonly replica: BftHost;
-  private readonly client: BftClientHost;
-  /** Callers in submission order: the client engine completes one request at a time, in order (PBFT §4.1). */
-  private readonly callers: Caller[] = [];
+  private readonly clients: BftClientHost[] = [];
+  private readonly clientById = new Map<string, BftClientHost>();
+  /** Per client, callers in submission order: a client engine completes one request at a time, in order (PBFT §4.1). */
+  private readonly callers: Caller[][] = [];
+  /** The highest client timestamp asked to be durable (the clients share it). */
+  private timestampWrittenMax = 0;
   private readonly votes = new Map<string, (o: BftVoteOutcome) => void>();
   private voteHandler = false;
   private readonly isKv: boolean;
@@ -130,7 +140,6 @@ export class BftPart {
   ) {
     const { options, router, identities } = o;
     const self = options.id;
-    const selfClient = bftClientIdOf(self);
     const config = bftSettings(options);
     const tickMs = options.tickMs ?? 10;
     this.timeoutMs = options.proposalTimeoutMs ?? 10_000;
@@ -148,7 +157,7 @@ export class BftPart {
       writes: { write: (w, done, failed) => void storage.write(w).then(done, failed) },
       crypto,
       send: (m: BftMessage) => {
-        if (m.to === selfClient) later(() => this.client.receive(m as ReplyMessage));
+        if (bftClientNodeOf(m.to) === self) later(() => this.clientById.get(m.to)?.receive(m as ReplyMessage));
         else if (m.to === self) later(() => this.replica.receive(m as ReplicaMessage));
         else this.faults.send(m);
       },
@@ -163,21 +172,33 @@ export class BftPart {
       observer: { onEvent: (e) => this.onEvent(e), onExecuted: (seq) => void (this.machineSeq = seq) },
       fail: o.fail,
     });
-    this.client = new BftClientHost({
-      config: { id: selfClient, replicas: config.replicas },
-      lastTimestamp: boot.clientTimestamp,
-      writeTimestamp: (t, done, failed) => void storage.writeClientTimestamp(t).then(done, failed),
-      crypto,
-      send: (m: RequestMessage) => (m.to === self ? later(() => this.replica.receive(m)) : router.bft.send(m)),
-      onEvent: (e) => this.onClientEvent(e),
-      ...clock,
-      tickMs,
-      fail: o.fail,
-    });
+    this.timestampWrittenMax = boot.clientTimestamp;
+    for (let k = 0; k < (options.bftClients ?? 1); k++) {
+      const id = bftClientIdOf(self, k);
+      const callers: Caller[] = [];
+      const client = new BftClientHost({
+        config: { id, replicas: config.replicas },
+        lastTimestamp: boot.clientTimestamp,
+        writeTimestamp: (t, done, failed) => {
+          // Never write a lower mark after a higher one: another client may have handed out more.
+          this.timestampWrittenMax = Math.max(this.timestampWrittenMax, t);
+          void storage.writeClientTimestamp(this.timestampWrittenMax).then(done, failed);
+        },
+        crypto,
+        send: (m: RequestMessage) => (m.to === self ? later(() => this.replica.receive(m)) : router.bft.send(m)),
+        onEvent: (e) => this.onClientEvent(callers, e),
+        ...clock,
+        tickMs,
+        fail: o.fail,
+      });
+      this.clients.push(client);
+      this.clientById.set(id, client);
+      this.callers.push(callers);
+    }
     this.machineSeq = this.replica.status().lastExecutedSeq;
     router.bft.onMessage((m) => {
       if (isBftStateMessage(m)) this.transfer.receive(m);
-      else if (m.type === 'reply') this.client.receive(m);
+      else if (m.type === 'reply') this.clientById.get(m.to)?.receive(m);
       else this.replica.receive(m);
     });
   }
@@ -189,7 +210,7 @@ export class BftPart {
     try {
       const part = new BftPart(o, storage, await storage.boot());
       part.replica.start();
-      part.client.start();
+      for (const c of part.clients) c.start();
       return part;
     } catch (e) {
       await storage.close().catch(() => undefined);
@@ -216,9 +237,11 @@ export class BftPart {
 
   private submit(op: Uint8Array, readOnly: boolean): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
-      if (this.client.submit(op, readOnly) === null) return reject(new NodeError('PROPOSAL_DROPPED', 'the BFT client refused the request (queue full, too large, or stopped)'));
+      let k = 0;
+      for (let i = 1; i < this.clients.length; i++) if ((this.callers[i] as Caller[]).length < (this.callers[k] as Caller[]).length) k = i;
+      if ((this.clients[k] as BftClientHost).submit(op, readOnly) === null) return reject(new NodeError('PROPOSAL_DROPPED', 'the BFT client refused the request (queue full, too large, or stopped)'));
       const caller: Caller = { resolve, reject, settled: false };
-      this.callers.push(caller);
+      (this.callers[k] as Caller[]).push(caller);
       setTimeout(() => {
         if (caller.settled) return;
         caller.settled = true;
@@ -227,9 +250,9 @@ export class BftPart {
     });
   }
 
-  private onClientEvent(e: ClientEvent): void {
+  private onClientEvent(callers: Caller[], e: ClientEvent): void {
     if (e.kind !== 'completed') return;
-    const caller = this.callers.shift();
+    const caller = callers.shift();
     if (caller === undefined || caller.settled) return;
     caller.settled = true;
     if (e.outcome === 'ok') caller.resolve(e.result);
@@ -316,8 +339,8 @@ export class BftPart {
 
   halt(): void {
     this.transfer.stop();
-    this.client.stop();
+    for (const c of this.clients) c.stop();
     this.replica.stop();
-    for (const c of this.callers.splice(0)) if (!c.settled) c.reject(new NodeError('STOPPED', 'the node stopped'));
+    for (const c of this.callers.flatMap((q) => q.splice(0))) if (!c.settled) c.reject(new NodeError('STOPPED', 'the node stopped'));
   }
 }

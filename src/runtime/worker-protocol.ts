@@ -103,6 +103,8 @@ export interface WorkerStartOptions {
    * 16 bytes (a string is taken as UTF-8).
    */
   readonly secret?: string;
+  /** A BFT node: how many PBFT clients it runs (its concurrent proposals in flight); default 1 (bft-client-id.ts). */
+  readonly bftClients?: number;
 }
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'local';
