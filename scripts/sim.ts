@@ -1,7 +1,8 @@
 /**
  * `npm run sim -- [--protocol raft|gossip|bft] --seeds N [--start S] [--nodes 3|5|7] [--membership] [--snapshots] [--intruder] [--history FILE]`
  *
- * `--protocol gossip` runs the gossip simulator instead (scripts/sim-gossip.ts: its own flags and
+ * `--services` runs the coordination services' simulator instead (scripts/sim-services.ts),
+ * `--protocol gossip` the gossip simulator (scripts/sim-gossip.ts: its own flags and
  * summary line), `--protocol bft` the Byzantine one (scripts/sim-bft.ts); `raft`, the default,
  * runs what follows.
  *
@@ -29,6 +30,7 @@ import { runSimulation, simulationDefaults, summarizeRun, type SimulationResult 
 import { intruderMixDefault } from '../src/sim/intruder.ts';
 import { runGossipCli } from './sim-gossip.ts';
 import { runBftCli } from './sim-bft.ts';
+import { runServicesCli } from './sim-services.ts';
 
 interface Args {
   seeds: number;
@@ -221,7 +223,11 @@ function protocolOf(argv: readonly string[]): { protocol: string; rest: string[]
 }
 
 const { protocol, rest } = protocolOf(process.argv.slice(2));
-if (protocol === 'gossip') {
+if (rest.includes('--services')) {
+  // The coordination services on Raft (scripts/sim-services.ts: its own flags and summary line).
+  process.exitCode = protocol === 'raft' ? runServicesCli(rest.filter((a) => a !== '--services')) : 2;
+  if (protocol !== 'raft') console.error('sim: --services runs on Raft (no --protocol)');
+} else if (protocol === 'gossip') {
   process.exitCode = runGossipCli(rest);
 } else if (protocol === 'bft') {
   process.exitCode = runBftCli(rest);
