@@ -128,13 +128,14 @@ export class AgentHost {
     if (this.handed.size > this.timings.waitersMax) this.handed.delete(this.handed.values().next().value as string);
     this.metrics.tasksRun++;
     const token = task.token;
+    const agentId = task.agent;
     const finish = (outcome: { readonly result: Value } | { readonly error: string }): void => {
       if (this.stopped) return;
       const base = { task: task.id, token };
       try {
-        this.report(agent, 'result' in outcome ? { op: 'complete', ...base, result: outcome.result } : { op: 'fail', ...base, error: outcome.error });
+        this.report(agentId, 'result' in outcome ? { op: 'complete', ...base, result: outcome.result } : { op: 'fail', ...base, error: outcome.error });
       } catch (e) {
-        this.report(agent, { op: 'fail', ...base, error: `the agent's result is not a value: ${errorText(e)}` });
+        this.report(agentId, { op: 'fail', ...base, error: `the agent's result is not a value: ${errorText(e)}` });
       }
     };
     let pending: Value | PromiseLike<Value>;
@@ -149,18 +150,19 @@ export class AgentHost {
 
   /**
    * Propose a task's result; if the proposal fails (it may not be in the log), again every
-   * `agentHeartbeatMs` while the agent lives here and this replica still shows the task
+   * `agentHeartbeatMs` while the agent (by id) lives here and this replica still shows the task
    * assigned under the result's token. Without this a lost result left the task assigned
    * forever: the agent's heartbeats kept renewing its lease (found by the services simulator,
    * issue 14 item 7).
    */
-  private report(agent: LocalAgent, command: TaskReport): void {
+  private report(agentId: string, command: TaskReport): void {
     this.port.propose(encodeServiceCommand('agents', command), (r) => {
       if (r.ok) return;
       this.port.clock.after(this.timings.agentHeartbeatMs, () => {
-        if (this.stopped || ![...this.agents.values()].includes(agent)) return;
+        // By id: the agent registered again meanwhile (a new handler) still holds the task.
+        if (this.stopped || !this.agents.has(agentId)) return;
         const now = this.port.machine.query({ service: 'agents', query: { q: 'task', id: command.task } }) as Task | null;
-        if (now?.state === 'assigned' && now.token === command.token) this.report(agent, command);
+        if (now?.state === 'assigned' && now.token === command.token) this.report(agentId, command);
       });
     });
   }
