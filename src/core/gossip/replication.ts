@@ -339,9 +339,9 @@ export class Replication {
     return this.changed.size > 0 || (this.localDeltas.size > 0 && this.peers.mesh().length > 0) || (this.unpersisted.size > 0 && this.persistDue());
   }
 
-  /** Whether the coalescing interval since the last write handed out has passed. */
+  /** Whether the coalescing interval since the last write handed out has passed, or this node left (a page closing leaves: write what waits). */
   private persistDue(): boolean {
-    return this.ctx.now >= this.persistedAtTick + this.ctx.cfg.crdtPersistIntervalTicks;
+    return this.ctx.now >= this.persistedAtTick + this.ctx.cfg.crdtPersistIntervalTicks || !this.peers.active();
   }
 
   /**

@@ -8,7 +8,7 @@
  *     first change, then not again until `crdtPersistIntervalTicks` have passed, when its state
  *     holds every change of the burst; with 0, every Ready writes.
  *   - A node with no mesh neighbour (offline: its delta reached no one) writes every local change
- *     with the next Ready, since no peer holds it.
+ *     with the next Ready, since no peer holds it; a node that leaves writes what waits at once.
  */
 import { describe, expect, it } from 'vitest';
 import { crdtTypes } from '../../../src/core/crdt/crdt-types.ts';
@@ -97,6 +97,19 @@ describe('persistence is coalesced', () => {
     expect(written.map((c) => c.name)).toEqual(['board']);
     const state = crdtTypes['or-map'].decode(written[0]?.state);
     expect(state.ok && crdtTypes['or-map'].value(state.value).map((e) => e.key)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a node that leaves writes what waits at once', () => {
+    const net = swarm(3, { crdtPersistIntervalTicks: 50 });
+    const node = net.node('n0');
+    node.step(set('a', '1'));
+    expect(take(node).crdts.map((c) => c.name)).toEqual(['board']);
+    node.step(set('b', '2'));
+    expect(take(node).crdts).toEqual([]);
+    node.step({ local: 'leave' });
+    let written: GossipReady['crdts'] = [];
+    while (node.hasReady() && written.length === 0) written = take(node).crdts;
+    expect(written.map((c) => c.name)).toEqual(['board']);
   });
 
   it('with crdtPersistIntervalTicks 0 every Ready writes', () => {
