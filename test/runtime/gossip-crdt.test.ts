@@ -48,10 +48,13 @@ describe('CRDTs on gossip nodes', () => {
     await until('equal maps', () => sameEverywhere(c, (id) => mapValue(c, id)));
     await until('the exact counter total everywhere', () => ids.every((id) => c.node(id).host.requireGossip().crdtValue('clicks', 'pn-counter') === 15));
     await until('every tag everywhere', () => ids.every((id) => c.node(id).host.requireGossip().crdtValue('tags', 'or-set').length === 5));
+    // Writes are coalesced (crdtPersistIntervalTicks): the last changes reach the disk within that interval.
+    const durable = (id: string): string => JSON.stringify(c.node(id).gossipStorage.durable().crdts.map((x) => `${x.crdt}/${x.name}`).sort());
+    await until('every CRDT durable everywhere', () => ids.every((id) => durable(id) === JSON.stringify(['or-map/board', 'or-set/tags', 'pn-counter/clicks'])));
     for (const id of ids) {
       const remote = c.node(id).events.filter((e) => e.type === 'crdt-changed' && e.origin === 'remote');
       expect(remote.length, `${id} heard remote changes`).toBeGreaterThan(0);
-      expect(c.node(id).gossipStorage.durable().crdts.map((x) => `${x.crdt}/${x.name}`).sort()).toEqual(['or-map/board', 'or-set/tags', 'pn-counter/clicks']);
+      expect(JSON.parse(durable(id))).toEqual(['or-map/board', 'or-set/tags', 'pn-counter/clicks']);
     }
   }, 30_000);
 
