@@ -90,7 +90,18 @@ export function startProbe(ms: Membership): void {
 function outsideTarget(ms: Membership): NodeId | null {
   const cfg = ms.ctx.cfg;
   const k = cfg.probeOutsideMeshPeriods;
-  if (k === 0 || cfg.probeBeyondMesh || ms.periods % k !== 0) return null;
+  if (k === 0 || cfg.probeBeyondMesh) return null;
+  // A member we hold SUSPECT outside our mesh is probed every other period until it is cleared:
+  // the ping carries its suspicion first (Lifeguard's buddy system, §IV-C), and its ack brings
+  // back its refutation. Otherwise a refutation that ran out of retransmits before reaching us
+  // (no mesh neighbour of ours relayed it) left the suspicion to expire into a false death
+  // (npm run sim -- --protocol gossip --seeds 1 --start 25 --nodes 25, after 0db8c4e).
+  if (ms.periods % 2 === 0) {
+    const suspects = new Set<NodeId>();
+    for (const m of ms.table.values()) if (m.state === 'suspect' && !ms.mesh.has(m.id)) suspects.add(m.id);
+    if (suspects.size > 0) return ms.outsideOrder.next(suspects, ms.ctx.prng);
+  }
+  if (ms.periods % k !== 0) return null;
   const silentTicks = k * cfg.probeIntervalTicks;
   const candidates = new Set<NodeId>();
   for (const m of ms.table.values()) {
