@@ -1,12 +1,13 @@
 /**
  * The WebSocket transport under faults, with real sockets on 127.0.0.1: (1) a peer that stops
  * and comes back on the same port (not knowing our address) is dialled again after a backoff,
- * and frames flow both ways, (2)
- * frames sent while it is down wait in a bounded queue that drops the OLDEST and counts them,
- * and the survivors arrive once it is back, (3) a connection that sends text, a binary message
- * that is not a hello, a hello naming someone else, a message longer than frameBytesMax (before
- * or after its hello), or nothing at all within helloTimeoutMs is closed and counted, its input
- * never reaches the frame handler, and a good link beside it keeps working. Plus the hello
+ * and frames flow both ways; (2) frames sent while it is down wait in a bounded queue that drops
+ * the OLDEST and counts them, and the survivors arrive once it is back; (3) a connection that
+ * sends text, a binary message that is not a hello, a hello naming someone else, a message
+ * longer than frameBytesMax (before or after its hello), or nothing at all within
+ * helloTimeoutMs is closed and counted, its input never reaches the frame handler, and a good
+ * link beside it keeps working; (4) a taken port rejects, and the factory's listener answers
+ * the address and, closed, refuses new dials while the links made live on. Plus the hello
  * encoding and the backoff bounds by table. Every transport and socket opened here is closed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { WebSocket } from 'ws';
 import { createPrng } from '../../src/core/prng.ts';
 import { reconnectDelayMs } from '../../src/io/transport/websocket-backoff.ts';
 import { webSocketTransport, WebSocketTransport, type WebSocketTransportOptions } from '../../src/io/transport/websocket-transport.ts';
+import { webSocketTransportFactory } from '../../src/io/transport/websocket-factory.ts';
 import { encodeWsHello, parseWsHello } from '../../src/io/transport/websocket-wire.ts';
 
 const frameBytesMax = 16 * 1024;
@@ -190,6 +192,30 @@ describe('WebSocket transport: listening', () => {
     const a = await node('a');
     const port = Number(new URL(a.address as string).port);
     await expect(webSocketTransport(options('b', port))).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it('as a factory and listener: answers its address; after the listener closes, links made live on and new dials fail', async () => {
+    const factory = webSocketTransportFactory({ listen: { host, port: 0 }, frameBytesMax });
+    const context = { cluster: 'c', self: 'n1', peers: ['n2'] };
+    const n1 = await factory(context);
+    opened.push(n1);
+    const listening = await factory.listen(context);
+    expect(listening.address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    await expect(factory.listen({ ...context, self: 'n9' })).rejects.toThrow(/no listening/);
+    const n2 = await node('n2', 0, { peers: { n1: listening.address } });
+    await until('n2-n1 open', () => n2.links().get('n1') === 'open');
+    await listening.close();
+    const atN1: string[] = [];
+    n1.onFrame((from) => atN1.push(from));
+    n2.send('n1', Uint8Array.of(1));
+    await until('n2 to reach n1 over the link made before', () => atN1.length === 1);
+    const late = new WebSocket(listening.address);
+    const refused = await new Promise<boolean>((resolve) => {
+      late.once('error', () => resolve(true));
+      late.once('open', () => resolve(false));
+    });
+    late.terminate();
+    expect(refused).toBe(true);
   });
 });
 

@@ -31,10 +31,10 @@
  *   connection, counted (`connectionsClosedGarbage`). At most `pendingConnectionsMax` accepted
  *   connections may be waiting for their hello, and at most `linksMax` peers are held.
  */
+import { createServer, type Server } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { NodeId } from '../../core/raft/types.ts';
 import { createPrng, type Prng } from '../../core/prng.ts';
-import type { TransportFactory } from './factory.ts';
 import { LinkTable, linksMaxDefault, type LinkStats } from './link-table.ts';
 import { frameBytesMaxDefault, type LinkState, type Transport } from './transport.ts';
 import { backoffLimitsDefault, reconnectDelayMs, validateBackoffLimits, type BackoffLimits } from './websocket-backoff.ts';
@@ -131,7 +131,8 @@ export class WebSocketTransport implements Transport {
   /** Every socket alive, whatever its state: what `close` ends. */
   private readonly conns = new Set<Conn>();
   private pending = 0;
-  private server: WebSocketServer | null = null;
+  /** Our own HTTP server under `ws`'s, so that closing can cut connections that never upgraded. */
+  private server: { readonly http: Server; readonly wss: WebSocketServer } | null = null;
   private readonly listening: Promise<void>;
   private listenAddress: string | undefined;
 
@@ -166,6 +167,21 @@ export class WebSocketTransport implements Transport {
   /** `ws://host:port` where this node listens, once `ready` resolved; undefined without `listen`. */
   get address(): string | undefined {
     return this.listenAddress;
+  }
+
+  /**
+   * Stop accepting connections; resolves once the port is released. Links made live on until
+   * `close`; a connection that has not upgraded yet is cut (a silent one could hold it forever).
+   */
+  async stopListening(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    this.server = null;
+    await this.listening.catch(() => undefined);
+    // The listening socket closes at once; the callback would wait for every connection.
+    server.wss.close();
+    server.http.close();
+    server.http.closeAllConnections();
   }
 
   /**
@@ -228,15 +244,25 @@ export class WebSocketTransport implements Transport {
       conn.ws.terminate();
     }
     const server = this.server;
-    if (server !== null) closed.push(new Promise((resolve) => server.close(() => resolve())));
+    this.server = null;
+    if (server !== null) {
+      server.wss.close();
+      closed.push(new Promise((resolve) => server.http.close(() => resolve())));
+      server.http.closeAllConnections();
+    }
     await this.listening.catch(() => undefined);
     await Promise.all(closed);
   }
 
   private startServer(host: string, port: number): Promise<void> {
-    const server = new WebSocketServer({ host, port, maxPayload: this.frameBytesMax, perMessageDeflate: false, clientTracking: false });
-    this.server = server;
-    server.on('connection', (ws) => this.accept(ws));
+    const server = createServer();
+    // Sockets still in HTTP (no upgrade yet) are bounded in time by Node's own timeouts and cut on close.
+    server.headersTimeout = this.helloTimeoutMs;
+    server.requestTimeout = this.helloTimeoutMs;
+    const wss = new WebSocketServer({ server, maxPayload: this.frameBytesMax, perMessageDeflate: false, clientTracking: false });
+    this.server = { http: server, wss };
+    wss.on('connection', (ws) => this.accept(ws));
+    wss.on('error', () => undefined);
     return new Promise((resolve, reject) => {
       server.once('listening', () => {
         const address = server.address();
@@ -250,6 +276,7 @@ export class WebSocketTransport implements Transport {
         void this.close();
         reject(error);
       });
+      server.listen(port, host);
     });
   }
 
@@ -466,9 +493,4 @@ export async function webSocketTransport(options: WebSocketTransportOptions): Pr
   const transport = new WebSocketTransport(options);
   await transport.ready();
   return transport;
-}
-
-/** The same as a `TransportFactory`: the node's context names `self`. */
-export function webSocketTransportFactory(options: Omit<WebSocketTransportOptions, 'self'>): TransportFactory {
-  return (context) => webSocketTransport({ ...options, self: context.self });
 }
