@@ -29,12 +29,11 @@
  * A measure that fails prints why and is left out. No assertions on time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
-import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
+import { percentile, round1, stopChild, waitForUrl, freePort, pageCall, sleep, until as untilValue } from './browser-util.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface Options {
@@ -76,41 +75,12 @@ const secret = `bft-bench-secret-${process.pid}-32-bytes-long`;
 const viteConfig = fileURLToPath(new URL('./browser-pages/vite.config.ts', import.meta.url));
 const outDir = fileURLToPath(new URL('../node_modules/.cache/peerquorum-bench-bft/', import.meta.url));
 const repoDir = fileURLToPath(new URL('../', import.meta.url));
-const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
+const call = <T>(page: Page, method: string, ...args: unknown[]): Promise<T> => pageCall<T>(page, 'bftBench', method, ...args);
+const until = <T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> => untilValue(what, timeoutMs, f, 50);
 const ms = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(1)} ms`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-/** Calls `window.bftBench[method](...args)` in `page`; a failure answer throws with its text. */
-async function call<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  const r = (await page.evaluate(
-    ([m, a]) => (window as unknown as { bftBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).bftBench[m]?.(...a),
-    [method, args] as const,
-  )) as { ok: true; value: T } | { ok: false; error: { code: string; message: string } } | undefined;
-  if (r === undefined) throw new Error(`${method}: no such call on this page`);
-  if (!r.ok) throw new Error(`${method}: ${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
 
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out (${timeoutMs} ms) waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 interface Results {
   readonly done: [number, number][];

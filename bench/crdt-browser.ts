@@ -35,13 +35,12 @@
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import type { GossipTuning } from '../src/runtime/worker-protocol.ts';
-import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
+import { freePort, pageCall, percentile, round1, sleep, stopChild, until, waitForUrl } from './browser-util.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface Options {
@@ -98,21 +97,9 @@ const loopbackOnly = `data:text/javascript,${encodeURIComponent(
 
 
 const ms = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(1)} ms`);
-const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
+const call = <T>(page: Page, method: string, ...args: unknown[]): Promise<T> => pageCall<T>(page, 'crdtBench', method, ...args);
 
 
-/** A port free on 127.0.0.1 now (the OS picks it; the signaling server takes it just after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startChild(args: readonly string[], env: Record<string, string>, url: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { cwd: repoDir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -126,26 +113,7 @@ async function startChild(args: readonly string[], env: Record<string, string>, 
 }
 
 
-/** Calls `window.crdtBench[method](...args)` in `page`; a failure answer throws with its text. */
-async function call<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  const r = (await page.evaluate(
-    ([m, a]) => (window as unknown as { crdtBench: Record<string, (...x: unknown[]) => Promise<unknown>> }).crdtBench[m]?.(...a),
-    [method, args] as const,
-  )) as { ok: true; value: T } | { ok: false; error: string } | undefined;
-  if (r === undefined) throw new Error(`${method}: no such call on this page`);
-  if (!r.ok) throw new Error(`${method}: ${r.error}`);
-  return r.value;
-}
 
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out (${timeoutMs} ms) waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function load(pages: readonly Page[], file: string): Promise<void> {
   await Promise.all(
