@@ -191,6 +191,9 @@ async function requeue(contexts: readonly BrowserContext[], pages: readonly Page
     return runs.find((r) => r[0] === task);
   });
   const requeueMs = run[3] - closedAt;
+  // Between the check above and the close the lease may still lapse (a loaded machine delays the
+  // heartbeat): a run that began before the close is no requeue after it.
+  if (requeueMs < 0) throw new Error(`${task} moved to ${run[2]} ${ms(-requeueMs)} before the close (the holder's lease lapsed under load)`);
   console.log(`trial ${trial}: holder ${ids[holder]} closed; task ${task} running on ${run[2]} (token ${run[1]}) after ${ms(requeueMs)} (lease ${o.leaseMs} ms)`);
   return requeueMs;
 }
