@@ -24,9 +24,9 @@
  * its event carries the keys changed (crdt-change.ts), not the whole value.
  *
  * Durability (the Ready, ready.ts): a changed CRDT is handed to the host to persist, whole (its
- * canonical encoding), at most once per `crdtPersistIntervalTicks`: at the first change after a
- * quiet interval at once, and a burst's later changes together when the interval has passed. Its
- * data messages do NOT wait for that write.
+ * canonical encoding): a local change with its Ready; changes merged from peers at most once per
+ * `crdtPersistIntervalTicks` (the first after a quiet interval at once, a burst's later ones
+ * together when the interval has passed). Data messages do NOT wait for that write.
  * A delta carries this node's dots (its replica's sequence numbers); sent ahead and lost in a
  * crash, the node boots from an older state. Were it to mint under the same replica id, it would
  * mint the same dots again for different updates (every peer that saw the first would take the
@@ -35,10 +35,11 @@
  * their max. So it never does: local updates are minted under `ctx.replica`, one replica id per
  * life of the node, and a life's first data waits only for its number to be durable
  * (gossip-node.ts says why that suffices). The lost tail stays with the peers and comes back.
- * That is also why writes may be coalesced: a change not yet written is held by the peers its
- * delta reached, as a change whose write was in flight at a crash is. A local delta that reached
- * no peer (no mesh neighbour: offline) is written with the next Ready, not coalesced, since no one
- * else holds it.
+ * That is also why writes of what peers sent may be coalesced: a change not yet written is held
+ * by the peers it came from. A LOCAL change is written with its own Ready, never coalesced: its
+ * delta leaves at once, but nothing tells us it arrived (a tab cut off without knowing it, or
+ * reloaded before the push left: e2e/gossip.spec.ts's offline edit was lost across a reload when
+ * local changes were coalesced too), and a user's edit must survive a reload.
  *
  * Messages from peers: only members of the membership view may send data (strangers' messages
  * are counted and dropped), states are decoded by the registry (hostile input: refusals counted
@@ -386,8 +387,9 @@ export class Replication {
 
   /**
    * One event per CRDT changed since the last Ready, with what changed (crdt-change.ts; no
-   * encoding), and the CRDTs to persist, whole: every one changed and not yet written, when the
-   * interval since the last write has passed or a local delta waits unsent (see the header).
+   * encoding), and the CRDTs to persist, whole: every one changed and not yet written, when a
+   * local change is among them, the interval since the last write has passed, or a local delta
+   * waits unsent (see the header).
    */
   takeChanges(): DataChanges {
     const events: CrdtChangedEvent[] = [];
@@ -400,7 +402,7 @@ export class Replication {
       this.unpersisted.add(key);
     }
     this.changed.clear();
-    if (this.unpersisted.size === 0 || !(this.persistDue() || this.localDeltas.size > 0)) return { persist: [], local, events };
+    if (this.unpersisted.size === 0 || !(local || this.persistDue() || this.localDeltas.size > 0)) return { persist: [], local, events };
     const persist: PersistedCrdt[] = [];
     for (const key of this.unpersisted) {
       const entry = this.store.get(key);
