@@ -40,27 +40,25 @@
  *   - Answers must match a request in flight (a response echoes what it answers), so a late
  *     answer to a parked request, or one we never asked, is counted as unexpected and unused.
  */
-import { isCrdtTypeName } from '../crdt/crdt-type-name.ts';
 import { wireEquals } from '../crdt/crdt-types.ts';
-import { merkleMessageBytes, msgpackBytes } from '../crdt/merkle-cost.ts';
+import { merkleMessageBytes } from '../crdt/merkle-cost.ts';
 import { answerRequest, takeResponse } from '../crdt/merkle-exchange.ts';
 import {
   decodeMerkleMessage,
   encodeMerkleMessage,
-  type LeavesResponse,
   type MerkleMessage,
   type MerkleRequest,
   type MerkleResponse,
 } from '../crdt/merkle-messages.ts';
 import { placementHash } from '../crdt/merkle-hash.ts';
 import { merkleFanout } from '../crdt/merkle.ts';
-import { textProblem } from '../crdt/text.ts';
 import type { GossipContext } from './context.ts';
 import type { CrdtStore, CrdtEntry } from './crdt-store.ts';
 import { fits, itemBytes, pack } from './data-packing.ts';
-import { crdtNameBytesMax, dataItemsPerMessageMax, merkleLeavesPerRequestMax, merkleNodesPerRequestMax, seqMax, stateValuesMax, wantPerMessageMax } from './limits.ts';
+import { dataItemsPerMessageMax, merkleLeavesPerRequestMax, merkleNodesPerRequestMax, seqMax, stateValuesMax, wantPerMessageMax } from './limits.ts';
 import type { CrdtMerkleMessage, CrdtRef, CrdtStatesMessage, StateItem } from './messages.ts';
 import type { NodeId } from './types.ts';
+import { answers, envelopeBytes, refOfKey, split, trimLeaves } from './anti-entropy-parts.ts';
 
 /** What anti-entropy needs of the rest of the node. */
 export interface AntiEntropyHost {
@@ -416,92 +414,4 @@ export class AntiEntropy {
       ctx.send({ type: 'crdt-states', from: ctx.self, to, exchange, states: group.map((s) => s.item), want: wanted });
     }
   }
-}
-
-/** Whether `response` answers `request`: responses echo the nodes or leaves they answer (a leaves answer lists what it left unanswered). */
-function answers(response: MerkleResponse, request: MerkleRequest): boolean {
-  if (response.type === 'hashes') return request.type === 'hashes-request' && request.level === response.level && sameIndices(request.nodes, response.nodes);
-  if (request.type !== 'leaves-request' || response.leaves.length + response.unanswered.length !== request.leaves.length) return false;
-  return sameIndices(request.leaves, [...response.leaves, ...response.unanswered]);
-}
-
-function sameIndices(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** The CRDT a store key names, or null when it is no store key (`<type>/<name>`). */
-export function refOfKey(key: string): CrdtRef | null {
-  const at = key.indexOf('/');
-  if (at < 0) return null;
-  const crdt = key.slice(0, at);
-  const name = key.slice(at + 1);
-  if (!isCrdtTypeName(crdt) || textProblem(name, crdtNameBytesMax, false) !== null) return null;
-  return { name, crdt };
-}
-
-/** Bytes of a body's fixed part: type, ids, exchange number, keys (an upper bound). */
-function envelopeBytes(from: NodeId, to: NodeId): number {
-  return 48 + 3 * (from.length + to.length);
-}
-
-/** A request of the exchange cut to what our answers' bounds allow (merkle-exchange.ts batches by 1,024). */
-function split(request: MerkleRequest): MerkleRequest[] {
-  const out: MerkleRequest[] = [];
-  if (request.type === 'hashes-request') {
-    for (let i = 0; i < request.nodes.length; i += merkleNodesPerRequestMax) {
-      out.push({ type: 'hashes-request', level: request.level, nodes: request.nodes.slice(i, i + merkleNodesPerRequestMax) });
-    }
-  } else {
-    for (let i = 0; i < request.leaves.length; i += merkleLeavesPerRequestMax) {
-      out.push({ type: 'leaves-request', leaves: request.leaves.slice(i, i + merkleLeavesPerRequestMax) });
-    }
-  }
-  return out;
-}
-
-/**
- * A leaves answer cut to about `bytesMax`: whole leaves in order while they fit, the rest listed
- * as unanswered (asked again); a first leaf larger than the bound alone is cut at it, as
- * merkle-exchange.ts cuts one past `entriesPerResponseMax` (its keys beyond the cut are compared
- * at a later exchange, once the others were repaired: about one key per leaf at a fitting depth).
- */
-function trimLeaves(response: LeavesResponse, bytesMax: number): LeavesResponse {
-  let bytes = 64;
-  let answered = 0;
-  let entries = 0;
-  for (const leaf of response.leaves) {
-    let leafBytes = 0;
-    let leafEntries = 0;
-    while (entries + leafEntries < response.entries.length && response.entries[entries + leafEntries]?.[0] === leaf) {
-      const [, key, digest] = response.entries[entries + leafEntries] as readonly [number, string, number];
-      leafBytes += msgpackBytes([leaf, key, digest]);
-      leafEntries++;
-    }
-    if (bytes + leafBytes > bytesMax) {
-      if (answered === 0) return { ...response, leaves: [leaf], entries: cutLeaf(response, leaf, bytesMax), unanswered: [...response.leaves.slice(1), ...response.unanswered] };
-      break;
-    }
-    bytes += leafBytes;
-    entries += leafEntries;
-    answered++;
-  }
-  if (answered === response.leaves.length) return response;
-  return {
-    type: 'leaves',
-    leaves: response.leaves.slice(0, answered),
-    entries: response.entries.slice(0, entries),
-    unanswered: [...response.leaves.slice(answered), ...response.unanswered],
-  };
-}
-
-function cutLeaf(response: LeavesResponse, leaf: number, bytesMax: number): LeavesResponse['entries'] {
-  const out: LeavesResponse['entries'][number][] = [];
-  let bytes = 64;
-  for (const entry of response.entries) {
-    if (entry[0] !== leaf) break;
-    bytes += msgpackBytes([...entry]);
-    if (bytes > bytesMax && out.length > 0) break;
-    out.push(entry);
-  }
-  return out;
 }
