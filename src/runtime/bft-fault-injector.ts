@@ -34,7 +34,7 @@
  * this node's key alone.
  */
 import { primaryOf } from '../core/bft/config.ts';
-import type { SignedPayload } from '../core/bft/crypto.ts';
+import type { SignedPayload } from '../core/bft/proof-requests.ts';
 import type { BftMessage, PrePrepareMessage } from '../core/bft/messages.ts';
 import type { Digest, PrePrepareHeader, Signature, SignedRequest } from '../core/bft/types.ts';
 import type { NodeId } from '../core/raft/types.ts';

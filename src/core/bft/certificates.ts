@@ -12,7 +12,7 @@
  * and must find the new-view's O equal.
  */
 import { primaryOf, type ResolvedBftConfig } from './config.ts';
-import type { DigestPayload, SignedPayload, VerifyItem } from './crypto.ts';
+import type { DigestPayload, SignedPayload, VerifyItem } from './proof-requests.ts';
 import type { SignedViewChange, ViewChangeBody } from './messages.ts';
 import type { CheckpointCertificate, Digest, PreparedCertificate, SignedRequest } from './types.ts';
 

@@ -1,13 +1,13 @@
 /**
  * The BFT client's contract (PBFT §4.1, TOCS §5.1.3): a pure engine apart from the replica's, so
  * a page, a Node process or a replica's own node can run one. It signs each request (Aardvark
- * §4.1: asks its host, crypto.ts), sends it to the primary it believes in, accepts a result once
+ * §4.1: asks its host, proof-requests.ts), sends it to the primary it believes in, accepts a result once
  * F + 1 replicas sent matching replies (2F + 1 for a read-only request), and on timeout sends it
  * to EVERY replica (PBFT §4.1: backups relay it to the primary and start their timers, so a
  * faulty primary is found out). One request outstanding at a time (PBFT §4.1), others queued.
  */
 import type { EngineReady } from '../engine.ts';
-import type { CryptoRequest, CryptoResult } from './crypto.ts';
+import type { CryptoRequest, CryptoResult } from './proof-requests.ts';
 import type { ReplyMessage, RequestMessage } from './messages.ts';
 import type { ClientId, ExecutionOutcome, ReplicaId } from './types.ts';
 

@@ -52,7 +52,7 @@ export interface BftConfig {
   readonly pendingRequestsMax?: number;
   /** Clients whose last reply is cached for exactly-once (PBFT §4.1); the least recently served is forgotten past it. */
   readonly clientsMax?: number;
-  /** Crypto requests outstanding at the host (crypto.ts). */
+  /** Crypto requests outstanding at the host (proof-requests.ts). */
   readonly cryptoRequestsPendingMax?: number;
   /** Items of one verify request (a view-change with its certificates is one request). */
   readonly verifyItemsPerRequestMax?: number;

@@ -1,5 +1,5 @@
 /**
- * The engine's side of the crypto it asks of its host (crypto.ts): requests numbered, handed out
+ * The engine's side of the crypto it asks of its host (proof-requests.ts): requests numbered, handed out
  * in the next Ready, and matched with their answers by id. What to do with an answer is a
  * continuation kept here; an answer of the wrong shape (another op, another count) is the host's
  * bug and asserted on. What peers' messages ask for is bounded by `cryptoRequestsPendingMax` in
@@ -10,7 +10,7 @@
  * work is bounded by the protocol (the window's seqs) and by the peers' budget that triggers it.
  */
 import { assert } from '../assert.ts';
-import type { CryptoRequest, CryptoResult, DigestPayload, SignedPayload, VerifyItem } from './crypto.ts';
+import type { CryptoRequest, CryptoResult, DigestPayload, SignedPayload, VerifyItem } from './proof-requests.ts';
 import type { Digest, Signature } from './types.ts';
 
 interface Pending {

@@ -1,7 +1,7 @@
 /** The BFT engine's public surface (PBFT with Aardvark's defences): see ready.ts for the host's contract. */
 export { bftDefaults, primaryOf, resolveBftConfig, type BftConfig, type ResolvedBftConfig } from './config.ts';
 export { bftRefusalCodes, createBftCounters, type BftCounters, type BftRefusalCode } from './counters.ts';
-export type { CryptoRequest, CryptoResult, DigestPayload, SignedPayload, VerifyItem } from './crypto.ts';
+export type { CryptoRequest, CryptoResult, DigestPayload, SignedPayload, VerifyItem } from './proof-requests.ts';
 export type { BftEvent, ViewChangeReason } from './events.ts';
 export * from './limits.ts';
 export {

@@ -3,7 +3,7 @@
  * (src/core/engine.ts): tagged by `local`, never confused with a message (tagged by `type`).
  */
 import type { ErrorCode } from '../error-code.ts';
-import type { CryptoResult } from './crypto.ts';
+import type { CryptoResult } from './proof-requests.ts';
 import type { ReplicaMessage } from './messages.ts';
 import type { BftRefusalCode } from './counters.ts';
 import type { ClientId, Digest, ExecutionOutcome, ReplicaId } from './types.ts';

@@ -8,7 +8,7 @@
  * link.
  *
  * What a THIRD party must check carries a signature the engine asked the host to make
- * (crypto.ts): client requests (relayed inside pre-prepares: Aardvark §4.1, so that a request
+ * (proof-requests.ts): client requests (relayed inside pre-prepares: Aardvark §4.1, so that a request
  * is valid for every replica or for none, never for some), pre-prepare headers and prepares
  * (they form the prepared certificates of a view change), checkpoints (checkpoint
  * certificates), view-changes. A new-view carries no signature of its own: everything in it is

@@ -14,14 +14,14 @@
  *      stable checkpoint; drop what is below `discardBelowSeq`. Wait until durable.
  *   3. Only THEN SEND `messagesAfterWrite`: pre-prepares, prepares, commits, view-changes,
  *      new-views (each promises what step 2 wrote).
- *   4. Run `cryptoRequests` (crypto.ts) and step each answer back as `crypto-result`; answer
+ *   4. Run `cryptoRequests` (proof-requests.ts) and step each answer back as `crypto-result`; answer
  *      each `executed` item with an `executed` input after applying it, each `reads` item with
  *      `read-result`, each `voteQuestions` item with `vote-answer`; deliver `events`. Order among
  *      these does not matter, but `executed` answers come in sequence order.
  *   5. `advance()`.
  */
 import type { EngineReady } from '../engine.ts';
-import type { CryptoRequest } from './crypto.ts';
+import type { CryptoRequest } from './proof-requests.ts';
 import type { BftEvent } from './events.ts';
 import type { BftMessage } from './messages.ts';
 import type { CheckpointCertificate, ClientId, PreparedCertificate, ReplicaId, SignedRequest } from './types.ts';

@@ -9,7 +9,7 @@
  * which is all PBFT's normal case needs for what a replica uses itself (commits, replies, vote
  * answers). What third parties must check is SIGNED with identity keys, and the engine asks the
  * host to sign and verify it through the Ready (`cryptoRequests`) with answers back as
- * `crypto-result` inputs (crypto.ts): client requests (Aardvark §4.1), pre-prepare headers and
+ * `crypto-result` inputs (proof-requests.ts): client requests (Aardvark §4.1), pre-prepare headers and
  * prepares (they make up prepared certificates), checkpoints, view-changes. Request digests are
  * computed by the host's decoder, never read from the wire (types.ts `SignedRequest`); batch
  * digests are asked of the host and compared with what the primary signed, so a forged batch

@@ -4,7 +4,7 @@
  *
  * Digests and signatures are never computed in core (DESIGN.md §1: no crypto). A `Digest` is a
  * SHA-256 the host computed; a `Signature` is bytes the host made with a member's identity key
- * (or a client's key) and that any host can check with the signer's public key. See crypto.ts for
+ * (or a client's key) and that any host can check with the signer's public key. See proof-requests.ts for
  * how the engine asks for them and ready.ts for where the answers come back.
  */
 
@@ -58,7 +58,7 @@ export interface SignedCheckpoint {
 
 /**
  * The primary's signed pre-prepare header (PBFT §4.2 ⟨PRE-PREPARE, v, n, d⟩): the batch of
- * requests travels beside it; `digest` is the batch digest (crypto.ts `batch` payload: SHA-256
+ * requests travels beside it; `digest` is the batch digest (proof-requests.ts `batch` payload: SHA-256
  * over the ordered request digests; the empty list is the null request of §4.4).
  */
 export interface PrePrepareHeader {

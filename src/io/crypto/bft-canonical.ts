@@ -1,5 +1,5 @@
 /**
- * The canonical bytes of what a BFT member signs or digests (src/core/bft/crypto.ts: "the host
+ * The canonical bytes of what a BFT member signs or digests (src/core/bft/proof-requests.ts: "the host
  * encodes a payload canonically ... the same bytes on every host"). A signature or a digest is
  * only comparable across hosts if every host turns one payload into one byte string, whatever
  * the order its fields were built in; msgpack does not promise that (map order is insertion
@@ -20,7 +20,7 @@
  * Uint8Array) are OUR bug, not a peer's: payloads are built by the engine from validated
  * messages (validate-bft.ts), so the encoder throws.
  */
-import type { DigestPayload, SignedPayload } from '../../core/bft/crypto.ts';
+import type { DigestPayload, SignedPayload } from '../../core/bft/proof-requests.ts';
 import type { RequestBody } from '../../core/bft/types.ts';
 import { utf8 } from './bytes.ts';
 

@@ -16,7 +16,7 @@
  * signer, the bytes' SHA-256 and the signature.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { SignedPayload, VerifyItem } from '../../core/bft/crypto.ts';
+import type { SignedPayload, VerifyItem } from '../../core/bft/proof-requests.ts';
 import type { Signature } from '../../core/bft/types.ts';
 import { bftSignedBytes } from './bft-canonical.ts';
 import type { BftCryptoProvider } from './bft-crypto.ts';

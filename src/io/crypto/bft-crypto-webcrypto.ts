@@ -22,7 +22,7 @@
  * false. A failure to SIGN is this node's own (its key store is broken): reported to `onError`,
  * and the node stops (the engine's request is never answered).
  */
-import type { SignedPayload, VerifyItem } from '../../core/bft/crypto.ts';
+import type { SignedPayload, VerifyItem } from '../../core/bft/proof-requests.ts';
 import type { Signature } from '../../core/bft/types.ts';
 import { bftSignerNode } from '../bft-client-id.ts';
 import { bftSignedBytes } from './bft-canonical.ts';

@@ -1,12 +1,12 @@
 /**
- * What a BFT host needs of crypto (src/core/bft/crypto.ts: the engine asks, the host performs):
+ * What a BFT host needs of crypto (src/core/bft/proof-requests.ts: the engine asks, the host performs):
  * a provider that signs with this member's identity key and verifies others' signatures. The
  * interface answers through a callback so that one host runs a synchronous provider (the
  * simulator's, bft-crypto-node.ts: node:crypto Ed25519, deterministic keys) and an asynchronous
  * one (Web Crypto in a browser worker) alike; digests are SHA-256 and synchronous everywhere
  * (bft-digests.ts), so `performBftCrypto` computes them itself.
  */
-import type { CryptoRequest, CryptoResult, SignedPayload, VerifyItem } from '../../core/bft/crypto.ts';
+import type { CryptoRequest, CryptoResult, SignedPayload, VerifyItem } from '../../core/bft/proof-requests.ts';
 import type { Signature } from '../../core/bft/types.ts';
 import { batchDigestOf } from './bft-digests.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The crypto a BFT host performs for its engine (src/core/bft/crypto.ts), done here with
+ * The crypto a BFT host performs for its engine (src/core/bft/proof-requests.ts), done here with
  * node:crypto for the tests only (core computes none): Ed25519 identity keys derived from the
  * member's id (deterministic: the same run signs the same bytes), SHA-256 digests over a
  * canonical JSON encoding (keys sorted, bytes as hex), and the decoder's duty of computing every
@@ -7,7 +7,7 @@
  * believed.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { CryptoRequest, CryptoResult, SignedPayload } from '../../../src/core/bft/crypto.ts';
+import type { CryptoRequest, CryptoResult, SignedPayload } from '../../../src/core/bft/proof-requests.ts';
 import type { BftMessage, SignedViewChange } from '../../../src/core/bft/messages.ts';
 import type { RequestBody, SignedRequest } from '../../../src/core/bft/types.ts';
 

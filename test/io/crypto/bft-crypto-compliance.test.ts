@@ -10,7 +10,7 @@
  * waits is checked, and repeated checks are memoized.
  */
 import { describe, expect, it } from 'vitest';
-import type { SignedPayload, VerifyItem } from '../../../src/core/bft/crypto.ts';
+import type { SignedPayload, VerifyItem } from '../../../src/core/bft/proof-requests.ts';
 import { bftClientIdOf } from '../../../src/io/bft-client-id.ts';
 import { performBftCrypto, type BftCryptoProvider } from '../../../src/io/crypto/bft-crypto.ts';
 import { NodeBftKeyring } from '../../../src/io/crypto/bft-crypto-node.ts';
