@@ -54,7 +54,7 @@ import { NodeError } from './errors.ts';
 import type { FrameRouter } from './frame-router.ts';
 import type { MachineAdapter } from './node-parts.ts';
 import type { PeerIdentities } from './peer-identities.ts';
-import type { BftNodeEvent, BftNodeStatus, BftVoteOutcome, WorkerStartOptions } from './worker-protocol.ts';
+import { storageDirOf, type BftNodeEvent, type BftNodeStatus, type BftVoteOutcome, type WorkerStartOptions } from './worker-protocol.ts';
 
 /** The replicas, in the order that fixes each view's primary: `gossipSeeds` (the page's `peers`), else `voters`. */
 export function bftReplicas(options: WorkerStartOptions): NodeId[] {
@@ -80,6 +80,8 @@ export function bftSettings(options: WorkerStartOptions): BftConfig {
 /** IndexedDB for a node whose storage is there, memory for one in memory (or whose Raft storage Node code supplied). */
 export async function createBftStorage(options: WorkerStartOptions, inMemory: boolean): Promise<BftStorage> {
   if (inMemory || options.storage === 'memory') return new MemoryBftStorage();
+  const dir = storageDirOf(options.storage);
+  if (dir !== null) return (await import('./file-node-storage.ts')).openFileBftStorage(dir);
   if (options.storage === 'indexeddb') return IndexedDbBftStorage.open({ cluster: options.cluster, node: options.id });
   throw new NodeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
 }

@@ -27,7 +27,7 @@ import { NodeError } from './errors.ts';
 import type { FrameRouter } from './frame-router.ts';
 import { GossipHost, gossipWritesThrough } from './gossip-host.ts';
 import { LeaderPhiWatch, leaderPhiThresholdDefault, type WatchedRaft } from './gossip-leader-watch.ts';
-import type { GossipNodeEvent, GossipNodeStatus, MemberInfo, NodeMetrics, NodeProtocol, WorkerStartOptions } from './worker-protocol.ts';
+import { storageDirOf, type GossipNodeEvent, type GossipNodeStatus, type MemberInfo, type NodeMetrics, type NodeProtocol, type WorkerStartOptions } from './worker-protocol.ts';
 
 /**
  * The runtime's gossip defaults, under the page's tuning (`gossip` of the start options). The
@@ -74,6 +74,8 @@ export function gossipSeeds(options: WorkerStartOptions): NodeId[] {
 /** IndexedDB for a node whose log is there, memory for one whose log is in memory (or supplied by Node code). */
 export async function createGossipStorage(options: WorkerStartOptions, inMemory: boolean): Promise<GossipStorage> {
   if (inMemory || options.storage === 'memory') return new MemoryGossipStorage();
+  const dir = storageDirOf(options.storage);
+  if (dir !== null) return (await import('./file-node-storage.ts')).openFileGossipStorage(dir);
   if (options.storage === 'indexeddb') return IndexedDbGossipStorage.open({ cluster: options.cluster, node: options.id });
   throw new NodeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
 }

@@ -1,8 +1,8 @@
 /**
- * One node, assembled: a Driver over its storage (IndexedDB or memory), its transport
- * (BroadcastChannel, WebRTC data channels, or a custom module) behind the partition test hook,
- * the wire codec, and the state machine. The worker entry (`worker.ts`) hosts exactly one; Node
- * tests build one directly with a memory transport and storage passed in.
+ * One node, assembled: a Driver over its storage (IndexedDB, a file log in Node, or memory), its
+ * transport (BroadcastChannel, WebRTC data channels, WebSocket, or a custom module) behind the
+ * partition test hook, the wire codec, and the state machine. The worker entry (`worker.ts`)
+ * hosts exactly one; Node tests build one directly with a memory transport and storage passed in.
  *
  * Besides the driver's own API it adds what a host in a browser needs:
  * - the transferee for a hand-over: the follower known to be most up to date, learned by
@@ -23,8 +23,6 @@ import type { Message } from '../core/raft/messages.ts';
 import type { BootState, NodeId } from '../core/raft/types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { fnv1a64Hex } from '../machines/bytes.ts';
-import { IndexedDbRaftStorage } from '../io/storage/indexeddb-storage.ts';
-import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
 import type { RaftStorage, StorageWrite } from '../io/storage/storage.ts';
 import type { TransportFactory } from '../io/transport/factory.ts';
 import type { Transport } from '../io/transport/transport.ts';
@@ -37,7 +35,7 @@ import { FrameRouter } from './frame-router.ts';
 import { LinkGuard } from '../io/crypto/link-guard.ts';
 import type { NodeIdentity } from '../io/crypto/identity.ts';
 import { loadNodeIdentity, PeerIdentities } from './peer-identities.ts';
-import { createMachine, createTransport, type MachineAdapter } from './node-parts.ts';
+import { createMachine, createStorage, createTransport, type MachineAdapter } from './node-parts.ts';
 import { ServicesPart } from './services-part.ts';
 import type { CompositeMachine } from '../machines/services/composite.ts';
 import { systemClock } from './clock.ts';
@@ -77,18 +75,12 @@ export interface NodeHostParts {
   readonly gossipStorage?: GossipStorage;
   readonly machine?: MachineAdapter;
   /**
-   * The node's identity (peer-identities.ts); default: kept in IndexedDB when the node opens its
-   * own IndexedDB storage, else a new one for this life (supplied storage, memory storage).
+   * The node's identity (peer-identities.ts); default: kept in IndexedDB or in `<dir>/identity.json`
+   * when the node opens its own storage there, else a new one for this life (supplied, memory).
    */
   readonly identity?: NodeIdentity;
 }
 
-
-async function createStorage(options: WorkerStartOptions): Promise<RaftStorage> {
-  if (options.storage === 'memory') return new MemoryRaftStorage();
-  if (options.storage === 'indexeddb') return IndexedDbRaftStorage.open({ cluster: options.cluster, node: options.id });
-  throw new NodeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
-}
 
 /** Storage that remembers what `boot()` found (the node's durable state before any message). */
 class BootRecorder implements RaftStorage {

@@ -1,16 +1,20 @@
 /**
  * What a node is built from, when the start options name it rather than Node code supplying it
  * (node-host.ts `NodeHostParts`): the state machine (the built-in KV machine, or a module the
- * worker imports) and the transport (a built-in kind, or a module whose `createTransport` is a
- * factory). Apart from node-host.ts so that the host reads as the assembly of its parts.
+ * worker imports), the transport (a built-in kind, or a module whose `createTransport` is a
+ * factory) and the Raft storage. Apart from node-host.ts so that the host reads as the assembly
+ * of its parts.
  */
 import type { NodeId } from '../core/raft/types.ts';
 import { KvMachine } from '../machines/kv.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
 import { broadcastChannelTransport, dataChannelTransport, isTransport, type TransportContext, type TransportFactory } from '../io/transport/factory.ts';
 import type { Transport } from '../io/transport/transport.ts';
+import { IndexedDbRaftStorage } from '../io/storage/indexeddb-storage.ts';
+import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
+import type { RaftStorage } from '../io/storage/storage.ts';
 import { NodeError } from './errors.ts';
-import type { MachineSpec, TransportSpec } from './worker-protocol.ts';
+import { storageDirOf, type MachineSpec, type TransportSpec, type WorkerStartOptions } from './worker-protocol.ts';
 import type { ServicesSpec } from './services-protocol.ts';
 import { loadValidators, servicesAdapter } from './services-part.ts';
 
@@ -114,4 +118,13 @@ export async function createTransport(spec: TransportSpec, cluster: string, self
     throw new NodeError('CONFIG', `${what} did not make a transport for ${self}`);
   }
   return transport;
+}
+
+/** The node's Raft storage, as the options name it (Node code may supply its own instead: `NodeHostParts.storage`). */
+export async function createStorage(options: WorkerStartOptions): Promise<RaftStorage> {
+  if (options.storage === 'memory') return new MemoryRaftStorage();
+  const dir = storageDirOf(options.storage);
+  if (dir !== null) return (await import('./file-node-storage.ts')).openFileRaftStorage(dir);
+  if (options.storage === 'indexeddb') return IndexedDbRaftStorage.open({ cluster: options.cluster, node: options.id });
+  throw new NodeError('CONFIG', `unknown storage ${JSON.stringify(options.storage)}`);
 }

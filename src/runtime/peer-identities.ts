@@ -12,8 +12,9 @@
  *
  * Where the node's own pair lives: in IndexedDB (a database of its own per cluster and node id,
  * `peerquorum-identity/<cluster>/<id>`) when the node keeps its log there, so the node has the
- * same key in every life, as its peers expect; in memory otherwise (memory storage, Node code),
- * a new key each life, as its log is new each life.
+ * same key in every life, as its peers expect; in `<dir>/identity.json` when a Node node keeps
+ * its files in `dir` (src/io/crypto/identity-file.ts); in memory otherwise (memory storage,
+ * storage Node code supplies), a new key each life, as its log is new each life.
  */
 import type { NodeId } from '../core/raft/types.ts';
 import { identityFingerprintOf, loadOrCreateIdentity, verifyIdentitySignature, type NodeIdentity } from '../io/crypto/identity.ts';
@@ -21,6 +22,7 @@ import { indexedDbIdentityStore, memoryIdentityStore } from '../io/crypto/identi
 import { describeError } from '../io/storage/indexeddb-storage.ts';
 import { StorageError } from '../io/storage/storage.ts';
 import { NodeError } from './errors.ts';
+import { storageDirOf, type StorageSpec } from './worker-protocol.ts';
 
 /** Where the peers' published keys are kept (the frame router, over its link guard). */
 export interface PeerKeySource {
@@ -91,9 +93,12 @@ export function identityDatabaseName(cluster: string, node: NodeId): string {
  * make: CONFIG. With IndexedDB, a failure to read or store the pair, or a stored pair that is
  * unusable (identity.ts refuses to replace it), is STORAGE, naming its cause.
  */
-export async function loadNodeIdentity(where: 'indexeddb' | 'memory', cluster: string, node: NodeId): Promise<NodeIdentity> {
+export async function loadNodeIdentity(where: StorageSpec, cluster: string, node: NodeId): Promise<NodeIdentity> {
   if (globalThis.crypto?.subtle === undefined) throw new NodeError('CONFIG', 'Web Crypto is not available here (an insecure context?): a node needs it for its identity key');
   if (where === 'memory') return loadOrCreateIdentity(memoryIdentityStore());
+  // Node: a key file in the data directory (loaded here only, so a browser bundle never loads fs).
+  const dir = storageDirOf(where);
+  if (dir !== null) return (await import('./file-node-storage.ts')).loadFileIdentity(dir, cluster, node);
   const name = identityDatabaseName(cluster, node);
   try {
     return await loadOrCreateIdentity(indexedDbIdentityStore(name));

@@ -24,6 +24,7 @@ import type { DriverEvent, DriverMetrics } from './driver.ts';
 import type { GossipHostMetrics } from './gossip-host.ts';
 import type { LeaderWatchMetrics } from './gossip-leader-watch.ts';
 import type { Result } from '../core/result.ts';
+import { NodeError } from './errors.ts';
 import type { ServicesSpec, ServicesWatchEvent, ServicesWorkerApi } from './services-protocol.ts';
 
 /**
@@ -39,8 +40,19 @@ export type TransportSpec =
   | { readonly kind: 'webrtc' }
   | { readonly kind: 'module'; readonly url: string; readonly options?: unknown };
 
-/** Where the log lives: IndexedDB (`peerquorum/<cluster>/<node>`), or memory (lost on close). */
-export type StorageSpec = 'indexeddb' | 'memory';
+/**
+ * Where the log lives: IndexedDB (`peerquorum/<cluster>/<node>`), memory (lost on close), or,
+ * in Node.js, files under a data directory of its own (`{ dir }`: the crash-safe file log, the
+ * gossip and BFT files and the identity key, laid out by src/runtime/file-node-storage.ts).
+ */
+export type StorageSpec = 'indexeddb' | 'memory' | { readonly dir: string };
+
+/** The data directory of a `{ dir }` storage, null for the others; CONFIG for a malformed one (it crossed from another thread). */
+export function storageDirOf(spec: StorageSpec): string | null {
+  if (typeof spec !== 'object' || spec === null) return null;
+  if (typeof spec.dir !== 'string' || spec.dir.length === 0) throw new NodeError('CONFIG', `storage.dir must be a non-empty path, got ${JSON.stringify(spec)}`);
+  return spec.dir;
+}
 
 /**
  * The replicated state machine: the built-in key-value machine, or a module the worker imports,

@@ -90,6 +90,45 @@ export async function writeFileAtomic(dir: string, name: string, data: Uint8Arra
   await fsyncDir(dir);
 }
 
+/** The bytes of `path`, or null when there is no such file. */
+export async function readFileIfPresent(path: string): Promise<Uint8Array | null> {
+  try {
+    return new Uint8Array(await fs.readFile(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Create `dir/name` holding `data`, whole, unless it exists: answers false (and writes nothing)
+ * when it does. Like `writeFileAtomic`, but the last step is a hard link instead of a rename,
+ * because `link` refuses an existing name where `rename` replaces it: of two creators at once,
+ * exactly one wins, and neither replaces what the other wrote. `mode` is the file's permissions
+ * (0o600 for a private key).
+ */
+export async function createFileAtomic(dir: string, name: string, data: Uint8Array, mode: number): Promise<boolean> {
+  const tmp = join(dir, `${name}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  let created = true;
+  try {
+    await fs.link(tmp, join(dir, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    created = false;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+  await fsyncDir(dir);
+  return created;
+}
+
 /** Delete `names` from `dir` (missing ones are fine), then make the deletions durable. */
 export async function removeFiles(dir: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
