@@ -156,7 +156,7 @@ describe('maybeDecrTo', () => {
 describe('the snapshot state', () => {
   it('pauses while a chunk is in flight and ignores every append rejection', () => {
     const pr = probe(5, 2);
-    pr.becomeSnapshot(40);
+    pr.becomeSnapshot({ meta: { index: 40, term: 1, config: { voters: ['a'], learners: [] } }, data: new Uint8Array(8) });
     expect(pr).toMatchObject({ state: 'snapshot', snapshotIndex: 40, snapshotAcked: 0 });
     expect(pr.isPaused()).toBe(false);
     pr.snapshotChunkInFlight = true;

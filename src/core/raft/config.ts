@@ -67,6 +67,12 @@ export interface RaftConfig {
   /** Entries kept in memory behind a snapshot, for followers slightly behind. */
   readonly snapshotTrailingEntries?: number;
   /**
+   * Leader: how far behind its newest snapshot it may hold compaction for a follower that still
+   * answers and needs the entries after its match, or after the snapshot it is being sent
+   * (snapshot-policy.ts). 0: never held (every such follower is sent the newest snapshot).
+   */
+  readonly snapshotCatchUpEntriesMax?: number;
+  /**
    * Automatic promotion (§4.2.1): a learner within `promoteLearnerLagEntries` of the leader's
    * last index for `promoteLearnerAfterTicks` consecutive ticks becomes a voter. 0 turns it off.
    */
@@ -126,6 +132,7 @@ export const raftDefaults = {
   snapshotEveryEntries: 0,
   snapshotEveryBytes: 0,
   snapshotTrailingEntries: 0,
+  snapshotCatchUpEntriesMax: 4096,
   promoteLearnerAfterTicks: 0,
   promoteLearnerLagEntries: 16,
   removeUnreachableVoterAfterTicks: 0,
@@ -171,6 +178,7 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     'snapshotEveryEntries',
     'snapshotEveryBytes',
     'snapshotTrailingEntries',
+    'snapshotCatchUpEntriesMax',
     'promoteLearnerAfterTicks',
     'removeUnreachableVoterAfterTicks',
     'learnersMax',

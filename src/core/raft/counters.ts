@@ -31,6 +31,11 @@ export interface RaftCounters {
   snapshotsRefused: number;
   /** Followers that answered below what they had acknowledged: their durable log was lost. */
   followersLostLog: number;
+  /**
+   * Leader: snapshot transfers begun again from byte 0 with a newer snapshot because the log no
+   * longer held the entries after the one being sent (snapshot-policy.ts, `snapshotToSend`).
+   */
+  snapshotTransfersRestarted: number;
 }
 
 export function createRaftCounters(): RaftCounters {
@@ -46,5 +51,6 @@ export function createRaftCounters(): RaftCounters {
     proposalsRefused: 0,
     snapshotsRefused: 0,
     followersLostLog: 0,
+    snapshotTransfersRestarted: 0,
   };
 }

@@ -9,6 +9,7 @@
  *   snapshot in chunks, one at a time, resuming from the last chunk the follower acknowledged.
  */
 import { Inflights } from './inflights.ts';
+import type { Snapshot } from './types.ts';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -35,8 +36,20 @@ export class Progress {
   lastResponseTick = 0;
   /** Learners: consecutive ticks the learner has been within the promotion lag. */
   caughtUpTicks = 0;
-  /** Snapshot state: the snapshot being sent, the bytes acknowledged, a chunk unanswered. */
+  /**
+   * Snapshot state: the snapshot being sent (kept until the follower leaves the snapshot state,
+   * even when the leader has taken a newer one since: see `snapshotToSend`), its index (kept
+   * after, to recognise a late duplicate of its `done`), the bytes acknowledged, a chunk
+   * unanswered.
+   */
+  snapshot: Snapshot | null = null;
   snapshotIndex = 0;
+  /**
+   * The follower installed a snapshot from this leader and has not yet been seen past the
+   * leader's latest snapshot: it catches up by appends, which compaction must leave it
+   * (snapshot-policy.ts, `catchUpFloor`).
+   */
+  catchingUp = false;
   snapshotAcked = 0;
   snapshotChunkInFlight = false;
   snapshotChunkSentTick = 0;
@@ -53,6 +66,7 @@ export class Progress {
     this.next = this.match + 1;
     this.probeSent = false;
     this.inflights.reset();
+    this.snapshot = null;
   }
 
   /**
@@ -74,13 +88,17 @@ export class Progress {
     this.next = this.match + 1;
     this.probeSent = false;
     this.inflights.reset();
+    this.snapshot = null;
   }
 
-  becomeSnapshot(snapshotIndex: number): void {
+  /** Send `snapshot` from its first byte. */
+  becomeSnapshot(snapshot: Snapshot): void {
     this.state = 'snapshot';
     this.probeSent = false;
     this.inflights.reset();
-    this.snapshotIndex = snapshotIndex;
+    this.snapshot = snapshot;
+    this.snapshotIndex = snapshot.meta.index;
+    this.catchingUp = false;
     this.snapshotAcked = 0;
     this.snapshotChunkInFlight = false;
   }

@@ -26,6 +26,7 @@ import type { BootState, ConfState, Entry, NodeId, ReadState, Role, Snapshot } f
 import { createRaftCounters, type RaftCounters } from './counters.ts';
 import { JoinWindow } from './admission.ts';
 import { termMax } from './limits.ts';
+import { snapshotToSend } from './snapshot-policy.ts';
 
 export type CampaignKind = 'pre-election' | 'election' | 'transfer';
 
@@ -383,7 +384,7 @@ export class Raft {
     if (pr.state !== 'snapshot' && pr.next <= this.log.snapshotIndex()) {
       // The entries this follower needs were compacted away: send the snapshot instead.
       assert(this.snapshot !== null, 'compacted log without a snapshot');
-      pr.becomeSnapshot(this.snapshot.meta.index);
+      pr.becomeSnapshot(this.snapshot);
     }
     if (pr.state === 'snapshot') {
       if (!pr.snapshotChunkInFlight) this.sendSnapshotChunk(to, pr);
@@ -443,10 +444,9 @@ export class Raft {
     pr.sentCommit = commit;
   }
 
-  /** Leader: send the next chunk of the latest snapshot, one chunk in flight at a time. */
+  /** Leader: send the next chunk of a snapshot (snapshot-policy.ts), one chunk in flight at a time. */
   private sendSnapshotChunk(to: NodeId, pr: Progress): void {
-    const snap = this.snapshot as Snapshot;
-    if (pr.snapshotIndex !== snap.meta.index) pr.becomeSnapshot(snap.meta.index);
+    const snap = snapshotToSend(this, pr);
     const offset = Math.min(pr.snapshotAcked, snap.data.byteLength);
     const data = snap.data.subarray(offset, offset + this.cfg.snapshotChunkBytes);
     const done = offset + data.byteLength >= snap.data.byteLength;

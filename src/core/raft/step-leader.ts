@@ -148,7 +148,10 @@ function handleSnapshotResponse(r: Raft, m: SnapshotResponseMessage, pr: Progres
   if (m.done) {
     // Installed (the answer left only after the snapshot was durable): replicate from there.
     if (pr.match < m.index) pr.match = m.index;
-    if (pr.state === 'snapshot') pr.becomeProbe();
+    if (pr.state === 'snapshot') {
+      pr.becomeProbe();
+      pr.catchingUp = true;
+    }
     r.needsAppendFlush = true;
     r.maybeCommit();
     return;
