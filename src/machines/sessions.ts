@@ -6,7 +6,11 @@
  * The session layer makes retries safe:
  *
  *   1. A client first registers. The register command's log index becomes its client id, unique
- *      for the life of the cluster without any coordination.
+ *      for the life of the cluster without any coordination. A register carrying the nonce of a
+ *      live session's register is a copy of it (a client resends a register it has not seen
+ *      applied, like any command, §6.3): it answers that session, opening no new one. Without
+ *      this every resent copy opened a session nobody used (the services simulator: 969
+ *      sessions, 65 used), each carried in every snapshot until it expired.
  *   2. Every later command carries (clientId, seq), seq increasing by one per new command, and
  *      a retry reuses the seq. The wrapper remembers, per client, the last seq it applied and
  *      that command's result. A command with that seq again is a duplicate: the cached result is
@@ -29,8 +33,12 @@ import { ByteFormatError, ByteReader, ByteWriter, decodeUtf8, encodeUtf8 } from 
 import type { StateMachine } from './state-machine.ts';
 
 export const sessionCommandVersion = 1;
-/** Version 2 of the snapshot records whether each session's last command was rejected. */
-export const sessionSnapshotVersion = 2;
+/**
+ * Version 2 of the snapshot records whether each session's last command was rejected; version 3
+ * each session's register nonce (0: none), so that a replica restored from a snapshot answers a
+ * resent register as one that applied the log does.
+ */
+export const sessionSnapshotVersion = 3;
 /** The largest inner command or result a session command may carry. */
 export const sessionPayloadBytesMax = 4 * 1024 * 1024;
 
@@ -46,7 +54,8 @@ export const sessionDefaults: SessionOptions = { sessionExpiryEntries: 1_000_000
 export type SessionCommand =
   /**
    * `nonce` lets the caller recognise its own register command when it sees it applied (a
-   * forwarded proposal has no index to wait for); the machine ignores it.
+   * forwarded proposal has no index to wait for), and the machine recognise a resent copy of it
+   * (it answers the session the first copy opened).
    */
   | { readonly type: 'register'; readonly nonce?: number }
   | { readonly type: 'request'; readonly clientId: number; readonly seq: number; readonly payload: Uint8Array };
@@ -170,15 +179,19 @@ interface Session {
   lastRejected: boolean;
   /** The index of the last command of this session: expiry is by log position. */
   lastActiveIndex: number;
+  /** The nonce of the register that opened it (0: none). */
+  nonce: number;
 }
 
 /** A state machine wrapped with client sessions; itself a state machine. */
 export class SessionMachine implements StateMachine {
   /** Insertion order is recency: a session is re-inserted whenever it is used. */
   private readonly sessions = new Map<number, Session>();
+  /** Client id by register nonce, for the live sessions that have one (at most `sessionsMax`). */
+  private readonly byNonce = new Map<number, number>();
   private readonly options: SessionOptions;
-  /** Counters for tests and metrics: duplicates absorbed, commands refused as expired. */
-  readonly stats = { applied: 0, duplicates: 0, stale: 0, expired: 0, malformed: 0, rejected: 0, sessionsExpired: 0 };
+  /** Counters for tests and metrics: duplicates absorbed, commands refused as expired, registers resent. */
+  readonly stats = { applied: 0, duplicates: 0, stale: 0, expired: 0, malformed: 0, rejected: 0, sessionsExpired: 0, registersRepeated: 0 };
 
   constructor(
     readonly inner: StateMachine,
@@ -218,10 +231,7 @@ export class SessionMachine implements StateMachine {
   }
 
   private applyDecoded(command: SessionCommand, index: number, term: number | undefined): SessionOutcome {
-    if (command.type === 'register') {
-      this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastRejected: false, lastActiveIndex: index });
-      return { status: 'registered', clientId: index };
-    }
+    if (command.type === 'register') return this.register(command.nonce ?? 0, index);
     const session = this.sessions.get(command.clientId);
     if (session === undefined) {
       this.stats.expired++;
@@ -259,14 +269,36 @@ export class SessionMachine implements StateMachine {
     return { status: 'applied', result };
   }
 
+  /** A register: a new session at `index`, or the live one a copy with this nonce opened. */
+  private register(nonce: number, index: number): SessionOutcome {
+    const existing = nonce === 0 ? undefined : this.byNonce.get(nonce);
+    const session = existing === undefined ? undefined : this.sessions.get(existing);
+    if (existing !== undefined && session !== undefined) {
+      this.stats.registersRepeated++;
+      session.lastActiveIndex = index;
+      this.touch(existing, session);
+      return { status: 'registered', clientId: existing };
+    }
+    this.touch(index, { lastSeq: 0, lastResult: new Uint8Array(0), lastRejected: false, lastActiveIndex: index, nonce });
+    if (nonce !== 0) this.byNonce.set(nonce, index);
+    return { status: 'registered', clientId: index };
+  }
+
   private touch(clientId: number, session: Session): void {
     this.sessions.delete(clientId);
     this.sessions.set(clientId, session);
     if (this.sessions.size > this.options.sessionsMax) {
       const oldest = this.sessions.keys().next().value as number;
-      this.sessions.delete(oldest);
-      this.stats.sessionsExpired++;
+      this.drop(oldest);
     }
+  }
+
+  private drop(clientId: number): void {
+    const session = this.sessions.get(clientId);
+    assert(session !== undefined, 'dropping a session that does not exist');
+    this.sessions.delete(clientId);
+    if (session.nonce !== 0 && this.byNonce.get(session.nonce) === clientId) this.byNonce.delete(session.nonce);
+    this.stats.sessionsExpired++;
   }
 
   /** Drop sessions unused for `sessionExpiryEntries` entries before `index` (oldest first). */
@@ -274,8 +306,7 @@ export class SessionMachine implements StateMachine {
     const horizon = index - this.options.sessionExpiryEntries;
     for (const [clientId, session] of this.sessions) {
       if (session.lastActiveIndex >= horizon) break;
-      this.sessions.delete(clientId);
-      this.stats.sessionsExpired++;
+      this.drop(clientId);
     }
   }
 
@@ -283,15 +314,17 @@ export class SessionMachine implements StateMachine {
   snapshot(): Uint8Array {
     const w = new ByteWriter(256);
     w.u8(sessionSnapshotVersion).bytes(this.inner.snapshot()).varuint(this.sessions.size);
-    for (const [clientId, s] of this.sessions) w.varuint(clientId).varuint(s.lastSeq).varuint(s.lastActiveIndex).u8(s.lastRejected ? 1 : 0).bytes(s.lastResult);
+    for (const [clientId, s] of this.sessions) {
+      w.varuint(clientId).varuint(s.lastSeq).varuint(s.lastActiveIndex).u8(s.lastRejected ? 1 : 0).varuint(s.nonce).bytes(s.lastResult);
+    }
     return w.finish();
   }
 
   restore(snapshot: Uint8Array): void {
     const r = new ByteReader(snapshot);
     const version = r.u8();
-    // Version 1 (before rejections existed) had no rejected flag.
-    if (version !== 1 && version !== sessionSnapshotVersion) throw new SessionDecodeError('unknown session snapshot version');
+    // Version 1 (before rejections existed) had no rejected flag, versions 1 and 2 no nonce.
+    if (version !== 1 && version !== 2 && version !== sessionSnapshotVersion) throw new SessionDecodeError('unknown session snapshot version');
     const inner = r.bytes(Number.MAX_SAFE_INTEGER);
     const count = r.varuint();
     const sessions: [number, Session][] = [];
@@ -300,13 +333,18 @@ export class SessionMachine implements StateMachine {
       const lastSeq = r.varuint();
       const lastActiveIndex = r.varuint();
       const lastRejected = version === 1 ? false : r.u8() === 1;
+      const nonce = version < 3 ? 0 : r.varuint();
       const lastResult = r.bytes(sessionPayloadBytesMax);
-      sessions.push([clientId, { lastSeq, lastResult, lastRejected, lastActiveIndex }]);
+      sessions.push([clientId, { lastSeq, lastResult, lastRejected, lastActiveIndex, nonce }]);
     }
     if (!r.atEnd()) throw new SessionDecodeError('trailing bytes after a session snapshot');
     this.inner.restore(inner);
     this.sessions.clear();
-    for (const [clientId, s] of sessions) this.sessions.set(clientId, s);
+    this.byNonce.clear();
+    for (const [clientId, s] of sessions) {
+      this.sessions.set(clientId, s);
+      if (s.nonce !== 0) this.byNonce.set(s.nonce, clientId);
+    }
   }
 }
 

@@ -2,7 +2,8 @@
  * Client sessions (dissertation §6.3) make any state machine exactly-once: a retried command
  * returns the first result without touching the inner machine again; a command from an
  * unknown or expired session is refused, never applied; expiry depends only on log positions,
- * so replicas agree; snapshots carry the sessions. The inner machine here counts how many times
+ * so replicas agree; snapshots carry the sessions; a resent register (same nonce) answers the
+ * session its first copy opened instead of opening another. The inner machine here counts how many times
  * it was really applied, so every duplicate that leaked through would show.
  */
 import { describe, expect, it } from 'vitest';
@@ -110,6 +111,47 @@ describe('SessionMachine', () => {
     expect(restored.snapshot()).toEqual(m.snapshot());
     expect(restored.applyCommand(request(1, 1, 3), 3)).toEqual({ status: 'duplicate', result: Uint8Array.of(1) });
     expect((restored.inner as CountingMachine).applied).toEqual([3]);
+  });
+
+  it('answers a resent register (same nonce) with the session its first copy opened', () => {
+    const m = new SessionMachine(new CountingMachine());
+    const withNonce = (nonce: number): Uint8Array => encodeSessionCommand({ type: 'register', nonce });
+    expect(m.applyCommand(withNonce(77), 3)).toEqual({ status: 'registered', clientId: 3 });
+    expect(m.applyCommand(withNonce(77), 5)).toEqual({ status: 'registered', clientId: 3 });
+    expect(m.applyCommand(withNonce(78), 6)).toEqual({ status: 'registered', clientId: 6 });
+    // Registers without a nonce are never taken for copies of each other.
+    expect(m.applyCommand(register, 7)).toEqual({ status: 'registered', clientId: 7 });
+    expect(m.applyCommand(register, 8)).toEqual({ status: 'registered', clientId: 8 });
+    expect(m.sessionCount).toBe(4);
+    expect(m.stats.registersRepeated).toBe(1);
+    // A replica restored from a snapshot answers the copy alike (the nonce is in the snapshot).
+    const restored = new SessionMachine(new CountingMachine());
+    restored.restore(m.snapshot());
+    expect(restored.applyCommand(withNonce(78), 9)).toEqual({ status: 'registered', clientId: 6 });
+    expect(restored.sessionCount).toBe(4);
+  });
+
+  it('forgets a nonce with its session: a copy after expiry opens a new one, and the map stays bounded', () => {
+    const m = new SessionMachine(new CountingMachine(), { sessionsMax: 2 });
+    const withNonce = (nonce: number): Uint8Array => encodeSessionCommand({ type: 'register', nonce });
+    m.applyCommand(withNonce(1), 1);
+    m.applyCommand(withNonce(2), 2);
+    m.applyCommand(withNonce(3), 3); // evicts client 1 and its nonce
+    expect(m.applyCommand(withNonce(1), 4)).toEqual({ status: 'registered', clientId: 4 });
+    expect(m.sessionCount).toBe(2);
+    expect(m.stats.registersRepeated).toBe(0);
+    expect(m.applyCommand(withNonce(1), 5)).toEqual({ status: 'registered', clientId: 4 });
+  });
+
+  it('restores a version 2 snapshot (no nonces)', () => {
+    const m = new SessionMachine(new CountingMachine());
+    m.applyCommand(register, 1);
+    m.applyCommand(request(1, 1, 3), 2);
+    // Version 2 layout: version, inner, count, then per session id, seq, active, rejected, result.
+    const v2 = Uint8Array.of(2, 1, 3, 1, 1, 1, 2, 0, 1, 1);
+    const restored = new SessionMachine(new CountingMachine());
+    restored.restore(v2);
+    expect(restored.snapshot()).toEqual(m.snapshot());
   });
 
   it('reports malformed command bytes without applying anything', () => {
