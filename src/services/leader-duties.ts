@@ -101,6 +101,22 @@ export class LeaderDuties {
     this.port.propose(timeCommand(timeMs), (r) => {
       this.timeInFlight = false;
       if (r.ok) then?.();
+      else if (then !== null) this.retryTakeover(then);
+    });
+  }
+
+  /**
+   * A new leader's first time command failed (timed out, so it may still commit, or was
+   * dropped): the takeover waits on it, and without another try it never ran in this term, so a
+   * call left started by the old leader stayed started and its callers waited for good (found by
+   * the services simulator with snapshots, a loaded leader). Tried again every
+   * `timeIntervalMs` while this node leads in that term; one proposal in flight at a time.
+   */
+  private retryTakeover(then: () => void): void {
+    const term = this.leadingTerm;
+    if (term === null) return;
+    this.port.clock.after(this.timings.timeIntervalMs, () => {
+      if (this.leads(term)) this.proposeTime(then);
     });
   }
 
