@@ -34,6 +34,7 @@ import type { Message } from '../core/raft/messages.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import { bftClientNodeOf } from '../io/bft-client-id.ts';
 import { decodeBftBody, tryEncodeBftBody } from '../io/codec-bft.ts';
+import { decodeClientBody, tryEncodeClientBody, type ClientBody } from '../io/codec-client.ts';
 import { decodeGossipBody, tryEncodeGossipBody } from '../io/codec-gossip.ts';
 import { decodeRaftBody, tryEncodeRaftBody } from '../io/codec-raft.ts';
 import { codecLimitsDefault, type CodecLimits } from '../io/codec-limits.ts';
@@ -115,6 +116,7 @@ export class FrameRouter implements PeerLink<Message> {
   private handler: ((m: Message) => void) | null = null;
   private gossipHandler: ((m: GossipMessage) => void) | null = null;
   private bftHandler: ((m: BftWireMessage) => void) | null = null;
+  private clientHandler: ((from: NodeId, body: ClientBody) => void) | null = null;
   /** The `gossip` family's messages, both ways, through this router's envelope, guard and codec. */
   readonly gossip: FamilyLink<GossipMessage> = {
     send: (m) => this.sendGossip(m),
@@ -128,6 +130,17 @@ export class FrameRouter implements PeerLink<Message> {
     send: (m) => this.sendFamily('bft', bftClientNodeOf(m.to) ?? m.to, tryEncodeBftBody(m, this.limits)),
     onMessage: (handler) => {
       this.bftHandler = handler;
+    },
+  };
+  /**
+   * The `client` family (src/io/codec-client.ts): requests of programs that are not members
+   * (the command line) and a node's replies, over the same links and guard as every family.
+   * Its bodies name no sender, so the handler is told who sent them.
+   */
+  readonly client = {
+    send: (to: NodeId, body: ClientBody): void => this.sendFamily('client', to, tryEncodeClientBody(body, this.limits)),
+    onBody: (handler: (from: NodeId, body: ClientBody) => void): void => {
+      this.clientHandler = handler;
     },
   };
   private readonly limits: CodecLimits;
@@ -413,6 +426,13 @@ export class FrameRouter implements PeerLink<Message> {
       if (!message.ok) return this.drop(message.error.code);
       this.metrics.framesAccepted++;
       this.bftHandler(message.value);
+      return;
+    }
+    if (family === 'client' && this.clientHandler !== null) {
+      const message = decodeClientBody(body, this.limits);
+      if (!message.ok) return this.drop(message.error.code);
+      this.metrics.framesAccepted++;
+      this.clientHandler(from, message.value);
       return;
     }
     // No engine of this node speaks the family (its body is never read).
