@@ -14,7 +14,7 @@ import { IndexedDbRaftStorage } from '../io/storage/indexeddb-storage.ts';
 import { MemoryRaftStorage } from '../io/storage/memory-storage.ts';
 import type { RaftStorage } from '../io/storage/storage.ts';
 import { NodeError } from './errors.ts';
-import { storageDirOf, type MachineSpec, type TransportSpec, type WorkerStartOptions } from './worker-protocol.ts';
+import { storageDirOf, type MachineSpec, type TransportSpec, type WebSocketTransportSpec, type WorkerStartOptions } from './worker-protocol.ts';
 import type { ServicesSpec } from './services-protocol.ts';
 import { loadValidators, servicesAdapter } from './services-part.ts';
 
@@ -86,7 +86,7 @@ export async function createMachine(spec: MachineSpec): Promise<MachineAdapter> 
 }
 
 /** The transports a page names by kind (the WebRTC one loads its module only when called). */
-const builtInTransports: Record<Exclude<TransportSpec['kind'], 'module'>, TransportFactory> = {
+const builtInTransports: Record<Exclude<TransportSpec['kind'], 'module' | 'websocket'>, TransportFactory> = {
   broadcast: broadcastChannelTransport(),
   webrtc: dataChannelTransport(),
 };
@@ -106,18 +106,46 @@ export async function createTransport(spec: TransportSpec, cluster: string, self
     if (typeof mod.createTransport !== 'function') throw new NodeError('CONFIG', `${spec.url} does not export createTransport`);
     factory = mod.createTransport;
     what = `the createTransport of ${spec.url}`;
+  } else if (factory === undefined && spec.kind === 'websocket') {
+    factory = await webSocketFactory(spec);
+    what = 'the websocket transport';
   } else if (factory === undefined) {
     const kind: unknown = spec.kind;
     if (typeof kind !== 'string' || !Object.hasOwn(builtInTransports, kind)) throw new NodeError('CONFIG', `unknown transport ${JSON.stringify(spec)}`);
     factory = builtInTransports[kind as keyof typeof builtInTransports];
     what = `the ${kind} transport`;
   }
-  const transport: unknown = await factory(context);
+  let transport: unknown;
+  try {
+    transport = await factory(context);
+  } catch (e) {
+    // A port in use, an address it cannot listen on: the node cannot start as configured.
+    if (e instanceof NodeError) throw e;
+    throw new NodeError('CONFIG', `${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (!isTransport(transport) || transport.self !== self) {
     if (isTransport(transport)) await transport.close().catch(() => undefined);
     throw new NodeError('CONFIG', `${what} did not make a transport for ${self}`);
   }
   return transport;
+}
+
+/**
+ * The `websocket` spec's factory. The spec crossed from another thread: its shape is checked
+ * here (CONFIG), its values by the transport itself. `ws` is imported only now, so that a
+ * browser worker never loads it.
+ */
+async function webSocketFactory(spec: WebSocketTransportSpec): Promise<TransportFactory> {
+  const listen = spec.listen;
+  if (listen !== undefined && (typeof listen.host !== 'string' || !Number.isSafeInteger(listen.port) || listen.port < 0 || listen.port > 65_535)) {
+    throw new NodeError('CONFIG', `websocket listen must be { host, port } with a port in 0..65535, got ${JSON.stringify(listen)}`);
+  }
+  const peers: unknown = spec.peers;
+  if (typeof peers !== 'object' || peers === null || Object.values(peers).some((url) => typeof url !== 'string' || !/^wss?:\/\//.test(url))) {
+    throw new NodeError('CONFIG', `websocket peers must map ids to ws:// addresses, got ${JSON.stringify(peers)}`);
+  }
+  const { webSocketTransportFactory } = await import('../io/transport/websocket-factory.ts');
+  return webSocketTransportFactory({ ...spec.tuning, ...(listen === undefined ? {} : { listen }), peers: spec.peers });
 }
 
 /** The node's Raft storage, as the options name it (Node code may supply its own instead: `NodeHostParts.storage`). */

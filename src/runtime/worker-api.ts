@@ -72,6 +72,11 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
     leaderGone: (leader: NodeId) => void withHost((h) => h.leaderGone(leader)),
     attachChannel: (peer: NodeId, channel: RTCDataChannel) => withHost((h) => h.attachChannel(peer, channel)),
     detachChannel: (peer: NodeId) => withHost((h) => h.detachChannel(peer)),
+    listenAddress: () =>
+      withHost((h) => {
+        const address: unknown = (h.links.inner as { readonly address?: unknown }).address;
+        return typeof address === 'string' ? address : null;
+      }),
 
     async stop() {
       const h = host;

@@ -33,12 +33,31 @@ import type { ServicesSpec, ServicesWatchEvent, ServicesWorkerApi } from './serv
  * - `webrtc`: WebRTC data channels that the page creates (PeerJS signaling lives on the main
  *   thread, DESIGN.md §3) and hands over with `attachChannel`;
  * - `module`: a module the worker imports (`url` resolved against the page), whose
- *   `createTransport({ cluster, self, peers, options })` returns a `Transport`.
+ *   `createTransport({ cluster, self, peers, options })` returns a `Transport`;
+ * - `websocket` (Node.js only): listen on `listen` (port 0: any free port) and dial `peers`
+ *   (id to `ws://host:port`), src/io/transport/websocket-transport.ts.
  */
 export type TransportSpec =
   | { readonly kind: 'broadcast' }
   | { readonly kind: 'webrtc' }
+  | WebSocketTransportSpec
   | { readonly kind: 'module'; readonly url: string; readonly options?: unknown };
+
+/** The WebSocket transport of a Node node; `tuning` are plain numbers (websocket-transport.ts). */
+export interface WebSocketTransportSpec {
+  readonly kind: 'websocket';
+  readonly listen?: { readonly host: string; readonly port: number };
+  readonly peers: Readonly<Record<NodeId, string>>;
+  readonly tuning?: WebSocketTuning;
+}
+
+export interface WebSocketTuning {
+  readonly frameBytesMax?: number;
+  readonly sendQueueFramesMax?: number;
+  readonly sendQueueBytesMax?: number;
+  readonly helloTimeoutMs?: number;
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+}
 
 /**
  * Where the log lives: IndexedDB (`peerquorum/<cluster>/<node>`), memory (lost on close), or,
@@ -338,6 +357,8 @@ export interface WorkerApi extends ServicesWorkerApi {
   /** `webrtc` only: a freshly created, negotiated data channel to `peer`, transferred here. */
   attachChannel(peer: NodeId, channel: RTCDataChannel): Result<void>;
   detachChannel(peer: NodeId): Result<void>;
+  /** Where peers dial this node (`ws://host:port` of a listening WebSocket transport), else null. */
+  listenAddress(): Result<string | null>;
   stop(): Promise<Result<void>>;
   /** BFT: ask every member for its answer to `proposal`; answered once 2F + 1 did (or at the timeout). */
   bftVote(proposal: Uint8Array, timeoutMs: number): Promise<Result<BftVoteOutcome>>;

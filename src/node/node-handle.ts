@@ -1,0 +1,242 @@
+/**
+ * The app's side of a Node node: the same `PeerquorumNode` API as a tab's (src/client/
+ * create-node.ts), over a `worker_threads` Worker instead of a Web Worker. The node (driver,
+ * file log, sockets) lives in the worker, so the app's thread stays free; calls cross with
+ * comlink and answer `Result`s that `unwrap` turns back into `NodeError`s with their code.
+ *
+ * What a tab has and a Node node does not: the id lock and sessionStorage (an operator names the
+ * node), the Web Locks failure oracle (peers in other processes: check-quorum and pre-vote
+ * find a dead leader), `pagehide` (a process stops on a signal: the CLI calls `stop`).
+ *
+ * What it adds: `address` (where peers dial it), `stop({ handOver })` (a leader hands over and
+ * waits, bounded, until it is no longer leader, so that the TimeoutNow leaves before the sockets
+ * close), and `testing.crash()`, which terminates the worker without a word: the closest to
+ * kill -9 inside one process (nothing is flushed; what was fsynced stays).
+ */
+import * as Comlink from 'comlink';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { knownTaggedError } from '../core/error-code.ts';
+import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
+import type { CrdtOp } from '../core/gossip/crdt-op.ts';
+import type { NodeId } from '../core/raft/types.ts';
+import type { Result } from '../core/result.ts';
+import { bftHandle, type BftHandle } from '../client/bft-handle.ts';
+import { crdtHandle, crdtTypeOfKind, type CrdtHandleOf, type CrdtKind } from '../client/crdt-handles.ts';
+import type { NodeTestHooks, PeerquorumNode } from '../client/create-node.ts';
+import type { MachineClient } from '../client/machine-client.ts';
+import type { Members } from '../client/members.ts';
+import { NodeError, unwrap } from '../client/node-error.ts';
+import type { CrdtChangedEvent, NodeEvent, NodeEventType, NodeStatus, ReadConsistency, WorkerApi } from '../runtime/worker-protocol.ts';
+
+/** The most commands one `proposeMany` call to the worker carries (as a tab's handle). */
+const proposeBatchMax = 256;
+/** How long `stop` waits for the worker's own stop (its storage closes) before terminating it. */
+const stopTimeoutMs = 5_000;
+/** How long a leader's `stop({ handOver: true })` waits to be deposed by its transferee. */
+export const handOverWaitMsDefault = 2_000;
+const handOverPollMs = 10;
+const lostResult: Result<never> = { ok: false, error: { code: 'INTERNAL', message: 'the worker answered fewer outcomes than commands' } };
+
+export interface NodeStopOptions {
+  /** A leader hands leadership to its most up-to-date follower first (default true). */
+  readonly handOver?: boolean;
+  /** How long to wait for the hand-over to depose this node (default 2 s); it stops anyway after. */
+  readonly handOverWaitMs?: number;
+}
+
+export interface NodeProcessTestHooks extends NodeTestHooks {
+  /** Terminate the worker at once, as kill -9 would (no stop, no hand-over, no flush). */
+  crash(): Promise<void>;
+}
+
+/** A Node node (`createNode` of `peerquorum/node`). */
+export interface NodeNode<Command, Result, Query, Answer> extends PeerquorumNode<Command, Result, Query, Answer> {
+  /** `ws://host:port` where this node listens (the port chosen when `listen` said 0); null when it only dials. */
+  readonly address: string | null;
+  /** Stop the node (see `NodeStopOptions`); `close()` is `stop()` with the defaults. */
+  stop(options?: NodeStopOptions): Promise<void>;
+  /** A leader starts handing leadership over to its best follower, and returns at once. */
+  handOver(): Promise<void>;
+  readonly testing: NodeProcessTestHooks;
+}
+
+export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
+  readonly testing: NodeProcessTestHooks;
+  readonly members: Members;
+  readonly bft: BftHandle;
+  readonly persistence = Promise.resolve('unavailable' as const);
+  readonly rejoinedAfterEviction = null;
+  address: string | null = null;
+  /** Resolves when the worker thread is gone, with why when it failed (an uncaught error in it). */
+  readonly exited: Promise<string>;
+  private failure = 'it exited';
+  private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
+  private closing: Promise<void> | null = null;
+  private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Result<Uint8Array>) => void }[] = [];
+
+  constructor(
+    readonly id: NodeId,
+    readonly cluster: string,
+    private readonly worker: Worker,
+    readonly api: Comlink.Remote<WorkerApi>,
+    private readonly events: MessagePort,
+    private readonly client: MachineClient<C, R, Q, A>,
+    /** Called once the worker is gone, however it went (the data directory's claim is released). */
+    private readonly onGone: () => void,
+  ) {
+    events.on('message', (e: NodeEvent) => this.dispatch(e));
+    // The worker died on its own (an uncaught error in it): the node is gone; say so, once.
+    worker.once('error', (e: Error) => {
+      this.failure = `it failed: ${e.message}`;
+      this.dispatch({ type: 'error', error: { code: 'INTERNAL', message: `the node's worker failed: ${e.message}` } });
+    });
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', () => {
+        this.closing ??= Promise.resolve();
+        this.events.close();
+        this.onGone();
+        resolve(this.failure);
+      });
+    });
+    this.testing = {
+      block: (peers) => this.api.block(peers),
+      unblock: (peers) => this.api.unblock(peers),
+      slow: async (delayMs) => unwrap(await this.api.slow(delayMs)),
+      injectFrame: async (to, frame) => unwrap(await this.api.injectFrame(to, frame)),
+      metrics: async () => unwrap(await this.api.metrics()),
+      digest: async () => unwrap(await this.api.digest()),
+      crash: async () => {
+        this.closing ??= Promise.resolve();
+        await this.worker.terminate();
+      },
+    };
+    this.bft = bftHandle(this.api, (type, listener) => this.on(type, listener), () => this.checkOpen());
+    this.members = {
+      list: async () => {
+        this.checkOpen();
+        return unwrap(await this.api.members());
+      },
+      on: (type, listener) => this.on(type, listener),
+    };
+  }
+
+  async crdt<K extends CrdtKind>(name: string, type: K): Promise<CrdtHandleOf<K>> {
+    this.checkOpen();
+    const crdtType = crdtTypeOfKind(type);
+    const opened = unwrap(await this.api.crdtOpen(name, crdtType));
+    const port = {
+      update: async (n: string, op: CrdtOp) => {
+        this.checkOpen();
+        unwrap(await this.api.crdtUpdate(n, op));
+      },
+      value: async <N extends CrdtTypeName>(n: string, t: N) => {
+        this.checkOpen();
+        return unwrap(await this.api.crdtValue(n, t)) as CrdtValues[N];
+      },
+      onChange: (listener: (e: CrdtChangedEvent) => void) => this.on('crdt-changed', listener),
+    };
+    return crdtHandle(port, name, crdtType, opened as CrdtValues[typeof crdtType]) as CrdtHandleOf<K>;
+  }
+
+  private dispatch(received: NodeEvent): void {
+    // A worker of another build may send a code this one does not know: it reads as INTERNAL.
+    const e: NodeEvent = received.type === 'error' ? { ...received, error: knownTaggedError(received.error) } : received;
+    for (const l of this.listeners.get(e.type) ?? []) {
+      try {
+        l(e);
+      } catch (error) {
+        // A listener's bug must not stop the others, nor the node.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  on<T extends NodeEventType>(type: T, listener: (event: Extract<NodeEvent, { type: T }>) => void): () => void {
+    let set = this.listeners.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    const l = listener as (e: NodeEvent) => void;
+    set.add(l);
+    return () => set.delete(l);
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== null) throw new NodeError('STOPPED', 'the node is stopped');
+  }
+
+  async propose(command: C): Promise<R> {
+    this.checkOpen();
+    const bytes = this.client.encode(command);
+    const outcome = await new Promise<Result<Uint8Array>>((resolve) => {
+      this.proposeQueue.push({ bytes, resolve });
+      if (this.proposeQueue.length === 1) queueMicrotask(() => this.flushProposals());
+    });
+    return this.client.decode(unwrap(outcome));
+  }
+
+  /** What callers proposed in this task crosses in calls of up to `proposeBatchMax` commands. */
+  private flushProposals(): void {
+    const queue = this.proposeQueue;
+    this.proposeQueue = [];
+    for (let i = 0; i < queue.length; i += proposeBatchMax) {
+      const batch = queue.slice(i, i + proposeBatchMax);
+      this.api.proposeMany(batch.map((p) => p.bytes)).then(
+        (outcomes) => batch.forEach((p, k) => p.resolve(outcomes[k] ?? lostResult)),
+        (e: unknown) => batch.forEach((p) => p.resolve({ ok: false, error: { code: 'STOPPED', message: `the worker did not answer: ${String(e)}` } })),
+      );
+    }
+  }
+
+  async read(query: Q, options: { readonly consistency?: ReadConsistency } = {}): Promise<A> {
+    this.checkOpen();
+    return this.client.answer(unwrap(await this.api.read(options.consistency ?? 'linearizable', this.client.query(query))));
+  }
+
+  async status(): Promise<NodeStatus> {
+    this.checkOpen();
+    return unwrap(await this.api.status());
+  }
+
+  async transferLeadership(to?: NodeId): Promise<NodeId> {
+    this.checkOpen();
+    return unwrap(await this.api.transferLeadership(to));
+  }
+
+  async handOver(): Promise<void> {
+    this.checkOpen();
+    await this.api.handOver();
+  }
+
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  stop(options: NodeStopOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options);
+    return this.closing;
+  }
+
+  private async shutdown(options: NodeStopOptions): Promise<void> {
+    if (options.handOver !== false) await this.handOverAndWait(options.handOverWaitMs ?? handOverWaitMsDefault).catch(() => undefined);
+    // The worker's stop closes the log and the sockets; bounded, since a stuck fsync must not
+    // keep the process from exiting (what it had not synced was never acknowledged).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.api.stop().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, stopTimeoutMs)))]);
+    clearTimeout(timer);
+    this.api[Comlink.releaseProxy]();
+    await this.worker.terminate();
+  }
+
+  /** A leader asks its best follower to take over, then waits (bounded) to see itself deposed. */
+  private async handOverAndWait(waitMs: number): Promise<void> {
+    const leading = (s: Result<NodeStatus>): boolean => s.ok && s.value.role === 'leader';
+    if (!leading(await this.api.status())) return;
+    await this.api.handOver();
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && leading(await this.api.status())) await new Promise((r) => setTimeout(r, handOverPollMs));
+  }
+}
