@@ -8,6 +8,7 @@
  * conf-change.ts) and how much one message may append (`proposalsPerMessageMax`).
  */
 import { isMember } from './conf-change.ts';
+import { ProposalDroppedError } from './errors.ts';
 import { proposeAsLeader } from './leader-requests.ts';
 import type { ProposeMessage } from './messages.ts';
 import type { Raft } from './raft.ts';
@@ -61,6 +62,6 @@ export function proposeForwarded(r: Raft, m: ProposeMessage): void {
   const count = Math.min(m.data.length, r.cfg.proposalsPerMessageMax);
   r.counters.proposalsRefused += m.data.length - count;
   for (let i = 0; i < count; i++) {
-    if (!proposeAsLeader(r, m.data[i] as Uint8Array).ok) r.counters.proposalsDropped++;
+    if (proposeAsLeader(r, m.data[i] as Uint8Array) instanceof ProposalDroppedError) r.counters.proposalsDropped++;
   }
 }

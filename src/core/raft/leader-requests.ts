@@ -6,18 +6,22 @@
 import { err, ok, type Result } from '../result.ts';
 import { ProposalDroppedError, ReadDroppedError } from './errors.ts';
 import type { Raft } from './raft.ts';
-import type { NodeId } from './types.ts';
+import type { Entry, NodeId } from './types.ts';
 
-export function proposeAsLeader(r: Raft, data: Uint8Array): Result<{ index: number; term: number }, ProposalDroppedError> {
-  if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
+/**
+ * Append a command as the leader. Answers the entry, or why it was refused: no Result wrapper,
+ * because this runs once per command and the caller wraps its own answer (two objects fewer per
+ * command on the hot path of `step({ local: 'propose' })`).
+ */
+export function proposeAsLeader(r: Raft, data: Uint8Array): Entry | ProposalDroppedError {
+  if (data.byteLength > r.cfg.maxCommandBytes) return new ProposalDroppedError('too-large');
   // During a transfer the leader stops taking proposals, so the transferee can catch up and the
   // proposals go to the next leader instead (§3.10).
-  if (r.leadTransferee !== null) return err(new ProposalDroppedError('transfer-in-progress'));
+  if (r.leadTransferee !== null) return new ProposalDroppedError('transfer-in-progress');
   if (r.log.lastIndex() - r.log.committed >= r.cfg.maxUncommittedEntries) {
-    return err(new ProposalDroppedError('uncommitted-limit'));
+    return new ProposalDroppedError('uncommitted-limit');
   }
-  const entry = r.appendEntry('normal', data);
-  return ok({ index: entry.index, term: entry.term });
+  return r.appendEntry('normal', data);
 }
 
 /**

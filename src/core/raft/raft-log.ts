@@ -23,8 +23,14 @@ interface ConfigAt {
 }
 
 export class RaftLog {
-  /** entries[i] has index offset + 1 + i. */
-  private entries: Entry[];
+  /**
+   * entries[i] has index offset + 1 + i, for i below `count`. The array is a store whose length
+   * only grows (slots from `count` on are empty): compaction moves the tail to the front in
+   * place, so a log that cycles between snapshots reuses one backing store instead of growing a
+   * new one (and copying it) after every compaction, which cost tens of bytes per entry.
+   */
+  private readonly entries: (Entry | undefined)[];
+  private count: number;
   /** The index and term of the last compacted entry (the snapshot's), 0 for none. */
   private offset: number;
   private offsetTerm: number;
@@ -44,6 +50,11 @@ export class RaftLog {
   private unstableSnapshot: Snapshot | null = null;
   /** Bumped whenever the current configuration may have changed. */
   configVersion = 0;
+  /**
+   * The last `slice` asked and its answer. Entries at an index change only by truncation (or a
+   * snapshot restore), which clears it; appends after `hi` do not change what [lo, hi] answers.
+   */
+  private sliceCache: { lo: number; hi: number; maxEntries: number; maxBytes: number; entries: readonly Entry[] } | null = null;
 
   constructor(snapshot: SnapshotMeta | null, stored: readonly Entry[], committed: number, applied: number, initialConfig: ConfState) {
     this.offset = snapshot?.index ?? 0;
@@ -53,7 +64,8 @@ export class RaftLog {
       assert((stored[i] as Entry).index === this.offset + i + 1, 'boot log must be contiguous after the snapshot');
     }
     this.entries = stored.slice();
-    for (const e of this.entries) this.trackConfig(e);
+    this.count = stored.length;
+    for (const e of stored) this.trackConfig(e);
     const last = this.lastIndex();
     assert(committed <= last, 'boot: commit beyond the stored log');
     this.committed = Math.max(committed, this.offset);
@@ -67,7 +79,7 @@ export class RaftLog {
   }
 
   lastIndex(): number {
-    return this.offset + this.entries.length;
+    return this.offset + this.count;
   }
 
   lastTerm(): number {
@@ -86,7 +98,7 @@ export class RaftLog {
   }
 
   entry(index: number): Entry | undefined {
-    return index > this.offset ? this.entries[index - this.offset - 1] : undefined;
+    return index > this.offset && index <= this.lastIndex() ? this.entries[index - this.offset - 1] : undefined;
   }
 
   matchTerm(index: number, term: number): boolean {
@@ -138,7 +150,7 @@ export class RaftLog {
   append(entry: Entry): void {
     assert(entry.index === this.lastIndex() + 1, 'append must continue the log');
     assert(entry.index > this.committed, 'append below commit');
-    this.entries.push(entry);
+    this.entries[this.count++] = entry;
     this.trackConfig(entry);
   }
 
@@ -155,8 +167,7 @@ export class RaftLog {
       // A committed entry never conflicts: that would mean two leaders committed different
       // entries at one index, which Raft's safety argument rules out.
       assert(conflict > this.committed, `conflict at ${conflict} at or below commit ${this.committed}`);
-      const from = conflict - (prevIndex + 1);
-      this.truncateAndAppend(entries.slice(from));
+      this.truncateAndAppend(entries, conflict - (prevIndex + 1));
     }
     return lastNew;
   }
@@ -169,11 +180,12 @@ export class RaftLog {
     return 0;
   }
 
-  private truncateAndAppend(entries: readonly Entry[]): void {
-    const first = (entries[0] as Entry).index;
+  /** Replace the log from `entries[from]` on with `entries[from..]` (no copy of the message's array). */
+  private truncateAndAppend(entries: readonly Entry[], from: number): void {
+    const first = (entries[from] as Entry).index;
     assert(first > this.offset && first <= this.lastIndex() + 1, 'truncateAndAppend out of range');
     if (first <= this.lastIndex()) {
-      this.entries.length = first - this.offset - 1;
+      this.truncateTo(first - this.offset - 1);
       // Entries from `first` on change: what was durable or in flight there no longer counts.
       if (this.persisted >= first) this.persisted = first - 1;
       if (this.inProgress !== null && this.inProgress.index >= first) {
@@ -185,9 +197,11 @@ export class RaftLog {
         this.configs.pop();
         this.configVersion++;
       }
+      this.sliceCache = null;
     }
-    for (const e of entries) {
-      this.entries.push(e);
+    for (let i = from; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      this.entries[this.count++] = e;
       this.trackConfig(e);
     }
   }
@@ -212,10 +226,17 @@ export class RaftLog {
     return true;
   }
 
-  /** Entries [lo, hi] limited to `maxEntries` and about `maxBytes` (at least one entry). */
-  slice(lo: number, hi: number, maxEntries: number, maxBytes: number): Entry[] {
+  /**
+   * Entries [lo, hi] limited to `maxEntries` and about `maxBytes` (at least one entry). The array
+   * is shared, never to be changed by the caller: the same range asked twice (a leader's followers
+   * in step ask for the same appends) answers the same array, one copy instead of one per
+   * follower.
+   */
+  slice(lo: number, hi: number, maxEntries: number, maxBytes: number): readonly Entry[] {
     if (lo > hi) return [];
     assert(lo > this.offset && hi <= this.lastIndex(), 'slice out of range');
+    const cached = this.sliceCache;
+    if (cached !== null && cached.lo === lo && cached.hi === hi && cached.maxEntries === maxEntries && cached.maxBytes === maxBytes) return cached.entries;
     let end = Math.min(hi, lo + maxEntries - 1);
     let bytes = 0;
     for (let i = lo; i <= end; i++) {
@@ -225,12 +246,20 @@ export class RaftLog {
         break;
       }
     }
-    return this.entries.slice(lo - this.offset - 1, end - this.offset);
+    const entries = this.entries.slice(lo - this.offset - 1, end - this.offset) as Entry[];
+    this.sliceCache = { lo, hi, maxEntries, maxBytes, entries };
+    return entries;
+  }
+
+  /** Keep the first `n` entries; empty the slots after them so that what they held can be freed. */
+  private truncateTo(n: number): void {
+    this.entries.fill(undefined, n, this.count);
+    this.count = n;
   }
 
   /** How many entries the log holds in memory. */
   size(): number {
-    return this.entries.length;
+    return this.count;
   }
 
   // ---- snapshots -----------------------------------------------------------------------------
@@ -245,7 +274,9 @@ export class RaftLog {
     const term = this.term(index) as number;
     this.baseConfig = this.configAt(index);
     while (this.configs.length > 0 && (this.configs[0] as ConfigAt).index <= index) this.configs.shift();
-    this.entries = this.entries.slice(index - this.offset);
+    const dropped = index - this.offset;
+    this.entries.copyWithin(0, dropped, this.count);
+    this.truncateTo(this.count - dropped);
     this.offset = index;
     this.offsetTerm = term;
   }
@@ -261,7 +292,8 @@ export class RaftLog {
       this.commitTo(meta.index);
       return false;
     }
-    this.entries = [];
+    this.truncateTo(0);
+    this.sliceCache = null;
     this.offset = meta.index;
     this.offsetTerm = meta.term;
     this.baseConfig = meta.config;
@@ -308,7 +340,7 @@ export class RaftLog {
     assert(this.inProgress === null, 'one write in flight at a time');
     const last = this.lastIndex();
     if (this.unstableFrom > last) return [];
-    const taken = this.entries.slice(this.unstableFrom - this.offset - 1);
+    const taken = this.entries.slice(this.unstableFrom - this.offset - 1, this.count) as Entry[];
     this.inProgress = { index: last, term: this.lastTerm() };
     this.unstableFrom = last + 1;
     return taken;
@@ -321,7 +353,7 @@ export class RaftLog {
   takeCommitted(): Entry[] {
     const hi = Math.min(this.committed, this.lastIndex());
     if (hi <= this.applied) return [];
-    const taken = this.entries.slice(this.applied - this.offset, hi - this.offset);
+    const taken = this.entries.slice(this.applied - this.offset, hi - this.offset) as Entry[];
     this.applied = hi;
     return taken;
   }

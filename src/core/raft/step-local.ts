@@ -46,7 +46,7 @@ export function stepLocal(r: Raft, input: RaftLocalInput): Result<RaftStepAccept
 function proposeLocal(r: Raft, data: Uint8Array): Result<RaftStepAccepted, RaftStepRefused> {
   if (r.role === 'leader') {
     const appended = proposeAsLeader(r, data);
-    return appended.ok ? ok({ kind: 'appended', index: appended.value.index, term: appended.value.term }) : appended;
+    return appended instanceof ProposalDroppedError ? err(appended) : ok({ kind: 'appended', index: appended.index, term: appended.term });
   }
   if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
     if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
