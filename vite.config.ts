@@ -14,11 +14,20 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     lib: {
-      entry: { peerquorum: 'src/index.ts', client: 'src/client/index.ts', sim: 'src/sim/index.ts', playwright: 'src/playwright/index.ts' },
+      // node-worker: the worker_threads entry that dist/node.js starts from beside itself
+      // (src/node/node-worker-spawn.ts), so it must be an entry of its own at the top of dist.
+      entry: {
+        peerquorum: 'src/index.ts',
+        client: 'src/client/index.ts',
+        sim: 'src/sim/index.ts',
+        playwright: 'src/playwright/index.ts',
+        node: 'src/node/index.ts',
+        'node-worker': 'src/node/node-worker.ts',
+      },
       formats: ['es'],
     },
     rollupOptions: {
-      external: ['peerjs', 'msgpackr', 'idb-keyval', 'comlink', '@playwright/test', /^node:/],
+      external: ['peerjs', 'msgpackr', 'idb-keyval', 'comlink', '@playwright/test', 'ws', 'werift', /^node:/],
     },
   },
   test: {
