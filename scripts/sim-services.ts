@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --services --seeds N [--start S] [--nodes 3|5|7] [--snapshots] [--sabotage NAME]`
+ * `npm run sim -- --services --seeds N [--start S] [--nodes 3|5|7] [--no-snapshots] [--sabotage NAME]`
  *
  * Runs N services-simulator seeds from S (default 1) on K nodes (default 5): the services
  * machine and runtime on the production Raft driver under a mixed workload and faults
@@ -17,7 +17,7 @@ import type { ServicesCheckName } from '../src/sim/services/services-checkers.ts
 import { servicesSabotages, type ServicesSabotage } from '../src/sim/services/services-sabotage.ts';
 import { describeServicesRun, runServicesSimulation, servicesSimulationDefaults } from '../src/sim/services/services-simulation.ts';
 
-const usage = 'usage: npm run sim -- --services --seeds N [--start S] [--nodes 3|5|7] [--snapshots] [--sabotage NAME]';
+const usage = 'usage: npm run sim -- --services --seeds N [--start S] [--nodes 3|5|7] [--no-snapshots] [--sabotage NAME]';
 
 class ServicesUsageError extends Error {}
 
@@ -37,7 +37,7 @@ function intArg(flag: string, value: string | undefined, min: number): number {
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { seeds: -1, start: 1, nodes: servicesSimulationDefaults.nodes, snapshots: false, sabotage: null };
+  const args: Args = { seeds: -1, start: 1, nodes: servicesSimulationDefaults.nodes, snapshots: true, sabotage: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -55,8 +55,12 @@ function parse(argv: readonly string[]): Args {
         if (![3, 5, 7].includes(args.nodes)) throw new ServicesUsageError(`--nodes must be 3, 5 or 7, got ${args.nodes}`);
         i++;
         break;
+      // Snapshots and compaction are on by default; --snapshots is kept for old command lines.
       case '--snapshots':
         args.snapshots = true;
+        break;
+      case '--no-snapshots':
+        args.snapshots = false;
         break;
       case '--sabotage':
         if (!servicesSabotages.includes(value as ServicesSabotage)) throw new ServicesUsageError(`--sabotage must be one of ${servicesSabotages.join(', ')}`);
@@ -109,7 +113,7 @@ export function runServicesCli(argv: readonly string[]): number {
       console.log(`FAIL SEED=${seed}`);
       for (const line of describeServicesRun(r)) console.log(line);
       const nodes = args.nodes === servicesSimulationDefaults.nodes ? '' : ` --nodes ${args.nodes}`;
-      const flags = `${args.snapshots ? ' --snapshots' : ''}${args.sabotage === null ? '' : ` --sabotage ${args.sabotage}`}`;
+      const flags = `${args.snapshots ? '' : ' --no-snapshots'}${args.sabotage === null ? '' : ` --sabotage ${args.sabotage}`}`;
       console.log(`reproduce: npm run sim -- --services --seeds 1 --start ${seed}${nodes}${flags}`);
     }
     if ((i + 1) % 100 === 0 && i + 1 < args.seeds) console.error(`sim: ${i + 1}/${args.seeds} seeds...`);

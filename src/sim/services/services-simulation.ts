@@ -2,7 +2,7 @@
  * One run of the services simulator (issue 14 item 7): a seed, a cluster of N Raft nodes each
  * running the services machine and the services' runtime (./services-sim-node.ts), the mixed
  * workload (./services-workload.ts) and the faults (./services-nemesis.ts, with the network and
- * storage weather of the Raft simulator's fault mix; snapshots and compaction with `snapshots`).
+ * storage weather of the Raft simulator's fault mix; snapshots and compaction unless `snapshots` is false).
  *
  * PHASES (virtual time, as the Raft simulator's):
  *   1. Safety (`safetyPhaseUs`, 5 s): faults and the workload.
@@ -47,9 +47,10 @@ export interface ServicesSimulationOptions {
   readonly safetyPhaseUs?: number;
   readonly sabotage?: readonly ServicesSabotage[];
   /**
-   * Frequent snapshots in small chunks (the Raft mix's `snapshots` mode). Off by default: with
-   * the services' 35 KB state, a follower left behind did not finish installing a snapshot in
-   * 6 s after the heal (seeds 2 and 3; not diagnosed).
+   * Frequent snapshots in small chunks (the Raft mix's `snapshots` mode), so that compaction and
+   * InstallSnapshot run under the workload. On by default. (It was off while a leader restarted
+   * a follower's transfer of the services' 35 KB state from byte 0 at each new snapshot, and the
+   * follower never caught up: snapshot-policy.ts now continues the transfer it began.)
    */
   readonly snapshots?: boolean;
 }
@@ -79,7 +80,7 @@ export function runServicesSimulation(options: ServicesSimulationOptions): Servi
   const seed = options.seed;
   const prng = createPrng(seed);
   const count = options.nodes ?? d.nodes;
-  const mix = drawFaultMix(prng, count, { snapshots: options.snapshots ?? false });
+  const mix = drawFaultMix(prng, count, { snapshots: options.snapshots ?? true });
   // The services put a steady load on the log (time, heartbeats, the workload's retries): the
   // Raft mix's one-entry appends cannot carry it, and a backlog would only measure that.
   const raft = { ...mix.raft, maxEntriesPerAppend: Math.max(64, mix.raft.maxEntriesPerAppend ?? 64), maxInflightAppends: Math.max(4, mix.raft.maxInflightAppends ?? 4) };
