@@ -20,6 +20,7 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { FileLogLockedError } from './file-errors.ts';
 
 export const lockName = 'LOCK';
@@ -100,6 +101,9 @@ export async function readFileIfPresent(path: string): Promise<Uint8Array | null
   }
 }
 
+/** Temporary files `createFileAtomic` made in this thread (their names' counter). */
+let temporaryFilesMade = 0;
+
 /**
  * Create `dir/name` holding `data`, whole, unless it exists: answers false (and writes nothing)
  * when it does. Like `writeFileAtomic`, but the last step is a hard link instead of a rename,
@@ -108,7 +112,9 @@ export async function readFileIfPresent(path: string): Promise<Uint8Array | null
  * (0o600 for a private key).
  */
 export async function createFileAtomic(dir: string, name: string, data: Uint8Array, mode: number): Promise<boolean> {
-  const tmp = join(dir, `${name}.${process.pid}.${Date.now()}.tmp`);
+  // Unique per creator: pid and thread (workers share the pid) and a counter (one thread may
+  // create twice at once); a clock would not do, two creators can start in one millisecond.
+  const tmp = join(dir, `${name}.${process.pid}.${threadId}.${++temporaryFilesMade}.tmp`);
   const handle = await fs.open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);
