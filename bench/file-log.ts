@@ -7,7 +7,7 @@
  * before the next (as the Raft driver does, one per Ready), giving entries appended per second
  * and groups (one write + one fdatasync each) per second; and writes of 1 entry with 16 in
  * flight, where group commit gathers the writes issued during one fdatasync into the next.
- * Not wired into bench/run.ts (others are editing it); exported for when it is.
+ * Also `npm run bench -- file-log [--seconds S] [--dir D]` (wired into bench/run.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
