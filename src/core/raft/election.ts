@@ -68,3 +68,39 @@ export function poll(r: Raft, from: NodeId, granted: boolean): 'won' | 'lost' | 
   }
   return result;
 }
+
+/**
+ * Whether this pre-candidate must refuse the pre-vote `m` of a rival pre-campaigning for the
+ * same term, rather than grant it. Why: two followers that time out within a round trip of each
+ * other both pre-campaign; each granted the other's pre-vote, both became candidates and voted
+ * for themselves, and with the third voter down (a crashed leader) neither could win: the split
+ * cost another randomized election timeout, 150 to 300 ms by default (Raft paper §5.2 leaves
+ * splits to the randomization; bench/browser.ts crash failover showed them as its slow tail).
+ * A pre-vote changes no term and no vote (§9.6), so who grants one is a matter of liveness,
+ * never of safety. Rivals are ranked by log (the more up-to-date first, §5.4.1), then by id
+ * (the lower first): a pre-candidate leaves the pre-vote of a rival ranked below it unanswered
+ * (as a voter in its lease does), and grants one ranked
+ * above it and steps back (`stepsBackFor`), so of two rivals exactly one goes on. A refusal
+ * costs the lower rival nothing it could have had: it could only have split the vote.
+ */
+export function refusesRivalPreVote(r: Raft, m: VoteMessage): boolean {
+  return isRivalPreVote(r, m) && !outranks(r, m);
+}
+
+/** This pre-candidate grants the pre-vote of a rival ranked above it: it stops its own campaign. */
+export function stepsBackFor(r: Raft, m: VoteMessage): boolean {
+  return isRivalPreVote(r, m) && outranks(r, m);
+}
+
+function isRivalPreVote(r: Raft, m: VoteMessage): boolean {
+  return r.role === 'pre-candidate' && m.type === 'pre-vote' && m.term === r.term + 1;
+}
+
+/** The rival's log is more up to date than ours, or as up to date and its id is lower. */
+function outranks(r: Raft, m: VoteMessage): boolean {
+  const lastTerm = r.log.lastTerm();
+  if (m.lastTerm !== lastTerm) return m.lastTerm > lastTerm;
+  const lastIndex = r.log.lastIndex();
+  if (m.lastIndex !== lastIndex) return m.lastIndex > lastIndex;
+  return m.from < r.id;
+}

@@ -180,11 +180,21 @@ export const messageTypes: readonly MessageType[] = [
  * leader's append, heartbeat or snapshot promises anything about the leader's own disk: the
  * leader counts itself towards a commit only once its entries are durable (the core's self-ack
  * waits for `advance`), and a leader that crashes before its write simply has a shorter log,
- * which it cannot commit in that term again (it would need a new election). Everything else
- * (votes, vote requests, acknowledgements) promises durable state and waits for the write.
+ * which it cannot commit in that term again (it would need a new election).
+ *
+ * A candidate's vote requests (and a pre-candidate's) leave early too, as etcd-raft sends them:
+ * a request promises nothing either. The candidate's own vote is the one that must be durable,
+ * and it counts it only once it is (`ownVoteWritten`, election.ts): a candidate that crashes
+ * before its write wakes in the old term with no vote, may vote for another in the new one,
+ * and no majority ever held its lost self-vote. Waiting put a disk write (an IndexedDB commit
+ * with strict durability) between TimeoutNow and the voters on every hand-over (§3.10), in
+ * series with the voter's own write.
+ *
+ * Everything else (votes granted, acknowledgements) promises durable state and waits for the
+ * write.
  */
 export function sendableBeforePersist(m: Message): boolean {
   // TimeoutNow too: it asks the transferee to campaign on ITS log, and promises nothing about
   // the leader's (a leader handing over as its page closes must not wait for a write).
-  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now';
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now' || m.type === 'vote' || m.type === 'pre-vote';
 }

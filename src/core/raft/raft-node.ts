@@ -19,11 +19,13 @@ import { acceptsForwarded, believesHigherTerm } from './membership-guard.ts';
 import { Raft } from './raft.ts';
 import type { RaftCounters } from './counters.ts';
 import { compactLog, shouldSnapshot } from './snapshot-policy.ts';
+import { refusesRivalPreVote, stepsBackFor } from './election.ts';
 import type { ConfChange } from './conf-change.ts';
 import {
   emptyHardState,
   type BootState,
   type ConfState,
+  type Entry,
   type HardState,
   type NodeId,
   type Ready,
@@ -178,6 +180,12 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
       (r.vote === null && r.leader === null) ||
       // A pre-vote for a later term may be granted whatever we voted in ours.
       (m.type === 'pre-vote' && m.term > r.term);
+    if (refusesRivalPreVote(r, m)) {
+      // Unanswered, as a voter in its lease leaves a pre-vote: our own campaign is about to
+      // answer it (a refusal would have to name our term, which may still be 0).
+      r.counters.messagesIgnored++;
+      return;
+    }
     if (canVote && r.log.isUpToDate(m.lastIndex, m.lastTerm)) {
       // Answer in the request's term: for a pre-vote that is the pre-candidate's future term.
       r.send({ type: responseType, from: r.id, to: m.from, term: m.term, reject: false });
@@ -185,6 +193,8 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
         r.electionElapsed = 0;
         r.vote = m.from;
       }
+      // A pre-candidate that helps a rival ranked above it stops campaigning (election.ts).
+      if (stepsBackFor(r, m)) r.becomeFollower(r.term, null);
     } else {
       r.send({ type: responseType, from: r.id, to: m.from, term: r.term, reject: true });
     }
@@ -356,7 +366,9 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
       r.appliedBytesSinceSnapshot = 0;
     }
     const committedEntries = r.log.takeCommitted();
-    for (const e of committedEntries) r.appliedBytesSinceSnapshot += e.data.byteLength;
+    // Indexed: ready() is not always optimized, and a for-of then allocates an iterator result
+    // per entry (measured: about 120 bytes a command in the core benchmark).
+    for (let i = 0; i < committedEntries.length; i++) r.appliedBytesSinceSnapshot += (committedEntries[i] as Entry).data.byteLength;
     const entries = r.log.takeUnstable();
     // The commit index is volatile state (Raft paper, Figure 2): a node that forgets it learns it
     // again from the leader. So a commit index that alone moved is not worth a disk write of its
