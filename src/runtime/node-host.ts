@@ -37,6 +37,7 @@ import type { NodeIdentity } from '../io/crypto/identity.ts';
 import { loadNodeIdentity, PeerIdentities } from './peer-identities.ts';
 import { createMachine, createStorage, createTransport, type MachineAdapter } from './node-parts.ts';
 import { ServicesPart } from './services-part.ts';
+import { NodeHealth } from './node-health.ts';
 import type { CompositeMachine } from '../machines/services/composite.ts';
 import { systemClock } from './clock.ts';
 import type { GossipStorage } from '../io/storage/gossip-storage.ts';
@@ -167,6 +168,7 @@ export class NodeHost {
       await host.raft?.start();
       if (gossipStorage !== null) await host.startGossip(gossipStorage);
       if (bft !== null) host.bft = await BftPart.start({ options, inMemory: parts.storage !== undefined, router: host.router, identities: host.identities, machine: machine as MachineAdapter, emit: (e) => host.gossipListeners.forEach((l) => l(e)), fail: (e) => host.gossipFail(e) });
+      host.health.start();
     } catch (e) {
       if (host.raft !== null) await host.raft.stop('boot failed').catch(() => undefined);
       else await host.router.close().catch(() => undefined);
@@ -184,6 +186,7 @@ export class NodeHost {
   bft: BftPart | null = null; // the BFT replica and client (bft-part.ts), when the node runs 'bft'
   /** The coordination services' runtime (services-part.ts); null unless the machine is the services machine. */
   readonly services: ServicesPart | null;
+  readonly health: NodeHealth = new NodeHealth(this); // lifecycle, metrics, alerts (node-health.ts)
   readonly router: FrameRouter;
   /** This node's identity key pair and the keys its peers published (for signing protocols to come). */
   readonly identities: PeerIdentities;
@@ -231,6 +234,7 @@ export class NodeHost {
           if (m.type === 'append-response' && !m.reject) this.matched.set(m.from, Math.max(this.matched.get(m.from) ?? 0, m.index));
           // Raft traffic is evidence that its sender lives: phi of a leader reacts within ticks.
           this.gossip?.heard(m.from);
+          this.health.observe(m);
         },
       },
       machine: adapter.machine,
@@ -317,16 +321,16 @@ export class NodeHost {
 
   async propose(command: Uint8Array): Promise<Uint8Array> {
     this.services?.checkProposal(command);
-    return this.bft !== null ? this.bft.propose(command) : this.driver.propose(command);
+    return this.health.timed(this.bft !== null ? this.bft.propose(command) : this.driver.propose(command));
   }
 
   async read(consistency: ReadConsistency, query: unknown): Promise<unknown> {
-    if (this.bft !== null) return this.bft.read(query);
-    return this.driver.read(consistency, (machine) => this.adapter.query(machine, query));
+    if (this.bft !== null) return this.health.counted(this.bft.read(query));
+    return this.health.counted(this.driver.read(consistency, (machine) => this.adapter.query(machine, query)));
   }
 
   status(): NodeStatus {
-    if (this.raft === null) return this.gossipOnlyStatus();
+    if (this.raft === null) return { ...this.gossipOnlyStatus(), health: this.health.status() };
     const s = this.raft.status();
     return {
       id: s.id,
@@ -347,6 +351,7 @@ export class NodeHost {
       identity: this.identities.status(),
       protocols: this.protocols,
       gossip: this.gossip?.status() ?? null,
+      health: this.health.status(),
     };
   }
 
@@ -409,6 +414,7 @@ export class NodeHost {
       if (target === null) return;
       this.driver.transferLeadership(target, { urgent: true });
       this.transfersStarted++;
+      this.health.leaving('handing-over');
     } catch {
       // Stopped meanwhile: nothing to hand over.
     }
@@ -455,11 +461,13 @@ export class NodeHost {
 
   /** Stop: the gossip half says goodbye first (over links still open), then Raft and the links close. */
   async stop(): Promise<void> {
+    this.health.leaving('stopping');
     this.services?.stop();
     await this.gossip?.stop().catch(() => undefined);
     await this.bft?.stop().catch(() => undefined);
     if (this.raft !== null) await this.raft.stop();
     else await this.router.close();
+    this.health.stopped();
   }
 }
 

@@ -37,6 +37,7 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
           h.on((e) => events?.postMessage(e));
           h.onGossip((e) => events?.postMessage(e));
           h.services?.on((e) => events?.postMessage(e));
+          h.health.on((e) => events?.postMessage(e));
           host = h;
           return h.status();
         } catch (e) {

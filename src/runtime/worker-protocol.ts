@@ -26,6 +26,7 @@ import type { LeaderWatchMetrics } from './gossip-leader-watch.ts';
 import type { Result } from '../core/result.ts';
 import { NodeError } from './errors.ts';
 import type { ServicesSpec, ServicesWatchEvent, ServicesWorkerApi } from './services-protocol.ts';
+import type { HealthEvent, HealthOptions, HealthStatus } from './node-health.ts';
 
 /**
  * The links of the node:
@@ -134,6 +135,8 @@ export interface WorkerStartOptions {
    * 16 bytes (a string is taken as UTF-8).
    */
   readonly secret?: string;
+  /** Node health: sampling, the window, the sync threshold and the alert rules (node-health.ts). */
+  readonly health?: HealthOptions;
   /** A BFT node: how many PBFT clients it runs (its concurrent proposals in flight); default 1 (bft-client-id.ts). */
   readonly bftClients?: number;
 }
@@ -186,7 +189,7 @@ export interface CrdtChangedEvent<N extends CrdtTypeName = CrdtTypeName> {
 export type GossipNodeEvent = MemberChangedEvent | MemberPhiEvent | LinksWantedEvent | CrdtChangedEvent;
 
 /** Events of a node: the Raft driver's, and the gossip host's. */
-export type NodeEvent = DriverEvent | GossipNodeEvent | ServicesWatchEvent | BftNodeEvent;
+export type NodeEvent = DriverEvent | GossipNodeEvent | ServicesWatchEvent | BftNodeEvent | HealthEvent;
 
 /** Events of a BFT node (bft-part.ts). */
 export type BftNodeEvent =
@@ -247,6 +250,8 @@ export interface NodeStatus {
   readonly gossip: GossipNodeStatus | null;
   /** The BFT replica's view, when the node runs BFT (absent from nodes of older builds). */
   readonly bft?: BftNodeStatus | null;
+  /** Lifecycle (joining, syncing, active, leaving, down), active alerts and health metrics (absent from older builds). */
+  readonly health?: HealthStatus;
 }
 
 /** Where a BFT replica stands (PBFT §4: views, sequence numbers, watermarks of §4.3). */
