@@ -21,7 +21,7 @@
  * top self-time functions are printed (bench/cpu-profile-summary.ts). Profiling slows it down:
  * figures of such a run are not the benchmark's.
  */
-import { mkdirSync, mkdtempSync, openSync, closeSync, fdatasyncSync, writeSync, rmSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, fdatasyncSync, writeSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterClient } from '../src/cli/cluster-client.ts';
@@ -65,6 +65,48 @@ function measureFsync(dir: string, samples: number): number {
     rmSync(file, { force: true });
   }
   return percentile(times.sort((a, b) => a - b), 50);
+}
+
+/**
+ * CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. Why: on a
+ * machine shared with other work, commands per second measure our share of the cores as much as
+ * our code; CPU time per command does not depend on that share.
+ */
+function cpuSeconds(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of each node process and of this one (the clients), keyed by role. */
+function cpuNow(edge: EdgeCluster, leader: string): Record<string, number | null> {
+  const out: Record<string, number | null> = { clients: cpuSeconds(process.pid) };
+  for (const id of ids) out[id === leader ? `leader ${id}` : `follower ${id}`] = cpuSeconds(edge.pid(id) ?? -1);
+  return out;
+}
+
+/** Microseconds of CPU per acknowledged command, per process, between two `cpuNow`. */
+function cpuPerCommandUs(before: Record<string, number | null>, after: Record<string, number | null>, commands: number): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [k, a] of Object.entries(after)) {
+    const b = before[k];
+    out[k] = a === null || b === null || b === undefined || commands === 0 ? null : Math.round(((a - b) * 1e6) / commands);
+  }
+  return out;
+}
+
+/** The 1-minute load average (Linux), NaN elsewhere: how shared the machine was during the run. */
+function loadAverageNow(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
 }
 
 let keySeq = 0;
@@ -145,15 +187,23 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
 
     const clients = await Promise.all(Array.from({ length: clientsN }, () => ClusterClient.connect({ cluster, peers: edge.peers, only: leader, secret, timeoutMs: 10_000 })));
     let run: Awaited<ReturnType<typeof load>>;
+    let cpuBefore: Record<string, number | null> = {};
+    let cpuUs: Record<string, number | null> = {};
     try {
       await load(clients, window, 1000);
+      cpuBefore = cpuNow(edge, leader);
       run = await load(clients, window, seconds * 1000);
+      cpuUs = cpuPerCommandUs(cpuBefore, cpuNow(edge, leader), run.ok);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
     const sorted = run.latencies.sort((a, b) => a - b);
     const commandsPerSec = Math.round(run.ok / seconds);
     console.error(`load: ${clientsN} clients x ${window} in flight, ${seconds} s: ${run.ok} acknowledged, ${run.failed} failed`);
+    // What the same work would reach with two cores to itself: 2 s of CPU per second over the CPU one command costs in all processes.
+    const cpuAllUs = Object.values(cpuUs).reduce<number | null>((sum, v) => (sum === null || v === null ? null : sum + v), 0);
+    const loadAverage = loadAverageNow();
+    console.error(`CPU per acknowledged command (us): ${JSON.stringify(cpuUs)}; load average ${loadAverage}`);
 
     const one = await ClusterClient.connect({ cluster, peers: edge.peers, only: leader, secret, timeoutMs: 10_000 });
     let idle: number[];
@@ -188,6 +238,9 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
       failoverP50Ms: round(percentile([...failoverMs].sort((a, b) => a - b), 50)),
       failoverMs: failoverMs.map(round),
       fsyncP50Ms: round(fsyncP50Ms),
+      cpuUsPerCommand: cpuUs,
+      commandsPerSecOnTwoIdleCores: cpuAllUs === null || cpuAllUs === 0 ? null : Math.round(2e6 / cpuAllUs),
+      loadAverage,
       failed: run.failed,
       goals: { commandsPerSec: commandsPerSec >= 100_000, latencyP50Ms: latencyP50Ms <= 1 + fsyncP50Ms, latencyIdleP50Ms: percentile(idle, 50) <= 1 + fsyncP50Ms },
       profiled: profile,
