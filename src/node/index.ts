@@ -3,7 +3,7 @@
  * crash-safe file log and WebSocket links (DESIGN.md §7b "Edge").
  */
 export { createNode, type NodeBytesNode, type NodeKvNode } from './create-node.ts';
-export type { NodeNode, NodeProcessTestHooks, NodeStopOptions } from './node-handle.ts';
+export type { NodeNode, NodeProcessTestHooks, NodeStopOptions, NodeStopReport } from './node-handle.ts';
 export { handOverWaitMsDefault } from './node-handle.ts';
 export { parseListen, type NodeCreateOptions, type NodeCustomMachine } from './node-options.ts';
 export { NodeError } from '../client/node-error.ts';

@@ -44,6 +44,16 @@ export interface NodeStopOptions {
   readonly handOverWaitMs?: number;
 }
 
+/** What `stop` did before it stopped the node. */
+export interface NodeStopReport {
+  /** The node led when `stop` was called, and was asked to hand over. */
+  readonly wasLeader: boolean;
+  /** It saw itself deposed (its transferee took over) within `handOverWaitMs`. */
+  readonly deposed: boolean;
+}
+
+const notHandedOver: NodeStopReport = { wasLeader: false, deposed: false };
+
 export interface NodeProcessTestHooks extends NodeTestHooks {
   /** Terminate the worker at once, as kill -9 would (no stop, no hand-over, no flush). */
   crash(): Promise<void>;
@@ -53,8 +63,8 @@ export interface NodeProcessTestHooks extends NodeTestHooks {
 export interface NodeNode<Command, Result, Query, Answer> extends PeerquorumNode<Command, Result, Query, Answer> {
   /** `ws://host:port` where this node listens (the port chosen when `listen` said 0); null when it only dials. */
   readonly address: string | null;
-  /** Stop the node (see `NodeStopOptions`); `close()` is `stop()` with the defaults. */
-  stop(options?: NodeStopOptions): Promise<void>;
+  /** Stop the node (see `NodeStopOptions`); `close()` is `stop()` with the defaults. Later calls answer the first's report. */
+  stop(options?: NodeStopOptions): Promise<NodeStopReport>;
   /** A leader starts handing leadership over to its best follower, and returns at once. */
   handOver(): Promise<void>;
   readonly testing: NodeProcessTestHooks;
@@ -71,7 +81,7 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
   readonly exited: Promise<string>;
   private failure = 'it exited';
   private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
-  private closing: Promise<void> | null = null;
+  private closing: Promise<NodeStopReport> | null = null;
   private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Result<Uint8Array>) => void }[] = [];
 
   constructor(
@@ -92,7 +102,7 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
     });
     this.exited = new Promise((resolve) => {
       worker.once('exit', () => {
-        this.closing ??= Promise.resolve();
+        this.closing ??= Promise.resolve(notHandedOver);
         this.events.close();
         this.onGone();
         resolve(this.failure);
@@ -106,7 +116,7 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
       metrics: async () => unwrap(await this.api.metrics()),
       digest: async () => unwrap(await this.api.digest()),
       crash: async () => {
-        this.closing ??= Promise.resolve();
+        this.closing ??= Promise.resolve(notHandedOver);
         await this.worker.terminate();
       },
     };
@@ -211,17 +221,17 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
     await this.api.handOver();
   }
 
-  close(): Promise<void> {
-    return this.stop();
+  async close(): Promise<void> {
+    await this.stop();
   }
 
-  stop(options: NodeStopOptions = {}): Promise<void> {
+  stop(options: NodeStopOptions = {}): Promise<NodeStopReport> {
     this.closing ??= this.shutdown(options);
     return this.closing;
   }
 
-  private async shutdown(options: NodeStopOptions): Promise<void> {
-    if (options.handOver !== false) await this.handOverAndWait(options.handOverWaitMs ?? handOverWaitMsDefault).catch(() => undefined);
+  private async shutdown(options: NodeStopOptions): Promise<NodeStopReport> {
+    const report = options.handOver === false ? notHandedOver : await this.handOverAndWait(options.handOverWaitMs ?? handOverWaitMsDefault).catch(() => notHandedOver);
     // The worker's stop closes the log and the sockets; bounded, since a stuck fsync must not
     // keep the process from exiting (what it had not synced was never acknowledged).
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -229,14 +239,19 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
     clearTimeout(timer);
     this.api[Comlink.releaseProxy]();
     await this.worker.terminate();
+    return report;
   }
 
   /** A leader asks its best follower to take over, then waits (bounded) to see itself deposed. */
-  private async handOverAndWait(waitMs: number): Promise<void> {
+  private async handOverAndWait(waitMs: number): Promise<NodeStopReport> {
     const leading = (s: Result<NodeStatus>): boolean => s.ok && s.value.role === 'leader';
-    if (!leading(await this.api.status())) return;
+    if (!leading(await this.api.status())) return notHandedOver;
     await this.api.handOver();
     const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && leading(await this.api.status())) await new Promise((r) => setTimeout(r, handOverPollMs));
+    for (;;) {
+      if (!leading(await this.api.status())) return { wasLeader: true, deposed: true };
+      if (Date.now() >= deadline) return { wasLeader: true, deposed: false };
+      await new Promise((r) => setTimeout(r, handOverPollMs));
+    }
   }
 }
