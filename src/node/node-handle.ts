@@ -245,7 +245,10 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
   /** A leader asks its best follower to take over, then waits (bounded) to see itself deposed. */
   private async handOverAndWait(waitMs: number): Promise<NodeStopReport> {
     const leading = (s: Result<NodeStatus>): boolean => s.ok && s.value.role === 'leader';
-    if (!leading(await this.api.status())) return notHandedOver;
+    const now = await this.api.status();
+    if (!leading(now)) return notHandedOver;
+    // A cluster of one has no one to hand over to: no wait for a deposition that cannot come.
+    if (now.ok && now.value.voters.every((v) => v === this.id)) return { wasLeader: true, deposed: false };
     await this.api.handOver();
     const deadline = Date.now() + waitMs;
     for (;;) {
