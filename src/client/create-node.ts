@@ -41,6 +41,7 @@ import type { KvCommand, KvResult } from '../machines/kv.ts';
 import { bftHandle, type BftHandle } from './bft-handle.ts';
 import { servicesKvClient, withServices, type ServicesNode } from './services-node.ts';
 import type { ServicesSpec } from '../runtime/services-protocol.ts';
+import type { HealthOptions } from '../runtime/node-health.ts';
 
 /** A transport module the worker imports (see `TransportSpec`), with an optional page side. */
 export interface CustomTransport {
@@ -118,6 +119,8 @@ export interface CreateNodeOptions<M extends 'kv' | 'services' | CustomMachine =
    * BroadcastChannel) can speak for any node. `status().authenticated` says which.
    */
   readonly secret?: string;
+  /** Lifecycle, metrics and alert rules (`status().health`, `lifecycle`/`alert`/`alert-cleared` events); default rules `defaultAlertRules`. */
+  readonly health?: HealthOptions;
 }
 
 export interface NodeTestHooks {
@@ -268,6 +271,7 @@ async function launch<C, R, Q, A>(
     ...(options.proposalTimeoutMs === undefined ? {} : { proposalTimeoutMs: options.proposalTimeoutMs }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     ...(options.bftClients === undefined ? {} : { bftClients: options.bftClients }),
+    ...(options.health === undefined ? {} : { health: options.health }),
   };
   const node = new NodeHandle<C, R, Q, A>(options, claimed.id, claimed.hold, worker, api, channel.port1, client, persistence, rejoined);
   try {
