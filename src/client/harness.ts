@@ -14,6 +14,7 @@ import { NodeError, toTaggedError } from '../runtime/errors.ts';
 import type { MachineDigest, NodeEvent, NodeMetrics, NodeStatus, RaftTuning, ReadConsistency } from '../runtime/worker-protocol.ts';
 import { createNode, type KvNode } from './create-node.ts';
 import type { SignalingOptions } from './links.ts';
+import type { HealthOptions } from '../runtime/node-health.ts';
 
 /** The harness's answers: `Result<T>` (src/core/result.ts) under the name the harness has always used. */
 export type HarnessResult<T> = Result<T>;
@@ -32,6 +33,7 @@ export interface HarnessStartOptions {
   readonly handOverOnPageHide?: boolean;
   readonly livenessOracle?: boolean;
   readonly secret?: string;
+  readonly health?: HealthOptions;
 }
 
 /** Writes `key = value` pairs; `acked` are those whose write was acknowledged. */
@@ -106,7 +108,7 @@ export function installHarness(): Harness {
       result(async () => {
         if (node !== null) throw new NodeError('CONFIG', 'a node already runs in this page');
         const n = await createNode({ ...options, machine: 'kv' });
-        for (const type of ['role', 'leader', 'link', 'error'] as const) {
+        for (const type of ['role', 'leader', 'link', 'error', 'lifecycle', 'alert', 'alert-cleared'] as const) {
           n.on(type, (e) => {
             if (seen.length < eventsMax) seen.push({ ...e, atMs: performance.timeOrigin + performance.now() });
           });

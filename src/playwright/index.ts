@@ -57,6 +57,8 @@ export interface ClusterOptions {
   readonly waitTimeoutMs?: number;
   /** The cluster secret (authenticated links); none by default: links are then unauthenticated. */
   readonly secret?: string;
+  /** Node health: sampling interval, sync threshold, alert rules (lifecycle and alerts in status and events). */
+  readonly health?: HarnessStartOptions['health'];
 }
 
 /** A failure answered by a node: a `NodeError`, with its code (`NOT_LEADER`, `TIMEOUT`, `STOPPED`...). */
@@ -470,6 +472,7 @@ export class Cluster {
       ...(o.handOverOnPageHide === undefined ? {} : { handOverOnPageHide: o.handOverOnPageHide }),
       ...(o.livenessOracle === undefined ? {} : { livenessOracle: o.livenessOracle }),
       ...(o.secret === undefined ? {} : { secret: o.secret }),
+      ...(o.health === undefined ? {} : { health: o.health }),
     };
     const status = await this.invoke(i, 'start', start);
     m.id = status.id;
