@@ -19,6 +19,7 @@ import { createNode, type BytesNode, type NodeStatus } from '../src/client/index
 import { decodeBoardResult, encodeBoardCommand, type BoardCommand, type BoardItem, type BoardResult, type BoardView } from '../src/machines/board.ts';
 import type { BoardQuery } from './board-machine.ts';
 import { startGossipView, type GossipView } from './gossip-view.ts';
+import { renderHealth } from './health-view.ts';
 import {
   byId,
   clusterIds,
@@ -139,6 +140,7 @@ function renderStatus(): void {
     byId('leader').textContent = status.leader ?? 'none';
     byId('commit-index').textContent = String(status.commit);
     byId('applied-index').textContent = String(status.applied);
+    renderHealth(status);
     document.title = `${status.id} · ${role} · peerquorum`;
   } else {
     roleEl.textContent = '';
