@@ -26,6 +26,14 @@ export interface TransportHarness {
   connectBounded?(network: string, id: string, linksMax: number): Promise<Transport>;
   /** The frame size limit the adapter was configured with. */
   readonly frameBytesMax: number;
+  /**
+   * How long a wait for a condition may take before the test fails (default 3 s). Only stops a
+   * hang: werift's WebRTC (the Node transport) needs a DTLS handshake in JavaScript per link and
+   * recovers lost SCTP packets only on its retransmission timer, so it may take longer.
+   */
+  readonly waitTimeoutMs?: number;
+  /** How many frames the volume test sends (default 1,000). */
+  readonly volumeFrames?: number;
 }
 
 async function until(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -40,6 +48,8 @@ let networkCounter = 0;
 
 export function describeTransportCompliance(name: string, factory: TransportHarness): void {
   describe(`transport compliance: ${name}`, () => {
+    const wait = (what: string, predicate: () => boolean): Promise<void> => until(what, predicate, factory.waitTimeoutMs ?? 3000);
+    const volume = factory.volumeFrames ?? 1000;
     const fresh = (): string => `net${++networkCounter}-${Math.floor(Math.random() * 1e9)}`;
 
     it('delivers a frame to its addressee only, intact, with the true sender', async () => {
@@ -48,9 +58,9 @@ export function describeTransportCompliance(name: string, factory: TransportHarn
       const got: { at: string; from: string; bytes: number[] }[] = [];
       for (const t of [a, b, c]) t.onFrame((from, frame) => got.push({ at: t.self, from, bytes: [...frame] }));
       // Delivery is promised only over an open link (WebRTC opens after a handshake).
-      await until('the link a->b to open', () => a.links().get('b') === 'open');
+      await wait('the link a->b to open', () => a.links().get('b') === 'open');
       a.send('b', Uint8Array.of(1, 2, 3, 255));
-      await until('delivery', () => got.length >= 1);
+      await wait('delivery', () => got.length >= 1);
       await new Promise((r) => setTimeout(r, 20));
       expect(got).toEqual([{ at: 'b', from: 'a', bytes: [1, 2, 3, 255] }]);
       expect(a.stats.framesSent).toBe(1);
@@ -64,9 +74,9 @@ export function describeTransportCompliance(name: string, factory: TransportHarn
       const seen = new Set<number>();
       b.onFrame((_from, frame) => seen.add(((frame[0] as number) << 8) | (frame[1] as number)));
       a.onFrame(() => undefined);
-      await until('the link a->b to open', () => a.links().get('b') === 'open');
-      for (let i = 0; i < 1000; i++) a.send('b', Uint8Array.of(i >> 8, i & 0xff, 7, 7, 7));
-      await until('a thousand frames', () => seen.size === 1000);
+      await wait('the link a->b to open', () => a.links().get('b') === 'open');
+      for (let i = 0; i < volume; i++) a.send('b', Uint8Array.of(i >> 8, i & 0xff, 7, 7, 7));
+      await wait(`${volume} frames`, () => seen.size === volume);
       await Promise.all([a.close(), b.close()]);
     });
 
@@ -90,9 +100,9 @@ export function describeTransportCompliance(name: string, factory: TransportHarn
       const states: string[] = [];
       a.onLinkState((peer, state) => states.push(`${peer}:${state}`));
       const b = await factory.connect(net, 'b');
-      await until('b to be open', () => a.links().get('b') === 'open');
+      await wait('b to be open', () => a.links().get('b') === 'open');
       await b.close();
-      await until('b to be closed', () => a.links().get('b') === 'closed');
+      await wait('b to be closed', () => a.links().get('b') === 'closed');
       expect(states).toContain('b:open');
       expect(states).toContain('b:closed');
       await a.close();
@@ -121,12 +131,12 @@ export function describeTransportCompliance(name: string, factory: TransportHarn
         a.onFrame((from, frame) => atA.push(`${from}:${frame[0] as number}`));
         const b = await factory.connect(net, 'b');
         b.onFrame(() => undefined);
-        await until('the link a->b to open', () => a.links().get('b') === 'open');
+        await wait('the link a->b to open', () => a.links().get('b') === 'open');
         expect(a.stats.linksRefused).toBe(0);
         const c = await factory.connect(net, 'c');
         let atC = 0;
         c.onFrame(() => atC++);
-        await until('a to refuse c', () => (a.stats.linksRefused ?? 0) >= 1);
+        await wait('a to refuse c', () => (a.stats.linksRefused ?? 0) >= 1);
         expect([...a.links().keys()]).toEqual(['b']);
         const droppedBefore = a.stats.framesDropped;
         expect(() => a.send('c', Uint8Array.of(4))).not.toThrow();
@@ -134,7 +144,7 @@ export function describeTransportCompliance(name: string, factory: TransportHarn
         // c may still think it has a link to a (memory, BroadcastChannel) or not (WebRTC): either way nothing arrives.
         c.send('a', Uint8Array.of(3));
         b.send('a', Uint8Array.of(2));
-        await until('b to reach a', () => atA.length >= 1);
+        await wait('b to reach a', () => atA.length >= 1);
         await new Promise((r) => setTimeout(r, 30));
         expect(atA).toEqual(['b:2']);
         expect(atC).toBe(0);

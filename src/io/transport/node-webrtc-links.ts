@@ -142,6 +142,8 @@ export class NodeWebRtcLinks {
     clearTimeout(this.signalingTimer);
     for (const slot of this.slots.values()) {
       clearNodeSlotTimers(slot);
+      // Without a word, a werift peer saw its connection to us fail only ~30 s later (ICE consent).
+      if (slot.conn !== undefined) this.signaling.leave(slot.remoteId);
       this.detachConnection(slot);
     }
     this.signaling.close();

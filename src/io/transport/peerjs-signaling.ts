@@ -115,6 +115,11 @@ export class PeerJsSignaling {
     this.sendRaw({ type: 'CANDIDATE', dst, payload: { candidate, type: 'data', connectionId } });
   }
 
+  /** Tell `dst` (through the server, as a PeerJS client may) that we are gone: it closes its connections to us at once. */
+  leave(dst: string): void {
+    this.sendRaw({ type: 'LEAVE', dst });
+  }
+
   close(): void {
     if (this.closed) return;
     this.socket.close();
