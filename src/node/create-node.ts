@@ -24,7 +24,6 @@ import { MessageChannel } from 'node:worker_threads';
 import { bytesClient, kvClient, type MachineClient } from '../client/machine-client.ts';
 import { NodeError, unwrap } from '../client/node-error.ts';
 import { servicesKvClient, withServices, type ServicesNode } from '../client/services-node.ts';
-import type { Result } from '../core/result.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
 import { storageDirOf, type WorkerApi } from '../runtime/worker-protocol.ts';
 import { NodeHandle, type NodeNode } from './node-handle.ts';
@@ -73,11 +72,10 @@ async function startNode<C, R, Q, A>(options: NodeCreateOptions, client: Machine
   try {
     // Node's MessagePort is transferable like the DOM's: the worker posts events on it.
     const port = channel.port2 as unknown as MessagePort;
-    const started = api.start(start, Comlink.transfer(port, [port as unknown as Transferable]));
-    // A worker that dies while starting (its script did not load) never answers: race its exit.
-    const died = node.exited.then((why): Result<never> => ({ ok: false, error: { code: 'INTERNAL', message: `the node's worker stopped before the node started: ${why}` } }));
-    unwrap(await Promise.race([started, died]));
-    node.address = unwrap(await api.listenAddress());
+    // Through the handle's api: a worker that dies while starting (its script did not load)
+    // fails the call with STOPPED instead of leaving it waiting (worker-calls.ts).
+    unwrap(await node.api.start(start, Comlink.transfer(port, [port as unknown as Transferable])));
+    node.address = unwrap(await node.api.listenAddress());
     return node;
   } catch (e) {
     await node.stop({ handOver: false });

@@ -26,6 +26,7 @@ import type { NodeTestHooks, PeerquorumNode } from '../client/create-node.ts';
 import type { MachineClient } from '../client/machine-client.ts';
 import type { Members } from '../client/members.ts';
 import { NodeError, unwrap } from '../client/node-error.ts';
+import { WorkerCalls } from './worker-calls.ts';
 import type { CrdtChangedEvent, NodeEvent, NodeEventType, NodeStatus, ReadConsistency, WorkerApi } from '../runtime/worker-protocol.ts';
 
 /** The most commands one `proposeMany` call to the worker carries (as a tab's handle). */
@@ -77,36 +78,37 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
   readonly persistence = Promise.resolve('unavailable' as const);
   readonly rejoinedAfterEviction = null;
   address: string | null = null;
-  /** Resolves when the worker thread is gone, with why when it failed (an uncaught error in it). */
-  readonly exited: Promise<string>;
+  /** Why the worker is gone, for the STOPPED errors of calls it left waiting. */
   private failure = 'it exited';
   private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
   private closing: Promise<NodeStopReport> | null = null;
   private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Result<Uint8Array>) => void }[] = [];
+  private readonly calls = new WorkerCalls();
+  /** The worker's API; a call in flight when the worker dies fails with STOPPED (worker-calls.ts). */
+  readonly api: Comlink.Remote<WorkerApi>;
 
   constructor(
     readonly id: NodeId,
     readonly cluster: string,
     private readonly worker: Worker,
-    readonly api: Comlink.Remote<WorkerApi>,
+    remote: Comlink.Remote<WorkerApi>,
     private readonly events: MessagePort,
     private readonly client: MachineClient<C, R, Q, A>,
     /** Called once the worker is gone, however it went (the data directory's claim is released). */
     private readonly onGone: () => void,
   ) {
+    this.api = this.calls.wrap(remote);
     events.on('message', (e: NodeEvent) => this.dispatch(e));
     // The worker died on its own (an uncaught error in it): the node is gone; say so, once.
     worker.once('error', (e: Error) => {
       this.failure = `it failed: ${e.message}`;
       this.dispatch({ type: 'error', error: { code: 'INTERNAL', message: `the node's worker failed: ${e.message}` } });
     });
-    this.exited = new Promise((resolve) => {
-      worker.once('exit', () => {
-        this.closing ??= Promise.resolve(notHandedOver);
-        this.events.close();
-        this.onGone();
-        resolve(this.failure);
-      });
+    worker.once('exit', () => {
+      this.closing ??= Promise.resolve(notHandedOver);
+      this.calls.gone(this.failure);
+      this.events.close();
+      this.onGone();
     });
     this.testing = {
       block: (peers) => this.api.block(peers),

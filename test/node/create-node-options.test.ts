@@ -8,7 +8,10 @@
  * - in one process, a second node on a data directory a running node holds is refused with
  *   STORAGE (the file lock cannot tell workers of one process apart: they share its pid), a
  *   second node on a port a running node listens on fails with CONFIG naming the cause, and a
- *   worker script that does not load fails `createNode` instead of leaving it pending.
+ *   worker script that does not load fails `createNode` (STOPPED) instead of leaving it pending;
+ * - a call in flight when the worker dies (a linearizable read that waits for a quorum that is
+ *   not there, then `testing.crash()`) fails with STOPPED instead of waiting forever, and so
+ *   does a call made after.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -83,10 +86,22 @@ describe('createNode in one process', () => {
     expect(await refusal(createNode({ cluster: 'c', id: 'n2', peers: ['n2'], storage: { dir: join(root, 'n2') }, listen: port }))).toMatch(/^CONFIG: .*EADDRINUSE/);
 
     const missing = join(root, 'no-such-worker.js');
-    expect(await refusal(createNode({ cluster: 'c', id: 'n3', peers: ['n3'], storage: { dir: join(root, 'n3') }, workerUrl: missing }))).toMatch(/^INTERNAL: the node's worker stopped before the node started/);
+    expect(await refusal(createNode({ cluster: 'c', id: 'n3', peers: ['n3'], storage: { dir: join(root, 'n3') }, workerUrl: missing }))).toMatch(/^STOPPED: the node's worker is gone \(it failed: /);
     // The directory of a node that failed to start is free again.
     const again = await createNode({ cluster: 'c', id: 'n3', peers: ['n3'], storage: { dir: join(root, 'n3') } });
     live.push(again);
     expect(again.address).toBeNull();
+  });
+
+  it('fails a call in flight with STOPPED when the worker dies', async () => {
+    // Three voters, none of the others reachable: a linearizable read waits for a quorum.
+    const alone = await createNode({ cluster: 'c', id: 'a1', peers: ['a1', 'a2', 'a3'], storage: 'memory', proposalTimeoutMs: 600_000 });
+    const read = alone.read('k').then(
+      () => 'answered',
+      (e: unknown) => `${String((e as { code?: unknown }).code)}: ${(e as Error).message}`,
+    );
+    await alone.testing.crash();
+    expect(await read).toMatch(/^STOPPED: /);
+    expect(await alone.status().then(() => 'answered', (e: unknown) => String((e as { code?: unknown }).code))).toBe('STOPPED');
   });
 });
