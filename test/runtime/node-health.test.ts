@@ -6,7 +6,8 @@
  * replication lag; a follower partitioned while the leader writes makes the leader raise
  * `follower-silent` and `replication-lag` alerts about that follower (visible in status), and
  * healing clears both (`alert-cleared`); stopping a node emits `leaving` then `down`; bad rules
- * are refused with CONFIG before the node runs. Nothing here asserts on a duration.
+ * are refused with CONFIG before the node runs; a node that joins through `joinVia` is `joining`
+ * (not in the configuration) from its start and ends `active` once promoted to voter. Nothing here asserts on a duration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
@@ -46,7 +47,7 @@ async function until<T>(what: string, probe: () => T | undefined | false, timeou
   }
 }
 
-async function cluster(): Promise<{ hosts: NodeHost[]; events: Map<string, HealthEvent[]> }> {
+async function cluster(): Promise<{ hosts: NodeHost[]; events: Map<string, HealthEvent[]>; hub: MemoryHub }> {
   const hub = new MemoryHub();
   const events = new Map<string, HealthEvent[]>();
   for (const [n, id] of ids.entries()) {
@@ -56,7 +57,7 @@ async function cluster(): Promise<{ hosts: NodeHost[]; events: Map<string, Healt
     host.health.on((e) => seen.push(e));
     running.push(host);
   }
-  return { hosts: running, events };
+  return { hosts: running, events, hub };
 }
 
 const write = (i: number): Uint8Array => encodeKvCommand({ op: 'write', key: `k${i}`, value: `v${i}` });
@@ -101,6 +102,21 @@ describe('node health', () => {
     const states = events.get(cut)?.flatMap((e) => (e.type === 'lifecycle' ? [e.state] : [])) ?? [];
     expect(states.slice(-2)).toEqual(['leaving', 'down']);
     expect(follower.health.status().lifecycle).toBe('down');
+  });
+
+  it('a node that joins is joining until promoted, then active', async () => {
+    const { hosts, hub } = await cluster();
+    await until('every node active', () => hosts.every((h) => h.status().health?.lifecycle === 'active'));
+    const joiner = await NodeHost.start({ ...options('d', 3), voters: [], joinVia: ids }, { storage: new MemoryRaftStorage(), transportFactory: memoryTransport(hub) });
+    running.push(joiner);
+    expect(joiner.status().health).toMatchObject({ lifecycle: 'joining', reason: 'not-in-config' });
+    const seen: HealthEvent[] = [];
+    joiner.health.on((e) => seen.push(e));
+    await until('the joiner active', () => joiner.status().health?.lifecycle === 'active');
+    const transitions = seen.flatMap((e) => (e.type === 'lifecycle' ? [`${e.previous} -> ${e.state}`] : []));
+    expect(transitions[0]).toMatch(/^joining -> /);
+    expect(transitions[transitions.length - 1]).toMatch(/ -> active$/);
+    expect(joiner.status().voters).toContain('d');
   });
 
   it.each<[string, unknown]>([
