@@ -78,10 +78,10 @@ export function poll(r: Raft, from: NodeId, granted: boolean): 'won' | 'lost' | 
  * splits to the randomization; bench/browser.ts crash failover showed them as its slow tail).
  * A pre-vote changes no term and no vote (§9.6), so who grants one is a matter of liveness,
  * never of safety. Rivals are ranked by log (the more up-to-date first, §5.4.1), then by id
- * (the lower first): a pre-candidate leaves the pre-vote of a rival ranked below it unanswered
- * (as a voter in its lease does), and grants one ranked
- * above it and steps back (`stepsBackFor`), so of two rivals exactly one goes on. A refusal
- * costs the lower rival nothing it could have had: it could only have split the vote.
+ * (the lower first): a pre-candidate does not grant the pre-vote of a rival ranked below it
+ * (it sends the rival its own pre-vote again instead, raft-node.ts), and grants one ranked above
+ * it and steps back (`stepsBackFor`), so of two rivals exactly one goes on. Not granting costs
+ * the lower rival nothing it could have had: it could only have split the vote.
  */
 export function refusesRivalPreVote(r: Raft, m: VoteMessage): boolean {
   return isRivalPreVote(r, m) && !outranks(r, m);

@@ -181,9 +181,12 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
       // A pre-vote for a later term may be granted whatever we voted in ours.
       (m.type === 'pre-vote' && m.term > r.term);
     if (refusesRivalPreVote(r, m)) {
-      // Unanswered, as a voter in its lease leaves a pre-vote: our own campaign is about to
-      // answer it (a refusal would have to name our term, which may still be 0).
+      // Not granted, and not refused either (a refusal would have to name our term, which may
+      // still be 0): we ask the rival for its pre-vote again instead. Our first request may have
+      // reached it while it still held its lease and been dropped; a pre-candidate now, it
+      // grants and steps back (election.ts), else both waited out another election timeout.
       r.counters.messagesIgnored++;
+      r.send({ type: 'pre-vote', from: r.id, to: m.from, term: r.term + 1, lastIndex: r.log.lastIndex(), lastTerm: r.log.lastTerm(), transfer: false });
       return;
     }
     if (canVote && r.log.isUpToDate(m.lastIndex, m.lastTerm)) {
