@@ -41,6 +41,14 @@
  * then with one (every frame tagged and checked with HMAC-SHA256 in Web Crypto); the figures with
  * a secret have keys ending in `Auth` (`commandsPerSecAuth`...). `--auth off|on` runs one.
  *
+ * Memory: `leaderWorkerHeapUsedBytesMax` / `followerWorkerHeapUsedBytesMax`, the most the V8 heap
+ * of the leader's and of a follower's worker held during the throughput measure, sampled every
+ * 25 ms over CDP (bench/worker-heap.ts; a peak shorter than that can be missed).
+ *
+ * The chart (docs/bench/browser.svg): the leader's applied commands per second during the
+ * throughput measure (its status read every 100 ms), the latency measure's writes, and every
+ * failover trial beside the broadcast-channel package's.
+ *
  * A measure that fails prints why and is null in the JSON line. No assertions on time.
  * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline (with the
  * survivors' leader-watch counters when gossip runs);
@@ -54,6 +62,8 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { Cluster, type ClusterOptions } from '../src/playwright/index.ts';
 import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
+import type { BenchSamples, FailoverTrial, LatencySample, ThroughputPoint } from './bench-samples.ts';
+import { watchWorkerHeap } from './worker-heap.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface BrowserBenchOptions {
@@ -126,6 +136,33 @@ const viteConfig = fileURLToPath(new URL('./browser-pages/vite.config.ts', impor
 
 
 const fmt = (xs: readonly number[]): string => xs.map((x) => x.toFixed(1)).join(' ');
+
+/** This run's samples for the chart (bench-samples.ts), filled by the measures as they go. */
+const chart = { throughput: [] as ThroughputPoint[], latency: [] as LatencySample[], failover: [] as FailoverTrial[] };
+const seriesName = (v: Variant, what: string): string => `${what}${v.suffix === 'Auth' ? ', secret' : ''}`;
+const addTrials = (series: string, times: readonly number[]): void => {
+  for (const [trial, ms] of times.entries()) chart.failover.push({ series, trial, ms });
+};
+
+/** Reads the leader's applied index every `intervalMs` until stopped: its throughput over time. */
+function watchApplied(c: Cluster, leader: number, series: string, intervalMs = 100): () => Promise<void> {
+  let stopped = false;
+  const t0 = performance.now();
+  const loop = (async () => {
+    let last: { t: number; applied: number } | null = null;
+    while (!stopped) {
+      const s = await c.status(leader).catch(() => null);
+      const t = performance.now();
+      if (s !== null && last !== null && t > last.t) chart.throughput.push({ series, tSec: (t - t0) / 1000, perSec: ((s.applied - last.applied) * 1000) / (t - last.t) });
+      if (s !== null) last = { t, applied: s.applied };
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
 
 
 async function startPeerServer(): Promise<ChildProcess> {
@@ -283,9 +320,17 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
     if (o.only.has('throughput')) try {
       const stopProfile = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(leader), 'throughput-leader') : null;
       const stopProfile2 = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(c.alive.find((i) => i !== leader) as number), 'throughput-follower') : null;
+      const follower = c.alive.find((i) => i !== leader) as number;
+      const stopHeaps = await Promise.all([watchWorkerHeap(c.page(leader)), watchWorkerHeap(c.page(follower))]);
+      const stopApplied = watchApplied(c, leader, seriesName(v, 'peerquorum, 3 contexts over WebRTC'));
       const t0 = performance.now();
       const report = await c.writeMany(leader, { prefix: 'tp', count: o.commands, concurrency: o.concurrency });
       const sec = (performance.now() - t0) / 1000;
+      await stopApplied();
+      const [leaderHeap, followerHeap] = await Promise.all(stopHeaps.map((stop) => stop()));
+      out[`leaderWorkerHeapUsedBytesMax${v.suffix}`] = leaderHeap?.usedBytesMax ?? null;
+      out[`followerWorkerHeapUsedBytesMax${v.suffix}`] = followerHeap?.usedBytesMax ?? null;
+      console.log(`[${v.label}] worker heap during the throughput measure, at most: leader ${mib(leaderHeap?.usedBytesMax)}, a follower ${mib(followerHeap?.usedBytesMax)} (CDP Runtime.getHeapUsage every 25 ms)`);
       const cps = report.acked.length / sec;
       console.log(
         `[${v.label}] throughput: ${report.acked.length} acked, ${report.failed.length} failed of ${o.commands} writes, ${o.concurrency} in flight, ${sec.toFixed(2)} s → ${Math.round(cps)} commands/s`,
@@ -318,6 +363,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
       }, o.latencyWrites);
       await stopLatProfile?.();
       await stopLatProfile2?.();
+      for (const ms of latencies) chart.latency.push({ series: seriesName(v, 'peerquorum'), ms });
       const p50 = percentile(latencies, 0.5);
       const p99 = percentile(latencies, 0.99);
       console.log(`[${v.label}] latency: ${latencies.length} sequential writes from the leader: p50 ${p50?.toFixed(2)} ms, p99 ${p99?.toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (page performance.now())`);
@@ -342,6 +388,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
     } catch (e) {
       console.log(`[${v.label}] graceful failover: failed after ${graceful.length} trials: ${String(e)}`);
     }
+    addTrials(seriesName(v, 'graceful: leader page closed (hand-over)'), graceful);
     if (graceful.length > 0) {
       console.log(`[${v.label}] graceful failover (page closed, hand-over on pagehide) over ${graceful.length} trials: p50 ${percentile(graceful, 0.5)?.toFixed(1)} ms [${fmt(graceful)}]`);
       out[`failoverGracefulP50Ms${v.suffix}`] = round1(percentile(graceful, 0.5));
@@ -379,6 +426,7 @@ async function crashTrials(browser: Browser, o: BrowserBenchOptions, out: Record
     }
   }
   for (const k of kinds) {
+    addTrials(seriesName(v, k.measure === 'crash' ? 'crash: renderer crashed (Raft)' : 'crash: renderer crashed (raft+gossip phi)'), k.times);
     if (k.times.length === 0) continue;
     console.log(`[${v.label}] ${k.label} over ${k.times.length} trials: p50 ${percentile(k.times, 0.5)?.toFixed(1)} ms, p99 ${percentile(k.times, 0.99)?.toFixed(1)} ms [${fmt(k.times)}]`);
     out[`${k.key}P50Ms${v.suffix}`] = round1(percentile(k.times, 0.5));
@@ -398,6 +446,7 @@ async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record
   } catch (e) {
     console.log(`[${v.label}] tab failover: failed after ${tabs.length} trials: ${String(e)}`);
   }
+  addTrials(seriesName(v, 'tab closed: peerquorum'), tabs);
   if (tabs.length > 0) {
     console.log(`[${v.label}] tab failover (BroadcastChannel, leader tab closed, until a new commit) over ${tabs.length} trials: p50 ${percentile(tabs, 0.5)?.toFixed(1)} ms [${fmt(tabs)}]`);
     out[`failoverTabsP50Ms${v.suffix}`] = round1(percentile(tabs, 0.5));
@@ -445,20 +494,23 @@ async function measurePeer(browser: Browser, o: BrowserBenchOptions, out: Record
   } finally {
     await context.close();
   }
+  addTrials('tab closed: broadcast-channel LeaderElection (peer)', times);
   if (times.length > 0) {
     console.log(`broadcast-channel LeaderElection (default options; leader tab closed, until a new leader) over ${times.length} trials: p50 ${percentile(times, 0.5)?.toFixed(1)} ms [${fmt(times)}]`);
     out.peerBroadcastChannelFailoverP50Ms = round1(percentile(times, 0.5));
   }
 }
 
-export async function runBrowserBench(args: readonly string[]): Promise<void> {
+const mib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+export async function runBrowserBench(args: readonly string[]): Promise<BenchSamples> {
   const o = parseOptions(args);
   const out: Record<string, number | null> = {
     peerBroadcastChannelFailoverP50Ms: null,
   };
   const running = variants.filter((v) => o.auth === 'both' || (o.auth === 'on') === (v.secret !== undefined));
   for (const v of running) {
-    for (const k of ['commandsPerSec', 'latencyP50Ms', 'latencyP99Ms', 'failoverCrashP50Ms', 'failoverCrashP99Ms', 'failoverCrashPhiP50Ms', 'failoverCrashPhiP99Ms', 'failoverCrashPhiWrongForgets', 'failoverGracefulP50Ms', 'failoverTabsP50Ms']) out[`${k}${v.suffix}`] = null;
+    for (const k of ['commandsPerSec', 'latencyP50Ms', 'latencyP99Ms', 'failoverCrashP50Ms', 'failoverCrashP99Ms', 'failoverCrashPhiP50Ms', 'failoverCrashPhiP99Ms', 'failoverCrashPhiWrongForgets', 'failoverGracefulP50Ms', 'failoverTabsP50Ms', 'leaderWorkerHeapUsedBytesMax', 'followerWorkerHeapUsedBytesMax']) out[`${k}${v.suffix}`] = null;
   }
   let server: PreviewServer | null = null;
   let peer: ChildProcess | null = null;
@@ -498,4 +550,13 @@ export async function runBrowserBench(args: readonly string[]): Promise<void> {
   }
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(JSON.stringify({ bench: 'browser', ...out }));
+  return {
+    title: `browser: 3 nodes in Chromium, ${o.commands} writes with ${o.concurrency} in flight; failover trials`,
+    throughput: chart.throughput,
+    throughputUnit: 'commands applied/s (leader)',
+    latency: chart.latency,
+    latencyLabel: 'one write at a time from the leader page, propose to applied',
+    failover: chart.failover,
+    failoverLabel: 'time from the kill until a survivor commits (peer: until a new leader)',
+  };
 }
