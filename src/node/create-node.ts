@@ -20,6 +20,7 @@
  * refused by the lock; it is refused here (STORAGE) instead.
  */
 import * as Comlink from 'comlink';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { bytesClient, kvClient, type MachineClient } from '../client/machine-client.ts';
 import { NodeError, unwrap } from '../client/node-error.ts';
@@ -60,7 +61,7 @@ async function startNode<C, R, Q, A>(options: NodeCreateOptions, client: Machine
   };
   let worker;
   try {
-    const url = options.workerUrl === undefined ? undefined : new URL(options.workerUrl, `file://${process.cwd()}/`);
+    const url = options.workerUrl === undefined ? undefined : new URL(options.workerUrl, pathToFileURL(`${process.cwd()}/`));
     worker = spawnNodeWorker(`peerquorum ${start.cluster}/${start.id}`, url);
   } catch (e) {
     release();

@@ -7,6 +7,7 @@
  * its operator (no sessionStorage to keep one), its storage is a data directory (no IndexedDB),
  * and its links are WebSockets it listens on and dials.
  */
+import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { NodeId } from '../core/raft/types.ts';
 import { NodeError } from '../runtime/errors.ts';
@@ -90,7 +91,7 @@ function machineSpec(machine: NodeCreateOptions['machine'], services: ServicesSp
   if (machine === undefined || machine === 'kv') return { kind: 'kv' };
   if (machine === 'services') return { kind: 'services', options: services ?? {} };
   if (typeof machine === 'object' && machine !== null && 'module' in machine) {
-    const url = machine.module instanceof URL ? machine.module.href : new URL(machine.module, `file://${process.cwd()}/`).href;
+    const url = machine.module instanceof URL ? machine.module.href : new URL(machine.module, pathToFileURL(`${process.cwd()}/`)).href;
     return { kind: 'module', url, options: machine.options };
   }
   throw new NodeError('CONFIG', `unknown machine ${JSON.stringify(machine)}`);
