@@ -116,25 +116,29 @@ function writeCommand(): Uint8Array {
 }
 
 /** C clients with W writes in flight each for `ms`; the latencies of those acknowledged. */
-async function load(clients: readonly ClusterClient[], window: number, ms: number): Promise<{ ok: number; failed: number; latencies: number[] }> {
+async function load(clients: readonly ClusterClient[], window: number, ms: number): Promise<{ ok: number; failed: number; failedByCode: Record<string, number>; latencies: number[] }> {
   const deadline = performance.now() + ms;
   const latencies: number[] = [];
+  const failedByCode: Record<string, number> = {};
   let failed = 0;
   const lane = async (client: ClusterClient): Promise<void> => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
       const reply = await client.request('propose', writeCommand(), requestTimeoutMs);
       if (reply.code === '') latencies.push(performance.now() - t0);
-      else failed++;
+      else {
+        failed++;
+        failedByCode[reply.code] = (failedByCode[reply.code] ?? 0) + 1;
+      }
     }
   };
   await Promise.all(clients.flatMap((c) => Array.from({ length: window }, () => lane(c))));
-  return { ok: latencies.length, failed, latencies };
+  return { ok: latencies.length, failed, failedByCode, latencies };
 }
 
 /** Kill the leader; the time until a write sent after the kill commits. */
 async function failover(edge: EdgeCluster): Promise<number> {
-  const leader = await edge.leader(ids, 30_000);
+  const leader = await edge.leader(ids, 60_000);
   const survivors = edge.peers.filter((p) => p.id !== leader);
   const client = await ClusterClient.connect({ cluster, peers: survivors, secret, timeoutMs: 10_000 });
   try {
@@ -181,7 +185,7 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
     const fsyncP50Ms = measureFsync(base, 200);
     console.error(`fsync (100 B write + fdatasync) p50: ${round(fsyncP50Ms)} ms in ${base}`);
     await edge.start();
-    const leader = await edge.leader(ids, 30_000);
+    const leader = await edge.leader(ids, 60_000);
     const leaderPid = edge.pid(leader);
     console.error(`cluster up, leader ${leader} (pid ${leaderPid ?? '?'})`);
 
@@ -242,6 +246,7 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
       commandsPerSecOnTwoIdleCores: cpuAllUs === null || cpuAllUs === 0 ? null : Math.round(2e6 / cpuAllUs),
       loadAverage,
       failed: run.failed,
+      failedByCode: run.failedByCode,
       goals: { commandsPerSec: commandsPerSec >= 100_000, latencyP50Ms: latencyP50Ms <= 1 + fsyncP50Ms, latencyIdleP50Ms: percentile(idle, 50) <= 1 + fsyncP50Ms },
       profiled: profile,
     };

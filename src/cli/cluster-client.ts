@@ -73,7 +73,7 @@ export class ClusterClient {
     const self = `client-${randomHex(8)}`;
     const peers = options.only === undefined ? options.peers : options.peers.filter((p) => p.id === options.only);
     const transport = await webSocketTransport({ self, peers: Object.fromEntries(peers.map((p) => [p.id, p.url])), backoff: { baseMs: 50, maxMs: 500 } });
-    const guard = options.secret === null ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self, epoch: Date.now() * 1024 + (Number.parseInt(randomHex(1), 16) % 1024) + 1, mac: 'sync', identityKey: await clientIdentityKey() });
+    const guard = options.secret === null ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self, epoch: Date.now() * 1024 + (Number.parseInt(randomHex(1), 16) % 1024) + 1, mac: 'native', identityKey: await clientIdentityKey() });
     const router = new FrameRouter({ transport, cluster: options.cluster, self, guard, now: () => performance.now() });
     const client = new ClusterClient(router, transport, options.pendingMax ?? pendingMaxDefault);
     try {

@@ -212,7 +212,7 @@ export class NodeHost {
       transport: links,
       cluster: options.cluster,
       self: options.id,
-      guard: options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self: options.id, epoch: bootEpoch(), mac: 'webcrypto', identityKey: identity.publicKeyRaw }),
+      guard: options.secret === undefined ? null : new LinkGuard({ secret: options.secret, cluster: options.cluster, self: options.id, epoch: bootEpoch(), mac: 'native', identityKey: identity.publicKeyRaw }),
       now: () => performance.now(),
     });
     this.identities = new PeerIdentities(identity, this.router);

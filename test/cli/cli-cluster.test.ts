@@ -113,7 +113,7 @@ afterAll(() => {
 describe('peerquorum command line against three node processes', () => {
   it('proposes and reads; survives kill -9 of the leader; the restarted node has every acknowledged write', async () => {
     try {
-      await leaderOf(ids, 30_000);
+      await leaderOf(ids, 60_000);
       const put = await cli(['propose', ...clientArgs(ids), '{"op":"write","key":"k0","value":"v0"}']);
       expect(put).toMatchObject({ code: 0, out: '{"ok":true,"result":{"op":"write"}}\n' });
       const got = await cli(['read', ...clientArgs(ids), 'k0']);
@@ -165,7 +165,7 @@ describe('peerquorum command line against three node processes', () => {
       // Nothing of this test outlives it, even if it failed half way (afterAll again, for the rest).
       killAll();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('peerquorum command line failures', () => {

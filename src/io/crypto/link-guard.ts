@@ -48,6 +48,7 @@ import { LinkKeyDeriver, type ClusterSecret } from './link-keys.ts';
 import { encodeHelloBody, isIdentityPublicKey, parseHelloBody } from './hello-body.ts';
 import { createSyncMac, createWebCryptoMac, equalBytesConstantTime, type AsyncLinkMac, type SyncLinkMac } from './mac.ts';
 import { ReplayWindow, replayWindowMaxDefault } from './replay-window.ts';
+import { nativeMacFactory, type SyncMacFactory } from './mac-native.ts';
 
 export const linkGuardLabel = 'peerquorum link v2';
 /** The most peers a node keeps link state for (keys, windows, epochs). */
@@ -64,8 +65,11 @@ export interface LinkGuardOptions {
   readonly self: NodeId;
   /** This life's epoch: > 0, and greater than every earlier life's of this node. */
   readonly epoch: number;
-  /** `sync`: the pure-TypeScript HMAC; `webcrypto`: Web Crypto (async, non-extractable keys). */
-  readonly mac: 'sync' | 'webcrypto';
+  /**
+   * `sync`: the pure-TypeScript HMAC; `webcrypto`: Web Crypto (async, non-extractable keys);
+   * `native`: Node's own HMAC where the code runs in Node (mac-native.ts), else Web Crypto.
+   */
+  readonly mac: 'sync' | 'webcrypto' | 'native';
   /** This node's identity key, published in its hellos: the uncompressed P-256 point, 65 bytes. */
   readonly identityKey: Uint8Array;
   readonly linksMax?: number;
@@ -99,6 +103,7 @@ export class LinkGuard {
   private readonly replayWindowMax: number;
   private readonly helloIntervalMs: number;
   private readonly webcrypto: boolean;
+  private readonly native: SyncMacFactory | null;
 
   constructor(options: LinkGuardOptions) {
     assert(Number.isSafeInteger(options.epoch) && options.epoch > 0, 'a link epoch is a positive safe integer');
@@ -110,7 +115,8 @@ export class LinkGuard {
     this.linksMax = options.linksMax ?? guardedLinksMaxDefault;
     this.replayWindowMax = options.replayWindowMax ?? replayWindowMaxDefault;
     this.helloIntervalMs = options.helloIntervalMs ?? helloIntervalMsDefault;
-    this.webcrypto = options.mac === 'webcrypto';
+    this.native = options.mac === 'native' ? nativeMacFactory() : null;
+    this.webcrypto = options.mac === 'webcrypto' || (options.mac === 'native' && this.native === null);
     this.sync = !this.webcrypto;
   }
 
@@ -153,7 +159,7 @@ export class LinkGuard {
     }
     const key = this.keys.keyFor(this.self, id);
     p = {
-      mac: this.webcrypto ? createWebCryptoMac(key) : createSyncMac(key),
+      mac: this.webcrypto ? createWebCryptoMac(key) : (this.native ?? createSyncMac)(key),
       sendHead: headNames(this.self, id),
       receiveHead: headNames(id, this.self),
       epoch: 0,
