@@ -62,6 +62,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { Cluster, type ClusterOptions } from '../src/playwright/index.ts';
 import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
+import { failoverTrial, steadyTicks } from './browser-failover.ts';
 import type { BenchSamples, FailoverTrial, LatencySample, ThroughputPoint } from './bench-samples.ts';
 import { watchWorkerHeap } from './worker-heap.ts';
 import { profileWorkers } from './cpu-profile.ts';
@@ -176,121 +177,6 @@ async function startPeerServer(): Promise<ChildProcess> {
 }
 
 
-// ---- failover --------------------------------------------------------------------------------
-
-/**
- * Each page of `survivors` proposes a write at once, as a client whose write was waiting would;
- * answers the index of the first whose write commits under a new leader. A proposal made while no
- * leader is known is held by the node and resubmitted the moment a new leader is known
- * (src/runtime/proposals.ts), so this measures when the cluster commits again, with no polling.
- * A write that still committed under the old leader (it was not dead yet) does not count: the
- * page proposes again.
- */
-function firstCommit(c: Cluster, survivors: readonly number[], key: string, oldTerm: number): Promise<number> {
-  return Promise.any(
-    survivors.map(async (i) => {
-      const r = await c.page(i).evaluate(
-        async ({ k, oldTerm }) => {
-          const h = window.peerquorumHarness;
-          if (h === undefined) return { ok: false as const, code: 'NO_HARNESS' };
-          for (let n = 0; n < 100; n++) {
-            const result = await h.propose({ op: 'write', key: `${k}-${n}`, value: 'x' });
-            if (!result.ok) return { ok: false as const, code: result.error.code };
-            const s = await h.status();
-            if (s.ok && s.value.term > oldTerm) return { ok: true as const };
-          }
-          return { ok: false as const, code: 'OLD_LEADER' };
-        },
-        { k: `${key}-${i}`, oldTerm },
-      );
-      if (!r.ok) throw new Error(`node ${i}: ${r.code}`);
-      return i;
-    }),
-  );
-}
-
-/** Ticks the followers follow the leader before it is crashed (see `steady`). */
-const steadyTicks = 150;
-
-/**
- * Until every follower has ticked `steadyTicks` more: the leader is then one of some standing,
- * as in an app, and the phi leader watch is armed (it watches a leader only once it has followed
- * it for arrivalWindowMax = 100 ticks, so that phi's window holds its heartbeats). Counted in the
- * gossip host's ticks (the watch's clock) when gossip runs, else the driver's; both are 10 ms.
- */
-async function steady(c: Cluster, followers: readonly number[]): Promise<void> {
-  const ticks = async (i: number): Promise<number> => {
-    const m = await c.metrics(i);
-    return m.gossip?.ticks ?? m.driver.ticks;
-  };
-  const start = await Promise.all(followers.map(ticks));
-  await c.until(`${steadyTicks} ticks of following`, async () => {
-    const now = await Promise.all(followers.map(ticks));
-    return now.every((t, j) => t - (start[j] as number) >= steadyTicks) ? true : undefined;
-  });
-}
-
-/** A failover trial: its time, and how often a follower forgot the live leader before the kill. */
-interface Trial {
-  readonly ms: number;
-  readonly wrongForgets: number;
-}
-
-/**
- * One failover trial on a fresh 3-node cluster, so that every trial starts from the same state
- * (a node can also be reopened in place: e2e/webrtc-restart.spec.ts): kill the leader (crash or
- * close) and time until a survivor's write commits.
- */
-async function failoverTrial(browser: Browser, options: ClusterOptions, trial: string, crash: boolean): Promise<Trial> {
-  const c = await Cluster.open(browser, options, baseURL);
-  try {
-    const leader = await c.waitForLeader();
-    await c.writeMany(leader, { prefix: `before-${trial}-`, count: 20 });
-    await c.waitForConvergence({ minApplied: 20 });
-    // Start from a whole cluster: every link open (over WebRTC the followers' link to each other
-    // may still be connecting just after the cluster opened, and a vote sent on it is lost).
-    await c.until('every link open', async () => {
-      const all = await c.statuses();
-      return [...all.values()].every((s) => c.ids.every((id) => id === s.id || s.links[id] === 'open')) ? true : undefined;
-    });
-    const survivors = c.alive.filter((i) => i !== leader);
-    await steady(c, survivors);
-    const was = await c.status(leader);
-    if (was.role !== 'leader') throw new Error(`node ${leader} lost its leadership while the cluster settled (now ${was.role} in term ${was.term})`);
-    const oldTerm = was.term;
-    // Every leader forgotten so far was alive: a wrong phi suspicion (0 without gossip).
-    const wrongForgets = (await Promise.all(survivors.map(async (i) => (await c.metrics(i)).leaderWatch?.leadersForgotten ?? 0))).reduce((a, b) => a + b, 0);
-    // A crash is sent on a CDP session opened beforehand: opening it is a round trip to the
-    // browser, tens of ms on a loaded machine, which the clock would otherwise count.
-    const page = c.page(leader);
-    const cdp = crash ? await page.context().newCDPSession(page) : null;
-    const crashed = crash ? page.waitForEvent('crash', { timeout: 60_000 }) : null;
-    const t0 = performance.now();
-    const t0EpochMs = performance.timeOrigin + t0;
-    // The renderer dies before it can answer: do not wait for one.
-    if (cdp !== null) void cdp.send('Page.crash').catch(() => undefined);
-    const killed = crashed === null ? c.kill(leader) : crashed.then(() => c.kill(leader));
-    const race = firstCommit(c, survivors, `after-${trial}`, oldTerm);
-    if (process.env.BENCH_DEBUG) console.log(`  ${trial}: killing node ${leader}`);
-    await race;
-    const ms = performance.now() - t0;
-    if (process.env.BENCH_DEBUG) {
-      console.log(`  ${trial}: ${ms.toFixed(1)} ms`);
-      for (const i of survivors) {
-        const events = await c.page(i).evaluate(() => window.peerquorumHarness?.events() ?? []);
-        const after = events.filter((e) => e.atMs >= t0EpochMs);
-        const watch = (await c.metrics(i)).leaderWatch;
-        if (watch !== null) console.log(`    node ${i} leader watch: ${JSON.stringify(watch)}`);
-        console.log(`    node ${i}: ${after.map((e) => `+${(e.atMs - t0EpochMs).toFixed(1)} ${e.type === 'role' ? `${e.role}@${e.term}` : e.type === 'leader' ? `leader=${String(e.leader)}@${e.term}` : e.type === 'link' ? `link ${e.peer} ${e.state}` : e.type}`).join(', ')}`);
-      }
-    }
-    await killed;
-    return { ms, wrongForgets };
-  } finally {
-    await c.close();
-  }
-}
-
 // ---- the measures ----------------------------------------------------------------------------
 
 /**
@@ -384,7 +270,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
 
     const graceful: number[] = [];
     try {
-      for (let t = 0; o.only.has('graceful') && t < o.gracefulTrials; t++) graceful.push((await failoverTrial(browser, options, `graceful${t}`, false)).ms);
+      for (let t = 0; o.only.has('graceful') && t < o.gracefulTrials; t++) graceful.push((await failoverTrial(browser, options, baseURL, `graceful${t}`, false)).ms);
     } catch (e) {
       console.log(`[${v.label}] graceful failover: failed after ${graceful.length} trials: ${String(e)}`);
     }
@@ -416,7 +302,7 @@ async function crashTrials(browser: Browser, o: BrowserBenchOptions, out: Record
     for (const k of kinds) {
       if (k.failed) continue;
       try {
-        const trial = await failoverTrial(browser, { ...options, ...(k.url === undefined ? {} : { url: k.url + leaderPhiQuery(o) }) }, `${k.measure}${t}`, true);
+        const trial = await failoverTrial(browser, { ...options, ...(k.url === undefined ? {} : { url: k.url + leaderPhiQuery(o) }) }, baseURL, `${k.measure}${t}`, true);
         k.times.push(trial.ms);
         k.wrongForgets += trial.wrongForgets;
       } catch (e) {
@@ -442,7 +328,7 @@ async function measureTabs(browser: Browser, o: BrowserBenchOptions, out: Record
   const options: ClusterOptions = { size: 3, transport: 'broadcast', storage: 'indexeddb', waitTimeoutMs: 60_000, ...(v.secret === undefined ? {} : { secret: v.secret }) };
   const tabs: number[] = [];
   try {
-    for (let t = 0; o.only.has('tabs') && t < o.tabTrials; t++) tabs.push((await failoverTrial(browser, options, `tab${t}`, false)).ms);
+    for (let t = 0; o.only.has('tabs') && t < o.tabTrials; t++) tabs.push((await failoverTrial(browser, options, baseURL, `tab${t}`, false)).ms);
   } catch (e) {
     console.log(`[${v.label}] tab failover: failed after ${tabs.length} trials: ${String(e)}`);
   }
