@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { KvCommand } from '../src/machines/kv.ts';
-import type { NodeStatus, ReadConsistency } from '../src/runtime/worker-protocol.ts';
+import type { NodeStatus, RaftTuning, ReadConsistency } from '../src/runtime/worker-protocol.ts';
 
 export interface MixedNodeStart {
   readonly cluster: string;
@@ -16,11 +16,13 @@ export interface MixedNodeStart {
   readonly voters: readonly string[];
   readonly dir: string;
   readonly secret: string;
+  readonly raft?: RaftTuning;
   readonly signaling: { readonly host: string; readonly port: number; readonly path: string; readonly secure: boolean; readonly key?: string };
 }
 
 const stderrCharsMax = 8_000;
-const startTimeoutMs = 30_000;
+// Generous: tsx compiles the node's modules at start, and one start took 24 s at load average ~37.
+const startTimeoutMs = 90_000;
 /** Requests waiting for an answer at once (the spec sends one at a time; this only bounds a bug). */
 const pendingMax = 64;
 
@@ -74,6 +76,7 @@ export class MixedNodeProcess {
     try {
       const status = await started;
       made = new MixedNodeProcess(child, status);
+      made.stderr = stderr;
       child.stderr?.on('data', (d: Buffer) => {
         if (made !== undefined) made.stderr = (made.stderr + d.toString('utf8')).slice(-stderrCharsMax);
       });
@@ -95,6 +98,16 @@ export class MixedNodeProcess {
 
   read(key: string, consistency: ReadConsistency): Promise<string | null> {
     return this.request({ op: 'read', key, consistency }) as Promise<string | null>;
+  }
+
+  /** Its transport's and links' counters, and the node's metrics. */
+  metrics(): Promise<unknown> {
+    return this.request({ op: 'metrics' });
+  }
+
+  /** The last characters it wrote to stderr (its link and role changes, with times). */
+  get stderrTail(): string {
+    return this.stderr;
   }
 
   /** SIGKILL, and wait until the process is gone. */

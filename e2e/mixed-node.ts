@@ -14,10 +14,10 @@
 import { createInterface } from 'node:readline';
 import type { KvCommand } from '../src/machines/kv.ts';
 import { decodeKvResult, encodeKvCommand } from '../src/machines/kv.ts';
-import { nodeWebRtcTransport } from '../src/io/transport/node-webrtc-transport.ts';
+import { NodeWebRtcTransport } from '../src/io/transport/node-webrtc-transport.ts';
 import { NodeHost } from '../src/runtime/node-host.ts';
 import { toTaggedError } from '../src/runtime/errors.ts';
-import type { ReadConsistency } from '../src/runtime/worker-protocol.ts';
+import type { RaftTuning, ReadConsistency } from '../src/runtime/worker-protocol.ts';
 
 interface MixedNodeOptions {
   readonly cluster: string;
@@ -25,6 +25,7 @@ interface MixedNodeOptions {
   readonly voters: readonly string[];
   readonly dir: string;
   readonly secret: string;
+  readonly raft?: RaftTuning;
   readonly signaling: { readonly host: string; readonly port: number; readonly path: string; readonly secure: boolean; readonly key?: string };
 }
 
@@ -32,12 +33,22 @@ type Request =
   | { readonly id: number; readonly op: 'status' }
   | { readonly id: number; readonly op: 'propose'; readonly command: KvCommand }
   | { readonly id: number; readonly op: 'read'; readonly key: string; readonly consistency: ReadConsistency }
-  | { readonly id: number; readonly op: 'transfer'; readonly to?: string };
+  | { readonly id: number; readonly op: 'transfer'; readonly to?: string }
+  | { readonly id: number; readonly op: 'metrics' };
 
 const requestCharsMax = 64 * 1024;
 
 function reply(message: unknown): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/** The node's transport, for its counters (the spec prints them when a wait fails). */
+let transport: NodeWebRtcTransport | undefined;
+
+/** What happens to the links, on stderr, with the time since start: the spec shows the tail when it fails. */
+const startMs = Date.now();
+function note(what: string): void {
+  process.stderr.write(`${((Date.now() - startMs) / 1000).toFixed(1)} s ${what}\n`);
 }
 
 async function answer(host: NodeHost, request: Request): Promise<unknown> {
@@ -53,6 +64,8 @@ async function answer(host: NodeHost, request: Request): Promise<unknown> {
       return host.read(request.consistency, request.key);
     case 'transfer':
       return host.transferLeadership(request.to);
+    case 'metrics':
+      return { node: host.metrics(), links: transport?.linksStats, channels: transport?.stats };
     default: {
       const unreachable: never = request;
       return unreachable;
@@ -72,9 +85,27 @@ async function main(): Promise<void> {
       storage: { dir: options.dir },
       machine: { kind: 'kv' },
       secret: options.secret,
+      ...(options.raft === undefined ? {} : { raft: options.raft }),
     },
-    { transportFactory: nodeWebRtcTransport({ signaling: options.signaling, iceServers: [], backoff: { baseMs: 100, maxMs: 1000 } }) },
+    {
+      transportFactory: (context) => {
+        transport = new NodeWebRtcTransport({
+          self: context.self,
+          cluster: context.cluster,
+          peers: context.peers,
+          signaling: options.signaling,
+          iceServers: [],
+          backoff: { baseMs: 100, maxMs: 1000 },
+          onError: (e) => note(`error ${e.code}: ${e.message}`),
+          onSignalingState: (state) => note(`signaling ${state}`),
+        });
+        return transport;
+      },
+    },
   );
+  host.on((e) => {
+    if (e.type === 'role' || e.type === 'link') note(JSON.stringify(e));
+  });
   reply({ event: 'started', status: host.status() });
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
