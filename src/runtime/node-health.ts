@@ -196,7 +196,9 @@ export class NodeHealth {
     if (s === null || this.stoppedNow) return;
     this.cancelTimer = this.clock.after(s.sampleIntervalMs, () => {
       this.sample();
-      this.schedule();
+      // A node that is down stays down (a failed node does not come back: a new one boots), and
+      // a timer left running would keep a Node process alive for nothing.
+      if (this.lifecycle.state !== 'down') this.schedule();
     });
   }
 

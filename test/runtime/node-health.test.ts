@@ -7,10 +7,12 @@
  * `follower-silent` and `replication-lag` alerts about that follower (visible in status), and
  * healing clears both (`alert-cleared`); stopping a node emits `leaving` then `down`; bad rules
  * are refused with CONFIG before the node runs; a node that joins through `joinVia` is `joining`
- * (not in the configuration) from its start and ends `active` once promoted to voter. Nothing here asserts on a duration.
+ * (not in the configuration) from its start and ends `active` once promoted to voter; a storage
+ * that fails under a write makes the node `down` (reason `failed`). Nothing here asserts on a duration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRaftStorage } from '../../src/io/storage/memory-storage.ts';
+import type { StorageWrite } from '../../src/io/storage/storage.ts';
 import { memoryTransport } from '../../src/io/transport/factory.ts';
 import { MemoryHub } from '../../src/io/transport/memory-transport.ts';
 import { encodeKvCommand } from '../../src/machines/kv.ts';
@@ -51,7 +53,9 @@ async function cluster(): Promise<{ hosts: NodeHost[]; events: Map<string, Healt
   const hub = new MemoryHub();
   const events = new Map<string, HealthEvent[]>();
   for (const [n, id] of ids.entries()) {
-    const host = await NodeHost.start(options(id, n), { storage: new MemoryRaftStorage(), transportFactory: memoryTransport(hub) });
+    const storage = new BreakableStorage();
+    failing.set(id, storage);
+    const host = await NodeHost.start(options(id, n), { storage, transportFactory: memoryTransport(hub) });
     const seen: HealthEvent[] = [];
     events.set(id, seen);
     host.health.on((e) => seen.push(e));
@@ -59,6 +63,15 @@ async function cluster(): Promise<{ hosts: NodeHost[]; events: Map<string, Healt
   }
   return { hosts: running, events, hub };
 }
+
+/** Memory storage whose writes fail once `broken` (a disk gone: the node must stop). */
+class BreakableStorage extends MemoryRaftStorage {
+  broken = false;
+  override write(w: StorageWrite): Promise<void> {
+    return this.broken ? Promise.reject(new NodeError('STORAGE', 'the test broke the storage')) : super.write(w);
+  }
+}
+const failing = new Map<string, BreakableStorage>();
 
 const write = (i: number): Uint8Array => encodeKvCommand({ op: 'write', key: `k${i}`, value: `v${i}` });
 
@@ -117,6 +130,19 @@ describe('node health', () => {
     expect(transitions[0]).toMatch(/^joining -> /);
     expect(transitions[transitions.length - 1]).toMatch(/ -> active$/);
     expect(joiner.status().voters).toContain('d');
+  });
+
+  it('a storage failure makes the node down (failed), told by a lifecycle event', async () => {
+    const { hosts, events } = await cluster();
+    const leader = await until('a leader', () => hosts.find((h) => h.status().role === 'leader'));
+    await until('every node active', () => hosts.every((h) => h.status().health?.lifecycle === 'active'));
+    const storage = failing.get(leader.id) as { broken: boolean };
+    storage.broken = true;
+    await expect(leader.propose(write(1))).rejects.toBeInstanceOf(NodeError);
+    // status() of a stopped driver answers STOPPED (as before health): the node's own health part still says why.
+    await until('the leader down', () => leader.health.status().lifecycle === 'down');
+    expect(leader.health.status().reason).toBe('failed');
+    expect(events.get(leader.id)?.some((e) => e.type === 'lifecycle' && e.state === 'down' && e.reason === 'failed')).toBe(true);
   });
 
   it.each<[string, unknown]>([
