@@ -121,6 +121,7 @@ export class Driver {
     const retryMs = Math.max(this.tickMs * resolveRaftConfig({ ...this.options.raft, prng: createPrng(0) }).electionTimeoutTicks, 50);
     this.proposals = new ProposalTracker(
       (bytes) => this.submit(bytes),
+      () => (node.role() === 'leader' ? node.term() : 0),
       this.clock,
       {
         timeoutMs: this.options.proposalTimeoutMs ?? 10_000,
@@ -366,11 +367,17 @@ export class Driver {
     this.pump();
   }
 
-  private submit(bytes: Uint8Array): void {
+  /** Propose `bytes`; answers the term in which this node appended them as leader, else 0. */
+  private submit(bytes: Uint8Array): number {
     const node = this.node;
-    if (node === null || this.stopped) return;
+    if (node === null || this.stopped) return 0;
     // Refusals (no leader yet, a transfer in progress) are retried by the tracker's timer.
-    this.guard(() => node.step({ local: 'propose', data: bytes }));
+    let appendedTerm = 0;
+    this.guard(() => {
+      const r = node.step({ local: 'propose', data: bytes });
+      if (r.ok && r.value.kind === 'appended') appendedTerm = r.value.term;
+    });
+    return appendedTerm;
   }
 
   private scheduleTick(): void {
