@@ -100,6 +100,8 @@ test('the demo: a 3-tab cluster shares a board, survives the leader tab closing,
   const leaderTab = tabs[ids.indexOf(leaderId)] as Page;
   const followers = tabs.filter((t) => t !== leaderTab);
   const [first, second] = followers as [Page, Page];
+  // Each tab shows its lifecycle (status().health): a voter that heard its leader and keeps up.
+  for (const t of tabs) await expect(t.getByTestId('lifecycle')).toHaveText(/^active \(/);
 
   // Items from two tabs (a follower and the leader), then edits from a third view.
   await addItem(first, 'buy milk');
