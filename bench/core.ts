@@ -9,7 +9,10 @@
  * entries (default 10,000) and compacts its in-memory log, so `peakLogEntries`, the most entries
  * any node held in memory at once, must stay near the threshold, not grow with the run.
  *
- * Proposals go in as the runtime's driver sends them, `step({ local: 'propose', data })`.
+ * Proposals go in through `step`: by default each round's new ones in one
+ * `{ local: 'propose-batch' }` (what a host holding a batch from its page sends: the core then
+ * allocates per batch, not per command, beyond the entries); `--proposals single` sends one
+ * `{ local: 'propose' }` per command, as the runtime's driver does today.
  *
  * Memory (bench/heap-meter.ts), over the measured loop: `heapAllocatedBytesPerCommand`, the bytes
  * the V8 heap allocated divided by the commands (rebuilt from GC records: what each collection
@@ -18,7 +21,7 @@
  * heap held at once (the process's heap: the three nodes run in it).
  *
  * Options: --commands N (default 1,000,000), --concurrency N (default 4096), --seed N,
- * --snapshot-every N (default 10,000).
+ * --snapshot-every N (default 10,000), --proposals batch|single (default batch).
  */
 import { createPrng } from '../src/core/prng.ts';
 import { RaftNode } from '../src/core/raft/raft-node.ts';
@@ -36,12 +39,19 @@ interface CoreBenchOptions {
   concurrency: number;
   seed: number;
   snapshotEvery: number;
+  proposals: 'batch' | 'single';
 }
 
 function parseOptions(args: readonly string[]): CoreBenchOptions {
-  const o: CoreBenchOptions = { commands: 1_000_000, concurrency: 4096, seed: 1, snapshotEvery: 10_000 };
+  const o: CoreBenchOptions = { commands: 1_000_000, concurrency: 4096, seed: 1, snapshotEvery: 10_000, proposals: 'batch' };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i];
+    if (flag === '--proposals') {
+      const mode = args[i + 1];
+      if (mode !== 'batch' && mode !== 'single') throw new Error('--proposals takes batch or single');
+      o.proposals = mode;
+      continue;
+    }
     const value = Number(args[i + 1]);
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${flag} needs a positive integer`);
     if (flag === '--commands') o.commands = value;
@@ -71,6 +81,36 @@ class CounterMachine {
   }
 }
 
+/**
+ * Memory "storage": what a durable log would hold, kept as the Readies' own arrays, one per
+ * write, as a log store writes a Ready's entries in one go (copying them entry by entry cost this
+ * benchmark more than the core's appends). A write that starts at or below the last stored index
+ * replaces the stored suffix from there (a follower's log overwritten by a new leader).
+ */
+class BatchLog {
+  private batches: (readonly Entry[])[] = [];
+
+  write(entries: readonly Entry[]): void {
+    const first = entries[0];
+    if (first === undefined) return;
+    while (this.batches.length > 0) {
+      const last = this.batches[this.batches.length - 1] as readonly Entry[];
+      const lastFirst = (last[0] as Entry).index;
+      if (first.index > (last[last.length - 1] as Entry).index) break;
+      this.batches.pop();
+      if (first.index > lastFirst) this.batches.push(last.slice(0, first.index - lastFirst));
+    }
+    this.batches.push(entries);
+  }
+
+  /** Drop the writes wholly at or below `index` (a write that straddles it stays whole). */
+  compact(index: number): void {
+    let n = 0;
+    while (n < this.batches.length && ((this.batches[n] as readonly Entry[]).at(-1) as Entry).index <= index) n++;
+    if (n > 0) this.batches = this.batches.slice(n);
+  }
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
@@ -83,14 +123,14 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
   const nodes = new Map<string, RaftNode>();
   const machines = new Map<string, CounterMachine>();
   // Memory "storage": the bench keeps what a durable log would hold, without copying.
-  const stored = new Map<string, Entry[]>();
+  const stored = new Map<string, BatchLog>();
   for (const id of ids) {
     nodes.set(
       id,
       new RaftNode({ id, voters: ids, prng, maxUncommittedEntries: 1 << 20, maxInflightAppends: 256, snapshotEveryEntries: o.snapshotEvery }),
     );
     machines.set(id, new CounterMachine());
-    stored.set(id, []);
+    stored.set(id, new BatchLog());
   }
   let inbox: Message[] = [];
   const proposedAt = new Float64Array(o.commands + 16);
@@ -102,10 +142,10 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
   const processReady = (id: string, node: RaftNode): void => {
     if (!node.hasReady()) return;
     const rd = node.ready();
-    const log = stored.get(id) as Entry[];
+    const log = stored.get(id) as BatchLog;
+    log.write(rd.entries);
     // Indexed loops: a for-of here was not always optimized and then allocated an iterator
     // result per entry, which this benchmark counted as the core's (about 120 bytes a command).
-    for (let i = 0; i < rd.entries.length; i++) log.push(rd.entries[i] as Entry);
     for (let i = 0; i < rd.messages.length; i++) inbox.push(rd.messages[i] as Message);
     const machine = machines.get(id) as CounterMachine;
     const now = id === leaderId ? performance.now() : 0;
@@ -123,13 +163,7 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
     if (node.shouldSnapshot()) {
       // Snapshot the state machine, then storage drops what the snapshot covers.
       const { compactTo } = node.compact(node.status().applied, machine.snapshot());
-      const first = log.length === 0 ? 0 : (log[0] as Entry).index;
-      // In place: splice would allocate an array of everything it removes.
-      if (compactTo >= first) {
-        const dropped = compactTo - first + 1;
-        log.copyWithin(0, dropped);
-        log.length -= dropped;
-      }
+      log.compact(compactTo);
     }
   };
   const round = (): void => {
@@ -156,6 +190,7 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
   let proposed = 0;
   const timeline: ThroughputPoint[] = [];
   const stopHeap = startHeapSpan();
+  const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   let markMs = start;
   let markCount = 0;
@@ -167,7 +202,15 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
       markMs = now;
       markCount = leaderMachine.count;
     }
-    for (let i = outstanding; i < o.concurrency && proposed < o.commands; i++) {
+    const n = Math.min(o.concurrency - outstanding, o.commands - proposed);
+    if (n > 0 && o.proposals === 'batch') {
+      const batch: Uint8Array[] = new Array<Uint8Array>(n).fill(payload);
+      const res = leader.step({ local: 'propose-batch', data: batch });
+      if (!res.ok || res.value.kind !== 'appended-batch' || res.value.count !== n) throw new Error('leader refused a proposal');
+      proposedAt.fill(now, res.value.firstIndex, res.value.firstIndex + n);
+      proposed += n;
+    }
+    for (let i = 0; i < n && o.proposals === 'single'; i++) {
       const res = leader.step({ local: 'propose', data: payload });
       if (!res.ok || res.value.kind !== 'appended') throw new Error('leader refused a proposal');
       proposedAt[res.value.index] = now;
@@ -176,6 +219,7 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
     round();
   }
   const elapsedMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuAtStart);
   const heap = stopHeap();
   for (let i = 0; i < 5; i++) round();
   const counts = ids.map((id) => (machines.get(id) as CounterMachine).count);
@@ -185,12 +229,19 @@ export function runCoreBench(args: readonly string[]): BenchSamples {
   const result = {
     bench: 'core',
     nodes: ids.length,
+    proposals: o.proposals,
     commandsPerSec: Math.round(o.commands / (elapsedMs / 1000)),
+    // Per second of this process's CPU (user + system, every thread: GC helpers too). On a
+    // machine others load, wall time counts the time we waited for a core; this does not.
+    commandsPerCpuSec: Math.round(o.commands / ((cpu.user + cpu.system) / 1e6)),
     p50Us: Math.round(percentile(sorted, 0.5)),
     p99Us: Math.round(percentile(sorted, 0.99)),
     peakLogEntries,
     heapAllocatedBytesPerCommand: Math.round(heap.allocatedBytes / o.commands),
     heapUsedBytesMax: heap.peakUsedBytes,
+    // What the process held before the loop (its modules: run.ts loads every benchmark's), so
+    // that the peak reads against it.
+    heapUsedBytesAtStart: heap.usedAtStartBytes,
     gcMs: Math.round(heap.gcMs),
   };
   console.log(

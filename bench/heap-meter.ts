@@ -21,6 +21,8 @@ export interface HeapSpan {
   readonly allocatedBytes: number;
   /** The most the V8 heap held in use at once during the span (bytes). */
   readonly peakUsedBytes: number;
+  /** What it held at the start, after a full collection (bytes). */
+  readonly usedAtStartBytes: number;
   /** Collections during the span, and the time they took (ms, as V8 reports it). */
   readonly gcCount: number;
   readonly gcMs: number;
@@ -57,6 +59,6 @@ export function startHeapSpan(): () => HeapSpan {
       if (before > peak) peak = before;
       gcMs += r.cost / 1000;
     }
-    return { allocatedBytes: usedAtEnd - usedAtStart + freed, peakUsedBytes: peak, gcCount: records.length, gcMs };
+    return { allocatedBytes: usedAtEnd - usedAtStart + freed, peakUsedBytes: peak, usedAtStartBytes: usedAtStart, gcCount: records.length, gcMs };
   };
 }

@@ -14,6 +14,11 @@ export type ReadMode = 'linearizable' | 'lease';
 export type RaftLocalInput =
   /** Propose a command (on a follower it is forwarded to the leader). */
   | { readonly local: 'propose'; readonly data: Uint8Array }
+  /**
+   * Propose commands in order, in one step: what a host that holds many at once (a batch from
+   * its page) sends, so that the core allocates per batch, not per command, beyond the entries.
+   */
+  | { readonly local: 'propose-batch'; readonly data: readonly Uint8Array[] }
   /** Ask for a read index (the answer is a `ReadState` in a later Ready, or a dropped read). */
   | { readonly local: 'read'; readonly requestId: number; readonly mode: ReadMode }
   /** Campaign now, as if the election timeout had expired (tests, a failure oracle). */
@@ -39,6 +44,12 @@ export type RaftInput = Message | RaftLocalInput;
 export type RaftStepAccepted =
   /** A peer's message was stepped (what the engine ignored in it is counted, never refused). */
   | { readonly kind: 'stepped' }
+  /**
+   * A batch: its first `count` commands appended at `firstIndex`, `firstIndex + 1`... in `term`
+   * on this leader; the command after them was refused for `refused` (null when all were
+   * appended), and neither it nor any later one of the batch was appended.
+   */
+  | { readonly kind: 'appended-batch'; readonly firstIndex: number; readonly count: number; readonly term: number; readonly refused: ProposalDroppedError | null }
   /** Appended at (index, term) on this leader: committed when an applied entry there has that term. */
   | { readonly kind: 'appended'; readonly index: number; readonly term: number }
   /** Forwarded to the leader; the outcome is seen only by watching what gets applied. */

@@ -174,7 +174,9 @@ export class RaftLog {
 
   /** The index of the first entry that is new or differs in term from ours, or 0. */
   private findConflict(entries: readonly Entry[]): number {
-    for (const e of entries) {
+    // Indexed, not for-of: this runs per entry on every follower (see `ready` in raft-node.ts).
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
       if (!this.matchTerm(e.index, e.term)) return e.index;
     }
     return 0;

@@ -19,6 +19,8 @@ export function stepLocal(r: Raft, input: RaftLocalInput): Result<RaftStepAccept
   switch (input.local) {
     case 'propose':
       return proposeLocal(r, input.data);
+    case 'propose-batch':
+      return proposeBatchLocal(r, input.data);
     case 'read':
       return readLocal(r, input.requestId, input.mode);
     case 'campaign':
@@ -51,6 +53,34 @@ function proposeLocal(r: Raft, data: Uint8Array): Result<RaftStepAccepted, RaftS
   if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
     if (data.byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
     forwardProposal(r, r.leader, data);
+    return ok({ kind: 'forwarded', to: r.leader });
+  }
+  return err(new NotLeaderError(r.leader));
+}
+
+/**
+ * Commands in order, as `proposeLocal` takes one each, but one answer for all: on the leader they
+ * are appended until one is refused (the rest are not, so that what is appended keeps the
+ * batch's order); a follower forwards them all, or none when one is too large to. An empty
+ * batch is our caller's bug.
+ */
+function proposeBatchLocal(r: Raft, data: readonly Uint8Array[]): Result<RaftStepAccepted, RaftStepRefused> {
+  assert(data.length > 0, 'an empty batch of proposals');
+  if (r.role === 'leader') {
+    const firstIndex = r.log.lastIndex() + 1;
+    for (let i = 0; i < data.length; i++) {
+      const appended = proposeAsLeader(r, data[i] as Uint8Array);
+      if (!(appended instanceof ProposalDroppedError)) continue;
+      if (i === 0) return err(appended);
+      return ok({ kind: 'appended-batch', firstIndex, count: i, term: r.term, refused: appended });
+    }
+    return ok({ kind: 'appended-batch', firstIndex, count: data.length, term: r.term, refused: null });
+  }
+  if (r.role === 'follower' && r.leader !== null && r.cfg.forwardProposals) {
+    for (let i = 0; i < data.length; i++) {
+      if ((data[i] as Uint8Array).byteLength > r.cfg.maxCommandBytes) return err(new ProposalDroppedError('too-large'));
+    }
+    for (let i = 0; i < data.length; i++) forwardProposal(r, r.leader, data[i] as Uint8Array);
     return ok({ kind: 'forwarded', to: r.leader });
   }
   return err(new NotLeaderError(r.leader));
