@@ -41,6 +41,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { build, preview, type PreviewServer } from 'vite';
 import type { GossipTuning } from '../src/runtime/worker-protocol.ts';
 import { freePort, pageCall, percentile, round1, sleep, stopChild, until, waitForUrl } from './browser-util.ts';
+import type { BenchSamples, LatencySample } from './bench-samples.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface Options {
@@ -170,8 +171,13 @@ async function measure(
   return { sent, both, each };
 }
 
+/** This run's latencies for the chart (docs/bench/crdt-browser.svg), one series per measure. */
+const chartLatency: LatencySample[] = [];
+
 function report(label: string, l: Latencies, count: number): { p50: number | null; p99: number | null } {
   const got = l.both.filter((x): x is number => x !== null);
+  // The label up to its first comma names the system: ours and Yjs's side by side.
+  for (const ms of got) chartLatency.push({ series: label.split(',')[0] as string, ms });
   const p50 = percentile(got, 0.5);
   const p99 = percentile(got, 0.99);
   const perReceiver = l.each.map((e) => ms(percentile(e.filter((x): x is number => x !== null), 0.5))).join(', ');
@@ -315,7 +321,7 @@ async function runYjs(pages: readonly Page[], o: Options, out: Out, signalingUrl
   }
 }
 
-export async function runCrdtBrowserBench(args: readonly string[]): Promise<void> {
+export async function runCrdtBrowserBench(args: readonly string[]): Promise<BenchSamples> {
   const o = parseOptions(args);
   const out: Out = { p50Ms: null, p99Ms: null, yjsP50Ms: null, yjsP99Ms: null, raftP50Ms: null };
   let server: PreviewServer | null = null;
@@ -359,4 +365,9 @@ export async function runCrdtBrowserBench(args: readonly string[]): Promise<void
   }
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(JSON.stringify({ bench: 'crdt-browser', ...out }));
+  return {
+    title: `crdt-browser: 3 contexts over WebRTC, ${o.updates} updates ${o.gapMs} ms apart from one`,
+    latency: chartLatency,
+    latencyLabel: 'update until visible in both other contexts',
+  };
 }
