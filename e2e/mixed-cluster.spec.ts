@@ -120,10 +120,21 @@ test('2 browsers and a Node node over WebRTC: elect, commit, survive SIGKILL of 
         const s = await n.status();
         if (s.role === 'leader') return true;
         const leaderPage = s.leader === null ? undefined : pageOf(s.leader);
-        if (leaderPage !== undefined) await invoke(leaderPage, 'transferLeadership', nodeId).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 500));
+        if (leaderPage === undefined) return undefined;
+        // One request, then time for it to work (a transfer runs for up to an election timeout).
+        const asked = await invoke(leaderPage, 'transferLeadership', nodeId).then(
+          () => 'asked',
+          (x: unknown) => String(x),
+        );
+        phase(`transfer to ${nodeId} from ${s.leader} (term ${s.term}): ${asked}`);
+        const askedAt = Date.now();
+        while (Date.now() - askedAt < 8_000) {
+          if ((await n.status()).role === 'leader') return true;
+          await new Promise((r) => setTimeout(r, 200));
+        }
         return undefined;
       });
+      phase(`${nodeId} leads`);
       for (let i = underNode.length; i < 10; i++) {
         const ok = await n.propose({ op: 'write', key: `node-led-${i}`, value: `v${i}` }).then(
           () => true,
