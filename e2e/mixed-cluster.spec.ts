@@ -149,6 +149,7 @@ test('2 browsers and a Node node over WebRTC: elect, commit, survive SIGKILL of 
     }
 
     phase('the Node node leads, 10 writes committed under it');
+    if (process.env.PEERQUORUM_E2E_VERBOSE === '1') console.log(`mixed-cluster: ${nodeId} stderr:\n${n.stderrTail}\nmetrics: ${JSON.stringify(await n.metrics())}`);
     // SIGKILL while it leads.
     await n.kill();
     node = undefined;
@@ -179,6 +180,8 @@ test('2 browsers and a Node node over WebRTC: elect, commit, survive SIGKILL of 
     await invoke(secondPage, 'propose', { op: 'write', key: 'last', value: 'x' });
     await until('the last write on the Node node', async () => ((await restarted.read('last', 'local')) === 'x' ? true : undefined));
     phase('a new write reached the Node node');
+    // PEERQUORUM_E2E_VERBOSE=1: the restarted Node node's log of link, role and signaling events.
+    if (process.env.PEERQUORUM_E2E_VERBOSE === '1') console.log(`mixed-cluster: ${nodeId} stderr:\n${restarted.stderrTail}\nmetrics: ${JSON.stringify(await restarted.metrics())}`);
   } catch (e) {
     // What each node saw, to tell a slow link from a lost one when this fails.
     for (const [i, c] of contexts.entries()) {
