@@ -18,7 +18,11 @@
  *
  * Built in here: `memoryTransport(hub)` (tests, Node; also a trivial listener),
  * `broadcastChannelTransport()` (tabs of one origin) and `dataChannelTransport()` (WebRTC data
- * channels handed over by the page; its module is loaded only when a node uses it).
+ * channels handed over by the page; its module is loaded only when a node uses it). For Node
+ * nodes, beside them: `webSocketTransportFactory` (websocket-factory.ts) and
+ * `nodeWebRtcTransport` (node-webrtc-transport.ts: WebRTC through the browsers' PeerServer, with
+ * werift), the latter also as a transport module for a spec (node-webrtc-module.ts). They are
+ * not imported here, so that a browser bundle never pulls `ws` or werift in.
  */
 import type { NodeId } from '../../core/raft/types.ts';
 import { BroadcastChannelTransport, type BroadcastChannelTransportOptions } from './broadcast-channel-transport.ts';
