@@ -8,6 +8,7 @@
  * and its links are WebSockets it listens on and dials.
  */
 import { pathToFileURL } from 'node:url';
+import type { HealthOptions } from '../runtime/node-health.ts';
 import { resolve } from 'node:path';
 import type { NodeId } from '../core/raft/types.ts';
 import { NodeError } from '../runtime/errors.ts';
@@ -63,6 +64,8 @@ export interface NodeCreateOptions<M extends 'kv' | 'services' | NodeCustomMachi
   /** How long `propose` and `read` may take before TIMEOUT; default 10 s. */
   readonly proposalTimeoutMs?: number;
   readonly bftClients?: number;
+  /** Lifecycle, metrics and alert rules (`status().health`, `lifecycle`/`alert`/`alert-cleared` events; src/runtime/node-health.ts). */
+  readonly health?: HealthOptions;
   readonly seed?: number;
   /** Default true: see `peers`. */
   readonly join?: boolean;
@@ -144,5 +147,6 @@ export function workerStartOptions(o: NodeCreateOptions): WorkerStartOptions {
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.secret === undefined ? {} : { secret: o.secret }),
     ...(o.bftClients === undefined ? {} : { bftClients: o.bftClients }),
+    ...(o.health === undefined ? {} : { health: o.health }),
   };
 }
