@@ -1,11 +1,12 @@
 /**
  * What this proves: two followers that pre-campaign at the same moment (their pre-votes cross)
  * do not split the vote. The leader is down, so the two survivors need each other; before the
- * rule in election.ts (`refusesRivalPreVote`) each granted the other's pre-vote, both became
+ * rule in election.ts (`stepsBackFor`) each granted the other's pre-vote, both became
  * candidates of the same term, voted for themselves, and no one led until another election
  * timeout. Now the rival ranked lower (by log, then id) grants and steps back, the other wins at
  * once, in the very next term. Both pre-candidates' Readies are taken before any message is
- * delivered, so the pre-votes really cross.
+ * delivered, so the pre-votes really cross. And a rival's pre-vote dropped by a node still in
+ * its lease does not leave both waiting: the one that campaigns later still gets a grant.
  */
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/core/raft/messages.ts';
@@ -53,6 +54,23 @@ describe('rival pre-candidates', () => {
     c.down.delete('2');
     c.down.add('1');
     crossCampaigns(c, c.node('2'), c.node('3'));
+    expect(c.node('3').status()).toMatchObject({ role: 'leader', term: term + 1 });
+    expect(c.node('2').status()).toMatchObject({ role: 'follower', leader: '3', term: term + 1 });
+  });
+
+  it('a pre-vote dropped by a rival still in its lease leaves neither stuck: the lower rival wins', () => {
+    const c = new Cluster(['1', '2', '3']);
+    const term = c.elect('1').status().term;
+    c.down.add('1');
+    // 2 (ranked higher) pre-campaigns first; 3 still holds its lease on 1 and drops the pre-vote.
+    c.node('2').step({ local: 'forget-leader', leader: '1' });
+    c.node('2').campaign();
+    c.stabilize();
+    expect(c.node('2').status().role).toBe('pre-candidate');
+    // Then 3 pre-campaigns: 2, a pre-candidate itself, grants it and 3 goes on to lead.
+    c.node('3').step({ local: 'forget-leader', leader: '1' });
+    c.node('3').campaign();
+    c.stabilize();
     expect(c.node('3').status()).toMatchObject({ role: 'leader', term: term + 1 });
     expect(c.node('2').status()).toMatchObject({ role: 'follower', leader: '3', term: term + 1 });
   });

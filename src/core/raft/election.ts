@@ -70,24 +70,19 @@ export function poll(r: Raft, from: NodeId, granted: boolean): 'won' | 'lost' | 
 }
 
 /**
- * Whether this pre-candidate must refuse the pre-vote `m` of a rival pre-campaigning for the
- * same term, rather than grant it. Why: two followers that time out within a round trip of each
- * other both pre-campaign; each granted the other's pre-vote, both became candidates and voted
- * for themselves, and with the third voter down (a crashed leader) neither could win: the split
- * cost another randomized election timeout, 150 to 300 ms by default (Raft paper §5.2 leaves
- * splits to the randomization; bench/browser.ts crash failover showed them as its slow tail).
- * A pre-vote changes no term and no vote (§9.6), so who grants one is a matter of liveness,
- * never of safety. Rivals are ranked by log (the more up-to-date first, §5.4.1), then by id
- * (the lower first): a pre-candidate does not grant the pre-vote of a rival ranked below it
- * (it sends the rival its own pre-vote again instead, raft-node.ts), and grants one ranked above
- * it and steps back (`stepsBackFor`), so of two rivals exactly one goes on. Not granting costs
- * the lower rival nothing it could have had: it could only have split the vote.
+ * Whether this pre-candidate, granting the pre-vote `m` of a rival pre-campaigning for the same
+ * term, must step back to follower. Why: two followers that time out within a round trip of
+ * each other both pre-campaign; each granted the other's pre-vote, both became candidates and
+ * voted for themselves, and with the third voter down (a crashed leader) neither could win: the
+ * split cost another randomized election timeout, 150 to 300 ms by default (Raft paper §5.2
+ * leaves splits to the randomization; seen in the crash trials of bench/browser.ts, up to two
+ * splits in a row). Rivals are ranked by log (the more up-to-date first, §5.4.1), then by id
+ * (the lower first). Both still grant each other (a pre-vote dropped by a voter in its lease
+ * must not leave both stuck), but the lower one stops campaigning as it grants: the higher one's
+ * pre-vote reached it before its grant can (links deliver in order), so the grant it gets back
+ * finds a follower and is ignored, and only the higher one becomes candidate. A pre-vote changes
+ * no term and no vote (§9.6), so this is a matter of liveness, never of safety.
  */
-export function refusesRivalPreVote(r: Raft, m: VoteMessage): boolean {
-  return isRivalPreVote(r, m) && !outranks(r, m);
-}
-
-/** This pre-candidate grants the pre-vote of a rival ranked above it: it stops its own campaign. */
 export function stepsBackFor(r: Raft, m: VoteMessage): boolean {
   return isRivalPreVote(r, m) && outranks(r, m);
 }

@@ -19,7 +19,7 @@ import { acceptsForwarded, believesHigherTerm } from './membership-guard.ts';
 import { Raft } from './raft.ts';
 import type { RaftCounters } from './counters.ts';
 import { compactLog, shouldSnapshot } from './snapshot-policy.ts';
-import { refusesRivalPreVote, stepsBackFor } from './election.ts';
+import { stepsBackFor } from './election.ts';
 import type { ConfChange } from './conf-change.ts';
 import {
   emptyHardState,
@@ -180,15 +180,6 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
       (r.vote === null && r.leader === null) ||
       // A pre-vote for a later term may be granted whatever we voted in ours.
       (m.type === 'pre-vote' && m.term > r.term);
-    if (refusesRivalPreVote(r, m)) {
-      // Not granted, and not refused either (a refusal would have to name our term, which may
-      // still be 0): we ask the rival for its pre-vote again instead. Our first request may have
-      // reached it while it still held its lease and been dropped; a pre-candidate now, it
-      // grants and steps back (election.ts), else both waited out another election timeout.
-      r.counters.messagesIgnored++;
-      r.send({ type: 'pre-vote', from: r.id, to: m.from, term: r.term + 1, lastIndex: r.log.lastIndex(), lastTerm: r.log.lastTerm(), transfer: false });
-      return;
-    }
     if (canVote && r.log.isUpToDate(m.lastIndex, m.lastTerm)) {
       // Answer in the request's term: for a pre-vote that is the pre-candidate's future term.
       r.send({ type: responseType, from: r.id, to: m.from, term: m.term, reject: false });
@@ -196,7 +187,7 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
         r.electionElapsed = 0;
         r.vote = m.from;
       }
-      // A pre-candidate that helps a rival ranked above it stops campaigning (election.ts).
+      // A pre-candidate that grants a rival ranked above it stops campaigning (election.ts).
       if (stepsBackFor(r, m)) r.becomeFollower(r.term, null);
     } else {
       r.send({ type: responseType, from: r.id, to: m.from, term: r.term, reject: true });
