@@ -53,7 +53,7 @@
  * BENCH_DEBUG=1 prints each node's driver metrics and each failover trial's timeline (with the
  * survivors' leader-watch counters when gossip runs);
  * BENCH_PROFILE=throughput|latency profiles the leader's and a follower's workers during that measure
- * (bench/cpu-profile.ts).
+ * (throughput: the leader's page too; bench/cpu-profile.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,7 @@ import { percentile, round1, stopChild, waitForUrl } from './browser-util.ts';
 import { failoverTrial, steadyTicks } from './browser-failover.ts';
 import type { BenchSamples, FailoverTrial, LatencySample, ThroughputPoint } from './bench-samples.ts';
 import { watchWorkerHeap } from './worker-heap.ts';
-import { profileWorkers } from './cpu-profile.ts';
+import { profilePage, profileWorkers } from './cpu-profile.ts';
 
 interface BrowserBenchOptions {
   commands: number;
@@ -206,6 +206,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
     if (o.only.has('throughput')) try {
       const stopProfile = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(leader), 'throughput-leader') : null;
       const stopProfile2 = process.env.BENCH_PROFILE === 'throughput' ? await profileWorkers(c.page(c.alive.find((i) => i !== leader) as number), 'throughput-follower') : null;
+      const stopProfile3 = process.env.BENCH_PROFILE === 'throughput' ? await profilePage(c.page(leader), 'throughput-leader') : null;
       const follower = c.alive.find((i) => i !== leader) as number;
       const stopHeaps = await Promise.all([watchWorkerHeap(c.page(leader)), watchWorkerHeap(c.page(follower))]);
       const stopApplied = watchApplied(c, leader, seriesName(v, 'peerquorum, 3 contexts over WebRTC'));
@@ -224,6 +225,7 @@ async function measureWebrtc(browser: Browser, o: BrowserBenchOptions, out: Reco
       out[`commandsPerSec${v.suffix}`] = Math.round(cps);
       await stopProfile?.();
       await stopProfile2?.();
+      await stopProfile3?.();
       if (process.env.BENCH_DEBUG) {
         for (const i of c.alive) console.log(`  node ${i}${i === leader ? ' (leader)' : ''}: ${JSON.stringify((await c.metrics(i)).driver)}`);
       }

@@ -43,6 +43,19 @@ function report(label: string, profile: Profile): void {
   }
 }
 
+/** Profile the page's main thread (the comlink client, the harness); call the answer to stop and report. */
+export async function profilePage(page: Page, label: string): Promise<() => Promise<void>> {
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
+  await cdp.send('Profiler.start');
+  return async () => {
+    const r = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
+    report(`${label}-page`, r.profile);
+    await cdp.detach();
+  };
+}
+
 /** Profile the page's dedicated worker(s); call the answer to stop and report. */
 export async function profileWorkers(page: Page, label: string): Promise<() => Promise<void>> {
   const cdp: CDPSession = await page.context().newCDPSession(page);

@@ -268,6 +268,10 @@ async function runPeerquorum(pages: readonly Page[], o: Options, out: Out, secre
     const after = await Promise.all(pages.map((p) => call<D>(p, 'raftMetrics')));
     const r = report(`peerquorum Raft KV, ${o.updates} writes ${o.gapMs} ms apart from the leader ${leaderId}`, l, o.updates);
     out.raftP50Ms = round1(r.p50);
+    // Where the time goes: the leader's own answer (committed and applied there) beside visible in both.
+    const acked = await call<number[]>(pages[leader] as Page, 'ackedRaft', 'm');
+    const ack = acked.flatMap((t, i) => (typeof t === 'number' ? [t - (l.sent[i] as number)] : []));
+    console.log(`  the leader's own propose answered: p50 ${ms(percentile(ack, 0.5))}, p99 ${ms(percentile(ack, 0.99))}`);
     const writes = ids.map((id, i) => {
       const n = (after[i]?.storageWrites ?? 0) - (before[i]?.storageWrites ?? 0);
       const t = (after[i]?.storageWriteMs ?? 0) - (before[i]?.storageWriteMs ?? 0);

@@ -27,6 +27,8 @@ const crdtSeen = new Map<string, number>();
 /** Per Raft run (`seq-<run>`): when each i became visible here. */
 const raftSeen = new Map<string, number[]>();
 let raftRun: string | null = null;
+/** Per Raft run: when the writer's own propose of each i resolved here (committed and applied on the leader). */
+const raftAcked = new Map<string, number[]>();
 let reading = false;
 let readAgain = false;
 
@@ -127,7 +129,17 @@ const bench = {
       return Promise.resolve();
     }),
   /** Proposes `seq-<run>` = i for i in [0, count), `gapMs` apart; answers the send times. */
-  writeRaft: (run: string, count: number, gapMs: number) => answer(() => paced(count, gapMs, (i) => running().node.propose({ op: 'write', key: `seq-${run}`, value: String(i) }))),
+  writeRaft: (run: string, count: number, gapMs: number) =>
+    answer(() => {
+      const acked: number[] = [];
+      raftAcked.set(run, acked);
+      return paced(count, gapMs, async (i) => {
+        await running().node.propose({ op: 'write', key: `seq-${run}`, value: String(i) });
+        acked[i] = now();
+      });
+    }),
+  /** When the writer's proposes of run `run` resolved (ms since the epoch). */
+  ackedRaft: (run: string) => answer(() => Promise.resolve(raftAcked.get(run) ?? [])),
   seenRaft: (run: string, count: number) =>
     answer(async () => {
       await readSeq();
