@@ -97,6 +97,11 @@ export class BftExecution {
     return [...this.clients].map(([c, r]) => [c, r.timestamp]);
   }
 
+  /** Each client's last reply, in service order: what the engine's reply cache boots with (ready.ts `BftBoot.stableReplies`). */
+  replies(): ExecutionResult[] {
+    return [...this.clients].map(([client, r]) => ({ client, timestamp: r.timestamp, outcome: r.outcome, result: r.result }));
+  }
+
   /** The checkpointed state: version, the machine's snapshot, the client table in service order. */
   snapshot(): Uint8Array {
     const w = new ByteWriter(256);

@@ -125,7 +125,9 @@ export class BftHost {
   private boot(): void {
     this.generation++;
     const gen = this.generation;
-    this.engineValue = new BftReplica(this.o.config, this.durable.boot());
+    // The machine holds the checkpoint's state and reply cache (constructor); the engine
+    // re-executes the committed batches above it through this host (ready.ts `CommittedBatch`).
+    this.engineValue = new BftReplica(this.o.config, { ...this.durable.boot(), stableReplies: this.execution.replies() });
     this.latestStable = this.durable.stable;
     this.loop = new ReadyLoop<BftReady, BftMessage, ExecutedBatch>(this.engineValue, {
       onReady: () => {
@@ -326,7 +328,7 @@ export class BftHost {
     this.metrics.stateTransfers++;
     const view = Math.max(this.durable.view, this.engineValue.status().view);
     const w: BftWrite = {
-      persist: { view, prePrepared: [], prepared: [], stableCheckpoint: cert, stableClients: clients, discardBelowSeq: cert.seq },
+      persist: { view, prePrepared: [], prepared: [], committed: [], stableCheckpoint: cert, stableClients: clients, discardBelowSeq: cert.seq },
       checkpointState: state,
     };
     this.o.writes.write(

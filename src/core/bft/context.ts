@@ -9,7 +9,7 @@ import { primaryOf } from './config.ts';
 import { createBftCounters, type BftCounters } from './counters.ts';
 import type { BftEvent } from './events.ts';
 import type { BftMessage } from './messages.ts';
-import type { ExecutedBatch, ReadRequest, VoteQuestion } from './ready.ts';
+import type { CommittedBatch, ExecutedBatch, ReadRequest, VoteQuestion } from './ready.ts';
 import type { CheckpointCertificate, PreparedCertificate, ReplicaId } from './types.ts';
 
 type Unaddressed<M> = M extends BftMessage ? Omit<M, 'from' | 'to'> : never;
@@ -33,6 +33,7 @@ export class BftContext {
   viewPersisted = 0;
   prePrepared: { view: number; seq: number; digest: string }[] = [];
   prepared: PreparedCertificate[] = [];
+  committed: CommittedBatch[] = [];
   stableToPersist: CheckpointCertificate | null = null;
   stableClients: readonly (readonly [string, number])[] | null = null;
   discardBelowSeq: number | null = null;
@@ -92,6 +93,6 @@ export class BftContext {
 
   /** Whether anything must be written before `after` may leave. */
   mustPersist(): boolean {
-    return this.view !== this.viewPersisted || this.prePrepared.length > 0 || this.prepared.length > 0 || this.stableToPersist !== null || this.discardBelowSeq !== null;
+    return this.view !== this.viewPersisted || this.prePrepared.length > 0 || this.prepared.length > 0 || this.committed.length > 0 || this.stableToPersist !== null || this.discardBelowSeq !== null;
   }
 }

@@ -83,6 +83,8 @@ export interface BftCounters {
   /** Batches ordered (as primary), executed, and requests executed. */
   batchesProposed: number;
   batchesExecuted: number;
+  /** Batches re-executed at boot from the committed log (ready.ts `CommittedBatch`). */
+  batchesReplayed: number;
   requestsExecuted: number;
 }
 
@@ -123,6 +125,7 @@ export function createBftCounters(): BftCounters {
     viewsEntered: 0,
     batchesProposed: 0,
     batchesExecuted: 0,
+    batchesReplayed: 0,
     requestsExecuted: 0,
   };
 }

@@ -365,6 +365,8 @@ export function maybeExecute(s: ReplicaState, hooks: NormalCaseHooks): void {
     for (const [d, p] of s.pending) if (clients.has(p.request.client) && p.request.timestamp <= s.clients.lastTimestamp(p.request.client)) s.pending.delete(d);
     const batch: ExecutedBatch = { seq, view: slot.pp.header.view, requests, checkpoint: seq % ctx.cfg.checkpointIntervalSeqs === 0 };
     ctx.executed.push(batch);
+    // Durable in this Ready, before any reply to it can leave (ready.ts `CommittedBatch`).
+    ctx.committed.push({ header: slot.pp.header, requests: slot.pp.requests });
     if (batch.checkpoint) s.clientSnapshots.set(seq, s.clients.timestamps());
     s.executing.set(seq, batch);
     s.lastHandedOut = seq;

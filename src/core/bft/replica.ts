@@ -34,8 +34,8 @@ import { resolveBftConfig, type BftConfig, type ResolvedBftConfig } from './conf
 import { BftContext } from './context.ts';
 import type { BftCounters } from './counters.ts';
 import { BftRefusedError, isBftLocalInput, type BftInput, type BftLocalInput, type BftStepAccepted } from './local-input.ts';
-import { handleCommit, handleExecuted, handlePrePrepare, handlePrepare, handleReadResult, handleRequest, maybePropose, type NormalCaseHooks } from './normal-case.ts';
-import { emptyBftBoot, type BftBoot, type BftReady } from './ready.ts';
+import { handleCommit, handleExecuted, handlePrePrepare, handlePrepare, handleReadResult, handleRequest, maybeExecute, maybePropose, type NormalCaseHooks } from './normal-case.ts';
+import { emptyBftBoot, type BftBoot, type BftReady, type CommittedBatch } from './ready.ts';
 import { acceptedKey, ReplicaState } from './replica-state.ts';
 import type { ReplicaId } from './types.ts';
 import type { ReplicaMessage } from './messages.ts';
@@ -90,7 +90,8 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
    * Start from what was persisted: the view (entered anew: a replica that restarts mid-view waits
    * for that view's traffic or moves on by its timers), the pre-prepares it accepted (never a
    * second digest for one), its prepared certificates and stable checkpoint (the host restored
-   * the machine to that checkpoint; execution resumes after it).
+   * the machine to that checkpoint, with its reply cache), then the batches it committed above
+   * that checkpoint, re-executed in order (`replayCommitted`).
    */
   private boot(b: BftBoot): void {
     const { ctx, s } = this;
@@ -102,10 +103,39 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     for (const p of b.prePrepared) if (p.seq > s.low) s.accepted.set(acceptedKey(p.view, p.seq), p.digest);
     for (const c of b.prepared) if (c.prePrepare.seq > s.low) s.preparedCerts.set(c.prePrepare.seq, c);
     for (const [client, timestamp] of b.stableClients ?? []) s.clients.executing(client, timestamp);
+    for (const r of b.stableReplies ?? []) s.clients.replied(r.client, r.timestamp, { view: b.view, outcome: r.outcome, result: r.result });
     // View 0 needs no new-view; any later view was entered through one before the restart.
     s.newViewDone = true;
     // A restarted primary never assigns again a seq it assigned before (that would be equivocation).
     for (const p of b.prePrepared) if (p.view === b.view && p.seq >= s.nextSeq) s.nextSeq = p.seq + 1;
+    this.replayCommitted(b.committed ?? []);
+  }
+
+  /**
+   * Re-execute what this replica committed above its stable checkpoint before the restart (ready.ts
+   * `CommittedBatch`; PBFT keeps the log from the last stable checkpoint in stable storage so a
+   * recovering replica can, TOCS §4.3 and the thesis §5.3). Each becomes a committed slot again and
+   * goes out through `maybeExecute`, the path of every execution: the exactly-once filter runs on
+   * the table rebuilt from the checkpoint, so each batch applies what it applied the first time,
+   * and the host's `executed` answers rebuild the reply cache and resend the replies (a client
+   * still waiting gets them; one that is not ignores them). Only a run without gaps from the
+   * checkpoint is replayed (the records are written in that order); nothing is written again.
+   */
+  private replayCommitted(committed: readonly CommittedBatch[]): void {
+    const { ctx, s } = this;
+    const bySeq = new Map<number, CommittedBatch>();
+    for (const c of committed) if (s.inWindow(c.header.seq)) bySeq.set(c.header.seq, c);
+    for (let seq = s.low + 1; bySeq.has(seq); seq++) {
+      const c = bySeq.get(seq) as CommittedBatch;
+      const slot = s.slot(seq);
+      slot.pp = { header: c.header, requests: c.requests };
+      slot.prepared = slot.sentCommit = slot.committed = true;
+      ctx.counters.batchesReplayed++;
+    }
+    maybeExecute(s, this.hooks);
+    ctx.committed = [];
+    // A primary must not assign a seq below what it re-executed (it would not fit after them).
+    if (s.nextSeq <= s.lastHandedOut) s.nextSeq = s.lastHandedOut + 1;
   }
 
   get id(): ReplicaId {
@@ -251,7 +281,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     const rd: BftReady = {
       mustPersist,
       persist: mustPersist
-        ? { view: c.view, prePrepared: c.prePrepared, prepared: c.prepared, stableCheckpoint: c.stableToPersist, stableClients: c.stableToPersist === null ? null : c.stableClients, discardBelowSeq: c.discardBelowSeq }
+        ? { view: c.view, prePrepared: c.prePrepared, prepared: c.prepared, committed: c.committed, stableCheckpoint: c.stableToPersist, stableClients: c.stableToPersist === null ? null : c.stableClients, discardBelowSeq: c.discardBelowSeq }
         : null,
       messagesBeforeWrite: mustPersist ? c.before : [...c.before, ...c.after],
       messagesAfterWrite: mustPersist ? c.after : [],
@@ -271,6 +301,7 @@ export class BftReplica implements Engine<BftInput, BftStepAccepted, BftRefusedE
     c.viewPersisted = c.view;
     c.prePrepared = [];
     c.prepared = [];
+    c.committed = [];
     c.stableToPersist = null;
     c.stableClients = null;
     c.discardBelowSeq = null;

@@ -11,7 +11,7 @@
  * adapters use, so a node boots from the same thing whichever holds it. Writes between stable
  * checkpoints pile up in the file, so once it has grown past four times its size at the last
  * rewrite (and a floor, 4 MiB), it is rewritten as ONE write that rebuilds the fold (the view,
- * every pre-prepare and certificate kept, the stable checkpoint with its state) plus the
+ * every pre-prepare, certificate and committed batch kept, the stable checkpoint with its state) plus the
  * client timestamp: temporary file, fsync, rename, fsync the directory.
  */
 import { resolve } from 'node:path';
@@ -155,7 +155,7 @@ export class FileBftStorage implements BftStorage {
     if (this.log.bytes <= Math.max(this.rewriteBytesMin, rewriteFactor * this.rewrittenBytes)) return;
     const boot = this.durable.boot();
     const all: BftRecord = {
-      w: { persist: { ...boot, stableClients: boot.stableClients ?? [], discardBelowSeq: null }, checkpointState: this.durable.state },
+      w: { persist: { ...boot, committed: boot.committed ?? [], stableClients: boot.stableClients ?? [], discardBelowSeq: null }, checkpointState: this.durable.state },
       t: this.clientTimestamp,
     };
     try {

@@ -6,6 +6,7 @@
  *   'view'                 the highest view entered (a number)
  *   ['pp', seq, view]      an accepted pre-prepare { view, seq, digest }
  *   ['prepared', seq]      the prepared certificate of the highest view at seq
+ *   ['committed', seq]     the batch committed and executed at seq (ready.ts `CommittedBatch`)
  *   'stable'               the stable checkpoint: { certificate, clients, state } (state: the
  *                          execution state it certifies, bft-execution.ts)
  *   'client-timestamp'     the highest timestamp this node's client handed out
@@ -16,6 +17,7 @@
  * One transaction per write, `durability: 'strict'` (a prepare promises what it wrote); writes
  * in call order; a failure is a StorageError and the node stops (DESIGN.md §5).
  */
+import type { CommittedBatch } from '../../core/bft/ready.ts';
 import type { CheckpointCertificate, ClientId, PreparedCertificate } from '../../core/bft/types.ts';
 import { BftDurable, type BftWrite } from '../../runtime/bft-durable.ts';
 import type { BftBootRecord, BftStorage } from './bft-storage.ts';
@@ -80,6 +82,7 @@ export class IndexedDbBftStorage implements BftStorage {
       let stable: StoredStable | null = null;
       const prePrepared: { view: number; seq: number; digest: string }[] = [];
       const prepared: PreparedCertificate[] = [];
+      const committed: CommittedBatch[] = [];
       keys.forEach((key, i) => {
         const value: unknown = values[i];
         if (key === 'view') view = count(value, 'view');
@@ -87,10 +90,11 @@ export class IndexedDbBftStorage implements BftStorage {
         else if (key === 'stable') stable = value as StoredStable;
         else if (Array.isArray(key) && key[0] === 'pp') prePrepared.push(value as { view: number; seq: number; digest: string });
         else if (Array.isArray(key) && key[0] === 'prepared') prepared.push(value as PreparedCertificate);
+        else if (Array.isArray(key) && key[0] === 'committed') committed.push(value as CommittedBatch);
       });
       const s = stable as StoredStable | null;
       this.mirror.apply({
-        persist: { view, prePrepared, prepared, stableCheckpoint: s?.certificate ?? null, stableClients: s?.clients ?? null, discardBelowSeq: null },
+        persist: { view, prePrepared, prepared, committed, stableCheckpoint: s?.certificate ?? null, stableClients: s?.clients ?? null, discardBelowSeq: null },
         checkpointState: s?.state ?? null,
       });
       return { durable: this.mirror.clone(), clientTimestamp };
@@ -108,6 +112,7 @@ export class IndexedDbBftStorage implements BftStorage {
       for (const pp of p.prePrepared) store.put(pp, ['pp', pp.seq, pp.view]);
       const held = new Map(this.mirror.boot().prepared.map((c) => [c.prePrepare.seq, c]));
       for (const c of p.prepared) if (held.get(c.prePrepare.seq) === c) store.put(c, ['prepared', c.prePrepare.seq]);
+      for (const c of p.committed) store.put(c, ['committed', c.header.seq]);
       const stable = this.mirror.stable;
       if (stable !== stableBefore && stable !== null && this.mirror.state !== null) {
         store.put({ certificate: stable, clients: this.mirror.stableClients, state: this.mirror.state } satisfies StoredStable, 'stable');
@@ -116,6 +121,7 @@ export class IndexedDbBftStorage implements BftStorage {
       if (below > 0) {
         store.delete(IDBKeyRange.bound(['pp'], ['pp', below, Infinity]));
         store.delete(IDBKeyRange.bound(['prepared'], ['prepared', below]));
+        store.delete(IDBKeyRange.bound(['committed'], ['committed', below]));
       }
     });
   }

@@ -309,17 +309,19 @@ export class BftNetwork {
     let stableClients: NonNullable<BftBoot['stableClients']> = [];
     const prePrepared: BftBoot['prePrepared'][number][] = [];
     const prepared = new Map<number, BftBoot['prepared'][number]>();
+    const committed = new Map<number, NonNullable<BftBoot['committed']>[number]>();
     for (const p of records) {
       view = p.view;
       prePrepared.push(...p.prePrepared);
       for (const c of p.prepared) prepared.set(c.prePrepare.seq, c);
+      for (const c of p.committed) committed.set(c.header.seq, c);
       if (p.stableCheckpoint !== null) {
         stable = p.stableCheckpoint;
         stableClients = p.stableClients ?? [];
       }
     }
     const low = stable?.seq ?? 0;
-    return { view, stableCheckpoint: stable, stableClients, prePrepared: prePrepared.filter((p) => p.seq > low), prepared: [...prepared.values()].filter((c) => c.prePrepare.seq > low) };
+    return { view, stableCheckpoint: stable, stableClients, prePrepared: prePrepared.filter((p) => p.seq > low), prepared: [...prepared.values()].filter((c) => c.prePrepare.seq > low), committed: [...committed.values()].filter((c) => c.header.seq > low) };
   }
 
   /** Restart a crashed replica from what it persisted: a new engine, its machine restored to its stable checkpoint. */

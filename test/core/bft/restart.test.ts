@@ -7,6 +7,11 @@
  * transferred by its host, catches up and ends in the same state, executing nothing twice; a restarted replica never
  * accepts a second digest for a (view, seq) it accepted before the crash, and a restarted
  * primary never assigns again a seq it assigned.
+ *
+ * When ALL replicas restart before any checkpoint is stable (no peer holds the state), each
+ * re-executes from its own disk the batches it committed (ready.ts `CommittedBatch`): every
+ * machine ends as it was, the same on all, a client's retransmission of its last request is
+ * answered with the reply it got before, and a new request commits.
  */
 import { describe, expect, it } from 'vitest';
 import { BftReplica } from '../../../src/core/bft/replica.ts';
@@ -38,6 +43,36 @@ describe('restart from persisted state', () => {
     expect(net.duplicates()).toEqual([]);
   });
 
+  it('all four restart with no stable checkpoint: each re-executes what it committed, answers a retransmission, and a new request commits', () => {
+    const net = new BftNetwork({ seed: 16, config: { batchRequestsMax: 1 } });
+    for (const c of ['a', 'b']) net.addClient(c);
+    for (let i = 0; i < 3; i++) for (const c of ['a', 'b']) net.submit(c, `${c}-${i}`);
+    expect(net.runUntil(() => ['a', 'b'].every((c) => net.completed(c).length === 3), 3000)).toBeGreaterThanOrEqual(0);
+    expect(net.runUntil(() => net.ids.every((id) => net.replica(id).status().lastExecutedSeq === 6), 3000)).toBeGreaterThanOrEqual(0);
+    const before = new Map(net.ids.map((id) => [id, net.machines.get(id)?.digest()]));
+    const last = net.completed('a').at(-1);
+    for (const id of net.ids) net.crashed.add(id);
+    for (const id of net.ids) expect(net.bootOf(id).committed?.map((c) => c.header.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const id of net.ids) net.restart(id);
+    expect(net.runUntil(() => net.ids.every((id) => net.replica(id).status().lastExecutedSeq === 6), 100)).toBeGreaterThanOrEqual(0);
+    for (const id of net.ids) {
+      expect(net.replica(id).status().stableSeq).toBe(0);
+      expect(net.replica(id).status().counters.batchesReplayed).toBe(6);
+      expect(net.machines.get(id)?.digest()).toBe(before.get(id));
+    }
+    // The client's retransmission of its last request: each replica answers from its rebuilt reply cache.
+    const mark = net.sent.length;
+    for (const id of net.ids) net.deliverNow({ type: 'request', from: 'a', to: id, request: makeRequest('a', last?.timestamp ?? 0, 'a-2') });
+    net.run(5);
+    const replies = net.sent.slice(mark).filter((m) => m.type === 'reply' && m.to === 'a' && m.timestamp === last?.timestamp);
+    expect(new Set(replies.map((m) => m.from))).toEqual(new Set(net.ids));
+    for (const m of replies) if (m.type === 'reply') expect(new TextDecoder().decode(m.result)).toBe(new TextDecoder().decode(last?.result));
+    net.submit('b', 'b-after');
+    expect(net.runUntil(() => net.completed('b').length === 4, 3000)).toBeGreaterThanOrEqual(0);
+    expect(net.disagreements()).toEqual([]);
+    expect(net.duplicates()).toEqual([]);
+  });
+
   it('a restarted backup refuses a second digest for a (view, seq) it accepted before', () => {
     const net = new BftNetwork({ seed: 14 });
     net.addClient('a');
@@ -46,6 +81,12 @@ describe('restart from persisted state', () => {
     const boot = net.bootOf('r1');
     expect(boot.prePrepared.map((p) => [p.view, p.seq])).toEqual([[0, 1]]);
     const r1 = new BftReplica({ id: 'r1', replicas: net.ids }, boot);
+    // Its first Ready re-executes the batch it committed at seq 1 (nothing else in it).
+    expect(r1.status().counters.batchesReplayed).toBe(1);
+    const replay = r1.ready();
+    expect(replay.executed.map((b) => b.seq)).toEqual([1]);
+    expect([replay.mustPersist, replay.messagesBeforeWrite.length, replay.messagesAfterWrite.length]).toEqual([false, 0, 0]);
+    r1.advance();
     const other = [makeRequest('mallory', 1, 'other')];
     const digest = batchDigest(other.map((r) => r.digest));
     r1.step({ type: 'pre-prepare', from: 'r0', to: 'r1', header: { view: 0, seq: 1, digest, signature: signAs('r0', { kind: 'pre-prepare', view: 0, seq: 1, digest }) }, requests: other });

@@ -2,6 +2,7 @@
  * The BFT storage in a file (src/io/storage/file-bft-storage.ts) keeps exactly what the memory
  * adapter keeps for the same writes (both fold through src/runtime/bft-durable.ts): 60 writes
  * with views going up, pre-prepares, prepared certificates with signatures and request bytes,
+ * committed batches,
  * stable checkpoints with their state, garbage collection below them, and client timestamps,
  * compared after a reopen (every byte array round-trips); the same with a rewrite every few
  * writes (a floor of 2 KiB), the file then bounded; a last write cut at every byte offset
@@ -44,6 +45,7 @@ function bftWrite(i: number): BftWrite {
       view,
       prePrepared: [{ view, seq, digest: digest(seq * 100 + view) }],
       prepared: i % 2 === 0 ? [certificate(view, seq)] : [],
+      committed: [{ header: certificate(view, seq).prePrepare, requests: certificate(view, seq).requests }],
       stableCheckpoint: checkpoint ? { seq, stateDigest: digest(seq), proofs: ['r1', 'r2', 'r3'].map((replica) => ({ replica, seq, stateDigest: digest(seq), signature: bytes(64, seq) })) } : null,
       stableClients: checkpoint ? [['c1', seq]] : null,
       discardBelowSeq: checkpoint ? seq : null,
