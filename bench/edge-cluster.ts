@@ -33,6 +33,8 @@ export interface EdgeClusterOptions {
   readonly secret: string;
   /** Extra `node` flags for every node process (`--cpu-prof`, `--cpu-prof-dir=...`). */
   readonly nodeFlags?: readonly string[];
+  /** Extra `peerquorum node` arguments (`--election-timeout-ms 1000`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export class EdgeCluster {
@@ -55,7 +57,7 @@ export class EdgeCluster {
 
   startNode(id: string): void {
     const others = this.peers.filter((p) => p.id !== id);
-    const args = ['node', '--cluster', this.o.cluster, '--id', id, '--data', join(this.o.dir, id), '--listen', `127.0.0.1:${this.ports.get(id) as number}`, '--peers', others.map((p) => `${p.id}=${p.url}`).join(','), '--secret-file', join(this.o.dir, 'secret')];
+    const args = ['node', '--cluster', this.o.cluster, '--id', id, '--data', join(this.o.dir, id), '--listen', `127.0.0.1:${this.ports.get(id) as number}`, '--peers', others.map((p) => `${p.id}=${p.url}`).join(','), '--secret-file', join(this.o.dir, 'secret'), ...(this.o.nodeArgs ?? [])];
     const child = spawn(process.execPath, [...(this.o.nodeFlags ?? []), join(bin), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     const log = this.logs.get(id) ?? [];
     this.logs.set(id, log);
@@ -98,6 +100,11 @@ export class EdgeCluster {
     } finally {
       await client.close();
     }
+  }
+
+  /** Each node's last log line (after `stop`: what it did, storage writes and entries). */
+  lastLines(): string[] {
+    return [...this.logs.values()].map((lines) => lines[lines.length - 1] ?? '');
   }
 
   /** Every process this cluster started: SIGTERM, then SIGKILL after `stopWaitMs` for any left. */

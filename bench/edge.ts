@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- edge [--seconds S] [--clients C] [--window W] [--failovers N] [--dir D]
- * [--cpu-prof]`: three Node nodes as separate `peerquorum node` processes over WebSocket with
+ * [--election-timeout-ms N] [--cpu-prof]`: three Node nodes as separate `peerquorum node` processes over WebSocket with
  * the crash-safe file log and a cluster secret (bench/edge-cluster.ts), loaded by C clients
  * (each its own WebSocket link and client id, W proposals in flight each) that talk to the
  * leader over the client protocol. One JSON line last.
@@ -177,10 +177,11 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
   const failovers = flag(args, '--failovers', 3);
   const dirFlag = args.indexOf('--dir');
   const profile = args.includes('--cpu-prof');
+  const electionTimeoutMs = args.includes('--election-timeout-ms') ? flag(args, '--election-timeout-ms', 150) : null;
   const base = mkdtempSync(join(dirFlag >= 0 ? (args[dirFlag + 1] as string) : tmpdir(), 'pq-edge-bench-'));
   const profDir = join(base, 'prof');
   if (profile) mkdirSync(profDir);
-  const edge = new EdgeCluster({ dir: base, ids, cluster, secret, nodeFlags: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+  const edge = new EdgeCluster({ dir: base, ids, cluster, secret, nodeFlags: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], nodeArgs: electionTimeoutMs === null ? [] : ['--election-timeout-ms', String(electionTimeoutMs)] });
   try {
     const fsyncP50Ms = measureFsync(base, 200);
     console.error(`fsync (100 B write + fdatasync) p50: ${round(fsyncP50Ms)} ms in ${base}`);
@@ -223,6 +224,7 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
       console.error(`failover ${i + 1}: ${round(failoverMs[i] as number)} ms`);
     }
     await edge.stop();
+    for (const line of edge.lastLines()) console.error(line);
     if (profile && leaderPid !== undefined) {
       const file = readdirSync(profDir).find((f) => f.includes(`.${leaderPid}.`));
       if (file === undefined) console.error(`no profile of the leader (pid ${leaderPid}): it was killed by a failover trial (use --failovers 0)`);
@@ -235,6 +237,7 @@ export async function runEdgeBench(args: readonly string[]): Promise<void> {
       clients: clientsN,
       window,
       seconds,
+      electionTimeoutMs: electionTimeoutMs ?? 150,
       commandsPerSec,
       latencyP50Ms: round(latencyP50Ms),
       latencyP99Ms: round(percentile(sorted, 99)),

@@ -37,13 +37,21 @@ interface ClientArgs extends ClusterArgs {
 
 export type CliCommand =
   | { readonly kind: 'help' }
-  | (ClusterArgs & { readonly kind: 'node'; readonly id: string; readonly data: string; readonly listen: ListenAddress; readonly protocol: Protocol })
+  | (ClusterArgs & {
+      readonly kind: 'node';
+      readonly id: string;
+      readonly data: string;
+      readonly listen: ListenAddress;
+      readonly protocol: Protocol;
+      /** null: the runtime's default (150 ms, randomized up to twice that). */
+      readonly electionTimeoutMs: number | null;
+    })
   | (ClientArgs & { readonly kind: 'propose'; readonly command: KvCommand })
   | (ClientArgs & { readonly kind: 'read'; readonly key: string })
   | (ClientArgs & { readonly kind: 'status' });
 
 const flagsOf = {
-  node: ['cluster', 'id', 'data', 'listen', 'peers', 'secret-file', 'protocol'],
+  node: ['cluster', 'id', 'data', 'listen', 'peers', 'secret-file', 'protocol', 'election-timeout-ms'],
   propose: ['cluster', 'peers', 'secret-file', 'timeout-ms'],
   read: ['cluster', 'peers', 'secret-file', 'timeout-ms'],
   status: ['cluster', 'peers', 'secret-file', 'timeout-ms'],
@@ -60,6 +68,9 @@ const idBytesMax = 64;
 const timeoutMsDefault = 10_000;
 const timeoutMsMax = 600_000;
 const clusterBytesMax = 128;
+/** An election timeout below a few ticks of 10 ms would elect on every scheduling hiccup; above a minute, no failover is worth waiting for. */
+const electionTimeoutMsMin = 50;
+const electionTimeoutMsMax = 60_000;
 
 const encoder = new TextEncoder();
 
@@ -82,7 +93,9 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (peers.some((p) => p.id === id)) throw new UsageError(`--peers names this node's own id ${JSON.stringify(id)}: list the OTHER members`);
     const data = required(flags, 'data', command);
     const listen = parseListen(required(flags, 'listen', command));
-    return { kind: 'node', cluster, id, data, listen, peers, secretFile, protocol: parseProtocol(flags.get('protocol') ?? 'raft') };
+    const election = flags.get('election-timeout-ms');
+    const electionTimeoutMs = election === undefined ? null : parseMs(election, '--election-timeout-ms', electionTimeoutMsMin, electionTimeoutMsMax);
+    return { kind: 'node', cluster, id, data, listen, peers, secretFile, protocol: parseProtocol(flags.get('protocol') ?? 'raft'), electionTimeoutMs };
   }
   const timeoutMs = parseTimeout(flags.get('timeout-ms'));
   const client = { cluster, peers, secretFile, timeoutMs };
@@ -179,9 +192,12 @@ function parseProtocol(text: string): Protocol {
 }
 
 function parseTimeout(text: string | undefined): number {
-  if (text === undefined) return timeoutMsDefault;
+  return text === undefined ? timeoutMsDefault : parseMs(text, '--timeout-ms', 1, timeoutMsMax);
+}
+
+function parseMs(text: string, flag: string, min: number, max: number): number {
   const ms = Number(text);
-  if (!/^\d+$/.test(text) || ms < 1 || ms > timeoutMsMax) throw new UsageError(`--timeout-ms must be an integer in 1..${timeoutMsMax}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || ms < min || ms > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
   return ms;
 }
 

@@ -4,7 +4,7 @@ export const helpText = `peerquorum: run and talk to a peerquorum cluster of Nod
 Usage:
   peerquorum node --cluster C --id ID --data DIR --listen HOST:PORT
                   --peers ID=ws://HOST:PORT[,ID=ws://HOST:PORT...]
-                  [--secret-file F] [--protocol raft|gossip|bft]
+                  [--secret-file F] [--protocol raft|gossip|bft] [--election-timeout-ms N]
       Run one member until SIGINT or SIGTERM. A leader hands leadership over first, then
       the node stops cleanly. Its log and state live under DIR (crash-safe: every write is
       fdatasync'ed before it counts). The members are ID and every ID of --peers.
@@ -30,6 +30,11 @@ Options:
                      is ignored). Without it links are NOT authenticated: anyone who reaches a
                      port can speak for any node. Members and clients must hold the same one.
   --timeout-ms N     clients: how long to wait for the cluster (default 10000)
+  --election-timeout-ms N
+                     node: how long a follower waits for its leader before it campaigns,
+                     randomized up to twice that (default 150, for browsers and quiet
+                     machines; on loaded or distant servers 1000, as etcd, avoids elections
+                     caused by a process that was not scheduled in time)
 
 A client connects to the members it is given, asks the first that answers, and that member
 forwards a proposal to its leader. It sends nothing that matters before a member has answered

@@ -25,6 +25,9 @@ import { CliError, exitCodes, readSecretFile } from './cli-error.ts';
 
 type NodeCommand = Extract<CliCommand, { kind: 'node' }>;
 
+/** The Raft tick of a command-line node: the runtime's default. */
+const tickMs = 10;
+
 /** How long a leader that hands over waits to see another leader before it stops anyway. */
 const handOverWaitMs = 2000;
 
@@ -46,8 +49,11 @@ export async function runNode(cmd: NodeCommand, log: (line: string) => void): Pr
     // The transport is the factory below; a spec is required by the type and never loaded.
     transport: { kind: 'module', url: 'peerquorum:websocket' },
     storage: { dir: cmd.data },
+    tickMs,
     machine: { kind: 'kv' },
     ...(secret === undefined ? {} : { secret }),
+    // Ticks stay 10 ms (heartbeats every tick); only the election timeout is counted in them.
+    ...(cmd.electionTimeoutMs === null ? {} : { raft: { electionTimeoutTicks: Math.ceil(cmd.electionTimeoutMs / tickMs) } }),
   };
   const transportFactory = webSocketTransportFactory({ listen: cmd.listen, peers: Object.fromEntries(cmd.peers.map((p) => [p.id, p.url])) });
   let host: NodeHost;
@@ -65,9 +71,15 @@ export async function runNode(cmd: NodeCommand, log: (line: string) => void): Pr
       if (stopping) return;
       stopping = true;
       log(`node ${cmd.id}: ${why}`);
-      if (code === exitCodes.ok) await handOver(host, log);
+      if (code === exitCodes.ok) await handOver(host, log).catch(() => undefined);
+      const term = orElse(() => host.raft?.term() ?? 0, -1);
       await host.stop().catch((e: unknown) => log(`node ${cmd.id}: stop failed: ${e instanceof Error ? e.message : String(e)}`));
-      log(`node ${cmd.id}: stopped (${clients.metrics.requests} client requests served)`);
+      // What the node did, for whoever tunes it: how many entries each durable write carried.
+      const summary = orElse(() => {
+        const d = host.metrics().driver;
+        return `${d.readies} readies, ${d.storageWrites} storage writes of ${d.entriesWritten} entries, ${Math.round(d.storageWriteMs)} ms writing; sessions ${JSON.stringify(host.raft?.sessionStats() ?? {})}`;
+      }, 'no metrics');
+      log(`node ${cmd.id}: stopped in term ${term} (${clients.metrics.requests} client requests served; ${summary})`);
       resolve(code);
     };
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -84,6 +96,15 @@ export async function runNode(cmd: NodeCommand, log: (line: string) => void): Pr
       else if (e.type === 'error') void stop(exitCodes.node, `failed: ${e.error.code}: ${e.error.message}`);
     });
   });
+}
+
+/** `f()`, or `fallback` when it throws (a node that failed may refuse to answer). */
+function orElse<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
 }
 
 /** A leader hands over and waits (bounded) until it no longer leads; anyone else returns at once. */

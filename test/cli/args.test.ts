@@ -23,7 +23,9 @@ describe('parseArgs', () => {
       ],
       secretFile: 's.txt',
       protocol: 'raft',
+      electionTimeoutMs: null,
     });
+    expect(parseArgs(['node', '--cluster', 'c1', '--id', 'n1', '--data', 'd', '--listen', 'h:1', '--peers', peers, '--election-timeout-ms', '1000'])).toMatchObject({ electionTimeoutMs: 1000 });
   });
 
   it('defaults the protocol to raft and the secret to none; takes --flag=value', () => {
@@ -69,6 +71,7 @@ describe('parseArgs', () => {
     ['bad protocol', ['node', '--cluster', 'c', '--id', 'n1', '--data', 'd', '--listen', 'h:1', '--peers', peers, '--protocol', 'paxos'], /--protocol must be raft, gossip or bft/],
     ['bad id', ['node', '--cluster', 'c', '--id', 'a b', '--data', 'd', '--listen', 'h:1', '--peers', peers], /--id: an id is/],
     ['bad timeout', ['read', '--cluster', 'c', '--peers', peers, '--timeout-ms', '1e3', 'k'], /--timeout-ms must be an integer/],
+    ['election timeout too short', ['node', '--cluster', 'c', '--id', 'n1', '--data', 'd', '--listen', 'h:1', '--peers', peers, '--election-timeout-ms', '10'], /--election-timeout-ms must be an integer in 50\.\.60000/],
     ['zero timeout', ['read', '--cluster', 'c', '--peers', peers, '--timeout-ms', '0', 'k'], /--timeout-ms/],
   ];
   it.each(bad)('refuses %s with one line', (_what, argv, message) => {
