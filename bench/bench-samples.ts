@@ -50,3 +50,17 @@ export function thinSorted(sortedMs: ArrayLike<number>, max: number): number[] {
   for (let i = 0; i < max; i++) out.push(sortedMs[Math.floor((i * (n - 1)) / (max - 1))] as number);
   return out;
 }
+
+/**
+ * Throughput over a span from the completion times of its operations: the operations that
+ * completed in each `intervalMs` from `startMs` (one point per interval, every interval of
+ * `spanMs`, idle ones at zero).
+ */
+export function timelineOfCompletions(series: string, endsMs: readonly number[], startMs: number, spanMs: number, intervalMs: number): ThroughputPoint[] {
+  const counts = new Array<number>(Math.max(1, Math.ceil(spanMs / intervalMs))).fill(0);
+  for (const end of endsMs) {
+    const k = Math.max(0, Math.min(counts.length - 1, Math.floor((end - startMs) / intervalMs)));
+    counts[k] = (counts[k] as number) + 1;
+  }
+  return counts.map((n, k) => ({ series, tSec: ((k + 1) * intervalMs) / 1000, perSec: (n * 1000) / intervalMs }));
+}

@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { percentile, round1, stopChild, waitForUrl, freePort, pageCall, sleep, until as untilValue } from './browser-util.ts';
+import { timelineOfCompletions, type BenchSamples, type ThroughputPoint } from './bench-samples.ts';
 import { profileWorkers } from './cpu-profile.ts';
 
 interface Options {
@@ -129,6 +130,10 @@ async function startCluster(browser: Browser, baseURL: string, peerPort: number,
   return { contexts, pages };
 }
 
+/** The chart's throughput: proposals answered per `chartIntervalMs`, per trial. */
+const chartThroughput: ThroughputPoint[] = [];
+const chartIntervalMs = 250;
+
 async function throughput(pages: readonly Page[], o: Options, trial: number): Promise<{ opsPerSec: number; latencies: number[] }> {
   await runLoop(pages, `w${trial}`, o, o.warmupMs);
   const profiling = process.env.BENCH_PROFILE === 'bft' && trial === 0 ? [await profileWorkers(pages[0] as Page, 'bft-primary'), await profileWorkers(pages[1] as Page, 'bft-backup')] : [];
@@ -139,6 +144,7 @@ async function throughput(pages: readonly Page[], o: Options, trial: number): Pr
   const failures = results.reduce((a, r) => a + r.failures, 0);
   const latencies = inSpan.map(([s, e]) => e - s);
   const opsPerSec = inSpan.length / o.seconds;
+  chartThroughput.push(...timelineOfCompletions(`trial ${trial}`, inSpan.map(([, end]) => end), startedAt, spanMs, chartIntervalMs));
   console.log(
     `trial ${trial}: ${inSpan.length} proposals answered in ${o.seconds} s (${ids.length} pages x ${o.window} outstanding, ${o.bftClients} clients each): ${opsPerSec.toFixed(0)} ops/s, latency p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}; ${failures} failed`,
   );
@@ -198,7 +204,7 @@ async function runTrial(browser: Browser, baseURL: string, peerPort: number, o: 
   return t;
 }
 
-export async function runBftBench(args: readonly string[]): Promise<void> {
+export async function runBftBench(args: readonly string[]): Promise<BenchSamples> {
   const o = parseOptions(args);
   let server: PreviewServer | null = null;
   let peer: ChildProcess | null = null;
@@ -246,4 +252,13 @@ export async function runBftBench(args: readonly string[]): Promise<void> {
   if (out.viewChangeP50Ms !== null) console.log(`goal view change p50 <= 500 ms: ${out.viewChangeP50Ms <= 500 ? 'met' : `missed by ${(out.viewChangeP50Ms - 500).toFixed(0)} ms`}`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(JSON.stringify(out));
+  return {
+    title: `bft: 4 nodes (PBFT) in Chromium, ${o.trials} trials of ${o.seconds} s`,
+    throughput: chartThroughput,
+    throughputUnit: 'proposals answered/s',
+    latency: latencies.map((ms) => ({ series: 'peerquorum BFT', ms })),
+    latencyLabel: 'proposal until answered (F+1 matching replies)',
+    failover: vcs.map((ms, trial) => ({ series: 'primary closed: view change', trial, ms })),
+    failoverLabel: 'primary gone until the new view commits',
+  };
 }

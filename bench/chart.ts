@@ -44,10 +44,11 @@ type Panel = Record<string, unknown>;
 
 function panels(s: BenchSamples): Panel[] {
   const out: Panel[] = [];
-  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'top' } };
+  // One series a line, names in full: they say whose figures and under which settings.
+  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'top', direction: 'vertical', labelLimit: 0 } };
   if (s.throughput !== undefined && s.throughput.length > 0) {
     out.push({
-      title: `throughput over the run (${s.throughputUnit ?? 'operations/s'})`,
+      title: { text: `throughput over the run (${s.throughputUnit ?? 'operations/s'})`, fontSize: 12 },
       data: { values: s.throughput },
       mark: { type: 'line', point: s.throughput.length < 60 },
       encoding: {
@@ -60,7 +61,7 @@ function panels(s: BenchSamples): Panel[] {
   if (s.latency !== undefined && s.latency.length > 0) {
     const points = cdfPoints(s.latency);
     out.push({
-      title: `latency distribution: ${s.latencyLabel ?? 'latency'} (CDF)`,
+      title: { text: `latency distribution (CDF): ${s.latencyLabel ?? 'latency'}`, fontSize: 12 },
       data: { values: points },
       mark: { type: 'line', interpolate: 'step-after' },
       encoding: {
@@ -72,10 +73,18 @@ function panels(s: BenchSamples): Panel[] {
   }
   if (s.failover !== undefined && s.failover.length > 0) {
     out.push({
-      title: `failover: ${s.failoverLabel ?? 'time until the system answers again'} (each trial a dot, the median a bar)`,
+      title: { text: `failover: ${s.failoverLabel ?? 'time until the system answers again'}`, subtitle: 'each trial a dot, the median a black bar', fontSize: 12 },
       data: { values: s.failover },
       layer: [
-        { mark: { type: 'point', filled: true, opacity: 0.7 }, encoding: { x: { field: 'ms', type: 'quantitative', title: 'ms', scale: msScale(s.failover.map((f) => f.ms)) }, y: { field: 'series', type: 'nominal', title: null }, color } },
+        {
+          mark: { type: 'point', filled: true, opacity: 0.7, size: 60 },
+          encoding: {
+            x: { field: 'ms', type: 'quantitative', title: 'ms', scale: msScale(s.failover.map((f) => f.ms)) },
+            // The legend names the rows; axis labels would be cut short.
+            y: { field: 'series', type: 'nominal', title: null, axis: { labels: false, ticks: false } },
+            color,
+          },
+        },
         { mark: { type: 'tick', thickness: 3, size: 24 }, encoding: { x: { aggregate: 'median', field: 'ms', type: 'quantitative' }, y: { field: 'series', type: 'nominal' }, color: { value: 'black' } } },
       ],
     });

@@ -38,6 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { percentile, round1, stopChild, waitForUrl, freePort, pageCall, sleep, until as untilValue } from './browser-util.ts';
+import { timelineOfCompletions, type BenchSamples, type ThroughputPoint } from './bench-samples.ts';
 import { measureServicesMachines } from './services-machines.ts';
 
 interface Options {
@@ -147,6 +148,10 @@ async function runLoop(pages: readonly Page[], prefix: string, o: Options, total
   return { startedAt: Math.min(...started), results: await Promise.all(pages.map((p) => call<Results>(p, 'results'))) };
 }
 
+/** The chart's throughput: tool calls completed per `chartIntervalMs`, per trial. */
+const chartThroughput: ThroughputPoint[] = [];
+const chartIntervalMs = 250;
+
 async function throughput(pages: readonly Page[], o: Options, trial: number): Promise<{ opsPerSec: number; latencies: number[] }> {
   await runLoop(pages, `w${trial}`, o, o.warmupMs);
   const spanMs = o.seconds * 1000;
@@ -155,6 +160,7 @@ async function throughput(pages: readonly Page[], o: Options, trial: number): Pr
   const failures = results.reduce((a, r) => a + r.failures, 0);
   const latencies = inSpan.map(([s, e]) => e - s);
   const opsPerSec = inSpan.length / o.seconds;
+  chartThroughput.push(...timelineOfCompletions(`trial ${trial}`, inSpan.map(([, end]) => end), startedAt, spanMs, chartIntervalMs));
   type M = { takeovers: number; toolStartsProposed: number; toolIndeterminateProposed: number; toolRuns: number };
   const m = await Promise.all(pages.map((p) => call<M>(p, 'metrics')));
   console.log(`trial ${trial}: services metrics per page (takeovers/starts proposed/indeterminate proposed/runs): ${m.map((x) => `${x.takeovers}/${x.toolStartsProposed}/${x.toolIndeterminateProposed}/${x.toolRuns}`).join(', ')}`);
@@ -259,7 +265,7 @@ function goal(name: string, value: number | null, target: number, higherIsBetter
   console.log(`${name}: ${value} (goal ${target}): ${met ? 'met' : `missed, ${by}`}`);
 }
 
-export async function runServicesBench(args: readonly string[]): Promise<void> {
+export async function runServicesBench(args: readonly string[]): Promise<BenchSamples> {
   const o = parseOptions(args);
   const started = performance.now();
   const micro = measureServicesMachines(o.microSeconds);
@@ -289,4 +295,13 @@ export async function runServicesBench(args: readonly string[]): Promise<void> {
   goal('requeueP50Ms', out.requeueP50Ms, 300, false);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(JSON.stringify(out));
+  return {
+    title: `services: tool calls exactly once in Chromium, ${trials.length} trials of ${o.seconds} s`,
+    throughput: chartThroughput,
+    throughputUnit: 'tool calls completed/s',
+    latency: latencies.map((ms) => ({ series: 'peerquorum tool call', ms })),
+    latencyLabel: 'tool call until its completion is committed',
+    failover: requeues.map((ms, trial) => ({ series: `agent page closed: task requeued (lease ${o.leaseMs} ms)`, trial, ms })),
+    failoverLabel: 'agent gone until its task runs elsewhere',
+  };
 }
