@@ -4,6 +4,13 @@
  * an unordered read complete, every replica holds the same state, a command that makes the
  * machine throw is `rejected` on every replica alike, a replica restarted from what its writes
  * made durable catches up, and the canonical encoding does not depend on field order.
+ *
+ * ALL four restarted from their disks: first when the client's last request is at a stable
+ * checkpoint (the state and the reply cache come back from the checkpointed execution state),
+ * then when three more writes committed above it (each replica re-executes them from its own
+ * committed log, ready.ts `CommittedBatch`): every write is there on every replica, the
+ * client's retransmission of its last request is answered by every replica with the reply it got,
+ * and new writes complete.
  */
 import { describe, expect, it } from 'vitest';
 import type { BftMessage } from '../../src/core/bft/messages.ts';
@@ -27,7 +34,10 @@ function cluster() {
   const hosts = new Map<string, BftHost>();
   const machines = new Map<string, KvBftMachine>();
   const events: ClientEvent[] = [];
+  /** Every message sent, in order (the tests read requests and replies from it). */
+  const sent: BftMessage[] = [];
   const deliver = (m: BftMessage): void => {
+    sent.push(m);
     scheduler.after(1000, () => {
       if (m.type === 'reply') client.receive(m);
       else hosts.get(m.to)?.receive(m);
@@ -72,7 +82,7 @@ function cluster() {
   client.start();
   const submit = (c: KvCommand, readOnly = false): number | null => client.submit(encodeKvCommand(c), readOnly);
   const completed = () => events.filter((e): e is Extract<ClientEvent, { kind: 'completed' }> => e.kind === 'completed');
-  return { scheduler, hosts, machines, submit, completed, boot };
+  return { scheduler, hosts, machines, submit, completed, boot, sent, deliver };
 }
 
 describe('BftHost', () => {
@@ -106,6 +116,60 @@ describe('BftHost', () => {
     expect(c.machines.get('r2')?.read('c19')).toBe('19');
     expect(c.hosts.get('r2')?.status().lastExecutedSeq).toBe(c.hosts.get('r0')?.status().lastExecutedSeq);
     expect(c.hosts.get('r2')?.metrics.stateTransfers).toBe(1);
+  });
+
+  it('all four restart: writes at and above the stable checkpoint are there, a retransmitted last request gets its reply, new writes complete', () => {
+    const c = cluster();
+    const restartAll = (): void => {
+      for (const id of ids) c.hosts.get(id)?.stop();
+      for (const id of ids) c.boot(id);
+    };
+    /** The client's last request sent again to every replica: the replies it draws. */
+    const retransmitLast = (): BftMessage[] => {
+      const last = c.sent.filter((m) => m.type === 'request' && m.from === 'c1').at(-1);
+      if (last?.type !== 'request') throw new Error('no request sent');
+      const mark = c.sent.length;
+      for (const id of ids) c.deliver({ ...last, to: id });
+      c.scheduler.runUntil(c.scheduler.nowUs + 500_000);
+      return c.sent.slice(mark).filter((m) => m.type === 'reply' && m.to === 'c1' && m.timestamp === last.request.timestamp);
+    };
+    const replyTo = (timestamp: number): string => {
+      const r = c.sent.find((m) => m.type === 'reply' && m.timestamp === timestamp);
+      return r?.type === 'reply' ? Buffer.from(r.result).toString('hex') : 'none';
+    };
+    // 16 writes, one batch each (one request outstanding per client): seq 16 is a checkpoint.
+    for (let i = 0; i < 16; i++) c.submit({ op: 'write', key: `a${i}`, value: `${i}` });
+    c.scheduler.runUntil(3_000_000);
+    expect(c.completed()).toHaveLength(16);
+    for (const id of ids) expect(c.hosts.get(id)?.status().stableSeq).toBe(16);
+    restartAll();
+    c.scheduler.runUntil(c.scheduler.nowUs + 200_000);
+    for (const id of ids) expect(c.machines.get(id)?.read('a15')).toBe('15');
+    const atCheckpoint = retransmitLast();
+    expect(new Set(atCheckpoint.map((m) => m.from))).toEqual(new Set(ids));
+    for (const m of atCheckpoint) if (m.type === 'reply') expect(Buffer.from(m.result).toString('hex')).toBe(replyTo(m.timestamp));
+
+    for (let i = 0; i < 3; i++) c.submit({ op: 'write', key: `b${i}`, value: `${i}` });
+    c.scheduler.runUntil(c.scheduler.nowUs + 3_000_000);
+    expect(c.completed()).toHaveLength(19);
+    restartAll();
+    c.scheduler.runUntil(c.scheduler.nowUs + 200_000);
+    for (const id of ids) {
+      expect(c.hosts.get(id)?.status().lastExecutedSeq).toBe(19);
+      expect(c.hosts.get(id)?.status().counters.batchesReplayed).toBe(3);
+      for (let i = 0; i < 16; i++) expect(c.machines.get(id)?.read(`a${i}`)).toBe(`${i}`);
+      for (let i = 0; i < 3; i++) expect(c.machines.get(id)?.read(`b${i}`)).toBe(`${i}`);
+    }
+    const above = retransmitLast();
+    expect(new Set(above.map((m) => m.from))).toEqual(new Set(ids));
+    for (const m of above) if (m.type === 'reply') expect(Buffer.from(m.result).toString('hex')).toBe(replyTo(m.timestamp));
+
+    c.submit({ op: 'write', key: 'after', value: 'x' });
+    c.scheduler.runUntil(c.scheduler.nowUs + 5_000_000);
+    expect(c.completed()).toHaveLength(20);
+    const snapshots = [...c.machines.values()].map((m) => Buffer.from(m.snapshot()).toString('hex'));
+    expect(new Set(snapshots).size).toBe(1);
+    expect(c.machines.get('r3')?.read('after')).toBe('x');
   });
 
   it('canonical bytes do not depend on the order fields were built in', () => {
