@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { KvCommand } from '../src/machines/kv.ts';
 import type { NodeStatus, RaftTuning, ReadConsistency } from '../src/runtime/worker-protocol.ts';
 
@@ -21,6 +22,8 @@ export interface MixedNodeStart {
 }
 
 const stderrCharsMax = 8_000;
+/** Beside this file, whatever the working directory of the run. */
+const scriptPath = fileURLToPath(new URL('./mixed-node.ts', import.meta.url));
 // Generous: tsx compiles the node's modules at start, and one start took 24 s at load average ~37.
 const startTimeoutMs = 90_000;
 /** Requests waiting for an answer at once (the spec sends one at a time; this only bounds a bug). */
@@ -45,7 +48,7 @@ export class MixedNodeProcess {
   }
 
   static async start(options: MixedNodeStart): Promise<MixedNodeProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/mixed-node.ts', JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', scriptPath, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-stderrCharsMax);
