@@ -225,7 +225,12 @@ function protocolOf(argv: readonly string[]): { protocol: string; rest: string[]
 const { protocol, rest } = protocolOf(process.argv.slice(2));
 if (rest.includes('--services')) {
   // The coordination services on Raft (scripts/sim-services.ts: its own flags and summary line).
-  process.exitCode = protocol === 'raft' ? runServicesCli(rest.filter((a) => a !== '--services')) : 2;
+  if (protocol === 'raft') {
+    // With --jobs the services sweep runs in child processes and answers a promise.
+    void Promise.resolve(runServicesCli(rest.filter((a) => a !== '--services'))).then((code) => {
+      process.exitCode = code;
+    });
+  } else process.exitCode = 2;
   if (protocol !== 'raft') console.error('sim: --services runs on Raft (no --protocol)');
 } else if (protocol === 'gossip') {
   process.exitCode = runGossipCli(rest);
