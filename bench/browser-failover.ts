@@ -3,7 +3,9 @@
  * 3-node cluster, its leader killed (crashed, or its page closed so that `pagehide` hands over),
  * timed from just before the kill until a survivor's write commits under a new leader.
  * BENCH_DEBUG=1 prints each trial's timeline: every survivor's role, leader and link events,
- * in ms after the kill (page clock, as the events reach the page).
+ * in ms after the kill (page clock, as the events reach the page: the driver reports a role
+ * once the Ready that changed it is durable, so these times include the write), and the
+ * IndexedDB writes each survivor made until the commit, with the time they took.
  */
 import { performance } from 'node:perf_hooks';
 import type { Browser } from '@playwright/test';
@@ -95,7 +97,8 @@ export async function failoverTrial(browser: Browser, options: ClusterOptions, b
     if (was.role !== 'leader') throw new Error(`node ${leader} lost its leadership while the cluster settled (now ${was.role} in term ${was.term})`);
     const oldTerm = was.term;
     // Every leader forgotten so far was alive: a wrong phi suspicion (0 without gossip).
-    const wrongForgets = (await Promise.all(survivors.map(async (i) => (await c.metrics(i)).leaderWatch?.leadersForgotten ?? 0))).reduce((a, b) => a + b, 0);
+    const before = await Promise.all(survivors.map((i) => c.metrics(i)));
+    const wrongForgets = before.map((m) => m.leaderWatch?.leadersForgotten ?? 0).reduce((a, b) => a + b, 0);
     // A crash is sent on a CDP session opened beforehand: opening it is a round trip to the
     // browser, tens of ms on a loaded machine, which the clock would otherwise count.
     const page = c.page(leader);
@@ -112,11 +115,16 @@ export async function failoverTrial(browser: Browser, options: ClusterOptions, b
     const ms = performance.now() - t0;
     if (process.env.BENCH_DEBUG) {
       console.log(`  ${trial}: ${ms.toFixed(1)} ms`);
-      for (const i of survivors) {
+      for (const [j, i] of survivors.entries()) {
         const events = await c.page(i).evaluate(() => window.peerquorumHarness?.events() ?? []);
         const after = events.filter((e) => e.atMs >= t0EpochMs);
-        const watch = (await c.metrics(i)).leaderWatch;
+        const metrics = await c.metrics(i);
+        const watch = metrics.leaderWatch;
         if (watch !== null) console.log(`    node ${i} leader watch: ${JSON.stringify(watch)}`);
+        // Role and leader events reach the page only once the Ready that changed them is durable,
+        // so a slow IndexedDB write shows as a late event: what the writes took since the kill.
+        const was = (before[j] as typeof metrics).driver;
+        console.log(`    node ${i} storage since the kill: ${metrics.driver.storageWrites - was.storageWrites} writes, ${(metrics.driver.storageWriteMs - was.storageWriteMs).toFixed(1)} ms in all`);
         console.log(`    node ${i}: ${after.map((e) => `+${(e.atMs - t0EpochMs).toFixed(1)} ${e.type === 'role' ? `${e.role}@${e.term}` : e.type === 'leader' ? `leader=${String(e.leader)}@${e.term}` : e.type === 'link' ? `link ${e.peer} ${e.state}` : e.type}`).join(', ')}`);
       }
     }
