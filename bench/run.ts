@@ -17,8 +17,6 @@ import { runCrdtBrowserBench } from './crdt-browser.ts';
 import { runCrdtUpdateBench } from './crdt-update.ts';
 import { runEdgeBench } from './edge.ts';
 import { runFileLogBench } from './file-log.ts';
-import { runEdgeBench } from './edge.ts';
-import { runFileLogBench } from './file-log.ts';
 import { runGossipBench } from './gossip.ts';
 import { runServicesBench } from './services.ts';
 import { runFuzz } from '../scripts/fuzz.ts';
@@ -33,9 +31,6 @@ const benches: Record<string, Bench> = {
   bft: runBftBench,
   'crdt-update': runCrdtUpdateBench,
   services: runServicesBench,
-  // Three `peerquorum node` processes over WebSocket with file logs (issue 15 item 6).
-  edge: runEdgeBench,
-  'file-log': runFileLogBench,
   // Three `peerquorum node` processes over WebSocket with file logs (issue 15 item 6).
   edge: runEdgeBench,
   'file-log': runFileLogBench,
