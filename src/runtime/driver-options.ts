@@ -5,6 +5,7 @@
  */
 import type { RaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
+import type { RaftStatus } from '../core/raft/raft-node.ts';
 import type { Entry, NodeId, Ready, Role } from '../core/raft/types.ts';
 import type { SessionCommand, SessionOptions, SessionOutcome } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
@@ -149,6 +150,25 @@ export interface DriverOptions {
   readonly seed?: number;
   readonly observer?: DriverObserver;
 }
+
+/**
+ * The node's status as the driver sees it: the core's, with the configuration, and with
+ * `applied` taken from where entries are applied rather than from the core.
+ */
+export type DriverStatus = Omit<RaftStatus, 'applied'> & {
+  /**
+   * The state machine reflects every entry up to here: a local read served now sees them all,
+   * and a digest taken now is of the state at this index.
+   */
+  readonly applied: number;
+  /**
+   * The last index the core handed out to be applied (its own `applied`, moved when a Ready is
+   * taken). It runs ahead of `applied` while a Ready's write is in flight: its committed entries
+   * that are not durable here yet are applied only after that write (ready-loop.ts).
+   */
+  readonly handedOutToApply: number;
+  readonly config: { readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
+};
 
 export interface DriverMetrics {
   ticks: number;

@@ -33,6 +33,8 @@ export interface ReadyHostContext {
   readonly machine: SessionMachine;
   readonly reads: () => ReadTracker | null;
   readonly proposals: () => ProposalTracker | null;
+  /** The state machine now reflects every entry up to `index` (the driver's `applied`). */
+  appliedTo(index: number): void;
   send(m: Message): void;
   /** Emit role, leader and commit events, notice a new leader. */
   reportState(): void;
@@ -62,6 +64,7 @@ export function driverReadyHost(node: RaftNode, d: ReadyHostContext): RaftReadyH
     send: (m) => d.send(m),
     restore: (snapshot) => {
       d.machine.restore(snapshot.data);
+      d.appliedTo(snapshot.meta.index);
       d.metrics.snapshotsInstalled++;
       d.observer.onRestored?.(snapshot.meta.index);
     },
@@ -139,13 +142,21 @@ function maybeSnapshot(node: RaftNode, d: ReadyHostContext, next: () => void): v
   next();
 }
 
+/**
+ * Apply one committed entry. The applied index moves here, once the machine holds the entry and
+ * before anyone is told (observers, the proposal's caller), never when the core hands the entry
+ * out: entries handed out with a Ready wait for its write (ready-loop.ts), and an `applied` read
+ * meanwhile promised a local read state the machine did not have yet.
+ */
 function apply(d: ReadyHostContext, e: Entry): void {
   d.metrics.entriesApplied++;
   if (e.kind !== 'normal') {
+    d.appliedTo(e.index);
     d.observer.onApplied?.(e, null, null);
     return;
   }
   const { outcome, command } = d.machine.applyAndDecode(e.data, e.index, e.term);
+  d.appliedTo(e.index);
   if (outcome.status === 'rejected') d.metrics.commandsRejected++;
   d.observer.onApplied?.(e, command, outcome);
   d.proposals()?.onApplied(command, outcome, e.index);

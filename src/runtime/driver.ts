@@ -23,7 +23,7 @@
 import { createPrng, type Prng } from '../core/prng.ts';
 import { resolveRaftConfig } from '../core/raft/config.ts';
 import type { Message } from '../core/raft/messages.ts';
-import { RaftNode, type RaftStatus, type ReadMode } from '../core/raft/raft-node.ts';
+import { RaftNode, type ReadMode } from '../core/raft/raft-node.ts';
 import type { BootState, NodeId, Role, Snapshot } from '../core/raft/types.ts';
 import type { ConfChange } from '../core/raft/conf-change.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -31,13 +31,13 @@ import { SessionMachine, sessionDefaults } from '../machines/sessions.ts';
 import type { StateMachine } from '../machines/state-machine.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { NodeError, toTaggedError } from './errors.ts';
-import { emptyDriverMetrics, writesInOrder, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
+import { emptyDriverMetrics, writesInOrder, writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type DriverStatus, type WriteSink } from './driver-options.ts';
 import { ProposalTracker, type ProposalDone } from './proposals.ts';
 import { RaftReadyLoop } from './ready-loop.ts';
 import { driverReadyHost, snapshotRefusal } from './driver-ready-host.ts';
 import { ReadTracker, type ReadDone } from './reads.ts';
 
-export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type WriteSink } from './driver-options.ts';
+export { writesThrough, type DriverEvent, type DriverMetrics, type DriverObserver, type DriverOptions, type DriverStatus, type WriteSink } from './driver-options.ts';
 
 /** Ticks between pre-votes of a follower whose leader was reported gone (`campaignAfterLoss`). */
 const lossRetryTicks = 2;
@@ -64,6 +64,8 @@ export class Driver {
   private lastRole: Role | null = null;
   private lastLeader: NodeId | null | undefined = undefined;
   private lastCommit = 0;
+  /** What the state machine has applied (`DriverStatus.applied`), moved as it applies. */
+  private applied = 0;
   /** The leader in-flight proposals were last (re)submitted for (`noticeLeader`). */
   private resubmittedFor: NodeId | null | undefined = undefined;
   private joined = false;
@@ -100,6 +102,7 @@ export class Driver {
     this.jitter = createPrng(seed ^ 0x5bd1e995);
     if (boot.snapshot) this.machine.restore(boot.snapshot.data);
     const applied = boot.snapshot?.meta.index ?? 0;
+    this.applied = applied;
     const checkSnapshot = (snapshot: Snapshot): string | null => snapshotRefusal(this.options, snapshot);
     const node = new RaftNode({ ...this.options.raft, prng: createPrng(seed), applied, checkSnapshot }, boot);
     this.node = node;
@@ -113,6 +116,7 @@ export class Driver {
         machine: this.machine,
         reads: () => this.reads,
         proposals: () => this.proposals,
+        appliedTo: (index) => (this.applied = index),
         send: (m) => this.send(m),
         reportState: () => this.reportState(node),
         fail: (e) => this.fail(e),
@@ -132,7 +136,7 @@ export class Driver {
       },
       seed,
     );
-    this.reads = new ReadTracker(node, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed, pendingMax: this.options.pendingReadsMax ?? 4096 });
+    this.reads = new ReadTracker(node, () => this.applied, this.clock, { timeoutMs: this.options.proposalTimeoutMs ?? 10_000, retryMs, seed, pendingMax: this.options.pendingReadsMax ?? 4096 });
     this.options.link.onMessage((m) => this.receive(m));
     this.options.link.onLinkState((peer, state) => this.emit({ type: 'link', peer, state }));
     this.lastTickAtMs = this.clock.now();
@@ -303,9 +307,10 @@ export class Driver {
     return this.requireNode().commitIndex();
   }
 
-  status(): RaftStatus & { readonly config: { voters: readonly NodeId[]; learners: readonly NodeId[] } } {
+  status(): DriverStatus {
     const node = this.requireNode();
-    return { ...node.status(), config: node.config() };
+    const s = node.status();
+    return { ...s, applied: this.applied, handedOutToApply: s.applied, config: node.config() };
   }
 
   /** Whether a Ready's write is in flight (the simulator aims crashes at it). */

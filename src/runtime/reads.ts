@@ -37,6 +37,8 @@ export class ReadTracker {
 
   constructor(
     private readonly node: RaftNode,
+    /** What the state machine has applied: not the core's `applied`, which runs ahead of it. */
+    private readonly appliedIndex: () => number,
     private readonly clock: Clock,
     private readonly options: { readonly timeoutMs: number; readonly retryMs: number; readonly seed: number; readonly pendingMax: number },
   ) {
@@ -84,7 +86,7 @@ export class ReadTracker {
   }
 
   private maybeResolve(p: PendingRead): void {
-    if (p.index < 0 || this.node.status().applied < p.index) return;
+    if (p.index < 0 || this.appliedIndex() < p.index) return;
     this.finish(p);
     p.done(ok(undefined));
   }

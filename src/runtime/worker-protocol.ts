@@ -222,6 +222,7 @@ export interface NodeStatus {
   readonly vote: NodeId | null;
   readonly leader: NodeId | null;
   readonly commit: number;
+  /** The state machine reflects every entry up to here (a local read now sees them); may trail `commit`. */
   readonly applied: number;
   readonly lastIndex: number;
   readonly lastTerm: number;
@@ -321,7 +322,10 @@ export interface NodeMetrics {
   readonly leaderWatch: Readonly<LeaderWatchMetrics> | null;
 }
 
-/** The state machine's state at one applied index, hashed (equal on converged replicas). */
+/**
+ * The state machine's state at one applied index, hashed (equal on converged replicas): `applied`
+ * and `digest` are taken in the same turn, so the hash is of the state at exactly that index.
+ */
 export interface MachineDigest {
   readonly applied: number;
   readonly digest: string;
