@@ -51,6 +51,34 @@ function note(what: string): void {
   process.stderr.write(`${((Date.now() - startMs) / 1000).toFixed(1)} s ${what}\n`);
 }
 
+/** werift's SCTP state per peer (private fields, read for diagnosis only): is it retransmitting? */
+interface WeriftSctpState {
+  readonly rto: number;
+  readonly cwnd: number;
+  readonly flightSize: number;
+  readonly sentQueue: readonly { readonly sentCount: number }[];
+  readonly outboundQueue: readonly unknown[];
+  readonly timer3Handle?: unknown;
+}
+function sctpStates(): Record<string, unknown> {
+  const slots = (transport?.signaling as unknown as { slots?: Map<string, { conn?: { pc: { sctpTransport?: { sctp?: WeriftSctpState } } } }> } | undefined)?.slots;
+  const out: Record<string, unknown> = {};
+  for (const [peer, slot] of slots ?? []) {
+    const sctp = slot.conn?.pc.sctpTransport?.sctp;
+    if (sctp === undefined) continue;
+    out[peer] = {
+      rtoS: sctp.rto,
+      cwnd: sctp.cwnd,
+      flightSize: sctp.flightSize,
+      sent: sctp.sentQueue.length,
+      resent: sctp.sentQueue.filter((c) => c.sentCount > 1).length,
+      queued: sctp.outboundQueue.length,
+      t3: sctp.timer3Handle !== undefined && sctp.timer3Handle !== null,
+    };
+  }
+  return out;
+}
+
 async function answer(host: NodeHost, request: Request): Promise<unknown> {
   switch (request.op) {
     case 'status':
@@ -65,7 +93,7 @@ async function answer(host: NodeHost, request: Request): Promise<unknown> {
     case 'transfer':
       return host.transferLeadership(request.to);
     case 'metrics':
-      return { node: host.metrics(), links: transport?.linksStats, channels: transport?.stats };
+      return { node: host.metrics(), links: transport?.linksStats, channels: transport?.stats, sctp: sctpStates() };
     default: {
       const unreachable: never = request;
       return unreachable;
