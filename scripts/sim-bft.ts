@@ -6,7 +6,7 @@
  * (src/sim/bft/). Every failing seed prints what failed, its faults and the line that
  * reproduces it. The LAST line is always
  *
- *   sim: N seeds, A agreement violations, V validity violations, D duplicate executions, S stalls, E engine errors
+ *   sim: N seeds, A agreement violations, V validity violations, D duplicate executions, S stalls, L lost acknowledged writes, E engine errors
  *
  * (violations summed over the seeds; stalls: seeds where some honest client's request did not
  * complete within the bound after the heal). With B <= F all must be zero; with B = F + 1 some
@@ -84,8 +84,8 @@ export function runBftCli(argv: readonly string[]): number {
     console.error(`sim: ${error.message}\n${bftUsage}`);
     return 2;
   }
-  const total = { agreement: 0, validity: 0, duplicates: 0, stalls: 0, engineErrors: 0 };
-  const totals = { completed: 0, viewChanges: 0, stateTransfers: 0, linkForgeries: 0, collusionSplits: 0 };
+  const total = { agreement: 0, validity: 0, duplicates: 0, stalls: 0, lostWrites: 0, engineErrors: 0 };
+  const totals = { completed: 0, viewChanges: 0, stateTransfers: 0, linkForgeries: 0, collusionSplits: 0, clusterRestarts: 0 };
   const failing: number[] = [];
   const startedMs = performance.now();
   for (let i = 0; i < args.seeds; i++) {
@@ -97,6 +97,7 @@ export function runBftCli(argv: readonly string[]): number {
     totals.stateTransfers += r.stats.stateTransfers;
     totals.linkForgeries += r.stats.linkForgeriesDropped;
     totals.collusionSplits += r.stats.collusionSplits;
+    totals.clusterRestarts += r.stats.clusterRestarts;
     if (!r.ok) {
       failing.push(seed);
       console.log(`FAIL SEED=${seed} ${JSON.stringify(r.counts)}`);
@@ -108,8 +109,8 @@ export function runBftCli(argv: readonly string[]): number {
   }
   const seconds = (performance.now() - startedMs) / 1000;
   const t = totals;
-  console.log(`sim: totals: ${t.completed} requests completed, ${t.viewChanges} view changes entered, ${t.stateTransfers} state transfers, ${t.linkForgeries} link forgeries dropped, ${t.collusionSplits} collusion splits`);
+  console.log(`sim: totals: ${t.completed} requests completed, ${t.viewChanges} view changes entered, ${t.stateTransfers} state transfers, ${t.linkForgeries} link forgeries dropped, ${t.collusionSplits} collusion splits, ${t.clusterRestarts} restarts of every replica`);
   console.log(`sim: ${(args.seeds / seconds).toFixed(1)} seeds/s (${seconds.toFixed(1)} s)${failing.length > 0 ? `; failing seeds: ${failing.slice(0, 20).join(' ')}${failing.length > 20 ? ' ...' : ''}` : ''}`);
-  console.log(`sim: ${args.seeds} seeds, ${total.agreement} agreement violations, ${total.validity} validity violations, ${total.duplicates} duplicate executions, ${total.stalls} stalls, ${total.engineErrors} engine errors`);
-  return total.agreement + total.validity + total.duplicates + total.stalls + total.engineErrors > 0 ? 1 : 0;
+  console.log(`sim: ${args.seeds} seeds, ${total.agreement} agreement violations, ${total.validity} validity violations, ${total.duplicates} duplicate executions, ${total.stalls} stalls, ${total.lostWrites} lost acknowledged writes, ${total.engineErrors} engine errors`);
+  return total.agreement + total.validity + total.duplicates + total.stalls + total.lostWrites + total.engineErrors > 0 ? 1 : 0;
 }

@@ -2,8 +2,9 @@
  * Each checker of the BFT simulator catches a planted fault (src/sim/bft/bft-sabotage.ts): a
  * crypto provider that accepts any signature lets requests signed by nobody be executed
  * (validity); a restart that does not restore the machine re-applies batches (exactly-once); a
- * host that misnumbers batches (agreement); lost replies (liveness). The same seeds are clean
- * without the sabotage (bft-seeds.test.ts runs them).
+ * host that misnumbers batches (agreement); lost replies (liveness); disks that do not keep the
+ * committed batches, when every replica restarts (lost acknowledged writes). The same seeds are
+ * clean without the sabotage (bft-seeds.test.ts runs them).
  */
 import { describe, expect, it } from 'vitest';
 import { runBftSimulation } from '../../src/sim/bft/bft-simulation.ts';
@@ -26,6 +27,18 @@ describe('BFT simulator sabotage', () => {
 
   it('misnumber: agreement violations', () => {
     expect(runBftSimulation({ seed: 1, nodes: 4, byzantine: 0, sabotage: 'misnumber' }).counts.agreement).toBeGreaterThan(0);
+  });
+
+  it('forget-committed: lost acknowledged writes once every replica restarts', () => {
+    let lost = 0;
+    let clean = 0;
+    // Seeds 1-8: those whose heal restarts every replica (half of them, drawn by the seed).
+    for (let seed = 1; seed <= 8 && lost === 0; seed++) {
+      lost += runBftSimulation({ seed, nodes: 4, byzantine: 0, sabotage: 'forget-committed' }).counts.lostWrites;
+      clean += runBftSimulation({ seed, nodes: 4, byzantine: 0 }).counts.lostWrites;
+    }
+    expect(lost).toBeGreaterThan(0);
+    expect(clean).toBe(0);
   });
 
   it('drop-replies: stalls', () => {

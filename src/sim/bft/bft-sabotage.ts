@@ -13,7 +13,11 @@
  *   a host applying batches under wrong sequence numbers would (agreement; planted in what the
  *   host reports, since an honest engine never executes out of order).
  * - `drop-replies`: honest replicas' replies to clients are lost (liveness).
+ * - `forget-committed`: every replica's disk drops the committed batches it is asked to keep
+ *   (src/core/bft/ready.ts `CommittedBatch`), as a storage adapter that does not write them:
+ *   after every replica restarts, what committed above the last stable checkpoint is gone
+ *   (lost acknowledged writes).
  */
-export type BftSabotage = 'accept-any-signature' | 'no-restore-on-restart' | 'misnumber' | 'drop-replies';
+export type BftSabotage = 'accept-any-signature' | 'no-restore-on-restart' | 'misnumber' | 'drop-replies' | 'forget-committed';
 
-export const bftSabotages: readonly BftSabotage[] = ['accept-any-signature', 'no-restore-on-restart', 'misnumber', 'drop-replies'];
+export const bftSabotages: readonly BftSabotage[] = ['accept-any-signature', 'no-restore-on-restart', 'misnumber', 'drop-replies', 'forget-committed'];

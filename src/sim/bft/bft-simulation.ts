@@ -8,8 +8,12 @@
  * seed, so a seed reproduces a run event for event.
  *
  * PHASES. Faults for `faultPhaseUs` (clients submit throughout), then the heal: partitions
- * removed, the network calm, crashed replicas restarted (Byzantine ones go on misbehaving).
- * Liveness: every request of an honest client completes within `livenessBoundUs` of the heal.
+ * removed, the network calm, crashed replicas restarted (Byzantine ones go on misbehaving); in
+ * half the seeds (`restartAllChance`) EVERY replica crashes at the heal and restarts at once,
+ * losing its writes in flight: no peer then holds what the others lost, so every write a client
+ * saw acknowledged must come back from each replica's own disk (TESTING.md's "every node
+ * crashes"; the lost-write checker). Liveness: every request of an honest client completes
+ * within `livenessBoundUs` of the heal.
  * Checks in bft-checkers.ts. With `trace` (`--trace`), a line per request, reply, client
  * event, view change, state transfer, crash and restart, to follow a stuck request end to end;
  * tracing draws nothing from the PRNG, so a traced seed runs as the untraced one.
@@ -39,6 +43,8 @@ export const bftSimulationDefaults = {
   livenessBoundUs: 60_000_000,
   tickMs: 10,
   queuedPerLinkMax: 4096,
+  /** The share of seeds in which every replica crashes and restarts at the heal. */
+  restartAllChance: 0.5,
 } as const;
 
 export interface BftSimulationOptions {
@@ -59,7 +65,7 @@ export interface BftRunResult {
   readonly details: readonly string[];
   readonly faultMix: string;
   readonly ok: boolean;
-  readonly stats: { requestsCompleted: number; viewChanges: number; stateTransfers: number; linkForgeriesDropped: number; collusionSplits: number; endUs: number };
+  readonly stats: { requestsCompleted: number; viewChanges: number; stateTransfers: number; linkForgeriesDropped: number; collusionSplits: number; clusterRestarts: number; endUs: number };
 }
 
 interface ReplicaNode {
@@ -71,6 +77,9 @@ interface ReplicaNode {
   lastWriteAtUs: number;
   readonly byz: ByzantineReplica | null;
 }
+
+/** After every replica restarted: how long (virtual) before the acknowledged writes are checked, with no new request yet. */
+const restartSettleUs = 1_000_000;
 
 const calm = { lossRate: 0, duplicateRate: 0, delay: { kind: 'uniform', minUs: 500, maxUs: 5000 } } as const;
 
@@ -88,7 +97,7 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
   const clientIds = Array.from({ length: bftSimulationDefaults.clients }, (_, i) => `c${i}`);
   const clients = new Map<string, BftClientHost>();
   const nodes = new Map<string, ReplicaNode>();
-  const stats = { requestsCompleted: 0, viewChanges: 0, stateTransfers: 0, linkForgeriesDropped: 0, collusionSplits: 0, endUs: 0 };
+  const stats = { requestsCompleted: 0, viewChanges: 0, stateTransfers: 0, linkForgeriesDropped: 0, collusionSplits: 0, clusterRestarts: 0, endUs: 0 };
   const honest = (id: string): boolean => !mix.byzantine.has(id);
   const firstHonest = ids.find(honest) ?? 'r0';
   const trace = options.trace;
@@ -157,7 +166,7 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
           node.lastWriteAtUs = at;
           scheduler.at(at, () => {
             if (node.life !== life) return;
-            node.disk.apply(w);
+            node.disk.apply(sabotage === 'forget-committed' ? { ...w, persist: { ...w.persist, committed: [] } } : w);
             done();
           });
         },
@@ -211,6 +220,8 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
   for (const node of nodes.values()) start(node);
 
   // Honest clients: writes with unique values, unordered reads, a poisoned command now and then.
+  /** Per client, one more write once every replica has restarted (the cluster must take new writes after that). */
+  const writesAfterRestart: (() => void)[] = [];
   for (const c of clientIds) {
     const host = new BftClientHost({
       config: { id: c, replicas: ids },
@@ -222,7 +233,7 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
         say(`${c} ${e.kind} ${e.timestamp}`);
         if (e.kind !== 'completed') return;
         stats.requestsCompleted++;
-        checkers.completed(c);
+        checkers.completed(c, e.outcome);
       },
       clock: new SimClock(scheduler, 1),
       tickMs: bftSimulationDefaults.tickMs,
@@ -240,11 +251,22 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
       const op = encodeKvCommand(command);
       const ts = host.submit(op, command.op === 'read');
       say(`${c} submit ${ts} ${command.op}`);
-      if (ts !== null) checkers.submit(c, op, scheduler.nowUs);
+      if (ts !== null) checkers.submit(c, op, scheduler.nowUs, command.op === 'write' && command.key !== poisonKey);
       scheduler.after(100_000 + prng.nextInt(800_000), next);
     };
     scheduler.after(prng.nextInt(500_000), next);
+    writesAfterRestart.push(() => {
+      const op = encodeKvCommand({ op: 'write', key: 'k0', value: `${c}:after-restart` });
+      const ts = host.submit(op, false);
+      say(`${c} submit ${ts} write after the restart`);
+      if (ts !== null) checkers.submit(c, op, scheduler.nowUs, true);
+    });
   }
+
+  const checkSurvived = (): void => {
+    const up = [...nodes.values()].filter((x) => honest(x.id) && x.host !== null && x.machine !== null);
+    checkers.survived(up.map((x) => ({ id: x.id, executedSeq: x.host?.status().lastExecutedSeq ?? 0, holds: (op: string) => x.machine?.holdsWrite(op) === true })));
+  };
 
   // The nemesis: partitions and crashes during the fault phase, drawn every 100 ms.
   const down = new Set<string>();
@@ -275,13 +297,24 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
   scheduler.runUntil(bftSimulationDefaults.faultPhaseUs);
   network.healPartitions();
   network.setFaults(calm);
-  for (const id of down) start(nodes.get(id) as ReplicaNode);
+  if (options.faults !== false && chance(prng, bftSimulationDefaults.restartAllChance)) {
+    say('every replica crashes and restarts');
+    stats.clusterRestarts++;
+    for (const node of nodes.values()) if (node.host !== null) crash(node);
+    for (const node of nodes.values()) start(node);
+    // Before any new request: what clients were told committed must be there already (a read now
+    // would see it), not only once a later view change re-proposes it from prepared certificates.
+    scheduler.runUntil(scheduler.nowUs + restartSettleUs);
+    checkSurvived();
+    for (const w of writesAfterRestart) w();
+  } else for (const id of down) start(nodes.get(id) as ReplicaNode);
   down.clear();
   const deadlineUs = bftSimulationDefaults.faultPhaseUs + bftSimulationDefaults.livenessBoundUs;
   while (scheduler.nowUs < deadlineUs && checkers.pending > 0 && checkers.counts.engineErrors === 0) scheduler.runUntil(scheduler.nowUs + 500_000);
   stats.endUs = scheduler.nowUs;
   stats.collusionSplits = collusion?.attacks ?? 0;
   checkers.finish();
+  checkSurvived();
   const k0 = checkers.counts;
   const where =
     k0.stalls + k0.agreement > 0
@@ -293,5 +326,5 @@ export function runBftSimulation(options: BftSimulationOptions): BftRunResult {
   for (const node of nodes.values()) node.host?.stop();
   for (const c of clients.values()) c.stop();
   const k = checkers.counts;
-  return { seed: options.seed, counts: { ...k }, details: where.length > 0 ? [...checkers.details, `  at the end: ${where.join('; ')}`] : checkers.details, faultMix: describeBftFaultMix(mix), ok: k.agreement + k.validity + k.duplicates + k.stalls + k.engineErrors === 0, stats };
+  return { seed: options.seed, counts: { ...k }, details: where.length > 0 ? [...checkers.details, `  at the end: ${where.join('; ')}`] : checkers.details, faultMix: describeBftFaultMix(mix), ok: k.agreement + k.validity + k.duplicates + k.stalls + k.lostWrites + k.engineErrors === 0, stats };
 }

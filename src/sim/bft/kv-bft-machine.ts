@@ -41,6 +41,11 @@ export class KvBftMachine extends KvMachine implements BftMachine {
     return super.apply(command, index);
   }
 
+  /** Whether the write `commandHex` (hex of its command bytes) was applied to this state (the lost-write checker asks). */
+  holdsWrite(commandHex: string): boolean {
+    return this.writes.has(commandHex);
+  }
+
   query(command: Uint8Array): Uint8Array {
     const decoded = decodeKvCommand(command);
     if (!decoded.ok || decoded.value.op !== 'read') throw new Error('not a read');
