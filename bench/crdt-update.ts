@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { createPrng } from '../src/core/prng.ts';
 import { GossipNode } from '../src/core/gossip/gossip-node.ts';
 import type { GossipMessage } from '../src/core/gossip/messages.ts';
+import type { BenchSamples } from './bench-samples.ts';
 
 interface Options {
   keys: number;
@@ -79,7 +80,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-export function runCrdtUpdateBench(args: readonly string[]): void {
+export function runCrdtUpdateBench(args: readonly string[]): BenchSamples {
   const o = parseOptions(args);
   const timings = { probeIntervalTicks: 100, meshHeartbeatTicks: 10 };
   const sender = new GossipNode({ ...timings, id: 'sender', prng: createPrng(1) });
@@ -142,4 +143,9 @@ export function runCrdtUpdateBench(args: readonly string[]): void {
   const r = summary(receiverUs);
   console.log(`one update of a ${o.keys}-key OR-Map (${o.updates} timed): sender p50 ${s.p50} µs mean ${s.mean} µs; receiver p50 ${r.p50} µs mean ${r.mean} µs`);
   console.log(JSON.stringify({ bench: 'crdt-update', keys: o.keys, senderUsP50: s.p50, senderUsMean: s.mean, receiverUsP50: r.p50, receiverUsMean: r.mean }));
+  return {
+    title: `crdt-update: the CPU cost of one update to a ${o.keys}-key OR-Map, ${o.updates} timed`,
+    latency: [...senderUs.map((us) => ({ series: 'sender: step(crdt-update) + its Ready', ms: us / 1000 })), ...receiverUs.map((us) => ({ series: 'receiver: step(crdt-push) + its Ready', ms: us / 1000 }))],
+    latencyLabel: 'CPU time of one update, per node (ms)',
+  };
 }
