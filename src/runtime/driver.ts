@@ -72,6 +72,7 @@ export class Driver {
   private ticksToJoinAsk = 0;
   /** Pre-votes and votes this node granted (`campaignAfterLoss` stands aside after one). */
   private votesGranted = 0;
+  private batching = 0; // calls of `batch` under way: the Ready waits for their end
   /** Jitter of oracle-triggered campaigns (seeded with the node's seed in `start`). */
   private jitter: Prng = createPrng(0);
 
@@ -152,6 +153,12 @@ export class Driver {
   /** Propose a command; resolves with the state machine's result once applied here. */
   propose(command: Uint8Array): Promise<Uint8Array> {
     return new Promise((resolve, reject) => this.submitCommand(command, (r) => (r.ok ? resolve(r.value.result) : reject(r.error))));
+  }
+
+  /** Run `fn` (the worker's `proposeMany`) and take the Ready once, at its end: one append and one write per batch from the page, not one for its first command. */
+  batch<T>(fn: () => T): T {
+    this.batching++;
+    try { return fn(); } finally { if (--this.batching === 0) this.pump(); }
   }
 
   /** `propose`, called back instead of through a promise (the simulator's clients use this). */
@@ -426,7 +433,7 @@ export class Driver {
 
   /** Handle Readies until the core has nothing more to do or a write is in flight. */
   private pump(): void {
-    if (this.stopped || this.loop === null) return;
+    if (this.stopped || this.loop === null || this.batching > 0) return;
     this.loop.pump();
   }
 

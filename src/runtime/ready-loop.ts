@@ -18,6 +18,12 @@
  *      states; `advance()`;
  *   4. `host.afterAdvance` (the snapshot policy may write a snapshot), then the next Ready.
  *
+ * While a write is in flight, an engine that has `readyWhileWriting` is asked after every pump
+ * for what may be done before the write is durable (Raft: committed entries already durable
+ * here; src/core/raft/ready-while-writing.ts): a Ready that needs no write, whose messages are
+ * sent and items applied at once, with no `advance()`. Without it a committed command waited
+ * for a write it does not depend on before a replica applied it.
+ *
  * `hold()` keeps step 3 waiting after the write is durable (a paused node: its write completes,
  * its CPU does not run) until `release()`. A failed write or a throw from the host stops the
  * loop for good (`host.fail`); the node restarts from what is durable.
@@ -38,6 +44,8 @@ export interface ReadyEngine<R> {
   hasReady(): boolean;
   ready(): R;
   advance(): void;
+  /** While a Ready's write is in flight: work that need not wait for it (a Ready with no write), or null. */
+  readyWhileWriting?(): R | null;
 }
 
 /** An engine's host, as the generic loop calls it (see `RaftReadyHost` for the Raft one). */
@@ -85,6 +93,8 @@ export class ReadyLoop<R extends EngineReady<M>, M, A> {
   private held: (() => void) | null = null;
   /** The Ready whose write is in flight, if any. */
   private writing: R | null = null;
+  /** Work of `readyWhileWriting` is being handled (never nested: its items apply in order). */
+  private early = false;
 
   constructor(
     private readonly engine: ReadyEngine<R>,
@@ -95,6 +105,7 @@ export class ReadyLoop<R extends EngineReady<M>, M, A> {
   pump(): void {
     try {
       while (!this.busy && !this.stopped && !this.holding && this.engine.hasReady()) this.handle(this.engine.ready());
+      if (this.writing !== null && !this.holding && !this.stopped && !this.early) this.handleWhileWriting();
     } catch (error) {
       this.fail(error);
     }
@@ -145,6 +156,21 @@ export class ReadyLoop<R extends EngineReady<M>, M, A> {
       () => this.durable(rd),
       (error) => this.fail(error),
     );
+  }
+
+  /** What the engine lets go before the write in flight is durable: send and apply at once. */
+  private handleWhileWriting(): void {
+    const rd = this.engine.readyWhileWriting?.() ?? null;
+    if (rd === null) return;
+    this.early = true;
+    try {
+      this.host.onReady?.(rd);
+      for (const m of rd.messagesBeforeWrite) this.host.send(m);
+      for (const item of this.host.items(rd)) this.host.apply(item);
+      this.host.applied(rd);
+    } finally {
+      this.early = false;
+    }
   }
 
   private durable(rd: R): void {

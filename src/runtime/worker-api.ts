@@ -56,7 +56,9 @@ export function createWorkerApi(parts: NodeHostParts = {}): WorkerApi {
     proposeMany(commands: readonly Uint8Array[]) {
       const h = host;
       if (h === null) return Promise.resolve(commands.map(() => notStarted()));
-      return Promise.all(commands.map((c) => attemptAsync(() => h.propose(c))));
+      // One Ready for the whole batch (Driver.batch): each propose steps the core synchronously.
+      const all = (): Promise<Result<Uint8Array>[]> => Promise.all(commands.map((c) => attemptAsync(() => h.propose(c))));
+      return h.raft === null ? all() : h.raft.batch(all);
     },
 
     read(consistency, query) {

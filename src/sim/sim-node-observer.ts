@@ -45,7 +45,7 @@ export class NodeObserver implements DriverObserver {
   private appliedSinceDigest = false;
   /** The last index the state machine applied or restored (the core's `applied` runs ahead: it moves when a Ready is taken). */
   machineIndex: number;
-  /** The last Ready taken: its entries are durable, or in the write in flight. */
+  /** The last Ready taken with a write: its entries are durable, or in the write in flight. */
   private lastReady: Ready | null = null;
 
   constructor(
@@ -70,9 +70,13 @@ export class NodeObserver implements DriverObserver {
 
   onReady(rd: Ready): void {
     this.o.stats.readies++;
-    this.lastReady = rd;
+    // Taken while a write is in flight (readyWhileWriting): it writes nothing, and what lands on
+    // storage next is still the write in flight's.
+    const early = this.o.driver()?.writing === true;
+    if (!early) this.lastReady = rd;
     this.onProgress();
-    this.o.checkers.onReady(this.id, rd, this.o.storage, this.now);
+    const pending = early && this.lastReady !== null ? { ...rd, snapshot: this.lastReady.snapshot, entries: this.lastReady.entries } : rd;
+    this.o.checkers.onReady(this.id, pending, this.o.storage, this.now);
     if (this.o.tracing) this.o.note(`ready: ${describeReady(rd)}`);
   }
 

@@ -360,6 +360,19 @@ export class RaftLog {
     return taken;
   }
 
+  /**
+   * Committed entries that are already durable here (through `persisted`), to apply while a
+   * write is in flight (ready-while-writing.ts). Never while a leader's snapshot waits to be
+   * handed out: the entries before it are gone and the machine must restore it first.
+   */
+  takeDurableCommitted(): Entry[] {
+    const hi = Math.min(this.committed, this.persisted, this.lastIndex());
+    if (hi <= this.applied || this.unstableSnapshot !== null) return [];
+    const taken = this.entries.slice(this.applied - this.offset, hi - this.offset) as Entry[];
+    this.applied = hi;
+    return taken;
+  }
+
   /** The write handed out by `takeUnstable` is durable. */
   stableTo(): void {
     const p = this.inProgress;

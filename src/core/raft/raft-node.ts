@@ -14,6 +14,7 @@ import { isLocalInput, type RaftInput, type RaftLocalInput, type RaftStepAccepte
 import type { Engine } from '../engine.ts';
 import { sendableBeforePersist, type Message, type VoteMessage } from './messages.ts';
 import { durableCommitted } from './ready.ts';
+import { readyWhileWriting } from './ready-while-writing.ts';
 import { termMax } from './limits.ts';
 import { acceptsForwarded, believesHigherTerm } from './membership-guard.ts';
 import { Raft } from './raft.ts';
@@ -62,6 +63,8 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
   private readyOutstanding = false;
   /** The term of this node's vote for itself in the outstanding Ready's hard state; 0: none. */
   private outstandingVoteTerm = 0;
+  /** The outstanding Ready has committed entries (or a snapshot) to apply after its write. */
+  private applyAfterWrite = false;
 
   constructor(config: RaftConfig, boot: BootState = { hardState: emptyHardState, entries: [] }) {
     this.r = new Raft(resolveRaftConfig(config), boot);
@@ -399,7 +402,18 @@ export class RaftNode implements Engine<RaftInput, RaftStepAccepted, RaftStepRef
     this.outstandingVoteTerm = writeHardState && hs.vote === r.id ? hs.term : 0;
     this.prevSoftState = ss;
     this.readyOutstanding = true;
+    this.applyAfterWrite = rd.snapshot !== null || rd.appliedBeforeWrite < committedEntries.length;
     return rd;
+  }
+
+  /**
+   * While the outstanding Ready's write is in flight: committed entries already durable here, to
+   * apply now, as a Ready that needs no write and no `advance()`; null when there is nothing (or
+   * no write outstanding). See ready-while-writing.ts.
+   */
+  readyWhileWriting(): Ready | null {
+    if (!this.readyOutstanding) return null;
+    return readyWhileWriting(this.r, !this.applyAfterWrite);
   }
 
   /** The last Ready has been persisted, sent and applied. */
