@@ -23,22 +23,19 @@
  * leader promotes it once it has caught up.
  */
 import * as Comlink from 'comlink';
-import { knownTaggedError } from '../core/error-code.ts';
 import type { NodeId } from '../core/raft/types.ts';
-import type { Result } from '../core/result.ts';
 import { requestPersistence, type PersistenceResult } from '../io/storage/indexeddb-storage.ts';
-import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
-import type { CrdtOp } from '../core/gossip/crdt-op.ts';
-import { crdtHandle, crdtTypeOfKind, type CrdtHandleOf, type CrdtKind } from './crdt-handles.ts';
+import type { CrdtHandleOf, CrdtKind } from './crdt-handles.ts';
 import type { Members } from './members.ts';
-import type { BootSummary, CrdtChangedEvent, GossipTuning, MachineDigest, MachineSpec, NodeEvent, NodeEventType, NodeMetrics, NodeProtocol, NodeStatus, RaftTuning, ReadConsistency, TransportSpec, WorkerApi, WorkerStartOptions } from '../runtime/worker-protocol.ts';
+import type { BootSummary, GossipTuning, MachineSpec, NodeEvent, NodeEventType, NodeProtocol, NodeStatus, RaftTuning, ReadConsistency, TransportSpec, WorkerApi, WorkerStartOptions } from '../runtime/worker-protocol.ts';
 import { bytesClient, kvClient, type MachineClient } from './machine-client.ts';
 import { LeaderWatch, type LockHold } from './locks.ts';
 import { linksFactory, type Links, type LinksFactory, type SignalingOptions } from './links.ts';
 import { claimNodeId, eventShowsDurableState, evictedAtBoot, evictedAtStart, isEmptyBoot, markDurable, rejoinUnderNewId, type ClaimedId, type Rejoined } from './node-id.ts';
 import { NodeError, unwrap } from './node-error.ts';
 import type { KvCommand, KvResult } from '../machines/kv.ts';
-import { bftHandle, type BftHandle } from './bft-handle.ts';
+import type { BftHandle } from './bft-handle.ts';
+import { NodeApiHandle, stopTimeoutMs, workerTestHooks, type NodeTestHooks } from './node-api-handle.ts';
 import { servicesKvClient, withServices, type ServicesNode } from './services-node.ts';
 import type { ServicesSpec } from '../runtime/services-protocol.ts';
 import type { HealthOptions } from '../runtime/node-health.ts';
@@ -123,17 +120,7 @@ export interface CreateNodeOptions<M extends 'kv' | 'services' | CustomMachine =
   readonly health?: HealthOptions;
 }
 
-export interface NodeTestHooks {
-  /** Drop every frame to and from these peers (this node's side of a partition). */
-  block(peers: readonly NodeId[]): Promise<void>;
-  unblock(peers?: readonly NodeId[]): Promise<void>;
-  /** Hold every frame this node sends or receives for `delayMs` (0: none): slow links. */
-  slow(delayMs: number): Promise<void>;
-  /** Send raw bytes to `to` on the real link. */
-  injectFrame(to: NodeId, frame: Uint8Array): Promise<void>;
-  metrics(): Promise<NodeMetrics>;
-  digest(): Promise<MachineDigest>;
-}
+export type { NodeTestHooks };
 
 export interface PeerquorumNode<Command, Result, Query, Answer> {
   readonly id: NodeId;
@@ -169,11 +156,6 @@ export interface PeerquorumNode<Command, Result, Query, Answer> {
 
 export type KvNode = PeerquorumNode<KvCommand, KvResult, string, string | null>;
 export type BytesNode = PeerquorumNode<Uint8Array, Uint8Array, unknown, unknown>;
-
-const stopTimeoutMs = 5_000;
-/** The most commands one `proposeMany` call to the worker carries. */
-const proposeBatchMax = 256;
-const lostResult: Result<never> = { ok: false, error: { code: 'INTERNAL', message: 'the worker answered fewer outcomes than commands' } };
 
 export function createNode(options: CreateNodeOptions<'kv'>): Promise<KvNode>;
 export function createNode(options: CreateNodeOptions<CustomMachine>): Promise<BytesNode>;
@@ -287,75 +269,39 @@ async function launch<C, R, Q, A>(
   }
 }
 
-class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
+class NodeHandle<C, R, Q, A> extends NodeApiHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
   readonly testing: NodeTestHooks;
-  readonly members: Members;
-  readonly bft: BftHandle;
-  private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
   private readonly watch: LeaderWatch | null;
   private role: NodeStatus['role'] = 'follower';
   private links: Links | null = null;
   private closing: Promise<void> | null = null;
   /** Until this node is known to have durable state, its events are watched for it (node-id.ts). */
   private awaitingDurable: boolean;
-  private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Result<Uint8Array>) => void }[] = [];
   private readonly onPageHide = (): void => {
     if (this.role === 'leader') void this.api.handOver().catch(() => undefined);
   };
 
   constructor(
     private readonly options: CreateNodeOptions,
-    readonly id: NodeId,
+    id: NodeId,
     private readonly hold: LockHold | null,
     private readonly worker: Worker,
-    readonly api: Comlink.Remote<WorkerApi>,
+    api: Comlink.Remote<WorkerApi>,
     private readonly events: MessagePort,
-    private readonly client: MachineClient<C, R, Q, A>,
+    client: MachineClient<C, R, Q, A>,
     readonly persistence: Promise<PersistenceResult>,
     readonly rejoinedAfterEviction: Rejoined | null,
   ) {
+    super(id, api, client, 'the node is closed');
     this.awaitingDurable = (options.storage ?? 'indexeddb') === 'indexeddb';
     this.watch = options.livenessOracle === false ? null : new LeaderWatch(options.cluster, id, (leader) => void this.api.leaderGone(leader));
     events.onmessage = (e: MessageEvent<NodeEvent>) => this.dispatch(e.data);
     if (options.handOverOnPageHide !== false) addEventListener('pagehide', this.onPageHide);
-    this.testing = {
-      block: (peers) => this.api.block(peers),
-      unblock: (peers) => this.api.unblock(peers),
-      slow: async (delayMs) => unwrap(await this.api.slow(delayMs)),
-      injectFrame: async (to, frame) => unwrap(await this.api.injectFrame(to, frame)),
-      metrics: async () => unwrap(await this.api.metrics()),
-      digest: async () => unwrap(await this.api.digest()),
-    };
-    this.bft = bftHandle(this.api, (type, listener) => this.on(type, listener), () => this.checkOpen());
-    this.members = {
-      list: async () => {
-        this.checkOpen();
-        return unwrap(await this.api.members());
-      },
-      on: (type, listener) => this.on(type, listener),
-    };
+    this.testing = workerTestHooks(this.api);
   }
 
-  async crdt<K extends CrdtKind>(name: string, type: K): Promise<CrdtHandleOf<K>> {
-    this.checkOpen();
-    const crdtType = crdtTypeOfKind(type);
-    const opened = unwrap(await this.api.crdtOpen(name, crdtType));
-    return crdtHandle(
-      {
-        update: async (n: string, op: CrdtOp) => {
-          this.checkOpen();
-          unwrap(await this.api.crdtUpdate(n, op));
-        },
-        value: async <N extends CrdtTypeName>(n: string, t: N) => {
-          this.checkOpen();
-          return unwrap(await this.api.crdtValue(n, t)) as CrdtValues[N];
-        },
-        onChange: (listener: (e: CrdtChangedEvent) => void) => this.on('crdt-changed', listener),
-      },
-      name,
-      crdtType,
-      opened as CrdtValues[typeof crdtType],
-    ) as CrdtHandleOf<K>;
+  protected isClosed(): boolean {
+    return this.closing !== null;
   }
 
   get cluster(): string {
@@ -391,82 +337,17 @@ class NodeHandle<C, R, Q, A> implements PeerquorumNode<C, R, Q, A> {
     markDurable(this.options.cluster, this.id);
   }
 
-  private dispatch(received: NodeEvent): void {
-    // A worker of another build may send a code this one does not know: it reads as INTERNAL.
-    const e: NodeEvent = received.type === 'error' ? { ...received, error: knownTaggedError(received.error) } : received;
+  protected override observe(e: NodeEvent): void {
     if (this.awaitingDurable && eventShowsDurableState(e)) this.markDurable();
     if (e.type === 'role') this.role = e.role;
     if (e.type === 'leader') this.watch?.follow(e.leader);
     // The gossip mesh's links, beside the configured peers (never instead of them: Raft needs its voters).
     if (e.type === 'links-wanted') this.links?.setPeers?.([...new Set([...this.options.peers, ...e.peers])].filter((p) => p !== this.id));
-    for (const l of this.listeners.get(e.type) ?? []) {
-      try {
-        l(e);
-      } catch (error) {
-        // A listener's bug must not stop the others, nor the node.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
   }
 
-  on<T extends NodeEventType>(type: T, listener: (event: Extract<NodeEvent, { type: T }>) => void): () => void {
-    let set = this.listeners.get(type);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(type, set);
-    }
-    const l = listener as (e: NodeEvent) => void;
-    set.add(l);
-    return () => set.delete(l);
-  }
-
-  private checkOpen(): void {
-    if (this.closing !== null) throw new NodeError('STOPPED', 'the node is closed');
-  }
-
-  async propose(command: C): Promise<R> {
-    this.checkOpen();
-    const bytes = this.client.encode(command);
-    const outcome = await new Promise<Result<Uint8Array>>((resolve) => {
-      this.proposeQueue.push({ bytes, resolve });
-      if (this.proposeQueue.length === 1) queueMicrotask(() => this.flushProposals());
-    });
-    return this.client.decode(unwrap(outcome));
-  }
-
-  /**
-   * What callers proposed in this task goes to the worker in calls of up to
-   * `proposeBatchMax` commands: one message each way per call instead of per command, which
-   * is what bounds throughput once the log itself batches (DESIGN.md §7).
-   */
-  private flushProposals(): void {
-    const queue = this.proposeQueue;
-    this.proposeQueue = [];
-    for (let i = 0; i < queue.length; i += proposeBatchMax) {
-      const batch = queue.slice(i, i + proposeBatchMax);
-      this.api.proposeMany(batch.map((p) => p.bytes)).then(
-        (outcomes) => batch.forEach((p, k) => p.resolve(outcomes[k] ?? lostResult)),
-        (e: unknown) => batch.forEach((p) => p.resolve({ ok: false, error: { code: 'STOPPED', message: `the worker did not answer: ${String(e)}` } })),
-      );
-    }
-  }
-
-  async read(query: Q, options: { readonly consistency?: ReadConsistency } = {}): Promise<A> {
-    this.checkOpen();
-    return this.client.answer(unwrap(await this.api.read(options.consistency ?? 'linearizable', this.client.query(query))));
-  }
-
-  async status(): Promise<NodeStatus> {
-    this.checkOpen();
-    const status = unwrap(await this.api.status());
+  override async status(): Promise<NodeStatus> {
+    const status = await super.status();
     return this.rejoinedAfterEviction === null ? status : { ...status, rejoinedAfterEviction: this.rejoinedAfterEviction };
-  }
-
-  async transferLeadership(to?: NodeId): Promise<NodeId> {
-    this.checkOpen();
-    return unwrap(await this.api.transferLeadership(to));
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The app's side of a Node node: the same `PeerquorumNode` API as a tab's (src/client/
- * create-node.ts), over a `worker_threads` Worker instead of a Web Worker. The node (driver,
+ * create-node.ts; what the two share is src/client/node-api-handle.ts), over a `worker_threads` Worker instead of a Web Worker. The node (driver,
  * file log, sockets) lives in the worker, so the app's thread stays free; calls cross with
  * comlink and answer `Result`s that `unwrap` turns back into `NodeError`s with their code.
  *
@@ -15,28 +15,17 @@
  */
 import * as Comlink from 'comlink';
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { knownTaggedError } from '../core/error-code.ts';
-import type { CrdtTypeName, CrdtValues } from '../core/crdt/crdt-types.ts';
-import type { CrdtOp } from '../core/gossip/crdt-op.ts';
 import type { NodeId } from '../core/raft/types.ts';
 import type { Result } from '../core/result.ts';
-import { bftHandle, type BftHandle } from '../client/bft-handle.ts';
-import { crdtHandle, crdtTypeOfKind, type CrdtHandleOf, type CrdtKind } from '../client/crdt-handles.ts';
-import type { NodeTestHooks, PeerquorumNode } from '../client/create-node.ts';
+import type { PeerquorumNode } from '../client/create-node.ts';
 import type { MachineClient } from '../client/machine-client.ts';
-import type { Members } from '../client/members.ts';
-import { NodeError, unwrap } from '../client/node-error.ts';
+import { NodeApiHandle, stopTimeoutMs, workerTestHooks, type NodeTestHooks } from '../client/node-api-handle.ts';
 import { WorkerCalls } from './worker-calls.ts';
-import type { CrdtChangedEvent, NodeEvent, NodeEventType, NodeStatus, ReadConsistency, WorkerApi } from '../runtime/worker-protocol.ts';
+import type { NodeEvent, NodeStatus, WorkerApi } from '../runtime/worker-protocol.ts';
 
-/** The most commands one `proposeMany` call to the worker carries (as a tab's handle). */
-const proposeBatchMax = 256;
-/** How long `stop` waits for the worker's own stop (its storage closes) before terminating it. */
-const stopTimeoutMs = 5_000;
 /** How long a leader's `stop({ handOver: true })` waits to be deposed by its transferee. */
 export const handOverWaitMsDefault = 2_000;
 const handOverPollMs = 10;
-const lostResult: Result<never> = { ok: false, error: { code: 'INTERNAL', message: 'the worker answered fewer outcomes than commands' } };
 
 export interface NodeStopOptions {
   /** A leader hands leadership to its most up-to-date follower first (default true). */
@@ -71,33 +60,30 @@ export interface NodeNode<Command, Result, Query, Answer> extends PeerquorumNode
   readonly testing: NodeProcessTestHooks;
 }
 
-export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
+export class NodeHandle<C, R, Q, A> extends NodeApiHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
   readonly testing: NodeProcessTestHooks;
-  readonly members: Members;
-  readonly bft: BftHandle;
   readonly persistence = Promise.resolve('unavailable' as const);
   readonly rejoinedAfterEviction = null;
   address: string | null = null;
   /** Why the worker is gone, for the STOPPED errors of calls it left waiting. */
   private failure = 'it exited';
-  private readonly listeners = new Map<NodeEventType, Set<(e: NodeEvent) => void>>();
   private closing: Promise<NodeStopReport> | null = null;
-  private proposeQueue: { readonly bytes: Uint8Array; readonly resolve: (o: Result<Uint8Array>) => void }[] = [];
-  private readonly calls = new WorkerCalls();
-  /** The worker's API; a call in flight when the worker dies fails with STOPPED (worker-calls.ts). */
-  readonly api: Comlink.Remote<WorkerApi>;
+  private readonly calls: WorkerCalls;
 
   constructor(
-    readonly id: NodeId,
+    id: NodeId,
     readonly cluster: string,
     private readonly worker: Worker,
     remote: Comlink.Remote<WorkerApi>,
     private readonly events: MessagePort,
-    private readonly client: MachineClient<C, R, Q, A>,
+    client: MachineClient<C, R, Q, A>,
     /** Called once the worker is gone, however it went (the data directory's claim is released). */
     private readonly onGone: () => void,
   ) {
-    this.api = this.calls.wrap(remote);
+    // The worker's API as `api`: a call in flight when the worker dies fails with STOPPED (worker-calls.ts).
+    const calls = new WorkerCalls();
+    super(id, calls.wrap(remote), client, 'the node is stopped');
+    this.calls = calls;
     events.on('message', (e: NodeEvent) => this.dispatch(e));
     // The worker died on its own (an uncaught error in it): the node is gone; say so, once.
     worker.once('error', (e: Error) => {
@@ -111,111 +97,16 @@ export class NodeHandle<C, R, Q, A> implements NodeNode<C, R, Q, A> {
       this.onGone();
     });
     this.testing = {
-      block: (peers) => this.api.block(peers),
-      unblock: (peers) => this.api.unblock(peers),
-      slow: async (delayMs) => unwrap(await this.api.slow(delayMs)),
-      injectFrame: async (to, frame) => unwrap(await this.api.injectFrame(to, frame)),
-      metrics: async () => unwrap(await this.api.metrics()),
-      digest: async () => unwrap(await this.api.digest()),
+      ...workerTestHooks(this.api),
       crash: async () => {
         this.closing ??= Promise.resolve(notHandedOver);
         await this.worker.terminate();
       },
     };
-    this.bft = bftHandle(this.api, (type, listener) => this.on(type, listener), () => this.checkOpen());
-    this.members = {
-      list: async () => {
-        this.checkOpen();
-        return unwrap(await this.api.members());
-      },
-      on: (type, listener) => this.on(type, listener),
-    };
   }
 
-  async crdt<K extends CrdtKind>(name: string, type: K): Promise<CrdtHandleOf<K>> {
-    this.checkOpen();
-    const crdtType = crdtTypeOfKind(type);
-    const opened = unwrap(await this.api.crdtOpen(name, crdtType));
-    const port = {
-      update: async (n: string, op: CrdtOp) => {
-        this.checkOpen();
-        unwrap(await this.api.crdtUpdate(n, op));
-      },
-      value: async <N extends CrdtTypeName>(n: string, t: N) => {
-        this.checkOpen();
-        return unwrap(await this.api.crdtValue(n, t)) as CrdtValues[N];
-      },
-      onChange: (listener: (e: CrdtChangedEvent) => void) => this.on('crdt-changed', listener),
-    };
-    return crdtHandle(port, name, crdtType, opened as CrdtValues[typeof crdtType]) as CrdtHandleOf<K>;
-  }
-
-  private dispatch(received: NodeEvent): void {
-    // A worker of another build may send a code this one does not know: it reads as INTERNAL.
-    const e: NodeEvent = received.type === 'error' ? { ...received, error: knownTaggedError(received.error) } : received;
-    for (const l of this.listeners.get(e.type) ?? []) {
-      try {
-        l(e);
-      } catch (error) {
-        // A listener's bug must not stop the others, nor the node.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-
-  on<T extends NodeEventType>(type: T, listener: (event: Extract<NodeEvent, { type: T }>) => void): () => void {
-    let set = this.listeners.get(type);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(type, set);
-    }
-    const l = listener as (e: NodeEvent) => void;
-    set.add(l);
-    return () => set.delete(l);
-  }
-
-  private checkOpen(): void {
-    if (this.closing !== null) throw new NodeError('STOPPED', 'the node is stopped');
-  }
-
-  async propose(command: C): Promise<R> {
-    this.checkOpen();
-    const bytes = this.client.encode(command);
-    const outcome = await new Promise<Result<Uint8Array>>((resolve) => {
-      this.proposeQueue.push({ bytes, resolve });
-      if (this.proposeQueue.length === 1) queueMicrotask(() => this.flushProposals());
-    });
-    return this.client.decode(unwrap(outcome));
-  }
-
-  /** What callers proposed in this task crosses in calls of up to `proposeBatchMax` commands. */
-  private flushProposals(): void {
-    const queue = this.proposeQueue;
-    this.proposeQueue = [];
-    for (let i = 0; i < queue.length; i += proposeBatchMax) {
-      const batch = queue.slice(i, i + proposeBatchMax);
-      this.api.proposeMany(batch.map((p) => p.bytes)).then(
-        (outcomes) => batch.forEach((p, k) => p.resolve(outcomes[k] ?? lostResult)),
-        (e: unknown) => batch.forEach((p) => p.resolve({ ok: false, error: { code: 'STOPPED', message: `the worker did not answer: ${String(e)}` } })),
-      );
-    }
-  }
-
-  async read(query: Q, options: { readonly consistency?: ReadConsistency } = {}): Promise<A> {
-    this.checkOpen();
-    return this.client.answer(unwrap(await this.api.read(options.consistency ?? 'linearizable', this.client.query(query))));
-  }
-
-  async status(): Promise<NodeStatus> {
-    this.checkOpen();
-    return unwrap(await this.api.status());
-  }
-
-  async transferLeadership(to?: NodeId): Promise<NodeId> {
-    this.checkOpen();
-    return unwrap(await this.api.transferLeadership(to));
+  protected isClosed(): boolean {
+    return this.closing !== null;
   }
 
   async handOver(): Promise<void> {
