@@ -17,17 +17,9 @@ import { decodeKvResult, encodeKvCommand } from '../src/machines/kv.ts';
 import { NodeWebRtcTransport } from '../src/io/transport/node-webrtc-transport.ts';
 import { NodeHost } from '../src/runtime/node-host.ts';
 import { toTaggedError } from '../src/runtime/errors.ts';
-import type { RaftTuning, ReadConsistency } from '../src/runtime/worker-protocol.ts';
-
-interface MixedNodeOptions {
-  readonly cluster: string;
-  readonly id: string;
-  readonly voters: readonly string[];
-  readonly dir: string;
-  readonly secret: string;
-  readonly raft?: RaftTuning;
-  readonly signaling: { readonly host: string; readonly port: number; readonly path: string; readonly secure: boolean; readonly key?: string };
-}
+import type { ReadConsistency } from '../src/runtime/worker-protocol.ts';
+// The spec's side, for the options it sends (a type only: nothing of it runs here).
+import type { MixedNodeStart } from './mixed-node-process.ts';
 
 type Request =
   | { readonly id: number; readonly op: 'status' }
@@ -102,7 +94,7 @@ async function answer(host: NodeHost, request: Request): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as MixedNodeOptions;
+  const options = JSON.parse(process.argv[2] ?? '{}') as MixedNodeStart;
   const host = await NodeHost.start(
     {
       cluster: options.cluster,

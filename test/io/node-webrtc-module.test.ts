@@ -7,29 +7,17 @@
  * path, too many ICE servers, an ICE server without urls) are refused as CONFIG before any
  * socket opens.
  */
-import { createServer } from 'node:net';
-import { PeerServer } from 'peer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseNodeWebRtcModuleOptions } from '../../src/io/transport/node-webrtc-module.ts';
 import type { Transport } from '../../src/io/transport/transport.ts';
 import { createTransport } from '../../src/runtime/node-parts.ts';
+import { startPeerServer, type LoopbackPeerServer } from './loopback-peer-server.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 30_000 });
 
 const moduleUrl = new URL('../../src/io/transport/node-webrtc-module.ts', import.meta.url).href;
-let server: ReturnType<typeof PeerServer> | undefined;
+let server: LoopbackPeerServer | undefined;
 let port = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function until(what: string, predicate: () => boolean): Promise<void> {
   const start = Date.now();
@@ -40,17 +28,11 @@ async function until(what: string, predicate: () => boolean): Promise<void> {
 }
 
 beforeAll(async () => {
-  port = await freePort();
-  await new Promise<void>((resolve) => {
-    server = PeerServer({ host: '127.0.0.1', port, path: '/peerjs', allow_discovery: false }, () => resolve());
-  });
+  server = await startPeerServer();
+  port = server.port;
 });
 
-afterAll(() => {
-  const s = server as unknown as { _server?: { close(): void }; close?: () => void };
-  s._server?.close();
-  s.close?.();
-});
+afterAll(() => server?.close());
 
 describe('the Node WebRTC transport as a transport module', () => {
   it('makes linked transports from a spec and carries a frame', async () => {

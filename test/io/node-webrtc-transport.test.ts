@@ -15,43 +15,26 @@
  * not all within 8 s, and 20.5 s in this suite on a machine at load average ~37 (src/io/transport/werift-channel.ts paces werift, which lost most of an
  * unpaced burst). Both are werift's limits, measured on a loaded 2-core machine, not the contract's.
  */
-import { createServer } from 'node:net';
-import { PeerServer } from 'peer';
 import { afterAll, beforeAll, vi } from 'vitest';
 import { NodeWebRtcTransport } from '../../src/io/transport/node-webrtc-transport.ts';
+import { startPeerServer, type LoopbackPeerServer } from './loopback-peer-server.ts';
 import { describeTransportCompliance } from './transport-compliance.ts';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 30_000 });
 
 const frameBytesMax = 64 * 1024;
 const networks = new Map<string, NodeWebRtcTransport[]>();
-let server: ReturnType<typeof PeerServer> | undefined;
+let server: LoopbackPeerServer | undefined;
 let port = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 beforeAll(async () => {
-  port = await freePort();
-  await new Promise<void>((resolve) => {
-    server = PeerServer({ host: '127.0.0.1', port, path: '/peerjs', allow_discovery: false }, () => resolve());
-  });
+  server = await startPeerServer();
+  port = server.port;
 });
 
 afterAll(async () => {
   for (const members of networks.values()) await Promise.all(members.map((t) => t.close()));
-  // The PeerServer's express app keeps its http.Server on `_server` only in some versions; close what it has.
-  const s = server as unknown as { _server?: { close(): void }; close?: () => void };
-  s._server?.close();
-  s.close?.();
+  server?.close();
 });
 
 function webRtcNode(network: string, id: string, linksMax?: number): NodeWebRtcTransport {

@@ -11,11 +11,12 @@
  * linearizably. Last, a leader stopped with `stop({ handOver: true })` is deposed by its
  * transferee before it stops, and leaves a cluster that still commits. Every worker is stopped at the end (their sockets with them).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNode, type NodeKvNode } from '../../src/node/index.ts';
+import { stopAllAndRemove, untilWithin } from './node-fixtures.ts';
 
 const cluster = 'edge-workers';
 const ids = ['n1', 'n2', 'n3'] as const;
@@ -32,20 +33,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...live.values()].map((n) => n.stop({ handOver: false }).catch(() => undefined)));
+  await stopAllAndRemove(live.values(), root);
   live.clear();
-  await rm(root, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = untilWithin(30_000);
 
 async function start(id: string, listen: string, peerAddresses: Record<string, string>): Promise<NodeKvNode> {
   const node = await createNode({ cluster, id, peers: [...ids], storage: { dir: join(root, id) }, listen, peerAddresses, secret, webSocket: { backoff: { baseMs: 20, maxMs: 500 } }, raft: electionSlow });

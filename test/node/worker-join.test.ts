@@ -4,11 +4,12 @@
  * WebSocket on 127.0.0.1 with file logs: it is added as a learner, promoted to voter once it
  * keeps up, and reads what the cluster committed before and after it joined.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNode, type NodeKvNode } from '../../src/node/index.ts';
+import { stopAllAndRemove, untilWithin } from './node-fixtures.ts';
 
 let root = '';
 const live: NodeKvNode[] = [];
@@ -17,20 +18,9 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'pq-node-join-'));
 });
 
-afterAll(async () => {
-  await Promise.all(live.map((n) => n.stop({ handOver: false }).catch(() => undefined)));
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopAllAndRemove(live, root));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = untilWithin(60_000);
 
 describe('a Node node outside peers', () => {
   it('joins the running cluster as a learner and is promoted to voter', async () => {
