@@ -30,7 +30,8 @@ const cases: readonly (readonly [ServicesSabotage, ServicesCheckName, number])[]
   // 1-24 (npm run sim -- --services --seeds 24 --sabotage answer-before-commit).
   ['answer-before-commit', 'answersUncommitted', 17],
   ['audit-evicts', 'auditIncomplete', 1],
-  ['report-current-token', 'taskViolations', 1],
+  // Seeds 2, 5, 8 and 11 of 1-12 at 0bc46db (seed 1 no longer holds a stale result at that moment).
+  ['report-current-token', 'taskViolations', 2],
   ['config-answer-local', 'configViolations', 1],
   ['lock-answer-cached', 'lockViolations', 1],
 ];
