@@ -15,7 +15,8 @@ export default defineConfig({
     sourcemap: true,
     lib: {
       // node-worker: the worker_threads entry that dist/node.js starts from beside itself
-      // (src/node/node-worker-spawn.ts), so it must be an entry of its own at the top of dist.
+      // (src/node/node-worker-spawn.ts), so it must be an entry of its own at the top of dist;
+      // node-webrtc likewise: the transport module a `webrtc` Node node's worker loads by URL.
       entry: {
         peerquorum: 'src/index.ts',
         client: 'src/client/index.ts',
@@ -23,6 +24,7 @@ export default defineConfig({
         playwright: 'src/playwright/index.ts',
         node: 'src/node/index.ts',
         'node-worker': 'src/node/node-worker.ts',
+        'node-webrtc': 'src/io/transport/node-webrtc-module.ts',
       },
       formats: ['es'],
     },

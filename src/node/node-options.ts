@@ -5,7 +5,8 @@
  *
  * A Node node differs from a tab in what it is given, not in what it runs: its id is fixed by
  * its operator (no sessionStorage to keep one), its storage is a data directory (no IndexedDB),
- * and its links are WebSockets it listens on and dials.
+ * and its links are WebSockets it listens on and dials, or WebRTC data channels (werift) met
+ * through the PeerServer browsers use, so that it joins a cluster of tabs.
  */
 import { pathToFileURL } from 'node:url';
 import type { HealthOptions } from '../runtime/node-health.ts';
@@ -14,6 +15,10 @@ import type { NodeId } from '../core/raft/types.ts';
 import { NodeError } from '../runtime/errors.ts';
 import type { GossipTuning, MachineSpec, NodeProtocol, RaftTuning, TransportSpec, WebSocketTuning, WorkerStartOptions } from '../runtime/worker-protocol.ts';
 import type { ServicesSpec } from '../runtime/services-protocol.ts';
+import type { SignalingOptions } from '../client/links.ts';
+import { parseNodeWebRtcModuleOptions } from '../io/transport/node-webrtc-options.ts';
+import type { IceServer } from '../io/transport/node-webrtc-slot.ts';
+import { defaultWebRtcModuleUrl } from './node-worker-spawn.ts';
 
 /** A state machine module the worker imports: a path (relative to the working directory) or a URL. */
 export interface NodeCustomMachine {
@@ -36,8 +41,20 @@ export interface NodeCreateOptions<M extends 'kv' | 'services' | NodeCustomMachi
    * directory; created if missing). `memory`: lost when the node stops (tests).
    */
   readonly storage: { readonly dir: string } | 'memory';
-  /** `websocket` (the default): listen on `listen` and dial `peerAddresses`. */
-  readonly transport?: 'websocket';
+  /**
+   * `websocket` (the default): listen on `listen` and dial `peerAddresses`. `webrtc`: data
+   * channels to `peers`, met through the PeerServer at `signaling` (the same option as a tab's
+   * createNode), ICE over `iceServers`.
+   */
+  readonly transport?: 'websocket' | 'webrtc';
+  /**
+   * `webrtc`: the PeerServer, `{ host, port?, path?, secure?, key? }` as a tab's `signaling`;
+   * `host` is needed (no page location to default to), `port` defaults to 443 if `secure` else
+   * 80, `path` to `/`, `secure` to false.
+   */
+  readonly signaling?: SignalingOptions;
+  /** `webrtc`: STUN/TURN servers; none by default (loopback needs none). */
+  readonly iceServers?: readonly IceServer[];
   /** `host:port` to accept peers on (port 0: any free port, see `node.address`). Absent: dial only. */
   readonly listen?: string;
   /** How to reach the other members: id to `ws://host:port`. */
@@ -106,8 +123,37 @@ function checkBasics(o: NodeCreateOptions): void {
   const storage: unknown = o.storage;
   const dirOk = typeof storage === 'object' && storage !== null && typeof (storage as { dir?: unknown }).dir === 'string' && (storage as { dir: string }).dir.length > 0;
   if (storage !== 'memory' && !dirOk) throw new NodeError('CONFIG', `storage must be { dir: '/path' } or 'memory', got ${JSON.stringify(storage)}`);
-  if ((o.transport ?? 'websocket') !== 'websocket') throw new NodeError('CONFIG', `transport must be 'websocket', got ${JSON.stringify(o.transport)}`);
+  const transport = o.transport ?? 'websocket';
+  if (transport !== 'websocket' && transport !== 'webrtc') throw new NodeError('CONFIG', `transport must be 'websocket' or 'webrtc', got ${JSON.stringify(o.transport)}`);
   if (o.secret !== undefined && typeof o.secret !== 'string') throw new NodeError('CONFIG', 'secret must be a string');
+}
+
+/** `webrtc`: the transport module spec; CONFIG naming the option when it cannot make links. */
+function webRtcSpec(o: NodeCreateOptions): TransportSpec {
+  for (const key of ['listen', 'peerAddresses', 'webSocket'] as const) {
+    if (o[key] !== undefined) throw new NodeError('CONFIG', `${key} is for transport 'websocket', not 'webrtc'`);
+  }
+  const s: unknown = o.signaling;
+  if (typeof s !== 'object' || s === null) throw new NodeError('CONFIG', "transport 'webrtc' needs signaling: { host, port?, path?, secure?, key? }");
+  const { host, port, path, secure, key } = s as SignalingOptions;
+  const signaling = { host, port: port ?? (secure === true ? 443 : 80), path: path ?? '/', secure: secure ?? false, ...(key === undefined ? {} : { key }) };
+  try {
+    // The worker checks them again as it loads the module; here a mistake fails before any thread.
+    const options = parseNodeWebRtcModuleOptions({ signaling, ...(o.iceServers === undefined ? {} : { iceServers: o.iceServers }) });
+    return { kind: 'module', url: defaultWebRtcModuleUrl().href, options };
+  } catch (e) {
+    throw new NodeError('CONFIG', e instanceof Error ? e.message : String(e));
+  }
+}
+
+function webSocketSpec(o: NodeCreateOptions, addresses: Readonly<Record<NodeId, string>>): TransportSpec {
+  if (o.signaling !== undefined || o.iceServers !== undefined) throw new NodeError('CONFIG', `signaling and iceServers are for transport 'webrtc', not 'websocket'`);
+  return {
+    kind: 'websocket',
+    ...(o.listen === undefined ? {} : { listen: parseListen(o.listen) }),
+    peers: addresses,
+    ...(o.webSocket === undefined ? {} : { tuning: o.webSocket }),
+  };
 }
 
 /** The options as the worker takes them; CONFIG when they do not make a node. */
@@ -122,12 +168,7 @@ export function workerStartOptions(o: NodeCreateOptions): WorkerStartOptions {
   const raft = protocols.includes('raft');
   const joining = raft && !peers.includes(o.id);
   if (joining && o.join === false) throw new NodeError('CONFIG', `id ${o.id} is not one of peers (and join is false)`);
-  const transport: TransportSpec = {
-    kind: 'websocket',
-    ...(o.listen === undefined ? {} : { listen: parseListen(o.listen) }),
-    peers: addresses,
-    ...(o.webSocket === undefined ? {} : { tuning: o.webSocket }),
-  };
+  const transport = o.transport === 'webrtc' ? webRtcSpec(o) : webSocketSpec(o, addresses);
   return {
     cluster: o.cluster,
     id: o.id,

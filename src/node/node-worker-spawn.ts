@@ -24,6 +24,16 @@ export function defaultWorkerUrl(): URL {
   return new URL(file, import.meta.url);
 }
 
+/**
+ * The Node WebRTC transport module (src/io/transport/node-webrtc-module.ts) a `webrtc` node's
+ * worker loads by URL, chosen the same way: from source the `.ts` file (the worker runs tsx),
+ * from the build `dist/node-webrtc.js` beside this module (its own entry in vite.config.ts).
+ */
+export function defaultWebRtcModuleUrl(): URL {
+  const file = import.meta.url.endsWith('.ts') ? '../io/transport/node-webrtc-module.ts' : './node-webrtc.js';
+  return new URL(file, import.meta.url);
+}
+
 export function spawnNodeWorker(name: string, workerUrl: URL = defaultWorkerUrl()): Worker {
   if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { name });
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;

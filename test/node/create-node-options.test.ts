@@ -4,6 +4,8 @@
  * - the options become the worker's start options as documented: `listen` parsed (IPv6 in
  *   brackets too), `peers` by default this node and the ids of `peerAddresses`, the data
  *   directory made absolute, an id outside `peers` joining through them;
+ * - `transport: 'webrtc'` becomes the Node WebRTC transport module (by URL, from source here)
+ *   with the tab's `signaling` shape filled in (port 80 or 443, path `/`, not secure);
  * - options that cannot make a node are CONFIG errors naming the option, before any thread;
  * - in one process, a second node on a data directory a running node holds is refused with
  *   STORAGE (the file lock cannot tell workers of one process apart: they share its pid), a
@@ -52,6 +54,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 }
 
 const base: NodeCreateOptions<'kv'> = { cluster: 'c', id: 'n1', storage: { dir: 'relative/n1' }, listen: '127.0.0.1:7001', peerAddresses: { n2: 'ws://127.0.0.1:7002' } };
+const webrtcBase: NodeCreateOptions<'kv'> = { cluster: 'c', id: 'n1', peers: ['n1', 'n2'], storage: 'memory', transport: 'webrtc', signaling: { host: '127.0.0.1', port: 9000 } };
 
 describe('Node node options', () => {
   it('become the worker start options', () => {
@@ -63,6 +66,16 @@ describe('Node node options', () => {
     const joining = workerStartOptions({ ...base, id: 'n9', peers: ['n1', 'n2'] });
     expect(joining.voters).toEqual([]);
     expect(joining.joinVia).toEqual(['n1', 'n2']);
+    const webrtc = workerStartOptions({ cluster: 'c', id: 'n1', peers: ['n1', 'n2', 'n3'], storage: 'memory', transport: 'webrtc', signaling: { host: 'signal.example' } });
+    expect(webrtc.voters).toEqual(['n1', 'n2', 'n3']);
+    expect(webrtc.transport).toEqual({
+      kind: 'module',
+      url: new URL('../../src/io/transport/node-webrtc-module.ts', import.meta.url).href,
+      options: { signaling: { host: 'signal.example', port: 80, path: '/', secure: false } },
+    });
+    const iceServers = [{ urls: 'turn:turn.example:3478', username: 'u', credential: 'c' }];
+    const secure = workerStartOptions({ ...webrtcBase, signaling: { host: 'h', secure: true, path: '/peerjs', key: 'k' }, iceServers });
+    expect(secure.transport).toMatchObject({ options: { signaling: { host: 'h', port: 443, path: '/peerjs', secure: true, key: 'k' }, iceServers } });
   });
 
   it('refuse what cannot make a node, with CONFIG naming the option', () => {
@@ -72,6 +85,15 @@ describe('Node node options', () => {
     expect(code(() => workerStartOptions({ ...base, peerAddresses: { n2: 'http://x:1' } }))).toMatch(/^CONFIG: the address of n2/);
     expect(code(() => workerStartOptions({ ...base, peerAddresses: { n1: 'ws://x:1' } }))).toMatch(/^CONFIG: peerAddresses names this node/);
     expect(code(() => workerStartOptions({ ...base, id: 'n9', peers: ['n1', 'n2'], join: false }))).toMatch(/^CONFIG: id n9 is not one of peers/);
+    expect(code(() => workerStartOptions({ ...base, transport: 'tcp' as unknown as 'webrtc' }))).toMatch(/^CONFIG: transport must be 'websocket' or 'webrtc'/);
+    expect(code(() => workerStartOptions({ ...base, signaling: { host: 'h' } }))).toMatch(/^CONFIG: signaling and iceServers are for transport 'webrtc', not 'websocket'/);
+    expect(code(() => workerStartOptions({ ...webrtcBase, signaling: undefined as unknown as { host: string } }))).toMatch(/^CONFIG: transport 'webrtc' needs signaling/);
+    expect(code(() => workerStartOptions({ ...webrtcBase, signaling: {} }))).toMatch(/^CONFIG: signaling.host must be a host name/);
+    expect(code(() => workerStartOptions({ ...webrtcBase, signaling: { host: 'h', port: 70_000 } }))).toMatch(/^CONFIG: signaling.port must be a port number/);
+    expect(code(() => workerStartOptions({ ...webrtcBase, signaling: { host: 'h', path: 'peerjs' } }))).toMatch(/^CONFIG: signaling.path must start with \//);
+    expect(code(() => workerStartOptions({ ...webrtcBase, iceServers: [{ username: 'u' } as unknown as { urls: string }] }))).toMatch(/^CONFIG: an ICE server's urls must be/);
+    expect(code(() => workerStartOptions({ ...webrtcBase, listen: '127.0.0.1:0' }))).toMatch(/^CONFIG: listen is for transport 'websocket', not 'webrtc'/);
+    expect(code(() => workerStartOptions({ ...webrtcBase, peerAddresses: { n2: 'ws://127.0.0.1:7002' } }))).toMatch(/^CONFIG: peerAddresses is for transport 'websocket'/);
   });
 });
 
