@@ -9,7 +9,8 @@
  *   answer-before-commit   the leader answers its local caller with its handler's result as
  *                          soon as the handler returns, before `completed` commits: if it then
  *                          crashes, the new leader commits `indeterminate` and the caller holds
- *                          an outcome that is not the committed one.
+ *                          an outcome that is not the committed one. (The workload then
+ *                          sends tool calls to the leader: only its local caller hears.)
  *   audit-evicts           an audit retention far too small (8 records): trails lose records.
  *   report-current-token   an agent reports its result under the token its replica shows now
  *                          rather than its assignment's: a holder whose lease expired completes

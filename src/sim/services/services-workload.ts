@@ -144,7 +144,11 @@ export class ServicesWorkload {
   }
 
   private callTool(key: string, tool: string, callUs: number, then: () => void): void {
-    const node = this.anyUp();
+    // Sabotage answer-before-commit: callers go to the leader when there is one, as a client
+    // routed to the leader would; only a caller on the handler's node hears the early answer,
+    // and a mid-call crash of that leader then leaves it holding an uncommitted outcome.
+    const toLeader = this.c.sabotage.has('answer-before-commit') ? this.c.nodes.find((n) => n.up && n.isLeader()) : undefined;
+    const node = toLeader ?? this.anyUp();
     const retry = (): void => this.c.scheduler.after(sample(this.c.prng, this.mix.retry), () => this.callTool(key, tool, callUs, then));
     const sent =
       node !== null &&
