@@ -88,6 +88,24 @@ export class ServicesHistory {
   readonly configOps: ConfigOp[] = [];
   readonly lockOps: LockOp[] = [];
   readonly locksApplied: LockApplied[] = [];
+
+  /** Everything recorded, one JSON line per record in the order recorded: two runs of a seed give the same lines. */
+  lines(): string[] {
+    const out: string[] = [];
+    const add = (kind: string, list: Iterable<unknown>): void => {
+      for (const x of list) out.push(`${kind} ${JSON.stringify(x)}`);
+    };
+    add('toolExecution', this.toolExecutions);
+    add('toolAnswer', this.toolAnswers);
+    add('toolCall', this.toolCalls);
+    add('taskExecution', this.taskExecutions);
+    add('taskApplied', this.tasksApplied);
+    add('taskSubmitted', this.tasksSubmitted);
+    add('configOp', this.configOps);
+    add('lockOp', this.lockOps);
+    add('lockApplied', this.locksApplied);
+    return out;
+  }
 }
 
 /** What an agent's handler answers for a task: names the holder, so a stale holder's result is told apart. */

@@ -62,8 +62,12 @@ export interface ServicesSimulationResult {
   readonly livenessFailures: readonly string[];
   readonly engineErrors: readonly string[];
   readonly faults: string;
+  /** What the run recorded (`history.lines()` is its full trace: equal for two runs of a seed). */
+  readonly history: ServicesHistory;
   readonly stats: {
     readonly virtualUs: number;
+    /** Scheduler events run (any divergence between two runs of a seed shows here). */
+    readonly events: number;
     readonly toolCalls: number;
     readonly toolRuns: number;
     readonly indeterminate: number;
@@ -189,9 +193,11 @@ export function runServicesSimulation(options: ServicesSimulationOptions): Servi
     findings,
     livenessFailures,
     engineErrors: engineErrors.slice(0, 10),
+    history,
     faults: `${describeFaultMix(mix)}; services: ${describeServicesFaults(faults)}; workload: ${workloadMix.toolCallers} callers, ${workloadMix.taskSubmitters} submitters (lease ${workloadMix.taskLeaseMs} ms), ${workloadMix.configWriters} writers on ${workloadMix.configKeys.length} keys, ${workloadMix.lockOwners} owners on ${workloadMix.lockNames.length} locks, ${workloadMix.agentsJoining} agents joining`,
     stats: {
       virtualUs: scheduler.nowUs,
+      events: scheduler.eventsRun,
       toolCalls: history.toolCalls.size,
       toolRuns: history.toolExecutions.length,
       indeterminate: history.toolAnswers.filter((a) => a.call.state === 'indeterminate').length,
