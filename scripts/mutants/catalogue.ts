@@ -80,8 +80,8 @@ export const mutants: readonly Mutant[] = [
     edits: [
       {
         file: 'src/core/raft/messages.ts',
-        find: "return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now';",
-        replace: "return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now' || m.type === 'vote-response';",
+        find: "return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now' || m.type === 'vote' || m.type === 'pre-vote';",
+        replace: "return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeout-now' || m.type === 'vote' || m.type === 'pre-vote' || m.type === 'vote-response';",
       },
     ],
     modes: [five, three],
